@@ -1,0 +1,1 @@
+"""Adapters: the outside world (databases, sockets, tokens, clocks) behind Herald's ports."""

@@ -1,0 +1,6 @@
+"""In-memory adapters: real implementations of the ports, for tests and demos."""
+
+from adapters.memory.publisher import RecordingPublisher
+from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
+
+__all__ = ["InMemoryStore", "InMemoryUnitOfWork", "RecordingPublisher"]

@@ -1,0 +1,1 @@
+"""Herald's use cases and the ports they need from the outside world."""

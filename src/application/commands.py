@@ -1,0 +1,46 @@
+"""Commands and queries: what each use case takes in, as plain msgspec structs."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class RegisterUserCommand(msgspec.Struct, frozen=True):
+    user_id: str
+    name: str | None = None
+    email: str | None = None
+
+
+class CreateLeadCommand(msgspec.Struct, frozen=True):
+    actor_id: str
+    name: str
+    email: str | None = None
+    company: str | None = None
+    score: int = 0
+
+
+class GetLeadQuery(msgspec.Struct, frozen=True):
+    lead_id: str
+
+
+class ListNotificationsQuery(msgspec.Struct, frozen=True):
+    user_id: str
+    limit: int = 50
+
+
+class GetUnreadCountQuery(msgspec.Struct, frozen=True):
+    user_id: str
+
+
+class MarkAsReadCommand(msgspec.Struct, frozen=True):
+    user_id: str
+    notification_id: str
+
+
+class MarkAllAsReadCommand(msgspec.Struct, frozen=True):
+    user_id: str
+
+
+class DeleteNotificationCommand(msgspec.Struct, frozen=True):
+    user_id: str
+    notification_id: str

@@ -1,0 +1,28 @@
+"""DeleteNotification: the caller removes a notification from their own inbox."""
+
+from __future__ import annotations
+
+from application.commands import DeleteNotificationCommand
+from application.ports import NotificationPublisher, UnitOfWork
+from domain.errors import NotificationNotFound
+from domain.events import InboxEvent, NotificationDeleted, UnreadCountsChanged
+from domain.ids import parse_id
+
+
+class DeleteNotification:
+    def __init__(self, uow: UnitOfWork, publisher: NotificationPublisher) -> None:
+        self._uow, self._publisher = uow, publisher
+
+    async def __call__(self, command: DeleteNotificationCommand) -> bool:
+        notification_id = parse_id(command.notification_id)
+        async with self._uow as uow:
+            entry = await uow.inbox.get(command.user_id, notification_id)
+            if entry is None or not await uow.inbox.remove(command.user_id, notification_id):
+                raise NotificationNotFound(notification_id)
+            count = await uow.inbox.unread_count(command.user_id)
+            await uow.commit()
+        events: list[InboxEvent] = [NotificationDeleted(command.user_id, notification_id)]
+        if not entry.is_read:
+            events.append(UnreadCountsChanged({command.user_id: count}))
+        await self._publisher.publish(events)
+        return True

@@ -1,0 +1,26 @@
+"""ListNotifications: the caller's inbox, newest first."""
+
+from __future__ import annotations
+
+from application.commands import ListNotificationsQuery
+from application.ports import UnitOfWork
+from domain.errors import InvalidInput
+from domain.notifications import InboxEntry
+
+MAX_PAGE_SIZE = 100
+
+
+def check_page_size(value: int, field: str = "limit") -> int:
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise InvalidInput(field, f"must be 1..{MAX_PAGE_SIZE}")
+    return value
+
+
+class ListNotifications:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, query: ListNotificationsQuery) -> list[InboxEntry]:
+        limit = check_page_size(query.limit)
+        async with self._uow as uow:
+            return await uow.inbox.newest(query.user_id, limit)

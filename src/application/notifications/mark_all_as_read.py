@@ -1,0 +1,25 @@
+"""MarkAllAsRead: the caller reads every notification in their inbox at once."""
+
+from __future__ import annotations
+
+from application.commands import MarkAllAsReadCommand
+from application.ports import Clock, NotificationPublisher, UnitOfWork
+from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
+
+
+class MarkAllAsRead:
+    def __init__(self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock) -> None:
+        self._uow, self._publisher, self._clock = uow, publisher, clock
+
+    async def __call__(self, command: MarkAllAsReadCommand) -> int:
+        async with self._uow as uow:
+            count = await uow.inbox.mark_all_read(command.user_id, self._clock.now())
+            await uow.commit()
+        if count:
+            await self._publisher.publish(
+                [
+                    NotificationsBulkUpdated(command.user_id, count),
+                    UnreadCountsChanged({command.user_id: 0}),
+                ]
+            )
+        return count

@@ -1,0 +1,31 @@
+"""MarkAsRead: the caller reads one of their notifications."""
+
+from __future__ import annotations
+
+from application.commands import MarkAsReadCommand
+from application.ports import Clock, NotificationPublisher, UnitOfWork
+from domain.errors import NotificationNotFound
+from domain.events import NotificationUpdated, UnreadCountsChanged
+from domain.ids import parse_id
+from domain.notifications import InboxEntry
+
+
+class MarkAsRead:
+    def __init__(self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock) -> None:
+        self._uow, self._publisher, self._clock = uow, publisher, clock
+
+    async def __call__(self, command: MarkAsReadCommand) -> InboxEntry:
+        notification_id = parse_id(command.notification_id)
+        async with self._uow as uow:
+            entry = await uow.inbox.get(command.user_id, notification_id)
+            if entry is None:
+                raise NotificationNotFound(notification_id)
+            if not entry.mark_read(self._clock.now()):
+                return entry
+            await uow.inbox.save(entry)
+            count = await uow.inbox.unread_count(command.user_id)
+            await uow.commit()
+        await self._publisher.publish(
+            [NotificationUpdated(entry), UnreadCountsChanged({command.user_id: count})]
+        )
+        return entry

@@ -1,0 +1,101 @@
+"""Ports: what the use cases need from the outside world, owned by the core."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from domain.events import InboxEvent
+from domain.leads import Lead
+from domain.notifications import InboxEntry, Notification
+from domain.users import User
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class IdFactory(Protocol):
+    def new_id(self) -> UUID: ...
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def add(self, user: User) -> None: ...
+
+    async def save(self, user: User) -> None: ...
+
+    async def all_ids(self) -> list[str]:
+        """Every registered user's id: the audience of broadcasts."""
+        ...
+
+
+class LeadRepository(Protocol):
+    async def get(self, lead_id: UUID) -> Lead | None: ...
+
+    async def add(self, lead: Lead) -> None: ...
+
+
+class InboxRepository(Protocol):
+    """Notifications and every recipient's entry for them."""
+
+    async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
+        """Store the notification once and an unread entry for each recipient."""
+        ...
+
+    async def get(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
+        """The user's entry; None when it does not exist or is another user's."""
+        ...
+
+    async def save(self, entry: InboxEntry) -> None:
+        """Persist the entry's read state."""
+        ...
+
+    async def newest(self, user_id: str, limit: int) -> list[InboxEntry]:
+        """The user's entries, newest first."""
+        ...
+
+    async def unread_count(self, user_id: str) -> int: ...
+
+    async def unread_counts(self, user_ids: Sequence[str]) -> dict[str, int]:
+        """The unread count of each of these users, in one query."""
+        ...
+
+    async def mark_all_read(self, user_id: str, now: datetime) -> int:
+        """Read every unread entry of the user; returns how many changed."""
+        ...
+
+    async def remove(self, user_id: str, notification_id: UUID) -> bool:
+        """Take the entry out of the user's inbox; returns whether it was there."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction; rolls back on exit unless `commit()` was called."""
+
+    users: UserRepository
+    leads: LeadRepository
+    inbox: InboxRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class NotificationPublisher(Protocol):
+    """Tells connected clients about committed changes to their inboxes."""
+
+    async def publish(self, events: Sequence[InboxEvent]) -> None: ...

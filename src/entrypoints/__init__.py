@@ -1,0 +1,1 @@
+"""Entrypoints: the container, the ASGI app, GraphQL, Socket.IO and the CLI."""
