@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from application.ports import InboxRepository, LeadRepository, UserRepository
 from domain.leads import Lead
 from domain.notifications import InboxEntry, Notification
 from domain.users import User
@@ -105,9 +106,9 @@ def _newest_first(entry: InboxEntry) -> tuple[datetime, UUID]:
 class InMemoryUnitOfWork:
     """Works on a private copy of the state; `commit()` makes the copy the committed state."""
 
-    users: InMemoryUserRepository
-    leads: InMemoryLeadRepository
-    inbox: InMemoryInboxRepository
+    users: UserRepository
+    leads: LeadRepository
+    inbox: InboxRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store

@@ -34,7 +34,8 @@ class CreateLead:
             notification = notifications.lead_created(self._ids.new_id(), lead, actor)
             recipients = lead_created_recipients(await uow.users.all_ids(), actor.id)
             await uow.leads.add(lead)
-            await uow.inbox.add(notification, recipients)
+            if recipients:
+                await uow.inbox.add(notification, recipients)
             counts = await uow.inbox.unread_counts(recipients)
             await uow.commit()
         if recipients:

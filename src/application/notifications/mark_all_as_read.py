@@ -14,12 +14,14 @@ class MarkAllAsRead:
     async def __call__(self, command: MarkAllAsReadCommand) -> int:
         async with self._uow as uow:
             count = await uow.inbox.mark_all_read(command.user_id, self._clock.now())
+            # Read back rather than assume 0: a notification may arrive meanwhile.
+            unread = await uow.inbox.unread_count(command.user_id)
             await uow.commit()
         if count:
             await self._publisher.publish(
                 [
                     NotificationsBulkUpdated(command.user_id, count),
-                    UnreadCountsChanged({command.user_id: 0}),
+                    UnreadCountsChanged({command.user_id: unread}),
                 ]
             )
         return count

@@ -1,0 +1,1 @@
+"""JSON Web Tokens: verifying and issuing them with PyJWT, HS256 only."""

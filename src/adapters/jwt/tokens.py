@@ -1,0 +1,74 @@
+"""HS256 JWTs: the verifier every entrypoint uses, and the issuer behind `herald token`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from application.auth import Identity, InvalidToken
+
+ALGORITHM = "HS256"
+MAX_TOKEN_BYTES = 8 * 1024
+LEEWAY_SECONDS = 10
+
+
+class JwtTokenVerifier:
+    def __init__(self, secret: str, issuer: str | None = None, audience: str | None = None) -> None:
+        self._secret, self._issuer, self._audience = secret, issuer, audience
+
+    def verify(self, token: str) -> Identity:
+        if not isinstance(token, str) or not token:
+            raise InvalidToken("no token")
+        if len(token.encode()) > MAX_TOKEN_BYTES:
+            raise InvalidToken("token too large")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=LEEWAY_SECONDS,
+                options={
+                    "require": ["sub", "exp"],
+                    "verify_aud": self._audience is not None,
+                    "verify_iss": self._issuer is not None,
+                },
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidToken(str(error)) from None
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject:
+            raise InvalidToken("sub must be a non-empty string")
+        return Identity(
+            user_id=subject,
+            name=_optional_str(claims.get("name")),
+            email=_optional_str(claims.get("email")),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+
+
+class JwtTokenIssuer:
+    def __init__(self, secret: str, issuer: str | None = None, audience: str | None = None) -> None:
+        self._secret, self._issuer, self._audience = secret, issuer, audience
+
+    def issue(
+        self,
+        subject: str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        ttl: timedelta = timedelta(hours=1),
+        now: datetime | None = None,
+    ) -> str:
+        now = now or datetime.now(UTC)
+        claims: dict[str, Any] = {"sub": subject, "iat": now, "exp": now + ttl}
+        optional = {"name": name, "email": email, "iss": self._issuer, "aud": self._audience}
+        claims.update({key: value for key, value in optional.items() if value is not None})
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None

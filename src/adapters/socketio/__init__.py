@@ -1,0 +1,1 @@
+"""Socket.IO: pushing committed inbox events to the sockets of their users."""

@@ -1,0 +1,45 @@
+"""The JSON that Socket.IO clients receive, shaped exactly as the contract says."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.notifications import InboxEntry, Notification
+
+
+def user_room(user_id: str) -> str:
+    """Every socket of a user joins this room, so one emit reaches all of their tabs."""
+    return f"user:{user_id}"
+
+
+def notification_json(
+    notification: Notification, read_at: datetime | None, updated_at: datetime
+) -> dict[str, Any]:
+    return {
+        "id": str(notification.id),
+        "type": notification.type.value,
+        "title": notification.title,
+        "message": notification.message,
+        "isRead": read_at is not None,
+        "readAt": _iso(read_at),
+        "relatedLeadId": str(notification.related_lead_id)
+        if notification.related_lead_id
+        else None,
+        "actorId": notification.actor_id,
+        "createdAt": _iso(notification.created_at),
+        "updatedAt": _iso(updated_at),
+    }
+
+
+def new_notification_json(notification: Notification) -> dict[str, Any]:
+    """A notification as every recipient first sees it: unread."""
+    return notification_json(notification, None, notification.created_at)
+
+
+def entry_json(entry: InboxEntry) -> dict[str, Any]:
+    return notification_json(entry.notification, entry.read_at, entry.updated_at)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

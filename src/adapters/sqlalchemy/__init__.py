@@ -1,0 +1,1 @@
+"""SQLAlchemy adapters: tables, engine, repositories, unit of work and migrations."""

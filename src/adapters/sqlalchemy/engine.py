@@ -1,0 +1,70 @@
+"""The database engine and sessions, set up for SQLite (embedded) or PostgreSQL (production)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+READY_TIMEOUT_SECONDS = 5
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An engine for a `sqlite+aiosqlite://` or `postgresql+asyncpg://` URL; connects lazily."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(
+            parsed, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800
+        )
+    engine = create_async_engine(parsed)
+    in_memory = parsed.database in (None, "", ":memory:")
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
+        # SQLAlchemy emits BEGIN itself (below): the driver would do so only before a write.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Take the write lock up front: a transaction that read first and writes later would
+        # otherwise fail with "database is locked" when another one committed in between.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def database_problem(engine: AsyncEngine) -> str | None:
+    """None when the database answers `SELECT 1`, else a one-line reason without secrets."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            async with engine.connect() as connection:
+                await connection.execute(sa.text("SELECT 1"))
+    except TimeoutError:
+        return f"database did not answer within {READY_TIMEOUT_SECONDS} s"
+    except (SQLAlchemyError, OSError) as error:
+        # A DBAPIError's own text carries the SQL statement; its driver error does not.
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        detail = " ".join(str(cause).split()) or "no detail"
+        return f"database unavailable: {type(cause).__name__}: {detail}"[:300]
+    return None

@@ -1,0 +1,270 @@
+"""The repositories on SQLAlchemy Core: explicit SQL in, domain objects out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import CursorResult, Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import Executable
+
+from adapters.sqlalchemy.tables import leads, notifications, users
+from adapters.sqlalchemy.tables import notification_recipients as inbox
+from domain.leads import Lead
+from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.users import User
+
+# The same expression as the partial index's, so that the database can use that index.
+_unread = sa.not_(inbox.c.is_read)
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _execute(
+        self, statement: Executable, parameters: Sequence[dict[str, Any]] | None = None
+    ) -> CursorResult[Any]:
+        # The session's connection, in the session's current transaction.
+        connection = await self._session.connection()
+        return await connection.execute(statement, parameters)
+
+    @property
+    def _on_postgresql(self) -> bool:
+        return self._session.get_bind().dialect.name == "postgresql"
+
+
+class SqlAlchemyUserRepository(_Repository):
+    async def get(self, user_id: str) -> User | None:
+        result = await self._execute(sa.select(users).where(users.c.id == user_id))
+        row = result.one_or_none()
+        return None if row is None else _user(row)
+
+    async def add(self, user: User) -> None:
+        await self._execute(
+            sa.insert(users).values(
+                id=user.id,
+                name=user.name,
+                email=user.email,
+                created_at=user.created_at,
+                updated_at=user.updated_at,
+            )
+        )
+
+    async def save(self, user: User) -> None:
+        await self._execute(
+            sa.update(users)
+            .where(users.c.id == user.id)
+            .values(name=user.name, email=user.email, updated_at=user.updated_at)
+        )
+
+    async def all_ids(self) -> list[str]:
+        result = await self._execute(sa.select(users.c.id).order_by(users.c.id))
+        return list(result.scalars())
+
+
+class SqlAlchemyLeadRepository(_Repository):
+    async def get(self, lead_id: UUID) -> Lead | None:
+        result = await self._execute(sa.select(leads).where(leads.c.id == lead_id))
+        row = result.one_or_none()
+        return None if row is None else _lead(row)
+
+    async def add(self, lead: Lead) -> None:
+        await self._execute(
+            sa.insert(leads).values(
+                id=lead.id,
+                name=lead.name,
+                email=lead.email,
+                company=lead.company,
+                score=lead.score,
+                owner_id=lead.owner_id,
+                created_at=lead.created_at,
+                updated_at=lead.updated_at,
+            )
+        )
+
+
+class SqlAlchemyInboxRepository(_Repository):
+    async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
+        created_at = notification.created_at
+        await self._execute(
+            sa.insert(notifications).values(
+                id=notification.id,
+                type=notification.type.value,
+                title=notification.title,
+                message=notification.message,
+                related_lead_id=notification.related_lead_id,
+                actor_id=notification.actor_id,
+                created_at=created_at,
+                updated_at=created_at,
+            )
+        )
+        if not recipients:
+            return
+        if self._on_postgresql:
+            await self._execute(_insert_recipients_from_array(notification, recipients))
+        else:
+            rows = [
+                {
+                    "notification_id": notification.id,
+                    "user_id": user_id,
+                    "is_read": False,
+                    "read_at": None,
+                    "created_at": created_at,
+                    "updated_at": created_at,
+                }
+                for user_id in recipients
+            ]
+            await self._execute(sa.insert(inbox), rows)  # one executemany
+
+    async def get(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
+        result = await self._execute(
+            _select_entries().where(
+                inbox.c.user_id == user_id, inbox.c.notification_id == notification_id
+            )
+        )
+        row = result.one_or_none()
+        return None if row is None else _entry(row)
+
+    async def save(self, entry: InboxEntry) -> None:
+        await self._execute(
+            sa.update(inbox)
+            .where(
+                inbox.c.user_id == entry.user_id,
+                inbox.c.notification_id == entry.notification.id,
+            )
+            .values(is_read=entry.is_read, read_at=entry.read_at, updated_at=entry.updated_at)
+        )
+
+    async def newest(self, user_id: str, limit: int) -> list[InboxEntry]:
+        result = await self._execute(
+            _select_entries()
+            .where(inbox.c.user_id == user_id)
+            .order_by(inbox.c.created_at.desc(), inbox.c.notification_id.desc())
+            .limit(limit)
+        )
+        return [_entry(row) for row in result]
+
+    async def unread_count(self, user_id: str) -> int:
+        result = await self._execute(
+            sa.select(sa.func.count()).select_from(inbox).where(inbox.c.user_id == user_id, _unread)
+        )
+        return int(result.scalar_one())
+
+    async def unread_counts(self, user_ids: Sequence[str]) -> dict[str, int]:
+        if not user_ids:
+            return {}
+        among = (
+            inbox.c.user_id == sa.any_(_string_array(user_ids))
+            if self._on_postgresql
+            else inbox.c.user_id.in_(user_ids)
+        )
+        result = await self._execute(
+            sa.select(inbox.c.user_id, sa.func.count().label("unread"))
+            .where(among, _unread)
+            .group_by(inbox.c.user_id)
+        )
+        counts = dict.fromkeys(user_ids, 0)
+        counts.update({row.user_id: row.unread for row in result})
+        return counts
+
+    async def mark_all_read(self, user_id: str, now: datetime) -> int:
+        result = await self._execute(
+            sa.update(inbox)
+            .where(inbox.c.user_id == user_id, _unread)
+            .values(is_read=True, read_at=now, updated_at=now)
+        )
+        return result.rowcount
+
+    async def remove(self, user_id: str, notification_id: UUID) -> bool:
+        result = await self._execute(
+            sa.delete(inbox).where(
+                inbox.c.user_id == user_id, inbox.c.notification_id == notification_id
+            )
+        )
+        return result.rowcount > 0
+
+
+_STRING_ARRAY = postgresql.ARRAY(sa.String())
+
+
+def _string_array(values: Sequence[str]) -> sa.BindParameter[Sequence[str]]:
+    return sa.bindparam(None, list(values), type_=_STRING_ARRAY)
+
+
+def _insert_recipients_from_array(notification: Notification, user_ids: Sequence[str]) -> sa.Insert:
+    """One statement for any number of recipients, with the ids in one array parameter."""
+    user_id = sa.func.unnest(_string_array(user_ids)).column_valued("user_id")
+    created_at = sa.literal(notification.created_at, inbox.c.created_at.type)
+    return sa.insert(inbox).from_select(
+        [
+            inbox.c.notification_id,
+            inbox.c.user_id,
+            inbox.c.is_read,
+            inbox.c.created_at,
+            inbox.c.updated_at,
+        ],
+        sa.select(
+            sa.literal(notification.id, sa.Uuid()),
+            user_id,
+            sa.false(),
+            created_at,
+            created_at,
+        ),
+    )
+
+
+def _select_entries() -> sa.Select[Any]:
+    return sa.select(
+        notifications.c.id,
+        notifications.c.type,
+        notifications.c.title,
+        notifications.c.message,
+        notifications.c.related_lead_id,
+        notifications.c.actor_id,
+        notifications.c.created_at,
+        inbox.c.user_id,
+        inbox.c.read_at,
+        inbox.c.updated_at,
+    ).join_from(inbox, notifications)
+
+
+def _user(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _lead(row: Row[Any]) -> Lead:
+    return Lead(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        company=row.company,
+        score=row.score,
+        owner_id=row.owner_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _entry(row: Row[Any]) -> InboxEntry:
+    notification = Notification(
+        id=row.id,
+        type=NotificationType(row.type),
+        title=row.title,
+        message=row.message,
+        related_lead_id=row.related_lead_id,
+        actor_id=row.actor_id,
+        created_at=row.created_at,
+    )
+    return InboxEntry(notification, row.user_id, read_at=row.read_at, updated_at=row.updated_at)

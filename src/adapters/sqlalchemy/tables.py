@@ -1,0 +1,123 @@
+"""Herald's tables, as SQLAlchemy Core: camelCase columns in the database, snake_case keys here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_key)s",
+        "uq": "uq_%(table_name)s_%(column_0_key)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_key)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite keeps no offset: values are stored as UTC wall time and read back as UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def _timestamp(name: str, key: str, *, nullable: bool = False) -> sa.Column[datetime]:
+    return sa.Column(name, UtcDateTime(), key=key, nullable=nullable)
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),  # the token's `sub`
+    sa.Column("name", sa.String(200)),
+    sa.Column("email", sa.String(254)),
+    _timestamp("createdAt", "created_at"),
+    _timestamp("updatedAt", "updated_at"),
+)
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(254)),
+    sa.Column("company", sa.String(200)),
+    sa.Column("score", sa.Integer(), nullable=False),
+    sa.Column("ownerId", sa.String(255), key="owner_id"),
+    _timestamp("createdAt", "created_at"),
+    _timestamp("updatedAt", "updated_at"),
+)
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Column(
+        "relatedLeadId",
+        sa.Uuid(),
+        sa.ForeignKey("leads.id", ondelete="SET NULL", onupdate="CASCADE"),
+        key="related_lead_id",
+    ),
+    sa.Column("actorId", sa.String(255), key="actor_id"),
+    _timestamp("createdAt", "created_at"),
+    _timestamp("updatedAt", "updated_at"),
+)
+
+notification_recipients = sa.Table(
+    "notification_recipients",
+    metadata,
+    sa.Column("userId", sa.String(255), key="user_id", primary_key=True),
+    sa.Column(
+        "notificationId",
+        sa.Uuid(),
+        sa.ForeignKey("notifications.id", ondelete="CASCADE"),
+        key="notification_id",
+        primary_key=True,
+    ),
+    sa.Column("isRead", sa.Boolean(), key="is_read", nullable=False),
+    _timestamp("readAt", "read_at", nullable=True),
+    # A copy of the notification's, so that the inbox index alone orders a user's entries.
+    _timestamp("createdAt", "created_at"),
+    _timestamp("updatedAt", "updated_at"),
+)
+
+sa.Index("ix_notifications_related_lead_id", notifications.c.related_lead_id)
+sa.Index(
+    "ix_notification_recipients_inbox",
+    notification_recipients.c.user_id,
+    notification_recipients.c.created_at.desc(),
+    notification_recipients.c.notification_id.desc(),
+)
+sa.Index(
+    "ix_notification_recipients_unread",
+    notification_recipients.c.user_id,
+    postgresql_where=sa.not_(notification_recipients.c.is_read),
+    sqlite_where=sa.not_(notification_recipients.c.is_read),
+)
+# Deleting old notifications cascades to their recipients: without this, each delete scans them all.
+sa.Index("ix_notification_recipients_notification_id", notification_recipients.c.notification_id)

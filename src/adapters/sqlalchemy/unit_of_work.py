@@ -1,0 +1,52 @@
+"""The unit of work on SQLAlchemy: one session, one transaction, per use-case call."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sqlalchemy.repositories import (
+    SqlAlchemyInboxRepository,
+    SqlAlchemyLeadRepository,
+    SqlAlchemyUserRepository,
+)
+from application.ports import InboxRepository, LeadRepository, UserRepository
+
+
+class SqlAlchemyUnitOfWork:
+    """Rolls back on exit whatever was not committed; build a new one for each use-case call."""
+
+    # The ports' types: the UnitOfWork protocol's attributes are mutable, hence invariant.
+    users: UserRepository
+    leads: LeadRepository
+    inbox: InboxRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already in use")
+        self._session = session = self._session_factory()
+        self.users = SqlAlchemyUserRepository(session)
+        self.leads = SqlAlchemyLeadRepository(session)
+        self.inbox = SqlAlchemyInboxRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()  # rolls back the transaction unless it was committed
+
+    async def commit(self) -> None:
+        if self._session is None:
+            raise RuntimeError("commit() outside of the unit of work")
+        await self._session.commit()

@@ -1,0 +1,77 @@
+"""The composition root: which adapter stands behind each port, and how use cases are built."""
+
+from __future__ import annotations
+
+import socketio
+from dependency_injector import containers, providers
+
+from adapters.jwt.tokens import JwtTokenVerifier
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.socketio.publisher import SocketIoPublisher
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.system import SystemClock, UuidFactory
+from application.leads.create_lead import CreateLead
+from application.leads.get_lead import GetLead
+from application.notifications.delete_notification import DeleteNotification
+from application.notifications.get_unread_count import GetUnreadCount
+from application.notifications.list_notifications import ListNotifications
+from application.notifications.mark_all_as_read import MarkAllAsRead
+from application.notifications.mark_as_read import MarkAsRead
+from application.users.register_user import RegisterUser
+from entrypoints.auth import Authenticator
+from entrypoints.settings import Settings
+
+
+def make_socketio_server(settings: Settings) -> socketio.AsyncServer:
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    return socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=list(settings.cors_origins),
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    # Infrastructure
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidFactory)
+    engine = providers.Singleton(make_engine, settings.provided.database_url)
+    session_factory = providers.Singleton(make_session_factory, engine)
+    socketio_server = providers.Singleton(make_socketio_server, settings)
+
+    # Adapters
+    uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    publisher = providers.Singleton(SocketIoPublisher, socketio_server)
+    token_verifier = providers.Singleton(
+        JwtTokenVerifier,
+        secret=settings.provided.jwt_secret,
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+    )
+
+    # Use cases
+    register_user = providers.Factory(RegisterUser, uow=uow, clock=clock)
+    create_lead = providers.Factory(CreateLead, uow=uow, publisher=publisher, clock=clock, ids=ids)
+    get_lead = providers.Factory(GetLead, uow=uow)
+    list_notifications = providers.Factory(ListNotifications, uow=uow)
+    get_unread_count = providers.Factory(GetUnreadCount, uow=uow)
+    mark_as_read = providers.Factory(MarkAsRead, uow=uow, publisher=publisher, clock=clock)
+    mark_all_as_read = providers.Factory(MarkAllAsRead, uow=uow, publisher=publisher, clock=clock)
+    delete_notification = providers.Factory(DeleteNotification, uow=uow, publisher=publisher)
+
+    authenticator = providers.Singleton(
+        Authenticator, verifier=token_verifier, register_user=register_user.provider
+    )
+
+
+def in_memory(container: Container) -> Container:
+    """The same container with the in-memory store standing in for the database."""
+    container.uow.override(
+        providers.Factory(InMemoryUnitOfWork, providers.Singleton(InMemoryStore))
+    )
+    return container

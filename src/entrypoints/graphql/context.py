@@ -1,0 +1,49 @@
+"""The per-request GraphQL context: who is calling, and where the use cases come from."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from litestar import Request
+from strawberry.litestar import BaseContext
+from strawberry.types import Info as StrawberryInfo
+
+from application.auth import Identity, InvalidToken
+from entrypoints.auth import bearer_token
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
+
+
+class NotAuthenticated(Exception):
+    """The request carries no valid token; answered with HTTP 401 before any execution."""
+
+
+class HeraldContext(BaseContext, kw_only=True):
+    container: Container
+    identity: Identity | None
+    request_id: str
+
+    @property
+    def user_id(self) -> str:
+        if self.identity is None:  # only GraphiQL's page is served without a token
+            raise NotAuthenticated
+        return self.identity.user_id
+
+
+Info = StrawberryInfo[HeraldContext, None]
+
+
+async def get_context(request: Request[Any, Any, Any]) -> HeraldContext:
+    """A Litestar dependency: authenticate the caller of every GraphQL operation."""
+    container: Container = request.app.state.container
+    request_id = uuid.uuid4().hex[:16]
+    if request.method == "GET" and "query" not in request.query_params:
+        return HeraldContext(container=container, identity=None, request_id=request_id)
+    token = bearer_token(request.headers.get("authorization"))
+    try:
+        identity = await container.authenticator().authenticate(token)
+    except InvalidToken:
+        raise NotAuthenticated from None
+    return HeraldContext(container=container, identity=identity, request_id=request_id)

@@ -1,0 +1,123 @@
+"""Configuration from the environment, checked once at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./herald.db"
+DEV_SECRET_FILE = Path(".herald/jwt-secret")
+MIN_SECRET_BYTES = 32
+ENVIRONMENTS = ("development", "production")
+LOG_FORMATS = ("console", "json")
+
+log = logging.getLogger("herald.settings")
+
+
+class SettingsError(Exception):
+    """A configuration value is unusable; the message is one line for the operator."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    jwt_secret: str
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    environment: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 3001
+    cors_origins: tuple[str, ...] = ("http://localhost:3000",)
+    log_level: str = "INFO"
+    log_format: str = "console"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every variable of the contract's configuration table."""
+        env = os.environ if env is None else env
+        environment = _choice(env, "HERALD_ENV", "development", ENVIRONMENTS)
+        return cls(
+            database_url=_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            redis_url=env.get("REDIS_URL") or None,
+            jwt_secret=jwt_secret(env, production=environment == "production"),
+            jwt_issuer=env.get("JWT_ISSUER") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or None,
+            environment=environment,
+            host=env.get("HERALD_HOST") or "127.0.0.1",
+            port=_port(env.get("HERALD_PORT") or "3001"),
+            cors_origins=_origins(env.get("CORS_ORIGINS", "http://localhost:3000")),
+            log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
+            log_format=_choice(env, "LOG_FORMAT", "console", LOG_FORMATS),
+        )
+
+
+def jwt_secret(env: Mapping[str, str], *, production: bool) -> str:
+    """`JWT_SECRET`, else (in development only) the secret kept in `.herald/jwt-secret`."""
+    secret = env.get("JWT_SECRET")
+    if secret:
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
+        return secret
+    if production:
+        raise SettingsError("JWT_SECRET is required when HERALD_ENV=production")
+    return _development_secret(DEV_SECRET_FILE)
+
+
+def _development_secret(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        log.warning("JWT_SECRET is not set: created a development secret in %s", path)
+    else:
+        log.warning("JWT_SECRET is not set: using the development secret in %s", path)
+    secret = path.read_text().strip()
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"the development secret in {path} is shorter than 32 bytes")
+    return secret
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _database_url(url: str) -> str:
+    if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise SettingsError(
+            "DATABASE_URL must start with postgresql+asyncpg:// or sqlite+aiosqlite://"
+        )
+    return url
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(f"HERALD_PORT must be a port number (1..65535), not {value!r}")
+    return int(value)
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in logging.getLevelNamesMapping():
+        raise SettingsError(f"LOG_LEVEL must be a logging level such as INFO, not {value!r}")
+    return level

@@ -1,0 +1,228 @@
+"""Fakes and fixtures for the use-case tests: in-memory adapters, a fixed clock, sequential ids."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingPublisher
+from application.commands import CreateLeadCommand, RegisterUserCommand
+from application.leads.create_lead import CreateLead
+from application.leads.get_lead import GetLead
+from application.notifications.delete_notification import DeleteNotification
+from application.notifications.get_unread_count import GetUnreadCount
+from application.notifications.list_notifications import ListNotifications
+from application.notifications.mark_all_as_read import MarkAllAsRead
+from application.notifications.mark_as_read import MarkAsRead
+from application.users.register_user import RegisterUser
+from domain.leads import Lead
+from domain.notifications import InboxEntry
+from domain.users import User
+
+START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    """A `Clock` that stands still until a test moves it on."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+
+class SequentialIds:
+    """An `IdFactory` that hands out …-a000-000000000001, …-a000-000000000002 … and remembers them.
+
+    The ids are version-4 shaped, and each has a letter in it, so an uppercase spelling differs.
+    """
+
+    def __init__(self) -> None:
+        self.issued: list[UUID] = []
+
+    def new_id(self) -> UUID:
+        self.issued.append(UUID(f"00000000-0000-4000-a000-{len(self.issued) + 1:012x}"))
+        return self.issued[-1]
+
+
+class CountingUnitOfWork(InMemoryUnitOfWork):
+    """The in-memory unit of work, counting its commits: "no write" means no commit."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        super().__init__(store)
+        self.commits = 0
+
+    async def commit(self) -> None:
+        self.commits += 1
+        await super().commit()
+
+
+class StoreUnavailable(Exception):
+    """What the crashing unit of work raises: the database went away mid-transaction."""
+
+
+class CrashingUnitOfWork(InMemoryUnitOfWork):
+    """The in-memory unit of work whose commit fails, after the use case has made its writes."""
+
+    failure = StoreUnavailable
+
+    async def commit(self) -> None:
+        raise self.failure("the database went away")
+
+
+class StoreReader:
+    """Reads committed state back through a fresh unit of work, as a later request would."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def user(self, user_id: str) -> User | None:
+        async with InMemoryUnitOfWork(self._store) as uow:
+            return await uow.users.get(user_id)
+
+    async def user_ids(self) -> list[str]:
+        async with InMemoryUnitOfWork(self._store) as uow:
+            return await uow.users.all_ids()
+
+    async def lead(self, lead_id: UUID) -> Lead | None:
+        async with InMemoryUnitOfWork(self._store) as uow:
+            return await uow.leads.get(lead_id)
+
+    async def inbox(self, user_id: str) -> list[InboxEntry]:
+        async with InMemoryUnitOfWork(self._store) as uow:
+            return await uow.inbox.newest(user_id, 100)
+
+    async def entry(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
+        async with InMemoryUnitOfWork(self._store) as uow:
+            return await uow.inbox.get(user_id, notification_id)
+
+    async def unread(self, user_id: str) -> int:
+        async with InMemoryUnitOfWork(self._store) as uow:
+            return await uow.inbox.unread_count(user_id)
+
+    def snapshot(self) -> object:
+        """A deep copy of everything committed, to compare with after a failed call."""
+        return copy.deepcopy(self._store.state)
+
+
+@pytest.fixture
+def store() -> InMemoryStore:
+    return InMemoryStore()
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def ids() -> SequentialIds:
+    return SequentialIds()
+
+
+@pytest.fixture
+def counting_uow(store: InMemoryStore) -> CountingUnitOfWork:
+    return CountingUnitOfWork(store)
+
+
+@pytest.fixture
+def crashing_uow(store: InMemoryStore) -> CrashingUnitOfWork:
+    return CrashingUnitOfWork(store)
+
+
+@pytest.fixture
+def read(store: InMemoryStore) -> StoreReader:
+    return StoreReader(store)
+
+
+@pytest.fixture
+def register_user(store: InMemoryStore, clock: FixedClock) -> RegisterUser:
+    return RegisterUser(InMemoryUnitOfWork(store), clock)
+
+
+@pytest.fixture
+def create_lead(
+    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock, ids: SequentialIds
+) -> CreateLead:
+    return CreateLead(InMemoryUnitOfWork(store), publisher, clock, ids)
+
+
+@pytest.fixture
+def get_lead(store: InMemoryStore) -> GetLead:
+    return GetLead(InMemoryUnitOfWork(store))
+
+
+@pytest.fixture
+def list_notifications(store: InMemoryStore) -> ListNotifications:
+    return ListNotifications(InMemoryUnitOfWork(store))
+
+
+@pytest.fixture
+def get_unread_count(store: InMemoryStore) -> GetUnreadCount:
+    return GetUnreadCount(InMemoryUnitOfWork(store))
+
+
+@pytest.fixture
+def mark_as_read(
+    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock
+) -> MarkAsRead:
+    return MarkAsRead(InMemoryUnitOfWork(store), publisher, clock)
+
+
+@pytest.fixture
+def mark_all_as_read(
+    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock
+) -> MarkAllAsRead:
+    return MarkAllAsRead(InMemoryUnitOfWork(store), publisher, clock)
+
+
+@pytest.fixture
+def delete_notification(store: InMemoryStore, publisher: RecordingPublisher) -> DeleteNotification:
+    return DeleteNotification(InMemoryUnitOfWork(store), publisher)
+
+
+@pytest.fixture
+def given_users(register_user: RegisterUser) -> Callable[..., Awaitable[None]]:
+    """Registers users by id, as their first token would (their name is their id, capitalised)."""
+
+    async def given(*user_ids: str) -> None:
+        for user_id in user_ids:
+            await register_user(RegisterUserCommand(user_id, name=user_id.capitalize()))
+
+    return given
+
+
+@pytest.fixture
+def given_lead(
+    create_lead: CreateLead, publisher: RecordingPublisher, clock: FixedClock, read: StoreReader
+) -> Callable[..., Awaitable[UUID]]:
+    """Creates a lead a minute after the last thing happened; returns its notification's id.
+
+    What that publishes is forgotten, so that each test sees only the events of its own act.
+    """
+
+    async def given(actor_id: str, name: str = "Acme deal") -> UUID:
+        clock.advance(minutes=1)
+        lead = await create_lead(CreateLeadCommand(actor_id=actor_id, name=name))
+        publisher.published.clear()
+        for user_id in await read.user_ids():
+            for entry in await read.inbox(user_id):
+                if entry.notification.related_lead_id == lead.id:
+                    return entry.notification.id
+        raise AssertionError("the lead notified no one")
+
+    return given

@@ -1,0 +1,66 @@
+"""The engine: readiness answers, and SQLite set up to keep its promises."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from adapters.sqlalchemy.engine import database_problem, make_engine
+from adapters.sqlalchemy.tables import notification_recipients, users
+
+
+async def test_a_reachable_database_has_no_problem(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert await database_problem(engine) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_an_unreachable_database_is_named_in_one_line_without_its_password() -> None:
+    engine = make_engine("postgresql+asyncpg://herald:s3cret@127.0.0.1:1/herald")
+    try:
+        problem = await database_problem(engine)
+    finally:
+        await engine.dispose()
+
+    assert problem is not None
+    assert problem.startswith("database unavailable: ")
+    assert "\n" not in problem
+    assert "s3cret" not in problem
+
+
+async def test_sqlite_enforces_foreign_keys_and_writes_ahead(migrated_sqlite_url: str) -> None:
+    engine = make_engine(migrated_sqlite_url)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(sa.text("PRAGMA journal_mode")) == "wal"
+            with pytest.raises(IntegrityError):
+                await connection.execute(
+                    sa.insert(notification_recipients).values(
+                        user_id="bob",
+                        notification_id=uuid4(),  # no such notification
+                        is_read=False,
+                        created_at=sa.func.now(),
+                        updated_at=sa.func.now(),
+                    )
+                )
+    finally:
+        await engine.dispose()
+
+
+async def test_a_naive_datetime_is_refused(migrated_sqlite_url: str) -> None:
+    engine = make_engine(migrated_sqlite_url)
+    naive = datetime(2025, 3, 14, 9, 30)
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(StatementError, match="timezone-aware"):
+                await connection.execute(
+                    sa.insert(users).values(id="alice", created_at=naive, updated_at=naive)
+                )
+    finally:
+        await engine.dispose()

@@ -1,0 +1,390 @@
+"""One contract for the repositories and the unit of work: in memory, on SQLite, on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.ports import UnitOfWork
+from domain.leads import Lead
+from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.users import User
+
+NewUnitOfWork = Callable[[], UnitOfWork]
+
+# Microseconds on purpose: every backend must keep them.
+NOW = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    if request.param == "memory":
+        return None
+    url: str = request.getfixturevalue(f"migrated_{request.param}_url")
+    return url
+
+
+@pytest.fixture
+async def new_uow(backend_url: str | None) -> AsyncIterator[NewUnitOfWork]:
+    """Makes a fresh unit of work on the backend under test, as each use-case call would."""
+    if backend_url is None:
+        store = InMemoryStore()
+        yield lambda: InMemoryUnitOfWork(store)
+        return
+    engine = make_engine(backend_url)
+    session_factory = make_session_factory(engine)
+    yield lambda: SqlAlchemyUnitOfWork(session_factory)
+    await engine.dispose()
+
+
+def a_user(user_id: str, at: datetime = NOW) -> User:
+    return User.register(user_id, user_id.capitalize(), f"{user_id}@example.com", at)
+
+
+def a_lead(name: str = "Umbrella", at: datetime = NOW) -> Lead:
+    return Lead.create(
+        uuid4(),
+        name=name,
+        email="buyer@umbrella.example",
+        company="Umbrella Corp",
+        score=40,
+        owner_id="alice",
+        now=at,
+    )
+
+
+def a_notification(at: datetime = NOW, lead_id: UUID | None = None) -> Notification:
+    return Notification(
+        id=uuid4(),
+        type=NotificationType.LEAD_CREATED,
+        title="New lead: Umbrella",
+        message="Alice created the lead “Umbrella” at Umbrella Corp",
+        related_lead_id=lead_id,
+        actor_id="alice",
+        created_at=at,
+    )
+
+
+async def given_notification(
+    new_uow: NewUnitOfWork, recipients: list[str], at: datetime = NOW
+) -> Notification:
+    notification = a_notification(at)
+    async with new_uow() as uow:
+        await uow.inbox.add(notification, recipients)
+        await uow.commit()
+    return notification
+
+
+async def read_entry(
+    new_uow: NewUnitOfWork, user_id: str, notification_id: UUID
+) -> InboxEntry | None:
+    async with new_uow() as uow:
+        return await uow.inbox.get(user_id, notification_id)
+
+
+async def unread(new_uow: NewUnitOfWork, user_id: str) -> int:
+    async with new_uow() as uow:
+        return await uow.inbox.unread_count(user_id)
+
+
+def assert_utc(moment: datetime | None) -> None:
+    assert moment is not None
+    assert moment.utcoffset() == timedelta(0)
+
+
+# Users
+
+
+async def test_a_user_is_added_and_read_back(new_uow: NewUnitOfWork) -> None:
+    alice = a_user("alice")
+    async with new_uow() as uow:
+        await uow.users.add(alice)
+        await uow.commit()
+
+    async with new_uow() as uow:
+        stored = await uow.users.get("alice")
+
+    assert stored == alice
+    assert stored is not None
+    assert_utc(stored.created_at)
+    assert_utc(stored.updated_at)
+
+
+async def test_an_unknown_user_is_none(new_uow: NewUnitOfWork) -> None:
+    async with new_uow() as uow:
+        assert await uow.users.get("nobody") is None
+
+
+async def test_a_saved_user_keeps_the_new_profile(new_uow: NewUnitOfWork) -> None:
+    async with new_uow() as uow:
+        await uow.users.add(a_user("alice"))
+        await uow.commit()
+
+    async with new_uow() as uow:
+        alice = await uow.users.get("alice")
+        assert alice is not None
+        alice.update_profile("Alice Liddell", None, NOW + timedelta(hours=1))
+        await uow.users.save(alice)
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert await uow.users.get("alice") == alice
+
+
+async def test_all_ids_lists_every_registered_user(new_uow: NewUnitOfWork) -> None:
+    async with new_uow() as uow:
+        assert await uow.users.all_ids() == []
+        for user_id in ("carol", "alice", "bob"):
+            await uow.users.add(a_user(user_id))
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert sorted(await uow.users.all_ids()) == ["alice", "bob", "carol"]
+
+
+# Leads
+
+
+async def test_a_lead_is_added_and_read_back(new_uow: NewUnitOfWork) -> None:
+    umbrella = a_lead()
+    bare = Lead.create(
+        uuid4(), name="Bare", email=None, company=None, score=0, owner_id="bob", now=NOW
+    )
+    async with new_uow() as uow:
+        await uow.leads.add(umbrella)
+        await uow.leads.add(bare)
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert await uow.leads.get(umbrella.id) == umbrella
+        assert await uow.leads.get(bare.id) == bare
+        assert await uow.leads.get(uuid4()) is None
+
+
+# Inbox
+
+
+async def test_a_notification_reaches_each_recipient_unread(new_uow: NewUnitOfWork) -> None:
+    lead = a_lead()
+    notification = a_notification(lead_id=lead.id)
+    async with new_uow() as uow:
+        await uow.leads.add(lead)
+        await uow.inbox.add(notification, ["bob", "carol", "dave"])
+        await uow.commit()
+
+    for user_id in ("bob", "carol", "dave"):
+        entry = await read_entry(new_uow, user_id, notification.id)
+        assert entry == InboxEntry(notification, user_id, read_at=None, updated_at=NOW)
+    assert await read_entry(new_uow, "alice", notification.id) is None
+
+
+async def test_a_notification_for_no_one_is_in_no_inbox(new_uow: NewUnitOfWork) -> None:
+    notification = await given_notification(new_uow, [])
+
+    async with new_uow() as uow:
+        assert await uow.inbox.get("bob", notification.id) is None
+        assert await uow.inbox.unread_counts([]) == {}
+
+
+async def test_newest_lists_an_inbox_newest_first_up_to_the_limit(
+    new_uow: NewUnitOfWork,
+) -> None:
+    oldest = await given_notification(new_uow, ["bob"], NOW)
+    newest = await given_notification(new_uow, ["bob", "carol"], NOW + timedelta(minutes=2))
+    middle = await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=1))
+    # Two at the same instant: the larger id comes first, so that the order is total.
+    tied = [await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=3)) for _ in "ab"]
+    tied.sort(key=lambda notification: notification.id, reverse=True)
+
+    async with new_uow() as uow:
+        inbox = await uow.inbox.newest("bob", 10)
+        first_two = await uow.inbox.newest("bob", 2)
+        carols = await uow.inbox.newest("carol", 10)
+
+    expected = [*tied, newest, middle, oldest]
+    assert [entry.notification for entry in inbox] == expected
+    assert [entry.notification for entry in first_two] == expected[:2]
+    assert [entry.notification for entry in carols] == [newest]
+    assert {entry.user_id for entry in inbox} == {"bob"}
+
+
+async def test_unread_counts_give_every_asked_user_a_number(new_uow: NewUnitOfWork) -> None:
+    await given_notification(new_uow, ["bob", "carol"])
+    await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=1))
+
+    async with new_uow() as uow:
+        assert await uow.inbox.unread_count("bob") == 2
+        assert await uow.inbox.unread_count("carol") == 1
+        assert await uow.inbox.unread_count("nobody") == 0
+        counts = await uow.inbox.unread_counts(["bob", "carol", "dave"])
+
+    assert counts == {"bob": 2, "carol": 1, "dave": 0}
+
+
+async def test_mark_all_read_reads_each_unread_entry_once(new_uow: NewUnitOfWork) -> None:
+    first = await given_notification(new_uow, ["bob", "carol"])
+    await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=1))
+    later = NOW + timedelta(hours=1)
+
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_all_read("bob", later) == 2
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_all_read("bob", later + timedelta(hours=1)) == 0
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert [entry.read_at for entry in await uow.inbox.newest("bob", 10)] == [later, later]
+    entry = await read_entry(new_uow, "bob", first.id)
+    assert entry is not None
+    assert entry.is_read
+    assert entry.updated_at == later
+    assert await unread(new_uow, "bob") == 0
+    assert await unread(new_uow, "carol") == 1
+
+
+async def test_a_saved_entry_keeps_its_read_state(new_uow: NewUnitOfWork) -> None:
+    notification = await given_notification(new_uow, ["bob", "carol"])
+    later = NOW + timedelta(minutes=5, microseconds=7)
+
+    async with new_uow() as uow:
+        entry = await uow.inbox.get("bob", notification.id)
+        assert entry is not None
+        assert entry.mark_read(later)
+        await uow.inbox.save(entry)
+        await uow.commit()
+
+    assert await read_entry(new_uow, "bob", notification.id) == entry
+    assert await unread(new_uow, "bob") == 0
+    carols = await read_entry(new_uow, "carol", notification.id)
+    assert carols is not None
+    assert not carols.is_read
+    assert await unread(new_uow, "carol") == 1
+
+
+async def test_remove_takes_the_entry_out_of_one_inbox_only(new_uow: NewUnitOfWork) -> None:
+    notification = await given_notification(new_uow, ["bob", "carol"])
+
+    async with new_uow() as uow:
+        assert await uow.inbox.remove("bob", notification.id)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert not await uow.inbox.remove("bob", notification.id)
+
+    assert await read_entry(new_uow, "bob", notification.id) is None
+    assert await unread(new_uow, "bob") == 0
+    async with new_uow() as uow:
+        assert await uow.inbox.newest("bob", 10) == []
+    assert await read_entry(new_uow, "carol", notification.id) is not None
+    assert await unread(new_uow, "carol") == 1
+
+
+async def test_another_users_notification_is_out_of_reach(new_uow: NewUnitOfWork) -> None:
+    bobs = await given_notification(new_uow, ["bob"])
+    forged = InboxEntry(bobs, "carol", read_at=NOW, updated_at=NOW)
+
+    async with new_uow() as uow:
+        assert await uow.inbox.get("carol", bobs.id) is None
+        assert not await uow.inbox.remove("carol", bobs.id)
+        await uow.inbox.save(forged)
+        assert await uow.inbox.mark_all_read("carol", NOW) == 0
+        await uow.commit()
+
+    assert await read_entry(new_uow, "carol", bobs.id) is None
+    assert await read_entry(new_uow, "bob", bobs.id) == InboxEntry(bobs, "bob", None, NOW)
+
+
+async def test_a_broadcast_reaches_ten_thousand_recipients(new_uow: NewUnitOfWork) -> None:
+    everyone = [f"user-{number:05d}" for number in range(10_000)]
+    notification = await given_notification(new_uow, everyone)
+
+    async with new_uow() as uow:
+        counts = await uow.inbox.unread_counts(everyone)
+        last = await uow.inbox.get(everyone[-1], notification.id)
+
+    assert counts == dict.fromkeys(everyone, 1)
+    assert last == InboxEntry.deliver(notification, everyone[-1])
+
+
+async def test_timestamps_come_back_timezone_aware_and_equal(new_uow: NewUnitOfWork) -> None:
+    notification = await given_notification(new_uow, ["bob"])
+    read_at = NOW + timedelta(seconds=1, microseconds=1)
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_all_read("bob", read_at) == 1
+        await uow.commit()
+
+    entry = await read_entry(new_uow, "bob", notification.id)
+
+    assert entry is not None
+    assert entry.notification.created_at == NOW
+    assert entry.read_at == entry.updated_at == read_at
+    for moment in (entry.notification.created_at, entry.read_at, entry.updated_at):
+        assert_utc(moment)
+
+
+# Unit of work
+
+
+async def test_commit_keeps_the_work(new_uow: NewUnitOfWork) -> None:
+    async with new_uow() as uow:
+        await uow.users.add(a_user("alice"))
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert await uow.users.all_ids() == ["alice"]
+
+
+async def test_an_exception_rolls_the_work_back(new_uow: NewUnitOfWork) -> None:
+    async def fail_halfway() -> None:
+        async with new_uow() as uow:
+            await uow.users.add(a_user("alice"))
+            await uow.inbox.add(a_notification(), ["bob"])
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await fail_halfway()
+
+    async with new_uow() as uow:
+        assert await uow.users.all_ids() == []
+        assert await uow.inbox.unread_count("bob") == 0
+
+
+async def test_leaving_without_commit_rolls_the_work_back(new_uow: NewUnitOfWork) -> None:
+    async with new_uow() as uow:
+        await uow.users.add(a_user("alice"))
+
+    async with new_uow() as uow:
+        assert await uow.users.get("alice") is None
+
+
+async def test_work_after_a_commit_needs_its_own_commit(new_uow: NewUnitOfWork) -> None:
+    async with new_uow() as uow:
+        await uow.users.add(a_user("alice"))
+        await uow.commit()
+        await uow.users.add(a_user("bob"))
+
+    async with new_uow() as uow:
+        assert await uow.users.all_ids() == ["alice"]
+
+
+async def test_concurrent_units_of_work_all_commit(new_uow: NewUnitOfWork) -> None:
+    async def register(user_id: str) -> None:
+        # Read, then write: the shape of every use case, and the hard case for SQLite's locks.
+        async with new_uow() as uow:
+            await uow.users.all_ids()
+            await asyncio.sleep(0)
+            await uow.users.add(a_user(user_id))
+            await uow.commit()
+
+    names = [f"user-{number}" for number in range(5)]
+    await asyncio.gather(*(register(name) for name in names))
+
+    async with new_uow() as uow:
+        assert sorted(await uow.users.all_ids()) == names
