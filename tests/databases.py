@@ -1,0 +1,52 @@
+"""Fresh PostgreSQL databases for tests: each made on the test server, and dropped after."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+# A server where user postgres may create databases; each test gets its own, dropped after it.
+POSTGRES_SERVER_URL = os.environ.get(
+    "HERALD_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+async def create_postgres_database() -> str:
+    """A new, empty database on the test server, as a URL; skips (or fails) if it is down."""
+    name = f"herald_test_{uuid.uuid4().hex}"
+    try:
+        await _on_server(f'CREATE DATABASE "{name}"')
+    except (OSError, DBAPIError) as error:
+        reason = f"PostgreSQL is not available ({type(error).__name__}: {error})"
+        if os.environ.get("HERALD_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    """Drop a database made by `create_postgres_database`, and no other."""
+    name = make_url(url).database
+    if name is None or not name.startswith("herald_test_"):
+        raise ValueError(f"not a test database: {name!r}")
+    await _on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _on_server(sql: str) -> None:
+    server = create_async_engine(
+        POSTGRES_SERVER_URL,
+        isolation_level="AUTOCOMMIT",  # CREATE and DROP DATABASE run outside a transaction
+        poolclass=NullPool,
+        connect_args={"timeout": 10},
+    )
+    try:
+        async with server.connect() as connection:
+            await connection.exec_driver_sql(sql)
+    finally:
+        await server.dispose()

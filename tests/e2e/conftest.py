@@ -1,0 +1,43 @@
+"""Fixtures of the end-to-end tests: one server on PostgreSQL per module, fresh clients per test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from e2e_support import Clients, HeraldServer, herald_env, start_server, stop_server
+
+from adapters.sqlalchemy.migrations import upgrade
+from databases import create_postgres_database, drop_postgres_database
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    url = asyncio.run(create_postgres_database())
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(url))
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[HeraldServer]:
+    running = start_server(herald_env(DATABASE_URL=database_url))
+    try:
+        yield running
+    finally:
+        stop_server(running.process)
+
+
+@pytest.fixture
+async def clients(server: HeraldServer) -> AsyncIterator[Clients]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        made = Clients(server, http)
+        try:
+            yield made
+        finally:
+            for connected in made.sockets:
+                await connected.client.disconnect()

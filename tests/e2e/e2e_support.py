@@ -1,0 +1,154 @@
+"""A real `herald serve` process on a free loopback port, and the clients that talk to it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import socketio
+
+from adapters.jwt.tokens import JwtTokenIssuer
+
+SECRET = "e2e-secret-that-is-long-enough-for-hs256"
+HERALD = str(Path(sys.executable).with_name("herald"))
+START_TIMEOUT_SECONDS = 30
+EVENT_TIMEOUT_SECONDS = 5
+QUIET_SECONDS = 0.5  # how long "nothing arrives" is watched for
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def herald_env(**overrides: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HERALD_")}
+    env.update({"JWT_SECRET": SECRET, "HERALD_HOST": "127.0.0.1", "LOG_LEVEL": "WARNING"})
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class HeraldServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    issuer: JwtTokenIssuer = field(default_factory=lambda: JwtTokenIssuer(SECRET))
+
+    def token(self, user_id: str, name: str | None = None, ttl: float = 3600) -> str:
+        return self.issuer.issue(user_id, name=name, ttl=timedelta(seconds=ttl))
+
+
+def start_server(env: dict[str, str], cwd: Path | None = None) -> HeraldServer:
+    port = free_port()
+    env = {**env, "HERALD_PORT": str(port)}
+    process = subprocess.Popen([HERALD, "serve"], env=env, cwd=cwd)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"herald serve exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return HeraldServer(url, process)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    stop_server(process)
+    raise RuntimeError("herald serve did not answer /health in time")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class GraphQL:
+    """A plain GraphQL-over-HTTP client, as a frontend would use one."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+        self._http, self._token = http, token
+
+    async def post(self, query: str, **variables: Any) -> httpx.Response:
+        return await self._http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {self._token}"},
+        )
+
+    async def data(self, query: str, **variables: Any) -> Any:
+        response = await self.post(query, **variables)
+        body = response.json()
+        assert response.status_code == 200, body
+        assert "errors" not in body, body
+        return body["data"]
+
+    async def error_code(self, query: str, **variables: Any) -> str:
+        body = (await self.post(query, **variables)).json()
+        assert body.get("errors"), body
+        return str(body["errors"][0]["extensions"]["code"])
+
+
+class Socket:
+    """A Socket.IO client that keeps every event it receives, in order."""
+
+    def __init__(self) -> None:
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.events: list[tuple[str, Any]] = []
+        self.refusal: Any = None
+        self._arrived = asyncio.Event()
+        self.client.on("*", self._on_event)
+        self.client.on("connect_error", self._on_refused)
+
+    async def _on_event(self, event: str, data: Any) -> None:
+        self.events.append((event, data))
+        self._arrived.set()
+
+    async def _on_refused(self, data: Any) -> None:
+        self.refusal = data
+
+    async def connect(self, url: str, auth: Any) -> None:
+        await self.client.connect(url, auth=auth, transports=["websocket"], wait_timeout=5)
+
+    def named(self, event: str) -> list[Any]:
+        return [data for name, data in self.events if name == event]
+
+    async def wait_for(self, event: str, count: int = 1) -> list[Any]:
+        """The first `count` payloads of `event`, waiting for them at most a few seconds."""
+        async with asyncio.timeout(EVENT_TIMEOUT_SECONDS):
+            while len(self.named(event)) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.named(event)[:count]
+
+
+@dataclass
+class Clients:
+    server: HeraldServer
+    http: httpx.AsyncClient
+    sockets: list[Socket] = field(default_factory=list)
+
+    def graphql(self, user_id: str, name: str | None = None) -> GraphQL:
+        return GraphQL(self.http, self.server.token(user_id, name))
+
+    async def socket(self, user_id: str, name: str | None = None) -> Socket:
+        connected = Socket()
+        await connected.connect(self.server.url, {"token": self.server.token(user_id, name)})
+        self.sockets.append(connected)
+        return connected
+
+    async def quiet(self) -> None:
+        """Let events that should not arrive have their chance to."""
+        await asyncio.sleep(QUIET_SECONDS)

@@ -1,0 +1,104 @@
+"""End to end: `herald serve`, `migrate` and `token` as an operator meets them."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from e2e_support import HERALD, herald_env, start_server, stop_server
+
+from databases import create_postgres_database, drop_postgres_database
+
+pytestmark = pytest.mark.e2e
+
+
+def herald(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HERALD, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    url = asyncio.run(create_postgres_database())
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(url))
+
+
+def test_serve_works_with_no_configuration_and_accepts_herald_token(tmp_path: Path) -> None:
+    env = {key: value for key, value in herald_env().items() if key != "JWT_SECRET"}
+    env.pop("DATABASE_URL", None)
+    server = start_server(env, cwd=tmp_path)
+    try:
+        token = herald("token", "alice", "--name", "Alice", env=env, cwd=tmp_path)
+        response = httpx.post(
+            f"{server.url}/graphql",
+            json={"query": "{ getUnreadCount }"},
+            headers={"Authorization": f"Bearer {token.stdout.strip()}"},
+        )
+    finally:
+        stop_server(server.process)
+
+    assert token.returncode == 0
+    assert response.json() == {"data": {"getUnreadCount": 0}}
+    assert (tmp_path / "herald.db").exists()
+    secret = tmp_path / ".herald" / "jwt-secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"HERALD_ENV": "staging"}, "HERALD_ENV must be one of development, production"),
+        ({"HERALD_PORT": "http"}, "HERALD_PORT must be a port number"),
+        ({"HERALD_ENV": "production", "JWT_SECRET": ""}, "JWT_SECRET is required"),
+        ({"HERALD_ENV": "production", "JWT_SECRET": "short"}, "at least 32 bytes"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with"),
+        (
+            {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/none"},
+            "the database is unreachable",
+        ),
+    ],
+)
+def test_a_bad_setting_stops_serve_with_one_clear_line(
+    tmp_path: Path, variables: dict[str, str], message: str
+) -> None:
+    result = herald("serve", env=herald_env(**variables), cwd=tmp_path)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_serve_refuses_a_postgresql_schema_that_is_behind_until_migrated(
+    empty_postgres: str,
+) -> None:
+    env = herald_env(DATABASE_URL=empty_postgres)
+
+    refused = herald("serve", env=env)
+    migrated = herald("migrate", env=env)
+    server = start_server(env)
+    stop_server(server.process)
+
+    assert refused.returncode != 0
+    assert "herald migrate" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert migrated.returncode == 0
+
+
+def test_token_prints_only_the_token(tmp_path: Path) -> None:
+    result = herald("token", "bob", "--ttl", "60", env=herald_env(), cwd=tmp_path)
+
+    assert result.returncode == 0
+    assert result.stdout.count(".") == 2
+    assert len(result.stdout.split()) == 1
