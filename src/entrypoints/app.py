@@ -11,13 +11,12 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.status_codes import HTTP_401_UNAUTHORIZED
-from strawberry.litestar import make_graphql_controller
 
 from adapters.sqlalchemy.engine import database_problem
 from entrypoints.container import Container
-from entrypoints.graphql.context import NotAuthenticated, get_context
+from entrypoints.graphql.context import NotAuthenticated
+from entrypoints.graphql.controller import graphql_controller
 from entrypoints.graphql.errors import UNAUTHORIZED_BODY
-from entrypoints.graphql.schema import build_schema
 from entrypoints.realtime import attach_handlers
 
 MAX_BODY_BYTES = 64 * 1024
@@ -52,15 +51,8 @@ def create_app(container: Container) -> socketio.ASGIApp:
         finally:
             await container.engine().dispose()
 
-    graphql = make_graphql_controller(
-        build_schema(),
-        path="/graphql",
-        context_getter=get_context,
-        graphql_ide=None if settings.is_production else "graphiql",
-        allow_queries_via_get=False,
-    )
     http = Litestar(
-        route_handlers=[graphql, health, ready],
+        route_handlers=[graphql_controller(graphiql=not settings.is_production), health, ready],
         state=State({"container": container}),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)),
         exception_handlers={NotAuthenticated: _unauthorized},

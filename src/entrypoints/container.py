@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import socketio
 from dependency_injector import containers, providers
 
@@ -29,8 +31,9 @@ def make_socketio_server(settings: Settings) -> socketio.AsyncServer:
         async_mode="asgi",
         client_manager=manager,
         cors_allowed_origins=list(settings.cors_origins),
-        logger=False,
-        engineio_logger=False,
+        # Named loggers: with `False` the libraries would add handlers of their own.
+        logger=logging.getLogger("herald.socketio"),
+        engineio_logger=logging.getLogger("herald.engineio"),
     )
 
 

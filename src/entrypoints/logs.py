@@ -38,5 +38,5 @@ def configure_logging(
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Per-request lines from the server and the socket libraries are noise at INFO.
-    for noisy in ("uvicorn.access", "socketio", "engineio", "aiosqlite"):
+    for noisy in ("uvicorn.access", "herald.socketio", "herald.engineio", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

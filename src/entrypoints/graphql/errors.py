@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from domain.errors import DomainError, InvalidInput, NotFound
@@ -17,19 +15,23 @@ NOT_FOUND = "NOT_FOUND"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 
-UNAUTHORIZED_BODY = {
-    "errors": [{"message": "Unauthorized", "extensions": {"code": UNAUTHENTICATED}}]
-}
-
 log = logging.getLogger("herald.graphql")
 
 
-def _public(error: GraphQLError) -> tuple[str, str]:
+def error_body(message: str, code: str) -> dict[str, list[dict[str, Any]]]:
+    """A response body carrying one error, for answers given before any execution."""
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+UNAUTHORIZED_BODY = error_body("Unauthorized", UNAUTHENTICATED)
+
+
+def classify(error: GraphQLError) -> tuple[str, str]:
     """The code and message a client may see for this error."""
     original = error.original_error
-    if original is None:  # the document itself: syntax, validation, limits
-        return BAD_USER_INPUT, error.message
     match original:
+        case None:  # the document itself: syntax, validation, limits
+            return BAD_USER_INPUT, error.message
         case InvalidInput():
             return BAD_USER_INPUT, str(original)
         case NotFound():
@@ -42,36 +44,27 @@ def _public(error: GraphQLError) -> tuple[str, str]:
             return INTERNAL, "Internal server error"
 
 
+def public_error(error: GraphQLError) -> dict[str, Any]:
+    """The error as the client sees it: located, coded, and with a message safe to show."""
+    code, message = classify(error)
+    formatted: dict[str, Any] = {"message": message}
+    if error.locations:
+        formatted["locations"] = [location._asdict() for location in error.locations]
+    if error.path:
+        formatted["path"] = error.path
+    formatted["extensions"] = {"code": code}
+    return formatted
+
+
 def log_unexpected(errors: list[GraphQLError], context: ExecutionContext | None) -> None:
     """Log, once and with its traceback, each error that is not the client's doing."""
     request_id = getattr(getattr(context, "context", None), "request_id", None)
     for error in errors:
-        if _public(error)[0] == INTERNAL:
+        if classify(error)[0] == INTERNAL:
             log.error(
-                "GraphQL operation %s failed",
+                "GraphQL operation %s failed (request %s)",
                 getattr(context, "operation_name", None) or "(anonymous)",
+                request_id,
                 exc_info=error.original_error,
                 extra={"request_id": request_id},
             )
-
-
-class ErrorCodes(SchemaExtension):
-    """Rewrites every error to its `extensions.code` and a message safe to show."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result: Any = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [self._rewrite(error) for error in result.errors]
-
-    @staticmethod
-    def _rewrite(error: GraphQLError) -> GraphQLError:
-        code, message = _public(error)
-        return GraphQLError(
-            message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": code},
-        )

@@ -25,7 +25,7 @@ from application.commands import (
 )
 from domain.errors import LeadNotFound
 from entrypoints.graphql.context import Info
-from entrypoints.graphql.errors import ErrorCodes, log_unexpected
+from entrypoints.graphql.errors import log_unexpected
 from entrypoints.graphql.types import CreateLeadInput, Lead, Notification
 
 MAX_DEPTH = 10
@@ -100,7 +100,6 @@ def build_schema(**options: Any) -> strawberry.Schema:
             lambda: QueryDepthLimiter(MAX_DEPTH),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            ErrorCodes,
         ],
         **options,
     )
