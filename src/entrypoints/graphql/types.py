@@ -85,4 +85,4 @@ class CreateLeadInput:
     name: str
     email: str | None = None
     company: str | None = None
-    score: int = 0
+    score: int | None = 0
