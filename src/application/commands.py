@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from domain.notifications import NotificationType
+
 
 class RegisterUserCommand(msgspec.Struct, frozen=True):
     user_id: str
@@ -44,3 +46,47 @@ class MarkAllAsReadCommand(msgspec.Struct, frozen=True):
 class DeleteNotificationCommand(msgspec.Struct, frozen=True):
     user_id: str
     notification_id: str
+
+
+class ListLeadsQuery(msgspec.Struct, frozen=True):
+    limit: int = 50
+
+
+class AssignLeadCommand(msgspec.Struct, frozen=True):
+    actor_id: str
+    lead_id: str
+    owner_id: str
+
+
+class UpdateLeadScoreCommand(msgspec.Struct, frozen=True):
+    actor_id: str
+    lead_id: str
+    score: int
+
+
+class CreateTaskCommand(msgspec.Struct, frozen=True):
+    actor_id: str
+    lead_id: str
+    title: str
+    assignee_id: str | None = None
+
+
+class CompleteTaskCommand(msgspec.Struct, frozen=True):
+    actor_id: str
+    task_id: str
+
+
+class AddCommentCommand(msgspec.Struct, frozen=True):
+    actor_id: str
+    lead_id: str
+    body: str
+
+
+class GetPreferencesQuery(msgspec.Struct, frozen=True):
+    user_id: str
+
+
+class SetPreferenceCommand(msgspec.Struct, frozen=True):
+    user_id: str
+    type: NotificationType
+    enabled: bool

@@ -8,9 +8,11 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from domain.comments import Comment
 from domain.events import InboxEvent
 from domain.leads import Lead
-from domain.notifications import InboxEntry, Notification
+from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.tasks import Task
 from domain.users import User
 
 
@@ -40,6 +42,40 @@ class LeadRepository(Protocol):
     async def get(self, lead_id: UUID) -> Lead | None: ...
 
     async def add(self, lead: Lead) -> None: ...
+
+    async def save(self, lead: Lead) -> None:
+        """Persist the lead's owner, score and update time."""
+        ...
+
+    async def newest(self, limit: int) -> list[Lead]: ...
+
+
+class TaskRepository(Protocol):
+    async def get(self, task_id: UUID) -> Task | None: ...
+
+    async def add(self, task: Task) -> None: ...
+
+    async def save(self, task: Task) -> None:
+        """Persist the task's completion."""
+        ...
+
+
+class CommentRepository(Protocol):
+    async def add(self, comment: Comment) -> None: ...
+
+    async def author_ids(self, lead_id: UUID) -> set[str]:
+        """Everyone who has commented on the lead so far."""
+        ...
+
+
+class PreferenceRepository(Protocol):
+    async def disabled_types(self, user_id: str) -> set[NotificationType]: ...
+
+    async def save(self, user_id: str, kind: NotificationType, enabled: bool) -> None: ...
+
+    async def muted_user_ids(self, kind: NotificationType) -> set[str]:
+        """Every user who turned this type off."""
+        ...
 
 
 class InboxRepository(Protocol):
@@ -81,6 +117,9 @@ class UnitOfWork(Protocol):
 
     users: UserRepository
     leads: LeadRepository
+    tasks: TaskRepository
+    comments: CommentRepository
+    preferences: PreferenceRepository
     inbox: InboxRepository
 
     async def __aenter__(self) -> Self: ...

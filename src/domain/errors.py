@@ -36,3 +36,7 @@ class LeadNotFound(NotFound):
 
 class UserNotFound(NotFound):
     kind = "user"
+
+
+class TaskNotFound(NotFound):
+    kind = "task"

@@ -49,6 +49,21 @@ class Lead:
             updated_at=now,
         )
 
+    def assign(self, owner_id: str, now: datetime) -> bool:
+        """Hand the lead to another owner; returns whether anything changed."""
+        if owner_id == self.owner_id:
+            return False
+        self.owner_id, self.updated_at = owner_id, now
+        return True
+
+    def change_score(self, score: int, now: datetime) -> bool:
+        """Score it anew; returns whether the score really changed."""
+        score = _score(score)
+        if score == self.score:
+            return False
+        self.score, self.updated_at = score, now
+        return True
+
 
 def _lead_name(value: str) -> str:
     value = value.strip()

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from domain.comments import Comment
 from domain.leads import Lead
+from domain.tasks import Task
 from domain.users import User
 
 
@@ -56,8 +58,12 @@ class InboxEntry:
         return True
 
 
-def lead_created(notification_id: UUID, lead: Lead, actor: User) -> Notification:
-    """The notification that tells the team about a new lead."""
+# The notifications of each action, built here and nowhere else, so that they read alike.
+
+EXCERPT_LENGTH = 140
+
+
+def lead_created(notification_id: UUID, lead: Lead, actor: User, now: datetime) -> Notification:
     company = f" at {lead.company}" if lead.company else ""
     return Notification(
         id=notification_id,
@@ -66,5 +72,55 @@ def lead_created(notification_id: UUID, lead: Lead, actor: User) -> Notification
         message=f"{actor.display_name} created the lead “{lead.name}”{company}",
         related_lead_id=lead.id,
         actor_id=actor.id,
-        created_at=lead.created_at,
+        created_at=now,
     )
+
+
+def task_completed(
+    notification_id: UUID, task: Task, lead: Lead, actor: User, now: datetime
+) -> Notification:
+    return Notification(
+        id=notification_id,
+        type=NotificationType.TASK_COMPLETED,
+        title=f"Task completed: {task.title}",
+        message=f"{actor.display_name} completed “{task.title}” on {lead.name}",
+        related_lead_id=lead.id,
+        actor_id=actor.id,
+        created_at=now,
+    )
+
+
+def score_updated(
+    notification_id: UUID, lead: Lead, previous_score: int, actor: User, now: datetime
+) -> Notification:
+    return Notification(
+        id=notification_id,
+        type=NotificationType.SCORE_UPDATED,
+        title=f"Score of {lead.name}: {lead.score}",
+        message=(
+            f"{actor.display_name} changed the score of {lead.name}"
+            f" from {previous_score} to {lead.score}"
+        ),
+        related_lead_id=lead.id,
+        actor_id=actor.id,
+        created_at=now,
+    )
+
+
+def comment_added(
+    notification_id: UUID, comment: Comment, lead: Lead, actor: User, now: datetime
+) -> Notification:
+    return Notification(
+        id=notification_id,
+        type=NotificationType.COMMENT_ADDED,
+        title=f"New comment on {lead.name}",
+        message=f"{actor.display_name} commented on {lead.name}: “{_excerpt(comment.body)}”",
+        related_lead_id=lead.id,
+        actor_id=actor.id,
+        created_at=now,
+    )
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1].rstrip() + "…"

@@ -13,13 +13,21 @@ from adapters.socketio.publisher import SocketIoPublisher
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock, UuidFactory
+from application.comments.add_comment import AddComment
+from application.leads.assign_lead import AssignLead
 from application.leads.create_lead import CreateLead
 from application.leads.get_lead import GetLead
+from application.leads.list_leads import ListLeads
+from application.leads.update_lead_score import UpdateLeadScore
 from application.notifications.delete_notification import DeleteNotification
 from application.notifications.get_unread_count import GetUnreadCount
 from application.notifications.list_notifications import ListNotifications
 from application.notifications.mark_all_as_read import MarkAllAsRead
 from application.notifications.mark_as_read import MarkAsRead
+from application.preferences.get_preferences import GetPreferences
+from application.preferences.set_preference import SetPreference
+from application.tasks.complete_task import CompleteTask
+from application.tasks.create_task import CreateTask
 from application.users.register_user import RegisterUser
 from entrypoints.auth import Authenticator
 from entrypoints.settings import Settings
@@ -61,6 +69,18 @@ class Container(containers.DeclarativeContainer):
     register_user = providers.Factory(RegisterUser, uow=uow, clock=clock)
     create_lead = providers.Factory(CreateLead, uow=uow, publisher=publisher, clock=clock, ids=ids)
     get_lead = providers.Factory(GetLead, uow=uow)
+    list_leads = providers.Factory(ListLeads, uow=uow)
+    assign_lead = providers.Factory(AssignLead, uow=uow, clock=clock)
+    update_lead_score = providers.Factory(
+        UpdateLeadScore, uow=uow, publisher=publisher, clock=clock, ids=ids
+    )
+    create_task = providers.Factory(CreateTask, uow=uow, clock=clock, ids=ids)
+    complete_task = providers.Factory(
+        CompleteTask, uow=uow, publisher=publisher, clock=clock, ids=ids
+    )
+    add_comment = providers.Factory(AddComment, uow=uow, publisher=publisher, clock=clock, ids=ids)
+    get_preferences = providers.Factory(GetPreferences, uow=uow)
+    set_preference = providers.Factory(SetPreference, uow=uow)
     list_notifications = providers.Factory(ListNotifications, uow=uow)
     get_unread_count = providers.Factory(GetUnreadCount, uow=uow)
     mark_as_read = providers.Factory(MarkAsRead, uow=uow, publisher=publisher, clock=clock)

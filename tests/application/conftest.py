@@ -10,17 +10,32 @@ from uuid import UUID
 import pytest
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingPublisher
-from application.commands import CreateLeadCommand, RegisterUserCommand
+from application.commands import (
+    AddCommentCommand,
+    CreateLeadCommand,
+    CreateTaskCommand,
+    RegisterUserCommand,
+)
+from application.comments.add_comment import AddComment
+from application.leads.assign_lead import AssignLead
 from application.leads.create_lead import CreateLead
 from application.leads.get_lead import GetLead
+from application.leads.list_leads import ListLeads
+from application.leads.update_lead_score import UpdateLeadScore
 from application.notifications.delete_notification import DeleteNotification
 from application.notifications.get_unread_count import GetUnreadCount
 from application.notifications.list_notifications import ListNotifications
 from application.notifications.mark_all_as_read import MarkAllAsRead
 from application.notifications.mark_as_read import MarkAsRead
+from application.preferences.get_preferences import GetPreferences
+from application.preferences.set_preference import SetPreference
+from application.tasks.complete_task import CompleteTask
+from application.tasks.create_task import CreateTask
 from application.users.register_user import RegisterUser
+from domain.comments import Comment
 from domain.leads import Lead
-from domain.notifications import InboxEntry
+from domain.notifications import InboxEntry, NotificationType
+from domain.tasks import Task
 from domain.users import User
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -96,6 +111,18 @@ class StoreReader:
     async def lead(self, lead_id: UUID) -> Lead | None:
         async with InMemoryUnitOfWork(self._store) as uow:
             return await uow.leads.get(lead_id)
+
+    async def task(self, task_id: UUID) -> Task | None:
+        async with InMemoryUnitOfWork(self._store) as uow:
+            return await uow.tasks.get(task_id)
+
+    async def commenters(self, lead_id: UUID) -> set[str]:
+        async with InMemoryUnitOfWork(self._store) as uow:
+            return await uow.comments.author_ids(lead_id)
+
+    async def disabled(self, user_id: str) -> set[NotificationType]:
+        async with InMemoryUnitOfWork(self._store) as uow:
+            return await uow.preferences.disabled_types(user_id)
 
     async def inbox(self, user_id: str) -> list[InboxEntry]:
         async with InMemoryUnitOfWork(self._store) as uow:
@@ -196,6 +223,52 @@ def delete_notification(store: InMemoryStore, publisher: RecordingPublisher) -> 
 
 
 @pytest.fixture
+def assign_lead(store: InMemoryStore, clock: FixedClock) -> AssignLead:
+    return AssignLead(InMemoryUnitOfWork(store), clock)
+
+
+@pytest.fixture
+def update_lead_score(
+    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock, ids: SequentialIds
+) -> UpdateLeadScore:
+    return UpdateLeadScore(InMemoryUnitOfWork(store), publisher, clock, ids)
+
+
+@pytest.fixture
+def list_leads(store: InMemoryStore) -> ListLeads:
+    return ListLeads(InMemoryUnitOfWork(store))
+
+
+@pytest.fixture
+def create_task(store: InMemoryStore, clock: FixedClock, ids: SequentialIds) -> CreateTask:
+    return CreateTask(InMemoryUnitOfWork(store), clock, ids)
+
+
+@pytest.fixture
+def complete_task(
+    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock, ids: SequentialIds
+) -> CompleteTask:
+    return CompleteTask(InMemoryUnitOfWork(store), publisher, clock, ids)
+
+
+@pytest.fixture
+def add_comment(
+    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock, ids: SequentialIds
+) -> AddComment:
+    return AddComment(InMemoryUnitOfWork(store), publisher, clock, ids)
+
+
+@pytest.fixture
+def get_preferences(store: InMemoryStore) -> GetPreferences:
+    return GetPreferences(InMemoryUnitOfWork(store))
+
+
+@pytest.fixture
+def set_preference(store: InMemoryStore) -> SetPreference:
+    return SetPreference(InMemoryUnitOfWork(store))
+
+
+@pytest.fixture
 def given_users(register_user: RegisterUser) -> Callable[..., Awaitable[None]]:
     """Registers users by id, as their first token would (their name is their id, capitalised)."""
 
@@ -224,5 +297,59 @@ def given_lead(
                 if entry.notification.related_lead_id == lead.id:
                     return entry.notification.id
         raise AssertionError("the lead notified no one")
+
+    return given
+
+
+# The helpers below each act a minute after the last thing happened, and forget what they
+# published, so that each test sees only the events of its own act.
+
+
+@pytest.fixture
+def new_lead(
+    create_lead: CreateLead, publisher: RecordingPublisher, clock: FixedClock
+) -> Callable[..., Awaitable[Lead]]:
+    """Creates a lead, owned by its creator; returns the lead."""
+
+    async def given(owner_id: str, name: str = "Acme Corp", score: int = 0) -> Lead:
+        clock.advance(minutes=1)
+        lead = await create_lead(CreateLeadCommand(actor_id=owner_id, name=name, score=score))
+        publisher.published.clear()
+        return lead
+
+    return given
+
+
+@pytest.fixture
+def given_task(
+    create_task: CreateTask, publisher: RecordingPublisher, clock: FixedClock
+) -> Callable[..., Awaitable[Task]]:
+    """Adds a task to a lead on behalf of its creator; returns the task."""
+
+    async def given(
+        lead: Lead, creator_id: str, title: str = "Call back", assignee_id: str | None = None
+    ) -> Task:
+        clock.advance(minutes=1)
+        task = await create_task(CreateTaskCommand(creator_id, str(lead.id), title, assignee_id))
+        publisher.published.clear()
+        return task
+
+    return given
+
+
+@pytest.fixture
+def given_comments(
+    add_comment: AddComment, publisher: RecordingPublisher, clock: FixedClock
+) -> Callable[..., Awaitable[list[Comment]]]:
+    """Each of these authors comments on the lead, in turn; returns their comments."""
+
+    async def given(lead: Lead, *author_ids: str) -> list[Comment]:
+        comments = []
+        for author_id in author_ids:
+            clock.advance(minutes=1)
+            command = AddCommentCommand(author_id, str(lead.id), f"{author_id} was here")
+            comments.append(await add_comment(command))
+        publisher.published.clear()
+        return comments
 
     return given

@@ -9,8 +9,9 @@ from uuid import UUID
 import pytest
 
 from adapters.memory import RecordingPublisher
-from application.commands import CreateLeadCommand
+from application.commands import CreateLeadCommand, SetPreferenceCommand
 from application.leads.create_lead import CreateLead
+from application.preferences.set_preference import SetPreference
 from domain.errors import InvalidInput, UserNotFound
 from domain.events import NotificationCreated, UnreadCountsChanged
 from domain.leads import Lead
@@ -80,6 +81,28 @@ async def test_the_recipients_and_their_unread_counts_are_published(
     assert publisher.published == [
         NotificationCreated(notification, ("bob", "carol")),
         UnreadCountsChanged({"bob": 2, "carol": 1}),
+    ]
+
+
+async def test_users_who_muted_new_leads_are_not_told(
+    given_users: Users,
+    set_preference: SetPreference,
+    create_lead: CreateLead,
+    publisher: RecordingPublisher,
+    read: StoreReader,
+) -> None:
+    await given_users("alice", "bob", "carol", "dave")
+    await set_preference(SetPreferenceCommand("carol", NotificationType.LEAD_CREATED, False))
+    await set_preference(SetPreferenceCommand("dave", NotificationType.SCORE_UPDATED, False))
+
+    await create_lead(CreateLeadCommand(actor_id="alice", name="Acme deal"))
+
+    assert await read.inbox("carol") == []
+    [bobs] = await read.inbox("bob")
+    assert [entry.notification for entry in await read.inbox("dave")] == [bobs.notification]
+    assert publisher.published == [
+        NotificationCreated(bobs.notification, ("bob", "dave")),
+        UnreadCountsChanged({"bob": 1, "dave": 1}),
     ]
 
 

@@ -10,25 +10,40 @@ import pytest
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingPublisher
 from application.commands import (
+    AddCommentCommand,
+    AssignLeadCommand,
+    CompleteTaskCommand,
     CreateLeadCommand,
+    CreateTaskCommand,
     DeleteNotificationCommand,
     MarkAllAsReadCommand,
     MarkAsReadCommand,
     RegisterUserCommand,
+    SetPreferenceCommand,
+    UpdateLeadScoreCommand,
 )
+from application.comments.add_comment import AddComment
+from application.leads.assign_lead import AssignLead
 from application.leads.create_lead import CreateLead
+from application.leads.update_lead_score import UpdateLeadScore
 from application.notifications.delete_notification import DeleteNotification
 from application.notifications.mark_all_as_read import MarkAllAsRead
 from application.notifications.mark_as_read import MarkAsRead
 from application.ports import Clock, IdFactory, UnitOfWork
+from application.preferences.set_preference import SetPreference
+from application.tasks.complete_task import CompleteTask
+from application.tasks.create_task import CreateTask
 from application.users.register_user import RegisterUser
+from domain.leads import Lead
+from domain.notifications import NotificationType
+from domain.tasks import Task
 
 if TYPE_CHECKING:
     from conftest import CrashingUnitOfWork, FixedClock, SequentialIds, StoreReader
 
 
 class World:
-    """What a use case is built from, and the notification that bob has and can act on."""
+    """What a use case is built from; alice's lead, an open task on it, and bob's notification."""
 
     def __init__(
         self,
@@ -37,8 +52,11 @@ class World:
         clock: Clock,
         ids: IdFactory,
         bobs: UUID,
+        lead: UUID,
+        task: UUID,
     ) -> None:
         self.uow, self.publisher, self.clock, self.ids, self.bobs = uow, publisher, clock, ids, bobs
+        self.lead, self.task = str(lead), str(task)
 
 
 async def register_a_new_user(w: World) -> object:
@@ -67,15 +85,58 @@ async def delete(w: World) -> object:
     return await DeleteNotification(w.uow, w.publisher)(command)
 
 
+async def assign_a_lead(w: World) -> object:
+    return await AssignLead(w.uow, w.clock)(AssignLeadCommand("carol", w.lead, "bob"))
+
+
+async def score_a_lead(w: World) -> object:
+    command = UpdateLeadScoreCommand("bob", w.lead, 75)
+    return await UpdateLeadScore(w.uow, w.publisher, w.clock, w.ids)(command)
+
+
+async def create_a_task(w: World) -> object:
+    command = CreateTaskCommand("bob", w.lead, "Send the quote", assignee_id="carol")
+    return await CreateTask(w.uow, w.clock, w.ids)(command)
+
+
+async def complete_a_task(w: World) -> object:
+    command = CompleteTaskCommand("carol", w.task)
+    return await CompleteTask(w.uow, w.publisher, w.clock, w.ids)(command)
+
+
+async def add_a_comment(w: World) -> object:
+    command = AddCommentCommand("bob", w.lead, "Any news?")
+    return await AddComment(w.uow, w.publisher, w.clock, w.ids)(command)
+
+
+async def mute_a_type(w: World) -> object:
+    command = SetPreferenceCommand("bob", NotificationType.SCORE_UPDATED, enabled=False)
+    return await SetPreference(w.uow)(command)
+
+
 @pytest.mark.parametrize(
     "use_case",
-    [register_a_new_user, update_a_profile, create_a_lead, mark_as_read, mark_all_as_read, delete],
+    [
+        register_a_new_user,
+        update_a_profile,
+        create_a_lead,
+        mark_as_read,
+        mark_all_as_read,
+        delete,
+        assign_a_lead,
+        score_a_lead,
+        create_a_task,
+        complete_a_task,
+        add_a_comment,
+        mute_a_type,
+    ],
     ids=lambda use_case: use_case.__name__,
 )
 async def test_a_failed_commit_changes_nothing_and_tells_no_one(
     use_case: Callable[[World], Awaitable[object]],
     given_users: Callable[..., Awaitable[None]],
-    given_lead: Callable[..., Awaitable[UUID]],
+    new_lead: Callable[..., Awaitable[Lead]],
+    given_task: Callable[..., Awaitable[Task]],
     crashing_uow: CrashingUnitOfWork,
     store: InMemoryStore,
     publisher: RecordingPublisher,
@@ -84,15 +145,19 @@ async def test_a_failed_commit_changes_nothing_and_tells_no_one(
     read: StoreReader,
 ) -> None:
     await given_users("alice", "bob", "carol")
-    bobs = await given_lead("alice")
+    lead = await new_lead("alice")
+    [entry] = await read.inbox("bob")
+    bobs = entry.notification.id
+    task = await given_task(lead, "bob")
     before = read.snapshot()
     clock.advance(minutes=5)
 
     with pytest.raises(crashing_uow.failure):
-        await use_case(World(crashing_uow, publisher, clock, ids, bobs))
+        await use_case(World(crashing_uow, publisher, clock, ids, bobs, lead.id, task.id))
 
     assert read.snapshot() == before
     assert publisher.published == []
     # The same call on a working unit of work does write: the check above is not vacuous.
-    await use_case(World(InMemoryUnitOfWork(store), publisher, clock, ids, bobs))
+    working = InMemoryUnitOfWork(store)
+    await use_case(World(working, publisher, clock, ids, bobs, lead.id, task.id))
     assert read.snapshot() != before

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
+from uuid import uuid4
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -19,9 +21,9 @@ from adapters.sqlalchemy.migrations import (
     upgrade,
     upgrade_async,
 )
-from adapters.sqlalchemy.tables import metadata
+from adapters.sqlalchemy.tables import comments, leads, metadata, tasks
 
-SCHEMA = {
+SCHEMA_0001 = {
     "users": set(),
     "leads": set(),
     "notifications": {"ix_notifications_related_lead_id"},
@@ -31,6 +33,19 @@ SCHEMA = {
         "ix_notification_recipients_notification_id",
     },
 }
+SCHEMA = {
+    **SCHEMA_0001,
+    "leads": {"ix_leads_newest"},
+    "tasks": {"ix_tasks_lead_id"},
+    "comments": {"ix_comments_lead_id_author_id"},
+    "notification_preferences": {"ix_notification_preferences_muted"},
+}
+# Each partial index, and the column its WHERE clause tests.
+PARTIAL_INDEXES = {
+    ("notification_recipients", "ix_notification_recipients_unread"): "isRead",
+    ("notification_preferences", "ix_notification_preferences_muted"): "enabled",
+}
+NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
 
 async def indexes_by_table(engine: AsyncEngine) -> dict[str, set[str]]:
@@ -48,10 +63,35 @@ async def indexes_by_table(engine: AsyncEngine) -> dict[str, set[str]]:
         return await connection.run_sync(inspect)
 
 
+async def partial_index_conditions(engine: AsyncEngine) -> dict[tuple[str, str], str]:
+    """The WHERE clause of each partial index, as the database reports it."""
+
+    def inspect(connection: sa.Connection) -> dict[tuple[str, str], str]:
+        inspector = sa.inspect(connection)
+        where = f"{connection.dialect.name}_where"
+        return {
+            (table, str(index["name"])): str(index["dialect_options"][where])
+            for table in inspector.get_table_names()
+            for index in inspector.get_indexes(table)
+            if where in index.get("dialect_options", {})
+        }
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(inspect)
+
+
 async def test_migrations_go_up_down_and_up_again(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         assert not await schema_is_current(engine)
+
+        await upgrade_async(database_url)
+        assert await schema_is_current(engine)
+        assert await indexes_by_table(engine) == SCHEMA
+
+        await asyncio.to_thread(downgrade, database_url, "0001")
+        assert not await schema_is_current(engine)
+        assert await indexes_by_table(engine) == SCHEMA_0001
 
         await upgrade_async(database_url)
         assert await schema_is_current(engine)
@@ -64,6 +104,60 @@ async def test_migrations_go_up_down_and_up_again(database_url: str) -> None:
         await upgrade_async(database_url)
         assert await schema_is_current(engine)
         assert await indexes_by_table(engine) == SCHEMA
+    finally:
+        await engine.dispose()
+
+
+async def test_partial_indexes_hold_only_the_rows_they_are_for(database_url: str) -> None:
+    await upgrade_async(database_url)
+    engine = make_engine(database_url)
+    try:
+        conditions = await partial_index_conditions(engine)
+    finally:
+        await engine.dispose()
+
+    assert conditions.keys() == PARTIAL_INDEXES.keys()
+    for index, column in PARTIAL_INDEXES.items():
+        assert column in conditions[index]
+
+
+async def test_leads_made_before_0002_get_tasks_and_comments_that_go_with_them(
+    database_url: str,
+) -> None:
+    await upgrade_async(database_url, "0001")
+    engine = make_engine(database_url)
+    lead_id = uuid4()
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.insert(leads).values(
+                    id=lead_id, name="Umbrella", score=0, created_at=NOW, updated_at=NOW
+                )
+            )
+
+        await upgrade_async(database_url)
+
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.insert(tasks).values(
+                    id=uuid4(),
+                    lead_id=lead_id,
+                    title="Call back",
+                    created_by_id="alice",
+                    created_at=NOW,
+                )
+            )
+            await connection.execute(
+                sa.insert(comments).values(
+                    id=uuid4(), lead_id=lead_id, author_id="bob", body="Hot!", created_at=NOW
+                )
+            )
+        async with engine.begin() as connection:
+            await connection.execute(sa.delete(leads).where(leads.c.id == lead_id))
+        async with engine.connect() as connection:
+            for table in (tasks, comments):
+                count = sa.select(sa.func.count()).select_from(table)
+                assert await connection.scalar(count) == 0
     finally:
         await engine.dispose()
 

@@ -13,8 +13,10 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import UnitOfWork
+from domain.comments import Comment
 from domain.leads import Lead
 from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.tasks import Task
 from domain.users import User
 
 NewUnitOfWork = Callable[[], UnitOfWork]
@@ -58,6 +60,57 @@ def a_lead(name: str = "Umbrella", at: datetime = NOW) -> Lead:
         owner_id="alice",
         now=at,
     )
+
+
+def a_task(lead: Lead, title: str = "Call back", assignee_id: str | None = "bob") -> Task:
+    return Task.create(
+        uuid4(),
+        lead_id=lead.id,
+        title=title,
+        assignee_id=assignee_id,
+        created_by_id="alice",
+        now=NOW,
+    )
+
+
+def a_comment(lead: Lead, author_id: str, at: datetime = NOW) -> Comment:
+    return Comment.write(uuid4(), lead_id=lead.id, author_id=author_id, body="Hot lead!", now=at)
+
+
+async def given_lead(new_uow: NewUnitOfWork, at: datetime = NOW) -> Lead:
+    lead = a_lead(at=at)
+    async with new_uow() as uow:
+        await uow.leads.add(lead)
+        await uow.commit()
+    return lead
+
+
+async def read_lead(new_uow: NewUnitOfWork, lead_id: UUID) -> Lead | None:
+    async with new_uow() as uow:
+        return await uow.leads.get(lead_id)
+
+
+async def read_task(new_uow: NewUnitOfWork, task_id: UUID) -> Task | None:
+    async with new_uow() as uow:
+        return await uow.tasks.get(task_id)
+
+
+async def set_preference(
+    new_uow: NewUnitOfWork, user_id: str, kind: NotificationType, enabled: bool
+) -> None:
+    async with new_uow() as uow:
+        await uow.preferences.save(user_id, kind, enabled)
+        await uow.commit()
+
+
+async def disabled(new_uow: NewUnitOfWork, user_id: str) -> set[NotificationType]:
+    async with new_uow() as uow:
+        return await uow.preferences.disabled_types(user_id)
+
+
+async def muted(new_uow: NewUnitOfWork, kind: NotificationType) -> set[str]:
+    async with new_uow() as uow:
+        return await uow.preferences.muted_user_ids(kind)
 
 
 def a_notification(at: datetime = NOW, lead_id: UUID | None = None) -> Notification:
@@ -166,6 +219,214 @@ async def test_a_lead_is_added_and_read_back(new_uow: NewUnitOfWork) -> None:
         assert await uow.leads.get(umbrella.id) == umbrella
         assert await uow.leads.get(bare.id) == bare
         assert await uow.leads.get(uuid4()) is None
+
+
+async def test_a_saved_lead_keeps_its_new_owner_and_score(new_uow: NewUnitOfWork) -> None:
+    lead = await given_lead(new_uow)
+    other = await given_lead(new_uow)
+    later = NOW + timedelta(minutes=5, microseconds=3)
+
+    async with new_uow() as uow:
+        stored = await uow.leads.get(lead.id)
+        assert stored is not None
+        assert stored.assign("bob", later)
+        assert stored.change_score(75, later)
+        await uow.leads.save(stored)
+        await uow.commit()
+
+    saved = await read_lead(new_uow, lead.id)
+    assert saved == stored
+    assert saved is not None
+    assert (saved.owner_id, saved.score) == ("bob", 75)
+    assert_utc(saved.updated_at)
+    assert await read_lead(new_uow, other.id) == other
+
+
+async def test_saving_a_lead_never_added_adds_nothing(new_uow: NewUnitOfWork) -> None:
+    stray = a_lead()
+    async with new_uow() as uow:
+        await uow.leads.save(stray)
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert await uow.leads.get(stray.id) is None
+        assert await uow.leads.newest(10) == []
+
+
+async def test_newest_lists_leads_newest_first_up_to_the_limit(new_uow: NewUnitOfWork) -> None:
+    async with new_uow() as uow:
+        assert await uow.leads.newest(10) == []
+
+    oldest = await given_lead(new_uow, NOW)
+    newest = await given_lead(new_uow, NOW + timedelta(minutes=2))
+    middle = await given_lead(new_uow, NOW + timedelta(minutes=1))
+    # Two at the same instant: the larger id comes first, so that the order is total.
+    tied = [await given_lead(new_uow, NOW + timedelta(minutes=3)) for _ in "ab"]
+    tied.sort(key=lambda lead: lead.id, reverse=True)
+
+    async with new_uow() as uow:
+        every = await uow.leads.newest(10)
+        first_three = await uow.leads.newest(3)
+        none = await uow.leads.newest(0)
+
+    expected = [*tied, newest, middle, oldest]
+    assert every == expected
+    assert first_three == expected[:3]
+    assert none == []
+
+
+# Tasks
+
+
+async def test_a_task_is_added_and_read_back(new_uow: NewUnitOfWork) -> None:
+    lead = await given_lead(new_uow)
+    assigned = a_task(lead)
+    unassigned = a_task(lead, "Send the quote", assignee_id=None)
+    async with new_uow() as uow:
+        await uow.tasks.add(assigned)
+        await uow.tasks.add(unassigned)
+        await uow.commit()
+
+    stored = await read_task(new_uow, assigned.id)
+    assert stored == assigned
+    assert stored is not None
+    assert not stored.is_completed
+    assert_utc(stored.created_at)
+    assert await read_task(new_uow, unassigned.id) == unassigned
+    assert await read_task(new_uow, uuid4()) is None
+
+
+async def test_a_saved_task_keeps_its_completion(new_uow: NewUnitOfWork) -> None:
+    lead = await given_lead(new_uow)
+    task, other = a_task(lead), a_task(lead, "Send the quote")
+    async with new_uow() as uow:
+        await uow.tasks.add(task)
+        await uow.tasks.add(other)
+        await uow.commit()
+    later = NOW + timedelta(hours=2, microseconds=9)
+
+    async with new_uow() as uow:
+        stored = await uow.tasks.get(task.id)
+        assert stored is not None
+        assert stored.complete(later)
+        await uow.tasks.save(stored)
+        await uow.commit()
+
+    completed = await read_task(new_uow, task.id)
+    assert completed == stored
+    assert completed is not None
+    assert completed.completed_at == later
+    assert_utc(completed.completed_at)
+    assert await read_task(new_uow, other.id) == other
+
+
+async def test_saving_a_task_never_added_adds_nothing(new_uow: NewUnitOfWork) -> None:
+    stray = a_task(await given_lead(new_uow))
+    stray.complete(NOW)
+    async with new_uow() as uow:
+        await uow.tasks.save(stray)
+        await uow.commit()
+
+    assert await read_task(new_uow, stray.id) is None
+
+
+# Comments
+
+
+async def test_author_ids_name_each_commenter_of_that_lead_once(new_uow: NewUnitOfWork) -> None:
+    umbrella, acme = await given_lead(new_uow), await given_lead(new_uow)
+    async with new_uow() as uow:
+        assert await uow.comments.author_ids(umbrella.id) == set()
+        await uow.comments.add(a_comment(umbrella, "bob"))
+        await uow.comments.add(a_comment(umbrella, "carol"))
+        await uow.comments.add(a_comment(umbrella, "bob", NOW + timedelta(minutes=1)))
+        await uow.comments.add(a_comment(acme, "dave"))
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert await uow.comments.author_ids(umbrella.id) == {"bob", "carol"}
+        assert await uow.comments.author_ids(acme.id) == {"dave"}
+        assert await uow.comments.author_ids(uuid4()) == set()
+
+
+# Preferences
+
+
+async def test_every_type_is_enabled_until_turned_off(new_uow: NewUnitOfWork) -> None:
+    assert await disabled(new_uow, "bob") == set()
+    for kind in NotificationType:
+        assert await muted(new_uow, kind) == set()
+
+
+async def test_a_type_turned_off_stays_off_until_turned_on_again(new_uow: NewUnitOfWork) -> None:
+    await set_preference(new_uow, "bob", NotificationType.COMMENT_ADDED, False)
+
+    assert await disabled(new_uow, "bob") == {NotificationType.COMMENT_ADDED}
+    assert await muted(new_uow, NotificationType.COMMENT_ADDED) == {"bob"}
+
+    await set_preference(new_uow, "bob", NotificationType.COMMENT_ADDED, True)
+
+    assert await disabled(new_uow, "bob") == set()
+    assert await muted(new_uow, NotificationType.COMMENT_ADDED) == set()
+
+
+async def test_setting_the_same_preference_again_keeps_the_last_answer(
+    new_uow: NewUnitOfWork,
+) -> None:
+    kind = NotificationType.SCORE_UPDATED
+    async with new_uow() as uow:
+        await uow.preferences.save("bob", kind, False)
+        await uow.preferences.save("bob", kind, False)
+        assert await uow.preferences.disabled_types("bob") == {kind}
+        await uow.commit()
+    await set_preference(new_uow, "bob", kind, False)
+    assert await disabled(new_uow, "bob") == {kind}
+
+    await set_preference(new_uow, "bob", kind, True)
+    await set_preference(new_uow, "bob", kind, True)
+    assert await disabled(new_uow, "bob") == set()
+
+    async with new_uow() as uow:
+        await uow.preferences.save("bob", kind, True)
+        await uow.preferences.save("bob", kind, False)
+        await uow.commit()
+    assert await disabled(new_uow, "bob") == {kind}
+    assert await muted(new_uow, kind) == {"bob"}
+
+
+async def test_muted_user_ids_answer_for_that_type_only(new_uow: NewUnitOfWork) -> None:
+    await set_preference(new_uow, "bob", NotificationType.COMMENT_ADDED, False)
+    await set_preference(new_uow, "bob", NotificationType.SCORE_UPDATED, False)
+    await set_preference(new_uow, "carol", NotificationType.SCORE_UPDATED, False)
+    # Turned on explicitly: stored, yet not muted.
+    await set_preference(new_uow, "dave", NotificationType.LEAD_CREATED, True)
+
+    assert await muted(new_uow, NotificationType.SCORE_UPDATED) == {"bob", "carol"}
+    assert await muted(new_uow, NotificationType.COMMENT_ADDED) == {"bob"}
+    assert await muted(new_uow, NotificationType.LEAD_CREATED) == set()
+    assert await muted(new_uow, NotificationType.TASK_COMPLETED) == set()
+    assert await disabled(new_uow, "bob") == {
+        NotificationType.COMMENT_ADDED,
+        NotificationType.SCORE_UPDATED,
+    }
+    assert await disabled(new_uow, "carol") == {NotificationType.SCORE_UPDATED}
+    assert await disabled(new_uow, "dave") == set()
+
+
+async def test_concurrent_first_settings_of_one_preference_all_succeed(
+    new_uow: NewUnitOfWork,
+) -> None:
+    # The hard case for an upsert: every one of them finds no row, and all insert at once.
+    async def turn_off() -> None:
+        async with new_uow() as uow:
+            await uow.preferences.disabled_types("bob")
+            await asyncio.sleep(0)
+            await uow.preferences.save("bob", NotificationType.TASK_COMPLETED, False)
+            await uow.commit()
+
+    await asyncio.gather(*(turn_off() for _ in range(5)))
+
+    assert await disabled(new_uow, "bob") == {NotificationType.TASK_COMPLETED}
 
 
 # Inbox
@@ -354,6 +615,44 @@ async def test_an_exception_rolls_the_work_back(new_uow: NewUnitOfWork) -> None:
     async with new_uow() as uow:
         assert await uow.users.all_ids() == []
         assert await uow.inbox.unread_count("bob") == 0
+
+
+async def test_an_exception_rolls_back_leads_tasks_comments_and_preferences(
+    new_uow: NewUnitOfWork,
+) -> None:
+    lead = await given_lead(new_uow)
+    task = a_task(lead)
+    async with new_uow() as uow:
+        await uow.tasks.add(task)
+        await uow.commit()
+    later = NOW + timedelta(hours=1)
+    new_task = a_task(lead, "Send the quote")
+
+    async def fail_halfway() -> None:
+        async with new_uow() as uow:
+            changed = await uow.leads.get(lead.id)
+            assert changed is not None
+            changed.change_score(90, later)
+            await uow.leads.save(changed)
+            completed = await uow.tasks.get(task.id)
+            assert completed is not None
+            completed.complete(later)
+            await uow.tasks.save(completed)
+            await uow.tasks.add(new_task)
+            await uow.comments.add(a_comment(lead, "bob"))
+            await uow.preferences.save("bob", NotificationType.COMMENT_ADDED, False)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await fail_halfway()
+
+    assert await read_lead(new_uow, lead.id) == lead
+    assert await read_task(new_uow, task.id) == task
+    assert await read_task(new_uow, new_task.id) is None
+    async with new_uow() as uow:
+        assert await uow.comments.author_ids(lead.id) == set()
+    assert await disabled(new_uow, "bob") == set()
+    assert await muted(new_uow, NotificationType.COMMENT_ADDED) == set()
 
 
 async def test_leaving_without_commit_rolls_the_work_back(new_uow: NewUnitOfWork) -> None:

@@ -1,8 +1,8 @@
-"""Leads: creation and the contract's limits on every field."""
+"""Leads: creation, the contract's limits on every field, assignment and scoring."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +12,7 @@ from domain.errors import InvalidInput
 from domain.leads import Lead
 
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
+LATER = NOW + timedelta(hours=1)
 LEAD_ID = UUID(int=7)
 VALID: dict[str, Any] = {
     "name": "Acme deal",
@@ -121,3 +122,43 @@ def test_values_past_the_limits_are_invalid_input_naming_the_field(
         create(**{field: value})
 
     assert caught.value.field == field
+
+
+def test_assign_hands_the_lead_over_and_says_so() -> None:
+    lead = create()
+
+    assert lead.assign("bob", LATER) is True
+    assert (lead.owner_id, lead.created_at, lead.updated_at) == ("bob", NOW, LATER)
+
+
+def test_assigning_to_the_current_owner_changes_nothing() -> None:
+    lead = create()
+
+    assert lead.assign("alice", LATER) is False
+    assert (lead.owner_id, lead.updated_at) == ("alice", NOW)
+
+
+@pytest.mark.parametrize("score", [0, 41, 100])
+def test_change_score_scores_it_anew_and_says_so(score: int) -> None:
+    lead = create(score=40)
+
+    assert lead.change_score(score, LATER) is True
+    assert (lead.score, lead.updated_at) == (score, LATER)
+
+
+def test_the_same_score_again_changes_nothing() -> None:
+    lead = create(score=40)
+
+    assert lead.change_score(40, LATER) is False
+    assert (lead.score, lead.updated_at) == (40, NOW)
+
+
+@pytest.mark.parametrize("score", [-1, 101, 1_000])
+def test_a_score_outside_0_to_100_is_invalid_input_and_changes_nothing(score: int) -> None:
+    lead = create(score=40)
+
+    with pytest.raises(InvalidInput) as caught:
+        lead.change_score(score, LATER)
+
+    assert caught.value.field == "score"
+    assert (lead.score, lead.updated_at) == (40, NOW)

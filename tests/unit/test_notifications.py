@@ -1,4 +1,4 @@
-"""Notifications: each recipient's read state, and what a lead_created notification says."""
+"""Notifications: each recipient's read state, and what the notification of each action says."""
 
 from __future__ import annotations
 
@@ -7,8 +7,19 @@ from uuid import UUID
 
 import pytest
 
+from domain.comments import Comment
 from domain.leads import Lead
-from domain.notifications import InboxEntry, Notification, NotificationType, lead_created
+from domain.notifications import (
+    EXCERPT_LENGTH,
+    InboxEntry,
+    Notification,
+    NotificationType,
+    comment_added,
+    lead_created,
+    score_updated,
+    task_completed,
+)
+from domain.tasks import Task
 from domain.users import User
 
 CREATED = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -28,13 +39,13 @@ def a_notification() -> Notification:
     )
 
 
-def a_lead(company: str | None = None) -> Lead:
+def a_lead(company: str | None = None, name: str = "Acme deal", score: int = 0) -> Lead:
     return Lead.create(
         UUID(int=2),
-        name="Acme deal",
+        name=name,
         email=None,
         company=company,
-        score=0,
+        score=score,
         owner_id="alice",
         now=CREATED,
     )
@@ -74,18 +85,6 @@ def test_one_recipient_reading_leaves_another_unread() -> None:
     assert (bobs.is_read, carols.is_read) == (True, False)
 
 
-def test_lead_created_points_at_the_lead_and_its_actor() -> None:
-    lead = a_lead()
-
-    notification = lead_created(UUID(int=9), lead, User.register("alice", "Alice", None, LATER))
-
-    assert notification.id == UUID(int=9)
-    assert notification.type is NotificationType.LEAD_CREATED
-    assert notification.related_lead_id == lead.id
-    assert notification.actor_id == "alice"
-    assert notification.created_at == lead.created_at
-
-
 @pytest.mark.parametrize(
     ("name", "named_as"),
     [("Alice Liddell", "Alice Liddell"), (None, "u-42")],
@@ -94,7 +93,7 @@ def test_lead_created_points_at_the_lead_and_its_actor() -> None:
 def test_lead_created_names_the_actor_and_the_lead(name: str | None, named_as: str) -> None:
     actor = User.register("u-42", name, None, CREATED)
 
-    notification = lead_created(UUID(int=9), a_lead(), actor)
+    notification = lead_created(UUID(int=9), a_lead(), actor, LATER)
 
     assert "Acme deal" in notification.title
     assert named_as in notification.message
@@ -104,8 +103,123 @@ def test_lead_created_names_the_actor_and_the_lead(name: str | None, named_as: s
 def test_lead_created_names_the_company_when_there_is_one() -> None:
     actor = User.register("alice", "Alice", None, CREATED)
 
-    with_company = lead_created(UUID(int=9), a_lead(company="Umbrella Corp"), actor)
-    without = lead_created(UUID(int=9), a_lead(company=None), actor)
+    with_company = lead_created(UUID(int=9), a_lead(company="Umbrella Corp"), actor, LATER)
+    without = lead_created(UUID(int=9), a_lead(company=None), actor, LATER)
 
     assert with_company.message == "Alice created the lead “Acme deal” at Umbrella Corp"
     assert without.message == "Alice created the lead “Acme deal”"
+
+
+# Every action's notification, built the way its use case builds it: Dana acts on Acme Corp.
+
+ACTED = LATER + timedelta(hours=1)
+BODY = "Call me back\n  tomorrow, please"
+
+
+def built(kind: NotificationType, actor: User) -> Notification:
+    lead = a_lead(name="Acme Corp", company="Umbrella Corp", score=40)
+    if kind is NotificationType.LEAD_CREATED:
+        return lead_created(UUID(int=9), lead, actor, ACTED)
+    if kind is NotificationType.TASK_COMPLETED:
+        task = Task.create(
+            UUID(int=3),
+            lead_id=lead.id,
+            title="Call back",
+            assignee_id=None,
+            created_by_id="alice",
+            now=READ,
+        )
+        task.complete(ACTED)
+        return task_completed(UUID(int=9), task, lead, actor, ACTED)
+    if kind is NotificationType.SCORE_UPDATED:
+        lead.change_score(75, ACTED)
+        return score_updated(UUID(int=9), lead, 40, actor, ACTED)
+    comment = Comment.write(UUID(int=4), lead_id=lead.id, author_id=actor.id, body=BODY, now=ACTED)
+    return comment_added(UUID(int=9), comment, lead, actor, ACTED)
+
+
+@pytest.mark.parametrize("kind", list(NotificationType))
+def test_each_notification_points_at_the_lead_and_the_actor_and_is_dated_now(
+    kind: NotificationType,
+) -> None:
+    notification = built(kind, User.register("u-7", "Dana", None, CREATED))
+
+    assert notification.id == UUID(int=9)
+    assert notification.type is kind
+    assert (notification.related_lead_id, notification.actor_id) == (UUID(int=2), "u-7")
+    assert notification.created_at == ACTED
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "message"),
+    [
+        (
+            NotificationType.LEAD_CREATED,
+            "New lead: Acme Corp",
+            "Dana created the lead “Acme Corp” at Umbrella Corp",
+        ),
+        (
+            NotificationType.TASK_COMPLETED,
+            "Task completed: Call back",
+            "Dana completed “Call back” on Acme Corp",
+        ),
+        (
+            NotificationType.SCORE_UPDATED,
+            "Score of Acme Corp: 75",
+            "Dana changed the score of Acme Corp from 40 to 75",
+        ),
+        (
+            NotificationType.COMMENT_ADDED,
+            "New comment on Acme Corp",
+            "Dana commented on Acme Corp: “Call me back tomorrow, please”",
+        ),
+    ],
+    ids=[kind.value for kind in NotificationType],
+)
+def test_each_notification_names_the_actor_and_the_object(
+    kind: NotificationType, title: str, message: str
+) -> None:
+    notification = built(kind, User.register("u-7", "Dana", None, CREATED))
+
+    assert (notification.title, notification.message) == (title, message)
+
+
+@pytest.mark.parametrize("kind", list(NotificationType))
+def test_a_nameless_actor_is_named_by_their_id(kind: NotificationType) -> None:
+    notification = built(kind, User.register("u-7", None, None, CREATED))
+
+    assert notification.message.startswith("u-7 ")
+
+
+def comment_saying(body: str) -> Notification:
+    lead = a_lead(name="Acme Corp")
+    comment = Comment.write(UUID(int=4), lead_id=lead.id, author_id="u-7", body=body, now=ACTED)
+    return comment_added(
+        UUID(int=9), comment, lead, User.register("u-7", "Dana", None, CREATED), ACTED
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "excerpt"),
+    [
+        ("x" * EXCERPT_LENGTH, "x" * EXCERPT_LENGTH),
+        ("x" * (EXCERPT_LENGTH + 1), "x" * (EXCERPT_LENGTH - 1) + "…"),
+        ("x" * 5_000, "x" * (EXCERPT_LENGTH - 1) + "…"),
+        ("x" * (EXCERPT_LENGTH - 2) + " yz", "x" * (EXCERPT_LENGTH - 2) + "…"),
+        ("  hello\n\n  world\t ", "hello world"),
+        ("x " * EXCERPT_LENGTH, "x " * (EXCERPT_LENGTH // 2 - 1) + "x…"),
+    ],
+    ids=[
+        "at the limit, whole",
+        "one past, cut",
+        "the longest body, cut",
+        "no space before the ellipsis",
+        "whitespace collapsed",
+        "collapsed, then cut",
+    ],
+)
+def test_a_comments_excerpt_is_shortened_to_the_limit(body: str, excerpt: str) -> None:
+    notification = comment_saying(body)
+
+    assert notification.message == f"Dana commented on Acme Corp: “{excerpt}”"
+    assert len(excerpt) <= EXCERPT_LENGTH

@@ -11,9 +11,18 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from application.ports import InboxRepository, LeadRepository, UserRepository
+from application.ports import (
+    CommentRepository,
+    InboxRepository,
+    LeadRepository,
+    PreferenceRepository,
+    TaskRepository,
+    UserRepository,
+)
+from domain.comments import Comment
 from domain.leads import Lead
-from domain.notifications import InboxEntry, Notification
+from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.tasks import Task
 from domain.users import User
 
 
@@ -21,6 +30,9 @@ from domain.users import User
 class InMemoryState:
     users: dict[str, User] = field(default_factory=dict)
     leads: dict[UUID, Lead] = field(default_factory=dict)
+    tasks: dict[UUID, Task] = field(default_factory=dict)
+    comments: dict[UUID, Comment] = field(default_factory=dict)
+    disabled: dict[str, set[NotificationType]] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
     inboxes: dict[str, dict[UUID, InboxEntry]] = field(default_factory=dict)
 
@@ -60,6 +72,60 @@ class InMemoryLeadRepository:
 
     async def add(self, lead: Lead) -> None:
         self._leads[lead.id] = copy.copy(lead)
+
+    async def save(self, lead: Lead) -> None:
+        if lead.id in self._leads:
+            self._leads[lead.id] = copy.copy(lead)
+
+    async def newest(self, limit: int) -> list[Lead]:
+        ordered = sorted(
+            self._leads.values(), key=lambda lead: (lead.created_at, lead.id), reverse=True
+        )
+        return [copy.copy(lead) for lead in ordered[:limit]]
+
+
+class InMemoryTaskRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._tasks = state.tasks
+
+    async def get(self, task_id: UUID) -> Task | None:
+        return copy.copy(self._tasks.get(task_id))
+
+    async def add(self, task: Task) -> None:
+        self._tasks[task.id] = copy.copy(task)
+
+    async def save(self, task: Task) -> None:
+        if task.id in self._tasks:
+            self._tasks[task.id] = copy.copy(task)
+
+
+class InMemoryCommentRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._comments = state.comments
+
+    async def add(self, comment: Comment) -> None:
+        self._comments[comment.id] = comment
+
+    async def author_ids(self, lead_id: UUID) -> set[str]:
+        return {c.author_id for c in self._comments.values() if c.lead_id == lead_id}
+
+
+class InMemoryPreferenceRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._disabled = state.disabled
+
+    async def disabled_types(self, user_id: str) -> set[NotificationType]:
+        return set(self._disabled.get(user_id, ()))
+
+    async def save(self, user_id: str, kind: NotificationType, enabled: bool) -> None:
+        disabled = self._disabled.setdefault(user_id, set())
+        if enabled:
+            disabled.discard(kind)
+        else:
+            disabled.add(kind)
+
+    async def muted_user_ids(self, kind: NotificationType) -> set[str]:
+        return {user_id for user_id, types in self._disabled.items() if kind in types}
 
 
 class InMemoryInboxRepository:
@@ -108,6 +174,9 @@ class InMemoryUnitOfWork:
 
     users: UserRepository
     leads: LeadRepository
+    tasks: TaskRepository
+    comments: CommentRepository
+    preferences: PreferenceRepository
     inbox: InboxRepository
 
     def __init__(self, store: InMemoryStore) -> None:
@@ -116,11 +185,17 @@ class InMemoryUnitOfWork:
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
-        self._working = copy.deepcopy(self._store.state)
-        self.users = InMemoryUserRepository(self._working)
-        self.leads = InMemoryLeadRepository(self._working)
-        self.inbox = InMemoryInboxRepository(self._working)
+        self._open(copy.deepcopy(self._store.state))
         return self
+
+    def _open(self, working: InMemoryState) -> None:
+        self._working = working
+        self.users = InMemoryUserRepository(working)
+        self.leads = InMemoryLeadRepository(working)
+        self.tasks = InMemoryTaskRepository(working)
+        self.comments = InMemoryCommentRepository(working)
+        self.preferences = InMemoryPreferenceRepository(working)
+        self.inbox = InMemoryInboxRepository(working)
 
     async def __aexit__(
         self,
@@ -135,7 +210,4 @@ class InMemoryUnitOfWork:
         if self._working is None:
             raise RuntimeError("commit() outside of the unit of work")
         self._store.state = self._working
-        self._working = copy.deepcopy(self._working)
-        self.users = InMemoryUserRepository(self._working)
-        self.leads = InMemoryLeadRepository(self._working)
-        self.inbox = InMemoryInboxRepository(self._working)
+        self._open(copy.deepcopy(self._working))

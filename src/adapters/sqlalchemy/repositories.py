@@ -8,19 +8,23 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
-from adapters.sqlalchemy.tables import leads, notifications, users
+from adapters.sqlalchemy.tables import comments, leads, notifications, tasks, users
+from adapters.sqlalchemy.tables import notification_preferences as preferences
 from adapters.sqlalchemy.tables import notification_recipients as inbox
+from domain.comments import Comment
 from domain.leads import Lead
 from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.tasks import Task
 from domain.users import User
 
-# The same expression as the partial index's, so that the database can use that index.
+# The same expressions as the partial indexes', so that the database can use those indexes.
 _unread = sa.not_(inbox.c.is_read)
+_muted = sa.not_(preferences.c.enabled)
 
 
 class _Repository:
@@ -87,6 +91,97 @@ class SqlAlchemyLeadRepository(_Repository):
                 updated_at=lead.updated_at,
             )
         )
+
+    async def save(self, lead: Lead) -> None:
+        await self._execute(
+            sa.update(leads)
+            .where(leads.c.id == lead.id)
+            .values(owner_id=lead.owner_id, score=lead.score, updated_at=lead.updated_at)
+        )
+
+    async def newest(self, limit: int) -> list[Lead]:
+        result = await self._execute(
+            sa.select(leads).order_by(leads.c.created_at.desc(), leads.c.id.desc()).limit(limit)
+        )
+        return [_lead(row) for row in result]
+
+
+class SqlAlchemyTaskRepository(_Repository):
+    async def get(self, task_id: UUID) -> Task | None:
+        result = await self._execute(sa.select(tasks).where(tasks.c.id == task_id))
+        row = result.one_or_none()
+        return None if row is None else _task(row)
+
+    async def add(self, task: Task) -> None:
+        await self._execute(
+            sa.insert(tasks).values(
+                id=task.id,
+                lead_id=task.lead_id,
+                title=task.title,
+                assignee_id=task.assignee_id,
+                created_by_id=task.created_by_id,
+                completed_at=task.completed_at,
+                created_at=task.created_at,
+            )
+        )
+
+    async def save(self, task: Task) -> None:
+        await self._execute(
+            sa.update(tasks).where(tasks.c.id == task.id).values(completed_at=task.completed_at)
+        )
+
+
+class SqlAlchemyCommentRepository(_Repository):
+    async def add(self, comment: Comment) -> None:
+        await self._execute(
+            sa.insert(comments).values(
+                id=comment.id,
+                lead_id=comment.lead_id,
+                author_id=comment.author_id,
+                body=comment.body,
+                created_at=comment.created_at,
+            )
+        )
+
+    async def author_ids(self, lead_id: UUID) -> set[str]:
+        result = await self._execute(
+            sa.select(comments.c.author_id).where(comments.c.lead_id == lead_id).distinct()
+        )
+        return set(result.scalars())
+
+
+class SqlAlchemyPreferenceRepository(_Repository):
+    async def disabled_types(self, user_id: str) -> set[NotificationType]:
+        result = await self._execute(
+            sa.select(preferences.c.type).where(preferences.c.user_id == user_id, _muted)
+        )
+        return {NotificationType(value) for value in result.scalars()}
+
+    async def save(self, user_id: str, kind: NotificationType, enabled: bool) -> None:
+        # One statement, so that two concurrent first settings cannot both try to insert.
+        insert = postgresql.insert if self._on_postgresql else sqlite.insert
+        statement = insert(preferences).values(
+            user_id=user_id,
+            type=kind.value,
+            enabled=enabled,
+            # The port gives no time: the database's clock stamps the change.
+            updated_at=sa.func.now(),
+        )
+        await self._execute(
+            statement.on_conflict_do_update(
+                index_elements=[preferences.c.user_id, preferences.c.type],
+                set_={
+                    preferences.c.enabled: statement.excluded.enabled,
+                    preferences.c.updated_at: statement.excluded.updated_at,
+                },
+            )
+        )
+
+    async def muted_user_ids(self, kind: NotificationType) -> set[str]:
+        result = await self._execute(
+            sa.select(preferences.c.user_id).where(preferences.c.type == kind.value, _muted)
+        )
+        return set(result.scalars())
 
 
 class SqlAlchemyInboxRepository(_Repository):
@@ -254,6 +349,18 @@ def _lead(row: Row[Any]) -> Lead:
         owner_id=row.owner_id,
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def _task(row: Row[Any]) -> Task:
+    return Task(
+        id=row.id,
+        lead_id=row.lead_id,
+        title=row.title,
+        assignee_id=row.assignee_id,
+        created_by_id=row.created_by_id,
+        completed_at=row.completed_at,
+        created_at=row.created_at,
     )
 
 

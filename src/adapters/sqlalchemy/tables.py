@@ -121,3 +121,61 @@ sa.Index(
 )
 # Deleting old notifications cascades to their recipients: without this, each delete scans them all.
 sa.Index("ix_notification_recipients_notification_id", notification_recipients.c.notification_id)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column(
+        "leadId",
+        sa.Uuid(),
+        sa.ForeignKey("leads.id", ondelete="CASCADE"),
+        key="lead_id",
+        nullable=False,
+    ),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("assigneeId", sa.String(255), key="assignee_id"),
+    sa.Column("createdById", sa.String(255), key="created_by_id", nullable=False),
+    _timestamp("completedAt", "completed_at", nullable=True),
+    _timestamp("createdAt", "created_at"),
+)
+
+comments = sa.Table(
+    "comments",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column(
+        "leadId",
+        sa.Uuid(),
+        sa.ForeignKey("leads.id", ondelete="CASCADE"),
+        key="lead_id",
+        nullable=False,
+    ),
+    sa.Column("authorId", sa.String(255), key="author_id", nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    _timestamp("createdAt", "created_at"),
+)
+
+# A row only once a user has set a preference: no row means the type is enabled.
+notification_preferences = sa.Table(
+    "notification_preferences",
+    metadata,
+    sa.Column("userId", sa.String(255), key="user_id", primary_key=True),
+    sa.Column("type", sa.String(32), primary_key=True),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    _timestamp("updatedAt", "updated_at"),
+)
+
+# `leads(limit)`: newest first, with the id to break ties, read straight off the index.
+sa.Index("ix_leads_newest", leads.c.created_at.desc(), leads.c.id.desc())
+# A lead's tasks; also what its deletion cascades through.
+sa.Index("ix_tasks_lead_id", tasks.c.lead_id)
+# "Everyone who commented on this lead", answered from the index alone.
+sa.Index("ix_comments_lead_id_author_id", comments.c.lead_id, comments.c.author_id)
+# "Who muted this type": only the rows that turn a type off, a small part of the table.
+sa.Index(
+    "ix_notification_preferences_muted",
+    notification_preferences.c.type,
+    postgresql_where=sa.not_(notification_preferences.c.enabled),
+    sqlite_where=sa.not_(notification_preferences.c.enabled),
+)

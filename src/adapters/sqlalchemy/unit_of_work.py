@@ -8,11 +8,21 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.repositories import (
+    SqlAlchemyCommentRepository,
     SqlAlchemyInboxRepository,
     SqlAlchemyLeadRepository,
+    SqlAlchemyPreferenceRepository,
+    SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
 )
-from application.ports import InboxRepository, LeadRepository, UserRepository
+from application.ports import (
+    CommentRepository,
+    InboxRepository,
+    LeadRepository,
+    PreferenceRepository,
+    TaskRepository,
+    UserRepository,
+)
 
 
 class SqlAlchemyUnitOfWork:
@@ -21,6 +31,9 @@ class SqlAlchemyUnitOfWork:
     # The ports' types: the UnitOfWork protocol's attributes are mutable, hence invariant.
     users: UserRepository
     leads: LeadRepository
+    tasks: TaskRepository
+    comments: CommentRepository
+    preferences: PreferenceRepository
     inbox: InboxRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -33,6 +46,9 @@ class SqlAlchemyUnitOfWork:
         self._session = session = self._session_factory()
         self.users = SqlAlchemyUserRepository(session)
         self.leads = SqlAlchemyLeadRepository(session)
+        self.tasks = SqlAlchemyTaskRepository(session)
+        self.comments = SqlAlchemyCommentRepository(session)
+        self.preferences = SqlAlchemyPreferenceRepository(session)
         self.inbox = SqlAlchemyInboxRepository(session)
         return self
 

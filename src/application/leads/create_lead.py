@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from application.commands import CreateLeadCommand
+from application.notify import notify, registered_user
 from application.ports import Clock, IdFactory, NotificationPublisher, UnitOfWork
 from domain import notifications
-from domain.errors import UserNotFound
-from domain.events import NotificationCreated, UnreadCountsChanged
 from domain.leads import Lead
-from domain.recipients import lead_created_recipients
+from domain.recipients import Situation
 
 
 class CreateLead:
@@ -18,6 +17,7 @@ class CreateLead:
         self._uow, self._publisher, self._clock, self._ids = uow, publisher, clock, ids
 
     async def __call__(self, command: CreateLeadCommand) -> Lead:
+        now = self._clock.now()
         lead = Lead.create(
             self._ids.new_id(),
             name=command.name,
@@ -25,21 +25,15 @@ class CreateLead:
             company=command.company,
             score=command.score,
             owner_id=command.actor_id,
-            now=self._clock.now(),
+            now=now,
         )
         async with self._uow as uow:
-            actor = await uow.users.get(command.actor_id)
-            if actor is None:
-                raise UserNotFound(command.actor_id)
-            notification = notifications.lead_created(self._ids.new_id(), lead, actor)
-            recipients = lead_created_recipients(await uow.users.all_ids(), actor.id)
+            actor = await registered_user(uow, command.actor_id)
             await uow.leads.add(lead)
-            if recipients:
-                await uow.inbox.add(notification, recipients)
-            counts = await uow.inbox.unread_counts(recipients)
+            notification = notifications.lead_created(self._ids.new_id(), lead, actor, now)
+            situation = Situation(actor.id, registered_user_ids=await uow.users.all_ids())
+            events = await notify(uow, notification, situation)
             await uow.commit()
-        if recipients:
-            await self._publisher.publish(
-                [NotificationCreated(notification, tuple(recipients)), UnreadCountsChanged(counts)]
-            )
+        if events:
+            await self._publisher.publish(events)
         return lead

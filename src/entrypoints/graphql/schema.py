@@ -18,12 +18,13 @@ from strawberry.types import ExecutionContext
 from entrypoints.graphql.errors import log_unexpected
 from entrypoints.graphql.leads import LeadMutations, LeadQueries
 from entrypoints.graphql.notifications import NotificationMutations, NotificationQueries
+from entrypoints.graphql.preferences import PreferenceMutations, PreferenceQueries
 
 MAX_DEPTH = 10
 MAX_TOKENS = 1_000
 
-Query = merge_types("Query", (NotificationQueries, LeadQueries))
-Mutation = merge_types("Mutation", (NotificationMutations, LeadMutations))
+Query = merge_types("Query", (NotificationQueries, PreferenceQueries, LeadQueries))
+Mutation = merge_types("Mutation", (NotificationMutations, PreferenceMutations, LeadMutations))
 
 
 class HeraldSchema(strawberry.Schema):

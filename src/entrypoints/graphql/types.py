@@ -7,9 +7,12 @@ from datetime import datetime
 
 import strawberry
 
+from domain.comments import Comment as DomainComment
 from domain.leads import Lead as DomainLead
 from domain.notifications import InboxEntry
 from domain.notifications import NotificationType as DomainNotificationType
+from domain.preferences import NotificationPreference as DomainPreference
+from domain.tasks import Task as DomainTask
 
 
 @strawberry.enum
@@ -22,6 +25,9 @@ class NotificationType(enum.Enum):
     @classmethod
     def from_domain(cls, value: DomainNotificationType) -> NotificationType:
         return cls(value.value)
+
+    def to_domain(self) -> DomainNotificationType:
+        return DomainNotificationType(self.value)
 
 
 @strawberry.type
@@ -86,3 +92,68 @@ class CreateLeadInput:
     email: str | None = None
     company: str | None = None
     score: int | None = 0
+
+
+@strawberry.type
+class Task:
+    id: strawberry.ID
+    lead_id: strawberry.ID
+    title: str
+    assignee_id: str | None
+    created_by_id: str
+    completed_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, task: DomainTask) -> Task:
+        return cls(
+            id=strawberry.ID(str(task.id)),
+            lead_id=strawberry.ID(str(task.lead_id)),
+            title=task.title,
+            assignee_id=task.assignee_id,
+            created_by_id=task.created_by_id,
+            completed_at=task.completed_at,
+            created_at=task.created_at,
+        )
+
+
+@strawberry.type
+class Comment:
+    id: strawberry.ID
+    lead_id: strawberry.ID
+    author_id: str
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, comment: DomainComment) -> Comment:
+        return cls(
+            id=strawberry.ID(str(comment.id)),
+            lead_id=strawberry.ID(str(comment.lead_id)),
+            author_id=comment.author_id,
+            body=comment.body,
+            created_at=comment.created_at,
+        )
+
+
+@strawberry.type
+class NotificationPreference:
+    type: NotificationType
+    enabled: bool
+
+    @classmethod
+    def from_domain(cls, preference: DomainPreference) -> NotificationPreference:
+        return cls(type=NotificationType.from_domain(preference.type), enabled=preference.enabled)
+
+
+@strawberry.input
+class CreateTaskInput:
+    lead_id: strawberry.ID
+    title: str
+    assignee_id: str | None = None
+
+
+@strawberry.input
+class AddCommentInput:
+    lead_id: strawberry.ID
+    body: str

@@ -1,0 +1,1 @@
+"""Use cases about comments on leads."""

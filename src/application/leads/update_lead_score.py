@@ -1,0 +1,37 @@
+"""UpdateLeadScore: a teammate scores a lead anew, and its owner is told."""
+
+from __future__ import annotations
+
+from application.commands import UpdateLeadScoreCommand
+from application.notify import existing_lead, notify, registered_user
+from application.ports import Clock, IdFactory, NotificationPublisher, UnitOfWork
+from domain import notifications
+from domain.leads import Lead
+from domain.recipients import Situation
+
+
+class UpdateLeadScore:
+    def __init__(
+        self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock, ids: IdFactory
+    ) -> None:
+        self._uow, self._publisher, self._clock, self._ids = uow, publisher, clock, ids
+
+    async def __call__(self, command: UpdateLeadScoreCommand) -> Lead:
+        now = self._clock.now()
+        async with self._uow as uow:
+            lead = await existing_lead(uow, command.lead_id)
+            previous = lead.score
+            if not lead.change_score(command.score, now):
+                return lead
+            actor = await registered_user(uow, command.actor_id)
+            await uow.leads.save(lead)
+            notification = notifications.score_updated(
+                self._ids.new_id(), lead, previous, actor, now
+            )
+            events = await notify(
+                uow, notification, Situation(actor.id, lead_owner_id=lead.owner_id)
+            )
+            await uow.commit()
+        if events:
+            await self._publisher.publish(events)
+        return lead

@@ -1,0 +1,46 @@
+"""Notifying: store one notification for its recipients, and say what clients must be told."""
+
+from __future__ import annotations
+
+from application.ports import UnitOfWork
+from domain.errors import LeadNotFound, UserNotFound
+from domain.events import InboxEvent, NotificationCreated, UnreadCountsChanged
+from domain.ids import parse_id
+from domain.leads import Lead
+from domain.notifications import Notification
+from domain.recipients import Situation, recipients
+from domain.users import User
+
+
+async def notify(
+    uow: UnitOfWork, notification: Notification, situation: Situation
+) -> list[InboxEvent]:
+    """Deliver the notification to its recipients in this unit of work.
+
+    Returns the events to publish once the unit of work has committed; none when nobody is told.
+    """
+    muted = await uow.preferences.muted_user_ids(notification.type)
+    told = recipients(notification.type, situation, muted)
+    if not told:
+        return []
+    await uow.inbox.add(notification, told)
+    counts = await uow.inbox.unread_counts(told)
+    return [NotificationCreated(notification, tuple(told)), UnreadCountsChanged(counts)]
+
+
+# Lookups every action starts with; each raises the domain's not-found error.
+
+
+async def registered_user(uow: UnitOfWork, user_id: str) -> User:
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise UserNotFound(user_id)
+    return user
+
+
+async def existing_lead(uow: UnitOfWork, lead_id: str, field: str = "id") -> Lead:
+    parsed = parse_id(lead_id, field)
+    lead = await uow.leads.get(parsed)
+    if lead is None:
+        raise LeadNotFound(parsed)
+    return lead

@@ -1,0 +1,1 @@
+"""Use cases about notification preferences."""

@@ -1,0 +1,18 @@
+"""SetPreference: the caller turns a type of notification off, or on again."""
+
+from __future__ import annotations
+
+from application.commands import SetPreferenceCommand
+from application.ports import UnitOfWork
+from domain.preferences import NotificationPreference
+
+
+class SetPreference:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, command: SetPreferenceCommand) -> NotificationPreference:
+        async with self._uow as uow:
+            await uow.preferences.save(command.user_id, command.type, command.enabled)
+            await uow.commit()
+        return NotificationPreference(command.type, command.enabled)

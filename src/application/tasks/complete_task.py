@@ -1,0 +1,41 @@
+"""CompleteTask: a teammate completes a task; the lead's owner and the task's creator are told."""
+
+from __future__ import annotations
+
+from application.commands import CompleteTaskCommand
+from application.notify import existing_lead, notify, registered_user
+from application.ports import Clock, IdFactory, NotificationPublisher, UnitOfWork
+from domain import notifications
+from domain.errors import TaskNotFound
+from domain.ids import parse_id
+from domain.recipients import Situation
+from domain.tasks import Task
+
+
+class CompleteTask:
+    def __init__(
+        self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock, ids: IdFactory
+    ) -> None:
+        self._uow, self._publisher, self._clock, self._ids = uow, publisher, clock, ids
+
+    async def __call__(self, command: CompleteTaskCommand) -> Task:
+        task_id = parse_id(command.task_id)
+        now = self._clock.now()
+        async with self._uow as uow:
+            task = await uow.tasks.get(task_id)
+            if task is None:
+                raise TaskNotFound(task_id)
+            if not task.complete(now):
+                return task
+            actor = await registered_user(uow, command.actor_id)
+            lead = await existing_lead(uow, str(task.lead_id))
+            await uow.tasks.save(task)
+            notification = notifications.task_completed(self._ids.new_id(), task, lead, actor, now)
+            situation = Situation(
+                actor.id, lead_owner_id=lead.owner_id, task_creator_id=task.created_by_id
+            )
+            events = await notify(uow, notification, situation)
+            await uow.commit()
+        if events:
+            await self._publisher.publish(events)
+        return task
