@@ -30,6 +30,17 @@ class ListNotificationsQuery(msgspec.Struct, frozen=True):
     limit: int = 50
 
 
+class NotificationFeedQuery(msgspec.Struct, frozen=True):
+    """A page of the caller's inbox: `first` entries after the cursor `after`, filtered."""
+
+    user_id: str
+    first: int = 20
+    after: str | None = None
+    unread_only: bool = False
+    types: tuple[NotificationType, ...] | None = None
+    related_lead_id: str | None = None
+
+
 class GetUnreadCountQuery(msgspec.Struct, frozen=True):
     user_id: str
 
@@ -90,3 +101,8 @@ class SetPreferenceCommand(msgspec.Struct, frozen=True):
     user_id: str
     type: NotificationType
     enabled: bool
+
+
+class EventsSinceQuery(msgspec.Struct, frozen=True):
+    user_id: str
+    last_event_id: int

@@ -1,10 +1,10 @@
-"""Notifying: store one notification for its recipients, and say what clients must be told."""
+"""Notifying: one notification stored for its recipients, and the events that tell them."""
 
 from __future__ import annotations
 
 from application.ports import UnitOfWork
 from domain.errors import LeadNotFound, UserNotFound
-from domain.events import InboxEvent, NotificationCreated, UnreadCountsChanged
+from domain.events import NotificationCreated, UnreadCountsChanged
 from domain.ids import parse_id
 from domain.leads import Lead
 from domain.notifications import Notification
@@ -12,20 +12,18 @@ from domain.recipients import Situation, recipients
 from domain.users import User
 
 
-async def notify(
-    uow: UnitOfWork, notification: Notification, situation: Situation
-) -> list[InboxEvent]:
-    """Deliver the notification to its recipients in this unit of work.
-
-    Returns the events to publish once the unit of work has committed; none when nobody is told.
-    """
+async def notify(uow: UnitOfWork, notification: Notification, situation: Situation) -> None:
+    """Deliver the notification to its recipients in this unit of work, with the events that
+    will tell their clients once it commits; nothing at all when nobody is told."""
     muted = await uow.preferences.muted_user_ids(notification.type)
     told = recipients(notification.type, situation, muted)
     if not told:
-        return []
+        return
     await uow.inbox.add(notification, told)
     counts = await uow.inbox.unread_counts(told)
-    return [NotificationCreated(notification, tuple(told)), UnreadCountsChanged(counts)]
+    await uow.events.add(
+        [NotificationCreated(notification, tuple(told)), UnreadCountsChanged(counts)]
+    )
 
 
 # Lookups every action starts with; each raises the domain's not-found error.

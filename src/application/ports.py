@@ -8,8 +8,10 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+import msgspec
+
 from domain.comments import Comment
-from domain.events import InboxEvent
+from domain.events import InboxEvent, StoredEvent
 from domain.leads import Lead
 from domain.notifications import InboxEntry, Notification, NotificationType
 from domain.tasks import Task
@@ -78,6 +80,10 @@ class PreferenceRepository(Protocol):
         ...
 
 
+# Where an entry stands in its inbox: its notification's creation time, then its id.
+InboxPosition = tuple[datetime, UUID]
+
+
 class InboxRepository(Protocol):
     """Notifications and every recipient's entry for them."""
 
@@ -97,6 +103,24 @@ class InboxRepository(Protocol):
         """The user's entries, newest first."""
         ...
 
+    async def page(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        before: InboxPosition | None = None,
+        unread_only: bool = False,
+        types: Sequence[NotificationType] | None = None,
+        related_lead_id: UUID | None = None,
+    ) -> list[InboxEntry]:
+        """At most `limit` of the user's entries, newest first, that come after `before`.
+
+        Newest first is by (created_at, notification id), both descending; `before` is the
+        position of the last entry of the previous page, and only entries strictly older are
+        given. `types`, when given, keeps the entries of those types (none, when it is empty).
+        """
+        ...
+
     async def unread_count(self, user_id: str) -> int: ...
 
     async def unread_counts(self, user_ids: Sequence[str]) -> dict[str, int]:
@@ -112,6 +136,45 @@ class InboxRepository(Protocol):
         ...
 
 
+class CursorCodec(Protocol):
+    """Turns an inbox position into an opaque cursor that only its user can hand back."""
+
+    def encode(self, user_id: str, position: InboxPosition) -> str: ...
+
+    def decode(self, user_id: str, cursor: str) -> InboxPosition | None:
+        """The position `encode` was given for this user; None for anything else."""
+        ...
+
+
+class EventLog(Protocol):
+    """The outbox: events written in the transaction of the change that caused them, then kept
+    for a while so that reconnecting clients can catch up."""
+
+    async def add(self, events: Sequence[InboxEvent]) -> None:
+        """Write the events in this unit of work; they get their ids when it commits."""
+        ...
+
+    async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
+        """The oldest events not yet published, in id order, held by this unit of work until it
+        ends; None when another relay holds them."""
+        ...
+
+    async def mark_published(self, through_id: int) -> None: ...
+
+    async def history(self, user_id: str, after_id: int, limit: int) -> list[StoredEvent]:
+        """The user's retained events with an id above `after_id`, in id order."""
+        ...
+
+    async def horizon(self) -> EventHorizon: ...
+
+
+class EventHorizon(msgspec.Struct, frozen=True):
+    """What the event log can replay: ids in (purged_through, last_id]."""
+
+    purged_through: int
+    last_id: int
+
+
 class UnitOfWork(Protocol):
     """One database transaction; rolls back on exit unless `commit()` was called."""
 
@@ -121,6 +184,7 @@ class UnitOfWork(Protocol):
     comments: CommentRepository
     preferences: PreferenceRepository
     inbox: InboxRepository
+    events: EventLog
 
     async def __aenter__(self) -> Self: ...
 
@@ -137,4 +201,12 @@ class UnitOfWork(Protocol):
 class NotificationPublisher(Protocol):
     """Tells connected clients about committed changes to their inboxes."""
 
-    async def publish(self, events: Sequence[InboxEvent]) -> None: ...
+    async def publish(self, events: Sequence[StoredEvent]) -> None:
+        """Send each event to its audience; raises when it could not be handed on."""
+        ...
+
+
+class EventRelay(Protocol):
+    async def committed(self) -> None:
+        """Events were committed: have them published (now, or soon by a background relay)."""
+        ...

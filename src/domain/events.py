@@ -16,10 +16,18 @@ class NotificationCreated:
     notification: Notification
     recipients: tuple[str, ...]
 
+    @property
+    def audience(self) -> tuple[str, ...]:
+        return self.recipients
+
 
 @dataclass(frozen=True, slots=True)
 class NotificationUpdated:
     entry: InboxEntry
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        return (self.entry.user_id,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +35,19 @@ class NotificationsBulkUpdated:
     user_id: str
     count: int
 
+    @property
+    def audience(self) -> tuple[str, ...]:
+        return (self.user_id,)
+
 
 @dataclass(frozen=True, slots=True)
 class NotificationDeleted:
     user_id: str
     notification_id: UUID
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        return (self.user_id,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,10 @@ class UnreadCountsChanged:
     """The unread count of each of these users is now this number."""
 
     counts: Mapping[str, int]
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        return tuple(self.counts)
 
 
 InboxEvent = (
@@ -48,3 +68,15 @@ InboxEvent = (
     | NotificationDeleted
     | UnreadCountsChanged
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the outbox keeps it: `id` is its position in the order of commits.
+
+    Ids increase strictly in commit order, so each user's events increase too: clients receive
+    the id as `eventId` and resume from the last one they saw.
+    """
+
+    id: int
+    event: InboxEvent

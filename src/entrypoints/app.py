@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,16 +11,26 @@ import socketio
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.status_codes import HTTP_401_UNAUTHORIZED
+from litestar.status_codes import (
+    HTTP_401_UNAUTHORIZED,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+from litestar.types import ASGIApp
 
+from adapters.socketio.managers import HoldingRedisManager
 from adapters.sqlalchemy.engine import database_problem
 from entrypoints.container import Container
+from entrypoints.delivery import BackgroundRelay
 from entrypoints.graphql.context import NotAuthenticated
 from entrypoints.graphql.controller import graphql_controller
-from entrypoints.graphql.errors import UNAUTHORIZED_BODY
-from entrypoints.realtime import attach_handlers
+from entrypoints.graphql.errors import BAD_USER_INPUT, INTERNAL, UNAUTHORIZED_BODY, error_body
+from entrypoints.graphql.limits import MAX_BODY_BYTES
+from entrypoints.graphql.schema import build_schema
+from entrypoints.metrics import metrics_endpoint
+from entrypoints.request_context import RequestContext
 
-MAX_BODY_BYTES = 64 * 1024
+log = logging.getLogger("herald.http")
 
 
 @get("/health", media_type=MediaType.JSON, sync_to_thread=False)
@@ -31,6 +42,9 @@ def health() -> dict[str, str]:
 async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     container: Container = request.app.state.container
     problem = await database_problem(container.engine())
+    manager = container.socketio_server().manager
+    if not problem and isinstance(manager, HoldingRedisManager) and not manager.listener_alive():
+        problem = "the Redis pub/sub listener is not receiving"
     if problem:
         return Response({"status": "unavailable", "reason": problem}, status_code=503)
     return Response({"status": "ok"})
@@ -40,26 +54,62 @@ def _unauthorized(request: Request[Any, Any, Any], error: NotAuthenticated) -> R
     return Response(UNAUTHORIZED_BODY, status_code=HTTP_401_UNAUTHORIZED)
 
 
-def create_app(container: Container) -> socketio.ASGIApp:
+def _too_large(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    message = f"Request body is larger than {MAX_BODY_BYTES} bytes"
+    return Response(
+        error_body(message, BAD_USER_INPUT), status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    )
+
+
+def _internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    # Litestar logs nothing without its logging config: this is the one line for the failure.
+    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    body = error_body("Internal server error", INTERNAL)
+    return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def create_app(container: Container) -> ASGIApp:
     """One ASGI app: GraphQL at /graphql, Socket.IO at /socket.io, health at /health and /ready."""
     settings = container.settings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        relay = container.relay()
+        if isinstance(relay, BackgroundRelay):
+            relay.start()
         try:
             yield
         finally:
+            if isinstance(relay, BackgroundRelay):
+                await relay.stop()
             await container.engine().dispose()
+            await container.rate_limiter().close()
 
     http = Litestar(
-        route_handlers=[graphql_controller(graphiql=not settings.is_production), health, ready],
+        route_handlers=[
+            graphql_controller(
+                graphiql=not settings.is_production,
+                schema=build_schema(
+                    introspection=not settings.is_production, metrics=container.metrics()
+                ),
+            ),
+            health,
+            ready,
+            metrics_endpoint,
+        ],
         state=State({"container": container}),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)),
-        exception_handlers={NotAuthenticated: _unauthorized},
+        exception_handlers={
+            NotAuthenticated: _unauthorized,
+            HTTP_413_REQUEST_ENTITY_TOO_LARGE: _too_large,
+            HTTP_500_INTERNAL_SERVER_ERROR: _internal_error,
+        },
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
     )
-    server = container.socketio_server()
-    attach_handlers(server, container.authenticator())
-    return socketio.ASGIApp(server, other_asgi_app=http, socketio_path="socket.io")
+    container.realtime()  # the socket handlers
+    sockets = socketio.ASGIApp(
+        container.socketio_server(), other_asgi_app=http, socketio_path="socket.io"
+    )
+    return RequestContext(sockets, container.metrics())

@@ -7,13 +7,17 @@ import logging
 import socketio
 from dependency_injector import containers, providers
 
+from adapters.cursors import HmacCursorCodec
 from adapters.jwt.tokens import JwtTokenVerifier
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.socketio.managers import HoldingManager, HoldingRedisManager
 from adapters.socketio.publisher import SocketIoPublisher
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock, UuidFactory
 from application.comments.add_comment import AddComment
+from application.delivery.events_since import EventsSince
+from application.delivery.relay_events import InlineRelay, RelayEvents
 from application.leads.assign_lead import AssignLead
 from application.leads.create_lead import CreateLead
 from application.leads.get_lead import GetLead
@@ -24,17 +28,26 @@ from application.notifications.get_unread_count import GetUnreadCount
 from application.notifications.list_notifications import ListNotifications
 from application.notifications.mark_all_as_read import MarkAllAsRead
 from application.notifications.mark_as_read import MarkAsRead
+from application.notifications.notification_feed import NotificationFeed
 from application.preferences.get_preferences import GetPreferences
 from application.preferences.set_preference import SetPreference
 from application.tasks.complete_task import CompleteTask
 from application.tasks.create_task import CreateTask
 from application.users.register_user import RegisterUser
 from entrypoints.auth import Authenticator
+from entrypoints.delivery import BackgroundRelay
+from entrypoints.metrics import Metrics
+from entrypoints.rate_limit import make_rate_limiter
+from entrypoints.realtime import Realtime
 from entrypoints.settings import Settings
 
 
 def make_socketio_server(settings: Settings) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    manager = (
+        HoldingRedisManager(settings.redis_url, channel="herald")
+        if settings.redis_url
+        else HoldingManager()
+    )
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
@@ -54,6 +67,8 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(make_engine, settings.provided.database_url)
     session_factory = providers.Singleton(make_session_factory, engine)
     socketio_server = providers.Singleton(make_socketio_server, settings)
+    metrics = providers.Singleton(Metrics)  # a registry per app: see entrypoints/metrics.py
+    rate_limiter = providers.Singleton(make_rate_limiter, settings)  # Redis when REDIS_URL is set
 
     # Adapters
     uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
@@ -64,37 +79,54 @@ class Container(containers.DeclarativeContainer):
         issuer=settings.provided.jwt_issuer,
         audience=settings.provided.jwt_audience,
     )
+    # Keyed from the same secret (the codec derives a key of its own), so every process agrees.
+    cursor_codec = providers.Singleton(HmacCursorCodec, settings.provided.jwt_secret)
 
     # Use cases
     register_user = providers.Factory(RegisterUser, uow=uow, clock=clock)
-    create_lead = providers.Factory(CreateLead, uow=uow, publisher=publisher, clock=clock, ids=ids)
+    create_lead = providers.Factory(CreateLead, uow=uow, clock=clock, ids=ids)
     get_lead = providers.Factory(GetLead, uow=uow)
     list_leads = providers.Factory(ListLeads, uow=uow)
     assign_lead = providers.Factory(AssignLead, uow=uow, clock=clock)
-    update_lead_score = providers.Factory(
-        UpdateLeadScore, uow=uow, publisher=publisher, clock=clock, ids=ids
-    )
+    update_lead_score = providers.Factory(UpdateLeadScore, uow=uow, clock=clock, ids=ids)
     create_task = providers.Factory(CreateTask, uow=uow, clock=clock, ids=ids)
-    complete_task = providers.Factory(
-        CompleteTask, uow=uow, publisher=publisher, clock=clock, ids=ids
-    )
-    add_comment = providers.Factory(AddComment, uow=uow, publisher=publisher, clock=clock, ids=ids)
+    complete_task = providers.Factory(CompleteTask, uow=uow, clock=clock, ids=ids)
+    add_comment = providers.Factory(AddComment, uow=uow, clock=clock, ids=ids)
     get_preferences = providers.Factory(GetPreferences, uow=uow)
     set_preference = providers.Factory(SetPreference, uow=uow)
     list_notifications = providers.Factory(ListNotifications, uow=uow)
+    notification_feed = providers.Factory(NotificationFeed, uow=uow, cursors=cursor_codec)
     get_unread_count = providers.Factory(GetUnreadCount, uow=uow)
-    mark_as_read = providers.Factory(MarkAsRead, uow=uow, publisher=publisher, clock=clock)
-    mark_all_as_read = providers.Factory(MarkAllAsRead, uow=uow, publisher=publisher, clock=clock)
-    delete_notification = providers.Factory(DeleteNotification, uow=uow, publisher=publisher)
+    mark_as_read = providers.Factory(MarkAsRead, uow=uow, clock=clock)
+    mark_all_as_read = providers.Factory(MarkAllAsRead, uow=uow, clock=clock)
+    delete_notification = providers.Factory(DeleteNotification, uow=uow)
 
     authenticator = providers.Singleton(
         Authenticator, verifier=token_verifier, register_user=register_user.provider
     )
 
+    # Delivery: every unit of work that commits events wakes the relay, which publishes them.
+    relay_events = providers.Factory(RelayEvents, uow=uow.provider, publisher=publisher)
+    relay = providers.Singleton(BackgroundRelay, relay_events.provider)
+    uow.add_kwargs(relay=relay)
+    events_since = providers.Factory(EventsSince, uow=uow)
+    realtime = providers.Singleton(
+        Realtime,
+        server=socketio_server,
+        authenticator=authenticator,
+        events_since=events_since.provider,
+    )
+
 
 def in_memory(container: Container) -> Container:
     """The same container with the in-memory store standing in for the database."""
-    container.uow.override(
-        providers.Factory(InMemoryUnitOfWork, providers.Singleton(InMemoryStore))
-    )
+    store = providers.Singleton(InMemoryStore)
+    container.uow.override(providers.Factory(InMemoryUnitOfWork, store, relay=container.relay))
+    return container
+
+
+def inline_delivery(container: Container) -> Container:
+    """Events published before each use case returns, instead of by a background task: what
+    tests that assert on the publisher want."""
+    container.relay.override(providers.Singleton(InlineRelay, container.relay_events))
     return container

@@ -9,6 +9,10 @@ from typing import TextIO
 
 import msgspec
 
+from entrypoints.request_context import RequestIdFilter
+
+CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s%(request_suffix)s"
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -26,14 +30,24 @@ class JsonFormatter(logging.Formatter):
         return msgspec.json.encode(entry).decode()
 
 
+class ConsoleFormatter(logging.Formatter):
+    """One line per record, ending with the request's id when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__(CONSOLE_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None)
+        record.request_suffix = f" [request {request_id}]" if request_id else ""
+        return super().formatMessage(record)
+
+
 def configure_logging(
     level: str = "INFO", log_format: str = "console", stream: TextIO = sys.stdout
 ) -> None:
     handler = logging.StreamHandler(stream)
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else ConsoleFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

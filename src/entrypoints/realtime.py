@@ -1,54 +1,126 @@
-"""Socket.IO connections: a valid token in the handshake, then the user's own room."""
+"""Socket.IO connections: a valid token in the handshake, the user's own room, and catching up
+on what a returning client missed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import socketio
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
+from adapters.socketio.managers import HoldingManager, HoldingRedisManager
 from adapters.socketio.payloads import user_room
+from adapters.socketio.publisher import RESYNC, messages_for
 from application.auth import InvalidToken
+from application.commands import EventsSinceQuery
+from application.delivery.events_since import EventsSince
 from entrypoints.auth import Authenticator
 
 log = logging.getLogger("herald.realtime")
 
 
-def attach_handlers(server: socketio.AsyncServer, authenticator: Authenticator) -> None:
-    """Authenticate every handshake, and hang up on a socket when its token expires."""
-    expiries: dict[str, asyncio.TimerHandle] = {}
-    hang_ups: set[asyncio.Future[Any]] = set()  # keeps running disconnects referenced
+class Realtime:
+    """The handlers of the default namespace, and the sockets this process serves."""
 
-    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
+    def __init__(
+        self,
+        server: socketio.AsyncServer,
+        authenticator: Authenticator,
+        events_since: Callable[[], EventsSince],
+    ) -> None:
+        self._server, self._authenticator, self._events_since = server, authenticator, events_since
+        self._manager: HoldingManager = server.manager
+        self._users: dict[str, str] = {}  # sid → user id
+        self._expiries: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Future[Any]] = set()  # keeps background work referenced
+        server.on("connect", self.connect)
+        server.on("disconnect", self.disconnect)
+        if isinstance(self._manager, HoldingRedisManager):
+            self._manager.on_resumed = self.catch_up_everyone
+
+    @property
+    def connected(self) -> int:
+        return len(self._users)
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        auth = auth if isinstance(auth, dict) else {}
+        token = auth.get("token")
         try:
-            identity = await authenticator.authenticate(token if isinstance(token, str) else "")
+            identity = await self._authenticator.authenticate(
+                token if isinstance(token, str) else ""
+            )
         except InvalidToken:
             raise SocketRefused("unauthorized") from None
-        await server.enter_room(sid, user_room(identity.user_id))
+        last_event_id = auth.get("lastEventId")
+        if last_event_id is not None and (
+            not isinstance(last_event_id, int) or isinstance(last_event_id, bool)
+        ):
+            raise SocketRefused("lastEventId must be an integer")
+        self._users[sid] = identity.user_id
         delay = (identity.expires_at - datetime.now(UTC)).total_seconds()
-        loop = asyncio.get_running_loop()
-        expiries[sid] = loop.call_later(max(delay, 0), _hang_up, sid)
+        self._expiries[sid] = asyncio.get_running_loop().call_later(
+            max(delay, 0), self._hang_up, sid
+        )
+        if last_event_id is None:
+            await self._server.enter_room(sid, user_room(identity.user_id))
+        else:
+            # After the handshake is answered, so that the client is ready for the events.
+            self._background(self.catch_up(sid, identity.user_id, last_event_id, join=True))
 
-    def _hang_up(sid: str) -> None:
-        expiries.pop(sid, None)
-        task = asyncio.ensure_future(server.disconnect(sid))
-        hang_ups.add(task)
-        task.add_done_callback(hang_ups.discard)
-        task.add_done_callback(_log_failure)
-
-    async def disconnect(sid: str, *args: Any) -> None:
-        timer = expiries.pop(sid, None)
+    async def disconnect(self, sid: str, *args: Any) -> None:
+        self._users.pop(sid, None)
+        self._manager.release(sid)
+        timer = self._expiries.pop(sid, None)
         if timer is not None:
             timer.cancel()
 
-    server.on("connect", connect)
-    server.on("disconnect", disconnect)
+    async def catch_up(self, sid: str, user_id: str, after: int, *, join: bool = False) -> None:
+        """Send the socket its user's events after `after`, then live ones, in order.
 
+        Live events for the socket are held meanwhile; those the history already sent are dropped.
+        """
+        self._manager.hold(sid)
+        through: int | None = after
+        try:
+            if join:
+                await self._server.enter_room(sid, user_room(user_id))
+            events_since = self._events_since()
+            query = EventsSinceQuery(user_id, after)
+            if await events_since.resync_needed(query):
+                await self._manager.send_now(sid, RESYNC, {"reason": "history-expired"})
+                through = None
+            else:
+                async for stored in events_since(query):
+                    for message in messages_for(stored):
+                        await self._manager.send_now(sid, message.event, message.payload)
+                    through = stored.id
+        finally:
+            while held := self._manager.take_held(sid):
+                for event, data in held:
+                    if through is None or data["eventId"] > through:
+                        await self._manager.send_now(sid, event, data)
+                        through = data["eventId"]
+            self._manager.release(sid, floor=through)
 
-def _log_failure(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("could not disconnect an expired socket: %s", task.exception())
+    def catch_up_everyone(self, after: int) -> None:
+        """After the Redis listener was deaf for a while: every local socket catches up."""
+        for sid, user_id in list(self._users.items()):
+            self._background(self.catch_up(sid, user_id, after))
+
+    def _hang_up(self, sid: str) -> None:
+        self._expiries.pop(sid, None)
+        self._background(self._server.disconnect(sid))
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("socket work failed: %s", task.exception())

@@ -15,6 +15,7 @@ DEV_SECRET_FILE = Path(".herald/jwt-secret")
 MIN_SECRET_BYTES = 32
 ENVIRONMENTS = ("development", "production")
 LOG_FORMATS = ("console", "json")
+DEFAULT_RATE_LIMIT_PER_SECOND = 20
 
 log = logging.getLogger("herald.settings")
 
@@ -35,6 +36,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cors_origins: tuple[str, ...] = ("http://localhost:3000",)
     log_level: str = "INFO"
     log_format: str = "console"
+    rate_limit_per_second: int = DEFAULT_RATE_LIMIT_PER_SECOND
 
     @property
     def is_production(self) -> bool:
@@ -61,6 +63,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             cors_origins=_origins(env.get("CORS_ORIGINS", "http://localhost:3000")),
             log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
             log_format=_choice(env, "LOG_FORMAT", "console", LOG_FORMATS),
+            rate_limit_per_second=_rate_limit(env.get("RATE_LIMIT_PER_SECOND")),
         )
 
 
@@ -121,3 +124,13 @@ def _log_level(value: str) -> str:
     if level not in logging.getLevelNamesMapping():
         raise SettingsError(f"LOG_LEVEL must be a logging level such as INFO, not {value!r}")
     return level
+
+
+def _rate_limit(value: str | None) -> int:
+    """Mutations per user per second: a positive integer (at most nine digits)."""
+    text = (value or "").strip()
+    if not text:
+        return DEFAULT_RATE_LIMIT_PER_SECOND
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
+        raise SettingsError(f"RATE_LIMIT_PER_SECOND must be a positive integer, not {value!r}")
+    return int(text)

@@ -17,6 +17,7 @@ from application.commands import (
     RegisterUserCommand,
 )
 from application.comments.add_comment import AddComment
+from application.delivery.relay_events import InlineRelay, RelayEvents
 from application.leads.assign_lead import AssignLead
 from application.leads.create_lead import CreateLead
 from application.leads.get_lead import GetLead
@@ -152,6 +153,12 @@ def publisher() -> RecordingPublisher:
 
 
 @pytest.fixture
+def relay(store: InMemoryStore, publisher: RecordingPublisher) -> InlineRelay:
+    """Publishes committed events to the recording publisher before the use case returns."""
+    return InlineRelay(RelayEvents(lambda: InMemoryUnitOfWork(store), publisher))
+
+
+@pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
 
@@ -183,9 +190,9 @@ def register_user(store: InMemoryStore, clock: FixedClock) -> RegisterUser:
 
 @pytest.fixture
 def create_lead(
-    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock, ids: SequentialIds
+    store: InMemoryStore, relay: InlineRelay, clock: FixedClock, ids: SequentialIds
 ) -> CreateLead:
-    return CreateLead(InMemoryUnitOfWork(store), publisher, clock, ids)
+    return CreateLead(InMemoryUnitOfWork(store, relay), clock, ids)
 
 
 @pytest.fixture
@@ -204,22 +211,18 @@ def get_unread_count(store: InMemoryStore) -> GetUnreadCount:
 
 
 @pytest.fixture
-def mark_as_read(
-    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock
-) -> MarkAsRead:
-    return MarkAsRead(InMemoryUnitOfWork(store), publisher, clock)
+def mark_as_read(store: InMemoryStore, relay: InlineRelay, clock: FixedClock) -> MarkAsRead:
+    return MarkAsRead(InMemoryUnitOfWork(store, relay), clock)
 
 
 @pytest.fixture
-def mark_all_as_read(
-    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock
-) -> MarkAllAsRead:
-    return MarkAllAsRead(InMemoryUnitOfWork(store), publisher, clock)
+def mark_all_as_read(store: InMemoryStore, relay: InlineRelay, clock: FixedClock) -> MarkAllAsRead:
+    return MarkAllAsRead(InMemoryUnitOfWork(store, relay), clock)
 
 
 @pytest.fixture
-def delete_notification(store: InMemoryStore, publisher: RecordingPublisher) -> DeleteNotification:
-    return DeleteNotification(InMemoryUnitOfWork(store), publisher)
+def delete_notification(store: InMemoryStore, relay: InlineRelay) -> DeleteNotification:
+    return DeleteNotification(InMemoryUnitOfWork(store, relay))
 
 
 @pytest.fixture
@@ -229,9 +232,9 @@ def assign_lead(store: InMemoryStore, clock: FixedClock) -> AssignLead:
 
 @pytest.fixture
 def update_lead_score(
-    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock, ids: SequentialIds
+    store: InMemoryStore, relay: InlineRelay, clock: FixedClock, ids: SequentialIds
 ) -> UpdateLeadScore:
-    return UpdateLeadScore(InMemoryUnitOfWork(store), publisher, clock, ids)
+    return UpdateLeadScore(InMemoryUnitOfWork(store, relay), clock, ids)
 
 
 @pytest.fixture
@@ -246,16 +249,16 @@ def create_task(store: InMemoryStore, clock: FixedClock, ids: SequentialIds) -> 
 
 @pytest.fixture
 def complete_task(
-    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock, ids: SequentialIds
+    store: InMemoryStore, relay: InlineRelay, clock: FixedClock, ids: SequentialIds
 ) -> CompleteTask:
-    return CompleteTask(InMemoryUnitOfWork(store), publisher, clock, ids)
+    return CompleteTask(InMemoryUnitOfWork(store, relay), clock, ids)
 
 
 @pytest.fixture
 def add_comment(
-    store: InMemoryStore, publisher: RecordingPublisher, clock: FixedClock, ids: SequentialIds
+    store: InMemoryStore, relay: InlineRelay, clock: FixedClock, ids: SequentialIds
 ) -> AddComment:
-    return AddComment(InMemoryUnitOfWork(store), publisher, clock, ids)
+    return AddComment(InMemoryUnitOfWork(store, relay), clock, ids)
 
 
 @pytest.fixture

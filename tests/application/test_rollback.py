@@ -23,6 +23,7 @@ from application.commands import (
     UpdateLeadScoreCommand,
 )
 from application.comments.add_comment import AddComment
+from application.delivery.relay_events import InlineRelay
 from application.leads.assign_lead import AssignLead
 from application.leads.create_lead import CreateLead
 from application.leads.update_lead_score import UpdateLeadScore
@@ -69,20 +70,20 @@ async def update_a_profile(w: World) -> object:
 
 async def create_a_lead(w: World) -> object:
     command = CreateLeadCommand(actor_id="alice", name="Globex")
-    return await CreateLead(w.uow, w.publisher, w.clock, w.ids)(command)
+    return await CreateLead(w.uow, w.clock, w.ids)(command)
 
 
 async def mark_as_read(w: World) -> object:
-    return await MarkAsRead(w.uow, w.publisher, w.clock)(MarkAsReadCommand("bob", str(w.bobs)))
+    return await MarkAsRead(w.uow, w.clock)(MarkAsReadCommand("bob", str(w.bobs)))
 
 
 async def mark_all_as_read(w: World) -> object:
-    return await MarkAllAsRead(w.uow, w.publisher, w.clock)(MarkAllAsReadCommand("bob"))
+    return await MarkAllAsRead(w.uow, w.clock)(MarkAllAsReadCommand("bob"))
 
 
 async def delete(w: World) -> object:
     command = DeleteNotificationCommand("bob", str(w.bobs))
-    return await DeleteNotification(w.uow, w.publisher)(command)
+    return await DeleteNotification(w.uow)(command)
 
 
 async def assign_a_lead(w: World) -> object:
@@ -91,7 +92,7 @@ async def assign_a_lead(w: World) -> object:
 
 async def score_a_lead(w: World) -> object:
     command = UpdateLeadScoreCommand("bob", w.lead, 75)
-    return await UpdateLeadScore(w.uow, w.publisher, w.clock, w.ids)(command)
+    return await UpdateLeadScore(w.uow, w.clock, w.ids)(command)
 
 
 async def create_a_task(w: World) -> object:
@@ -101,12 +102,12 @@ async def create_a_task(w: World) -> object:
 
 async def complete_a_task(w: World) -> object:
     command = CompleteTaskCommand("carol", w.task)
-    return await CompleteTask(w.uow, w.publisher, w.clock, w.ids)(command)
+    return await CompleteTask(w.uow, w.clock, w.ids)(command)
 
 
 async def add_a_comment(w: World) -> object:
     command = AddCommentCommand("bob", w.lead, "Any news?")
-    return await AddComment(w.uow, w.publisher, w.clock, w.ids)(command)
+    return await AddComment(w.uow, w.clock, w.ids)(command)
 
 
 async def mute_a_type(w: World) -> object:
@@ -140,6 +141,7 @@ async def test_a_failed_commit_changes_nothing_and_tells_no_one(
     crashing_uow: CrashingUnitOfWork,
     store: InMemoryStore,
     publisher: RecordingPublisher,
+    relay: InlineRelay,
     clock: FixedClock,
     ids: SequentialIds,
     read: StoreReader,
@@ -158,6 +160,6 @@ async def test_a_failed_commit_changes_nothing_and_tells_no_one(
     assert read.snapshot() == before
     assert publisher.published == []
     # The same call on a working unit of work does write: the check above is not vacuous.
-    working = InMemoryUnitOfWork(store)
+    working = InMemoryUnitOfWork(store, relay)
     await use_case(World(working, publisher, clock, ids, bobs, lead.id, task.id))
     assert read.snapshot() != before

@@ -123,7 +123,15 @@ class Socket:
         await self.client.connect(url, auth=auth, transports=["websocket"], wait_timeout=5)
 
     def named(self, event: str) -> list[Any]:
-        return [data for name, data in self.events if name == event]
+        """The payloads of `event`, without their `eventId` (`event_ids` checks those)."""
+        return [
+            {key: value for key, value in data.items() if key != "eventId"}
+            for name, data in self.events
+            if name == event
+        ]
+
+    def event_ids(self) -> list[int]:
+        return [data["eventId"] for _, data in self.events]
 
     async def wait_for(self, event: str, count: int = 1) -> list[Any]:
         """The first `count` payloads of `event`, waiting for them at most a few seconds."""

@@ -9,6 +9,8 @@ import os
 import shutil
 import subprocess
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,12 @@ def node() -> str:
     return executable
 
 
-async def listen(node: str, url: str, token: str, events: int) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
+@asynccontextmanager
+async def listening(
+    node: str, url: str, token: str, events: int
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """The browser-like client, running until it has seen `events` events (or has timed out)."""
+    process = await asyncio.create_subprocess_exec(
         node,
         str(CLIENT / "listen.mjs"),
         url,
@@ -45,6 +51,12 @@ async def listen(node: str, url: str, token: str, events: int) -> asyncio.subpro
         str(TIMEOUT_MS),
         stdout=asyncio.subprocess.PIPE,
     )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
 
 
 async def next_line(process: asyncio.subprocess.Process) -> dict[str, Any]:
@@ -58,26 +70,26 @@ async def test_the_official_client_receives_the_contracts_events(
     clients: Clients, node: str
 ) -> None:
     alice, bob = f"alice-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
-    browser = await listen(node, clients.server.url, clients.server.token(bob), events=2)
-    assert "connected" in await next_line(browser)
+    async with listening(node, clients.server.url, clients.server.token(bob), 2) as browser:
+        assert "connected" in await next_line(browser)
+        await clients.graphql(alice, "Alice").data(
+            'mutation { createLead(input: {name: "Globex"}) { id } }'
+        )
+        created, count = await next_line(browser), await next_line(browser)
+        assert await browser.wait() == 0
 
-    await clients.graphql(alice, "Alice").data(
-        'mutation { createLead(input: {name: "Globex"}) { id } }'
-    )
-
-    created, count = await next_line(browser), await next_line(browser)
     assert created["event"] == "notification:created"
     assert created["data"]["type"] == "lead_created"
     assert created["data"]["actorId"] == alice
     assert created["data"]["isRead"] is False
-    assert count == {"event": "notifications:unread-count", "data": {"count": 1}}
-    assert await browser.wait() == 0
+    assert count["event"] == "notifications:unread-count"
+    assert count["data"]["count"] == 1
+    assert count["data"]["eventId"] > created["data"]["eventId"]
 
 
 async def test_the_official_client_is_refused_with_unauthorized(
     clients: Clients, node: str
 ) -> None:
-    browser = await listen(node, clients.server.url, "garbage", events=1)
-
-    assert await next_line(browser) == {"refused": "unauthorized"}
-    assert await browser.wait() == 0
+    async with listening(node, clients.server.url, "garbage", 1) as browser:
+        assert await next_line(browser) == {"refused": "unauthorized"}
+        assert await browser.wait() == 0

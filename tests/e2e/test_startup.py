@@ -63,6 +63,7 @@ def test_serve_works_with_no_configuration_and_accepts_herald_token(tmp_path: Pa
         ({"HERALD_ENV": "production", "JWT_SECRET": ""}, "JWT_SECRET is required"),
         ({"HERALD_ENV": "production", "JWT_SECRET": "short"}, "at least 32 bytes"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with"),
+        ({"RATE_LIMIT_PER_SECOND": "0"}, "RATE_LIMIT_PER_SECOND must be a positive integer"),
         (
             {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/none"},
             "the database is unreachable",

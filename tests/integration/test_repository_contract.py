@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -588,6 +589,210 @@ async def test_timestamps_come_back_timezone_aware_and_equal(new_uow: NewUnitOfW
     assert entry.read_at == entry.updated_at == read_at
     for moment in (entry.notification.created_at, entry.read_at, entry.updated_at):
         assert_utc(moment)
+
+
+# Inbox pages: the keyset feed
+
+
+async def deliver(
+    new_uow: NewUnitOfWork,
+    recipients: list[str],
+    at: datetime = NOW,
+    kind: NotificationType = NotificationType.LEAD_CREATED,
+    lead_id: UUID | None = None,
+) -> UUID:
+    notification = Notification(
+        id=uuid4(),
+        type=kind,
+        title="Something happened",
+        message="Alice did something",
+        related_lead_id=lead_id,
+        actor_id="alice",
+        created_at=at,
+    )
+    async with new_uow() as uow:
+        await uow.inbox.add(notification, recipients)
+        await uow.commit()
+    return notification.id
+
+
+async def page_of(
+    new_uow: NewUnitOfWork, user_id: str, limit: int = 100, **options: Any
+) -> list[InboxEntry]:
+    async with new_uow() as uow:
+        return await uow.inbox.page(user_id, limit=limit, **options)
+
+
+async def walk(
+    new_uow: NewUnitOfWork,
+    user_id: str,
+    limit: int,
+    between_pages: Callable[[], Awaitable[None]] | None = None,
+    **filters: Any,
+) -> list[UUID]:
+    """Every entry, a page at a time, each page after the last entry of the one before."""
+    seen: list[UUID] = []
+    before = None
+    while True:
+        entries = await page_of(new_uow, user_id, limit, before=before, **filters)
+        seen += [entry.notification.id for entry in entries]
+        if len(entries) < limit:
+            return seen
+        before = (entries[-1].notification.created_at, entries[-1].notification.id)
+        if between_pages is not None:
+            await between_pages()
+
+
+def minutes(count: int) -> datetime:
+    return NOW + timedelta(minutes=count)
+
+
+async def test_pages_walk_an_inbox_in_the_order_of_newest(new_uow: NewUnitOfWork) -> None:
+    # Ties at one instant, several of them across page breaks, and another user's entries.
+    for at in (1, 3, 3, 3, 2, 0, 3, 2, 4):
+        await deliver(new_uow, ["bob"], minutes(at))
+        await deliver(new_uow, ["carol"], minutes(at))
+    async with new_uow() as uow:
+        newest = [entry.notification.id for entry in await uow.inbox.newest("bob", 100)]
+        everything = await uow.inbox.page("bob", limit=100)
+
+    assert len(newest) == 9
+    assert [entry.notification.id for entry in everything] == newest
+    assert {entry.user_id for entry in everything} == {"bob"}
+    positions = [(entry.notification.created_at, entry.notification.id) for entry in everything]
+    assert positions == sorted(positions, reverse=True)
+    for limit in (1, 2, 3, 4, 9, 10):
+        assert await walk(new_uow, "bob", limit) == newest
+
+
+async def test_a_page_before_a_tied_entry_keeps_the_smaller_ids_of_that_instant(
+    new_uow: NewUnitOfWork,
+) -> None:
+    older = await deliver(new_uow, ["bob"], minutes(0))
+    tied = sorted([await deliver(new_uow, ["bob"], minutes(1)) for _ in range(4)], reverse=True)
+    await deliver(new_uow, ["bob"], minutes(2))
+
+    entries = await page_of(new_uow, "bob", before=(minutes(1), tied[1]))
+    between = await page_of(new_uow, "bob", before=(minutes(1), UUID(int=(tied[2].int + 1))))
+    nothing = await page_of(new_uow, "bob", before=(minutes(0), older))
+
+    assert [entry.notification.id for entry in entries] == [*tied[2:], older]
+    assert [entry.notification.id for entry in between] == [*tied[2:], older]
+    assert nothing == []
+
+
+async def test_a_page_keeps_the_whole_entry_and_its_microseconds(new_uow: NewUnitOfWork) -> None:
+    lead = await given_lead(new_uow)
+    at = NOW + timedelta(microseconds=1)
+    notification_id = await deliver(
+        new_uow, ["bob"], at, NotificationType.COMMENT_ADDED, lead_id=lead.id
+    )
+    await deliver(new_uow, ["bob"], NOW)
+
+    [entry] = await page_of(
+        new_uow, "bob", before=(at + timedelta(microseconds=1), uuid4()), limit=1
+    )
+    [only] = await page_of(new_uow, "bob", before=(at, notification_id))
+
+    assert entry == await read_entry(new_uow, "bob", notification_id)
+    assert_utc(entry.notification.created_at)
+    assert only.notification.created_at == NOW
+
+
+async def test_unread_only_keeps_the_unread_entries(new_uow: NewUnitOfWork) -> None:
+    ids = [await deliver(new_uow, ["bob", "carol"], minutes(at)) for at in range(6)]
+    async with new_uow() as uow:
+        for notification_id in (ids[5], ids[3], ids[2]):
+            entry = await uow.inbox.get("bob", notification_id)
+            assert entry is not None
+            entry.mark_read(minutes(10))
+            await uow.inbox.save(entry)
+        await uow.commit()
+
+    assert await walk(new_uow, "bob", 2, unread_only=True) == [ids[4], ids[1], ids[0]]
+    assert await walk(new_uow, "carol", 2, unread_only=True) == ids[::-1]
+    assert await walk(new_uow, "bob", 2, unread_only=False) == ids[::-1]
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_all_read("bob", minutes(11)) == 3
+        await uow.commit()
+    assert await page_of(new_uow, "bob", unread_only=True) == []
+
+
+async def test_types_keep_the_entries_of_those_types(new_uow: NewUnitOfWork) -> None:
+    kinds = list(NotificationType) * 2
+    ids = [await deliver(new_uow, ["bob"], minutes(at), kind) for at, kind in enumerate(kinds)]
+    scores = [
+        i for i, kind in zip(ids, kinds, strict=True) if kind is NotificationType.SCORE_UPDATED
+    ]
+    leads_and_comments = [
+        i
+        for i, kind in zip(ids, kinds, strict=True)
+        if kind in (NotificationType.LEAD_CREATED, NotificationType.COMMENT_ADDED)
+    ]
+
+    score_only = [NotificationType.SCORE_UPDATED]
+    two_types = [NotificationType.COMMENT_ADDED, NotificationType.LEAD_CREATED]
+    assert await walk(new_uow, "bob", 1, types=score_only) == scores[::-1]
+    assert await walk(new_uow, "bob", 3, types=two_types) == leads_and_comments[::-1]
+    assert await walk(new_uow, "bob", 3, types=list(NotificationType)) == ids[::-1]
+    assert await page_of(new_uow, "bob", types=[]) == []
+
+
+async def test_related_lead_keeps_that_leads_entries(new_uow: NewUnitOfWork) -> None:
+    umbrella, acme = await given_lead(new_uow), await given_lead(new_uow)
+    ids = [
+        await deliver(new_uow, ["bob"], minutes(at), lead_id=lead_id)
+        for at, lead_id in enumerate([umbrella.id, acme.id, None, umbrella.id, umbrella.id])
+    ]
+
+    assert await walk(new_uow, "bob", 2, related_lead_id=umbrella.id) == [ids[4], ids[3], ids[0]]
+    assert await walk(new_uow, "bob", 2, related_lead_id=acme.id) == [ids[1]]
+    assert await page_of(new_uow, "bob", related_lead_id=uuid4()) == []
+
+
+async def test_filters_combine(new_uow: NewUnitOfWork) -> None:
+    umbrella = await given_lead(new_uow)
+    comment = NotificationType.COMMENT_ADDED
+    wanted = await deliver(new_uow, ["bob"], minutes(1), comment, umbrella.id)
+    read = await deliver(new_uow, ["bob"], minutes(2), comment, umbrella.id)
+    await deliver(new_uow, ["bob"], minutes(3), NotificationType.SCORE_UPDATED, umbrella.id)
+    await deliver(new_uow, ["bob"], minutes(4), comment)
+    await deliver(new_uow, ["carol"], minutes(5), comment, umbrella.id)
+    async with new_uow() as uow:
+        entry = await uow.inbox.get("bob", read)
+        assert entry is not None
+        entry.mark_read(minutes(6))
+        await uow.inbox.save(entry)
+        await uow.commit()
+
+    entries = await page_of(
+        new_uow, "bob", unread_only=True, types=[comment], related_lead_id=umbrella.id
+    )
+
+    assert [entry.notification.id for entry in entries] == [wanted]
+
+
+async def test_newer_entries_arriving_between_pages_cause_no_repeats_and_no_gaps(
+    new_uow: NewUnitOfWork,
+) -> None:
+    ids = [await deliver(new_uow, ["bob"], minutes(at)) for at in (0, 1, 1, 2, 3, 3, 3, 4)]
+    expected = [entry.notification.id for entry in await page_of(new_uow, "bob")]
+    arrivals = iter(range(100, 200))
+
+    async def others_arrive() -> None:
+        # Newer notifications, and reads of entries already seen, as a busy inbox would have.
+        at = next(arrivals)
+        await deliver(new_uow, ["bob"], minutes(at))
+        await deliver(new_uow, ["bob"], minutes(at))
+        async with new_uow() as uow:
+            assert await uow.inbox.mark_all_read("bob", minutes(at)) > 0
+            await uow.commit()
+
+    seen = await walk(new_uow, "bob", 3, between_pages=others_arrive)
+
+    assert seen == expected
+    assert sorted(seen) == sorted(ids)
+    assert len(await page_of(new_uow, "bob")) == len(ids) + 2 * (next(arrivals) - 100)
 
 
 # Unit of work

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.events import InboxEvent
+from domain.events import InboxEvent, StoredEvent
 
 
 class RecordingPublisher:
     def __init__(self) -> None:
         self.published: list[InboxEvent] = []
+        self.event_ids: list[int] = []
 
-    async def publish(self, events: Sequence[InboxEvent]) -> None:
-        self.published.extend(events)
+    async def publish(self, events: Sequence[StoredEvent]) -> None:
+        self.published.extend(stored.event for stored in events)
+        self.event_ids.extend(stored.id for stored in events)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +14,9 @@ from uuid import UUID
 
 from application.ports import (
     CommentRepository,
+    EventHorizon,
+    EventRelay,
+    InboxPosition,
     InboxRepository,
     LeadRepository,
     PreferenceRepository,
@@ -20,6 +24,7 @@ from application.ports import (
     UserRepository,
 )
 from domain.comments import Comment
+from domain.events import InboxEvent, StoredEvent
 from domain.leads import Lead
 from domain.notifications import InboxEntry, Notification, NotificationType
 from domain.tasks import Task
@@ -35,6 +40,10 @@ class InMemoryState:
     disabled: dict[str, set[NotificationType]] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
     inboxes: dict[str, dict[UUID, InboxEntry]] = field(default_factory=dict)
+    events: list[StoredEvent] = field(default_factory=list)
+    last_event_id: int = 0
+    published_through: int = 0
+    purged_through: int = 0
 
 
 class InMemoryStore:
@@ -148,7 +157,26 @@ class InMemoryInboxRepository:
             inbox[entry.notification.id] = copy.copy(entry)
 
     async def newest(self, user_id: str, limit: int) -> list[InboxEntry]:
-        entries = self._inboxes.get(user_id, {}).values()
+        return await self.page(user_id, limit=limit)
+
+    async def page(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        before: InboxPosition | None = None,
+        unread_only: bool = False,
+        types: Sequence[NotificationType] | None = None,
+        related_lead_id: UUID | None = None,
+    ) -> list[InboxEntry]:
+        entries = [
+            entry
+            for entry in self._inboxes.get(user_id, {}).values()
+            if (before is None or _newest_first(entry) < before)
+            and not (unread_only and entry.is_read)
+            and (types is None or entry.notification.type in types)
+            and (related_lead_id is None or entry.notification.related_lead_id == related_lead_id)
+        ]
         ordered = sorted(entries, key=_newest_first, reverse=True)
         return [copy.copy(entry) for entry in ordered[:limit]]
 
@@ -169,6 +197,38 @@ def _newest_first(entry: InboxEntry) -> tuple[datetime, UUID]:
     return entry.notification.created_at, entry.notification.id
 
 
+class InMemoryEventLog:
+    def __init__(self, state: InMemoryState) -> None:
+        self._state = state
+        self.pending: list[InboxEvent] = []
+
+    async def add(self, events: Sequence[InboxEvent]) -> None:
+        self.pending.extend(events)
+
+    def assign_ids(self) -> bool:
+        """At commit: give the pending events their ids; returns whether there were any."""
+        for event in self.pending:
+            self._state.last_event_id += 1
+            self._state.events.append(StoredEvent(self._state.last_event_id, event))
+        written, self.pending = bool(self.pending), []
+        return written
+
+    async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
+        # Units of work run one at a time here, so no other relay can hold the events.
+        state = self._state
+        return [e for e in state.events if e.id > state.published_through][:limit]
+
+    async def mark_published(self, through_id: int) -> None:
+        self._state.published_through = max(self._state.published_through, through_id)
+
+    async def history(self, user_id: str, after_id: int, limit: int) -> list[StoredEvent]:
+        mine = (e for e in self._state.events if e.id > after_id and user_id in e.event.audience)
+        return list(itertools.islice(mine, limit))
+
+    async def horizon(self) -> EventHorizon:
+        return EventHorizon(self._state.purged_through, self._state.last_event_id)
+
+
 class InMemoryUnitOfWork:
     """Works on a private copy of the state; `commit()` makes the copy the committed state."""
 
@@ -178,10 +238,12 @@ class InMemoryUnitOfWork:
     comments: CommentRepository
     preferences: PreferenceRepository
     inbox: InboxRepository
+    events: InMemoryEventLog
 
-    def __init__(self, store: InMemoryStore) -> None:
-        self._store = store
+    def __init__(self, store: InMemoryStore, relay: EventRelay | None = None) -> None:
+        self._store, self._relay = store, relay
         self._working: InMemoryState | None = None
+        self._wrote_events = False
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
@@ -196,6 +258,7 @@ class InMemoryUnitOfWork:
         self.comments = InMemoryCommentRepository(working)
         self.preferences = InMemoryPreferenceRepository(working)
         self.inbox = InMemoryInboxRepository(working)
+        self.events = InMemoryEventLog(working)
 
     async def __aexit__(
         self,
@@ -205,9 +268,14 @@ class InMemoryUnitOfWork:
     ) -> None:
         self._working = None
         self._store.lock.release()
+        # Only now, with the transaction over, may the relay open one of its own.
+        wrote_events, self._wrote_events = self._wrote_events, False
+        if wrote_events and self._relay is not None:
+            await self._relay.committed()
 
     async def commit(self) -> None:
         if self._working is None:
             raise RuntimeError("commit() outside of the unit of work")
+        self._wrote_events |= self.events.assign_ids()
         self._store.state = self._working
         self._open(copy.deepcopy(self._working))

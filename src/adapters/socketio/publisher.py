@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from adapters.socketio.payloads import entry_json, new_notification_json, user_room
@@ -13,6 +13,7 @@ from domain.events import (
     NotificationDeleted,
     NotificationsBulkUpdated,
     NotificationUpdated,
+    StoredEvent,
     UnreadCountsChanged,
 )
 
@@ -21,6 +22,7 @@ UPDATED = "notification:updated"
 BULK_UPDATED = "notifications:bulk-updated"
 DELETED = "notification:deleted"
 UNREAD_COUNT = "notifications:unread-count"
+RESYNC = "notifications:resync"
 
 
 class Emitter(Protocol):
@@ -29,36 +31,47 @@ class Emitter(Protocol):
     async def emit(self, event: str, data: Any = None, *, to: Any = None) -> None: ...
 
 
-Emit = tuple[str, dict[str, Any], list[str]]
+class Message:
+    """One Socket.IO message: an event name, its payload, and the users it is for."""
+
+    __slots__ = ("event", "payload", "user_ids")
+
+    def __init__(self, event: str, payload: dict[str, Any], user_ids: Sequence[str]) -> None:
+        self.event, self.payload, self.user_ids = event, payload, user_ids
 
 
-def emits_for(event: InboxEvent) -> list[Emit]:
-    """The Socket.IO messages an inbox event becomes: (event name, payload, rooms)."""
+def messages_for(stored: StoredEvent) -> Iterator[Message]:
+    """The messages an inbox event becomes; every payload carries the event's id as `eventId`."""
+    for event, payload, user_ids in _messages(stored.event):
+        yield Message(event, {**payload, "eventId": stored.id}, user_ids)
+
+
+def _messages(event: InboxEvent) -> Iterator[tuple[str, dict[str, Any], Sequence[str]]]:
     match event:
         case NotificationCreated(notification, recipients):
-            rooms = [user_room(user_id) for user_id in recipients]
-            return [(CREATED, new_notification_json(notification), rooms)]
+            yield CREATED, new_notification_json(notification), recipients
         case NotificationUpdated(entry):
-            return [(UPDATED, entry_json(entry), [user_room(entry.user_id)])]
+            yield UPDATED, entry_json(entry), (entry.user_id,)
         case NotificationsBulkUpdated(user_id, count):
-            payload = {"action": "markAllAsRead", "count": count}
-            return [(BULK_UPDATED, payload, [user_room(user_id)])]
+            yield BULK_UPDATED, {"action": "markAllAsRead", "count": count}, (user_id,)
         case NotificationDeleted(user_id, notification_id):
-            return [(DELETED, {"id": str(notification_id)}, [user_room(user_id)])]
+            yield DELETED, {"id": str(notification_id)}, (user_id,)
         case UnreadCountsChanged(counts):
             # Users who now have the same count share one payload, so a broadcast
             # costs one encode per distinct count, not one per recipient.
             by_count: dict[int, list[str]] = defaultdict(list)
             for user_id, count in counts.items():
-                by_count[count].append(user_room(user_id))
-            return [(UNREAD_COUNT, {"count": count}, rooms) for count, rooms in by_count.items()]
+                by_count[count].append(user_id)
+            for count, user_ids in by_count.items():
+                yield UNREAD_COUNT, {"count": count}, user_ids
 
 
 class SocketIoPublisher:
     def __init__(self, server: Emitter) -> None:
         self._server = server
 
-    async def publish(self, events: Sequence[InboxEvent]) -> None:
-        for event in events:
-            for name, payload, rooms in emits_for(event):
-                await self._server.emit(name, payload, to=rooms)
+    async def publish(self, events: Sequence[StoredEvent]) -> None:
+        for stored in events:
+            for message in messages_for(stored):
+                rooms = [user_room(user_id) for user_id in message.user_ids]
+                await self._server.emit(message.event, message.payload, to=rooms)

@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
-from adapters.sqlalchemy.tables import comments, leads, notifications, tasks, users
+from adapters.sqlalchemy.tables import (
+    comments,
+    leads,
+    notifications,
+    outbox_events,
+    outbox_state,
+    tasks,
+    users,
+)
 from adapters.sqlalchemy.tables import notification_preferences as preferences
 from adapters.sqlalchemy.tables import notification_recipients as inbox
+from application.ports import EventHorizon, InboxPosition
 from domain.comments import Comment
+from domain.events import (
+    InboxEvent,
+    NotificationCreated,
+    NotificationDeleted,
+    NotificationsBulkUpdated,
+    NotificationUpdated,
+    StoredEvent,
+    UnreadCountsChanged,
+)
 from domain.leads import Lead
 from domain.notifications import InboxEntry, Notification, NotificationType
 from domain.tasks import Task
@@ -237,12 +256,38 @@ class SqlAlchemyInboxRepository(_Repository):
         )
 
     async def newest(self, user_id: str, limit: int) -> list[InboxEntry]:
-        result = await self._execute(
-            _select_entries()
-            .where(inbox.c.user_id == user_id)
-            .order_by(inbox.c.created_at.desc(), inbox.c.notification_id.desc())
-            .limit(limit)
-        )
+        return await self.page(user_id, limit=limit)
+
+    async def page(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        before: InboxPosition | None = None,
+        unread_only: bool = False,
+        types: Sequence[NotificationType] | None = None,
+        related_lead_id: UUID | None = None,
+    ) -> list[InboxEntry]:
+        statement = _select_entries().where(inbox.c.user_id == user_id)
+        if before is not None:
+            # A row-value comparison, in the order of the inbox indexes: the page starts with
+            # an index seek, whatever its depth, and ties on createdAt are broken by the id.
+            created_at, notification_id = before
+            statement = statement.where(
+                sa.tuple_(inbox.c.created_at, inbox.c.notification_id)
+                < sa.tuple_(
+                    sa.literal(created_at, inbox.c.created_at.type),
+                    sa.literal(notification_id, inbox.c.notification_id.type),
+                )
+            )
+        if unread_only:
+            statement = statement.where(_unread)
+        if types is not None:
+            statement = statement.where(notifications.c.type.in_([kind.value for kind in types]))
+        if related_lead_id is not None:
+            statement = statement.where(notifications.c.related_lead_id == related_lead_id)
+        newest_first = (inbox.c.created_at.desc(), inbox.c.notification_id.desc())
+        result = await self._execute(statement.order_by(*newest_first).limit(limit))
         return [_entry(row) for row in result]
 
     async def unread_count(self, user_id: str) -> int:
@@ -375,3 +420,103 @@ def _entry(row: Row[Any]) -> InboxEntry:
         created_at=row.created_at,
     )
     return InboxEntry(notification, row.user_id, read_at=row.read_at, updated_at=row.updated_at)
+
+
+EVENT_TYPES: dict[str, type[InboxEvent]] = {
+    kind.__name__: kind
+    for kind in (
+        NotificationCreated,
+        NotificationUpdated,
+        NotificationsBulkUpdated,
+        NotificationDeleted,
+        UnreadCountsChanged,
+    )
+}
+
+
+class SqlAlchemyEventLog(_Repository):
+    """The outbox on SQL: ids are taken at commit, under the "assigned" row's lock."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.pending: list[InboxEvent] = []
+
+    async def add(self, events: Sequence[InboxEvent]) -> None:
+        self.pending.extend(events)
+
+    async def write_pending(self) -> bool:
+        """Just before commit: give the pending events their ids and write them."""
+        events, self.pending = self.pending, []
+        if not events:
+            return False
+        result = await self._execute(
+            sa.update(outbox_state)
+            .where(outbox_state.c.name == "assigned")
+            .values(position=outbox_state.c.position + len(events))
+            .returning(outbox_state.c.position)
+        )
+        first = result.scalar_one() - len(events) + 1
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "id": first + offset,
+                "kind": type(event).__name__,
+                "payload": msgspec.json.encode(event).decode(),
+                "recipients": list(event.audience),
+                "created_at": now,
+            }
+            for offset, event in enumerate(events)
+        ]
+        await self._execute(sa.insert(outbox_events), rows)
+        return True
+
+    async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
+        claimed = await self._execute(
+            sa.select(outbox_state.c.position)
+            .where(outbox_state.c.name == "published")
+            .with_for_update(skip_locked=True)
+        )
+        published = claimed.scalar_one_or_none()
+        if published is None:
+            return None
+        result = await self._execute(
+            _select_events().where(outbox_events.c.id > published).limit(limit)
+        )
+        return [_stored(row) for row in result]
+
+    async def mark_published(self, through_id: int) -> None:
+        await self._execute(
+            sa.update(outbox_state)
+            .where(outbox_state.c.name == "published", outbox_state.c.position < through_id)
+            .values(position=through_id)
+        )
+
+    async def history(self, user_id: str, after_id: int, limit: int) -> list[StoredEvent]:
+        result = await self._execute(
+            _select_events()
+            .where(outbox_events.c.id > after_id, self._addressed_to(user_id))
+            .limit(limit)
+        )
+        return [_stored(row) for row in result]
+
+    async def horizon(self) -> EventHorizon:
+        result = await self._execute(sa.select(outbox_state.c.name, outbox_state.c.position))
+        positions = {row.name: row.position for row in result}
+        return EventHorizon(positions["purged"], positions["assigned"])
+
+    def _addressed_to(self, user_id: str) -> sa.ColumnElement[bool]:
+        if self._on_postgresql:
+            as_array = sa.type_coerce(outbox_events.c.recipients, postgresql.ARRAY(sa.String()))
+            return as_array.contains(_string_array([user_id]))
+        value = sa.func.json_each(outbox_events.c.recipients).table_valued("value")
+        return sa.exists(sa.select(1).select_from(value).where(value.c.value == user_id))
+
+
+def _select_events() -> sa.Select[Any]:
+    return sa.select(outbox_events.c.id, outbox_events.c.kind, outbox_events.c.payload).order_by(
+        outbox_events.c.id
+    )
+
+
+def _stored(row: Row[Any]) -> StoredEvent:
+    return StoredEvent(row.id, msgspec.json.decode(row.payload, type=EVENT_TYPES[row.kind]))

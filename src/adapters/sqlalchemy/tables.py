@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
 metadata = sa.MetaData(
@@ -119,6 +120,15 @@ sa.Index(
     postgresql_where=sa.not_(notification_recipients.c.is_read),
     sqlite_where=sa.not_(notification_recipients.c.is_read),
 )
+# The feed's `unreadOnly` pages: the unread entries alone, in inbox order, read off in a range.
+sa.Index(
+    "ix_notification_recipients_unread_inbox",
+    notification_recipients.c.user_id,
+    notification_recipients.c.created_at.desc(),
+    notification_recipients.c.notification_id.desc(),
+    postgresql_where=sa.not_(notification_recipients.c.is_read),
+    sqlite_where=sa.not_(notification_recipients.c.is_read),
+)
 # Deleting old notifications cascades to their recipients: without this, each delete scans them all.
 sa.Index("ix_notification_recipients_notification_id", notification_recipients.c.notification_id)
 
@@ -179,3 +189,37 @@ sa.Index(
     postgresql_where=sa.not_(notification_preferences.c.enabled),
     sqlite_where=sa.not_(notification_preferences.c.enabled),
 )
+
+# The outbox. Each event is one row, whatever the size of its audience: `recipients` lists the
+# users it is for (a text[] with a GIN index on PostgreSQL, a JSON array on SQLite).
+# Ids come from `outbox_state`'s "assigned" row, taken at commit time: its row lock makes ids
+# follow commit order, so "everything up to N is committed" holds for every reader.
+Recipients = sa.JSON().with_variant(postgresql.ARRAY(sa.String(255)), "postgresql")
+
+outbox_events = sa.Table(
+    "outbox_events",
+    metadata,
+    sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("recipients", Recipients, nullable=False),
+    _timestamp("createdAt", "created_at"),
+)
+
+# Named positions in the outbox: "assigned" (the last id given out), "published" (what the relay
+# has published) and "purged" (the history before it is gone).
+outbox_state = sa.Table(
+    "outbox_state",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("position", sa.BigInteger(), nullable=False),
+)
+
+# A user's history for replay: on PostgreSQL the array containment `recipients @> {user}`.
+sa.Index(
+    "ix_outbox_events_recipients",
+    outbox_events.c.recipients,
+    postgresql_using="gin",
+).ddl_if(dialect="postgresql")
+# What retention purges: the oldest events.
+sa.Index("ix_outbox_events_created_at", outbox_events.c.created_at)

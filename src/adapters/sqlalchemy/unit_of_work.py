@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyCommentRepository,
+    SqlAlchemyEventLog,
     SqlAlchemyInboxRepository,
     SqlAlchemyLeadRepository,
     SqlAlchemyPreferenceRepository,
@@ -17,6 +18,7 @@ from adapters.sqlalchemy.repositories import (
 )
 from application.ports import (
     CommentRepository,
+    EventRelay,
     InboxRepository,
     LeadRepository,
     PreferenceRepository,
@@ -35,10 +37,14 @@ class SqlAlchemyUnitOfWork:
     comments: CommentRepository
     preferences: PreferenceRepository
     inbox: InboxRepository
+    events: SqlAlchemyEventLog
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._session_factory = session_factory
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], relay: EventRelay | None = None
+    ) -> None:
+        self._session_factory, self._relay = session_factory, relay
         self._session: AsyncSession | None = None
+        self._wrote_events = False
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -50,6 +56,7 @@ class SqlAlchemyUnitOfWork:
         self.comments = SqlAlchemyCommentRepository(session)
         self.preferences = SqlAlchemyPreferenceRepository(session)
         self.inbox = SqlAlchemyInboxRepository(session)
+        self.events = SqlAlchemyEventLog(session)
         return self
 
     async def __aexit__(
@@ -61,8 +68,14 @@ class SqlAlchemyUnitOfWork:
         session, self._session = self._session, None
         if session is not None:
             await session.close()  # rolls back the transaction unless it was committed
+        wrote_events, self._wrote_events = self._wrote_events, False
+        if wrote_events and self._relay is not None:
+            await self._relay.committed()
 
     async def commit(self) -> None:
         if self._session is None:
             raise RuntimeError("commit() outside of the unit of work")
+        # The outbox rows last: their ids' lock is then held for the shortest time.
+        wrote_events = await self.events.write_pending()
         await self._session.commit()
+        self._wrote_events |= wrote_events

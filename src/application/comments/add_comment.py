@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from application.commands import AddCommentCommand
 from application.notify import existing_lead, notify, registered_user
-from application.ports import Clock, IdFactory, NotificationPublisher, UnitOfWork
+from application.ports import Clock, IdFactory, UnitOfWork
 from domain import notifications
 from domain.comments import Comment
 from domain.recipients import Situation
 
 
 class AddComment:
-    def __init__(
-        self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock, ids: IdFactory
-    ) -> None:
-        self._uow, self._publisher, self._clock, self._ids = uow, publisher, clock, ids
+    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+        self._uow, self._clock, self._ids = uow, clock, ids
 
     async def __call__(self, command: AddCommentCommand) -> Comment:
         now = self._clock.now()
@@ -36,8 +34,6 @@ class AddComment:
             situation = Situation(
                 actor.id, lead_owner_id=lead.owner_id, earlier_commenter_ids=earlier
             )
-            events = await notify(uow, notification, situation)
+            await notify(uow, notification, situation)
             await uow.commit()
-        if events:
-            await self._publisher.publish(events)
         return comment

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from application.commands import CreateLeadCommand
 from application.notify import notify, registered_user
-from application.ports import Clock, IdFactory, NotificationPublisher, UnitOfWork
+from application.ports import Clock, IdFactory, UnitOfWork
 from domain import notifications
 from domain.leads import Lead
 from domain.recipients import Situation
 
 
 class CreateLead:
-    def __init__(
-        self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock, ids: IdFactory
-    ) -> None:
-        self._uow, self._publisher, self._clock, self._ids = uow, publisher, clock, ids
+    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+        self._uow, self._clock, self._ids = uow, clock, ids
 
     async def __call__(self, command: CreateLeadCommand) -> Lead:
         now = self._clock.now()
@@ -32,8 +30,6 @@ class CreateLead:
             await uow.leads.add(lead)
             notification = notifications.lead_created(self._ids.new_id(), lead, actor, now)
             situation = Situation(actor.id, registered_user_ids=await uow.users.all_ids())
-            events = await notify(uow, notification, situation)
+            await notify(uow, notification, situation)
             await uow.commit()
-        if events:
-            await self._publisher.publish(events)
         return lead

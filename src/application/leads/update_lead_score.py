@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from application.commands import UpdateLeadScoreCommand
 from application.notify import existing_lead, notify, registered_user
-from application.ports import Clock, IdFactory, NotificationPublisher, UnitOfWork
+from application.ports import Clock, IdFactory, UnitOfWork
 from domain import notifications
 from domain.leads import Lead
 from domain.recipients import Situation
 
 
 class UpdateLeadScore:
-    def __init__(
-        self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock, ids: IdFactory
-    ) -> None:
-        self._uow, self._publisher, self._clock, self._ids = uow, publisher, clock, ids
+    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+        self._uow, self._clock, self._ids = uow, clock, ids
 
     async def __call__(self, command: UpdateLeadScoreCommand) -> Lead:
         now = self._clock.now()
@@ -28,10 +26,6 @@ class UpdateLeadScore:
             notification = notifications.score_updated(
                 self._ids.new_id(), lead, previous, actor, now
             )
-            events = await notify(
-                uow, notification, Situation(actor.id, lead_owner_id=lead.owner_id)
-            )
+            await notify(uow, notification, Situation(actor.id, lead_owner_id=lead.owner_id))
             await uow.commit()
-        if events:
-            await self._publisher.publish(events)
         return lead

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from application.commands import DeleteNotificationCommand
-from application.ports import NotificationPublisher, UnitOfWork
+from application.ports import UnitOfWork
 from domain.errors import NotificationNotFound
 from domain.events import InboxEvent, NotificationDeleted, UnreadCountsChanged
 from domain.ids import parse_id
 
 
 class DeleteNotification:
-    def __init__(self, uow: UnitOfWork, publisher: NotificationPublisher) -> None:
-        self._uow, self._publisher = uow, publisher
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
 
     async def __call__(self, command: DeleteNotificationCommand) -> bool:
         notification_id = parse_id(command.notification_id)
@@ -19,10 +19,10 @@ class DeleteNotification:
             entry = await uow.inbox.get(command.user_id, notification_id)
             if entry is None or not await uow.inbox.remove(command.user_id, notification_id):
                 raise NotificationNotFound(notification_id)
-            count = await uow.inbox.unread_count(command.user_id)
+            events: list[InboxEvent] = [NotificationDeleted(command.user_id, notification_id)]
+            if not entry.is_read:
+                count = await uow.inbox.unread_count(command.user_id)
+                events.append(UnreadCountsChanged({command.user_id: count}))
+            await uow.events.add(events)
             await uow.commit()
-        events: list[InboxEvent] = [NotificationDeleted(command.user_id, notification_id)]
-        if not entry.is_read:
-            events.append(UnreadCountsChanged({command.user_id: count}))
-        await self._publisher.publish(events)
         return True

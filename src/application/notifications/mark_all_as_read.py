@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from application.commands import MarkAllAsReadCommand
-from application.ports import Clock, NotificationPublisher, UnitOfWork
+from application.ports import Clock, UnitOfWork
 from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
 
 
 class MarkAllAsRead:
-    def __init__(self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock) -> None:
-        self._uow, self._publisher, self._clock = uow, publisher, clock
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
 
     async def __call__(self, command: MarkAllAsReadCommand) -> int:
         async with self._uow as uow:
             count = await uow.inbox.mark_all_read(command.user_id, self._clock.now())
+            if not count:
+                return 0
             # Read back rather than assume 0: a notification may arrive meanwhile.
             unread = await uow.inbox.unread_count(command.user_id)
-            await uow.commit()
-        if count:
-            await self._publisher.publish(
+            await uow.events.add(
                 [
                     NotificationsBulkUpdated(command.user_id, count),
                     UnreadCountsChanged({command.user_id: unread}),
                 ]
             )
+            await uow.commit()
         return count

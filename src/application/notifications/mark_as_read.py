@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.commands import MarkAsReadCommand
-from application.ports import Clock, NotificationPublisher, UnitOfWork
+from application.ports import Clock, UnitOfWork
 from domain.errors import NotificationNotFound
 from domain.events import NotificationUpdated, UnreadCountsChanged
 from domain.ids import parse_id
@@ -11,8 +11,8 @@ from domain.notifications import InboxEntry
 
 
 class MarkAsRead:
-    def __init__(self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock) -> None:
-        self._uow, self._publisher, self._clock = uow, publisher, clock
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
 
     async def __call__(self, command: MarkAsReadCommand) -> InboxEntry:
         notification_id = parse_id(command.notification_id)
@@ -24,8 +24,8 @@ class MarkAsRead:
                 return entry
             await uow.inbox.save(entry)
             count = await uow.inbox.unread_count(command.user_id)
+            await uow.events.add(
+                [NotificationUpdated(entry), UnreadCountsChanged({command.user_id: count})]
+            )
             await uow.commit()
-        await self._publisher.publish(
-            [NotificationUpdated(entry), UnreadCountsChanged({command.user_id: count})]
-        )
         return entry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from application.commands import CompleteTaskCommand
 from application.notify import existing_lead, notify, registered_user
-from application.ports import Clock, IdFactory, NotificationPublisher, UnitOfWork
+from application.ports import Clock, IdFactory, UnitOfWork
 from domain import notifications
 from domain.errors import TaskNotFound
 from domain.ids import parse_id
@@ -13,10 +13,8 @@ from domain.tasks import Task
 
 
 class CompleteTask:
-    def __init__(
-        self, uow: UnitOfWork, publisher: NotificationPublisher, clock: Clock, ids: IdFactory
-    ) -> None:
-        self._uow, self._publisher, self._clock, self._ids = uow, publisher, clock, ids
+    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+        self._uow, self._clock, self._ids = uow, clock, ids
 
     async def __call__(self, command: CompleteTaskCommand) -> Task:
         task_id = parse_id(command.task_id)
@@ -34,8 +32,6 @@ class CompleteTask:
             situation = Situation(
                 actor.id, lead_owner_id=lead.owner_id, task_creator_id=task.created_by_id
             )
-            events = await notify(uow, notification, situation)
+            await notify(uow, notification, situation)
             await uow.commit()
-        if events:
-            await self._publisher.publish(events)
         return task

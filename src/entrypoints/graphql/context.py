@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from application.auth import Identity, InvalidToken
 from entrypoints.auth import bearer_token
+from entrypoints.request_context import current_request_id
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -38,7 +39,7 @@ Info = StrawberryInfo[HeraldContext, None]
 async def get_context(request: Request[Any, Any, Any]) -> HeraldContext:
     """A Litestar dependency: authenticate the caller of every GraphQL operation."""
     container: Container = request.app.state.container
-    request_id = uuid.uuid4().hex[:16]
+    request_id = current_request_id() or uuid.uuid4().hex
     if request.method == "GET" and "query" not in request.query_params:
         return HeraldContext(container=container, identity=None, request_id=request_id)
     token = bearer_token(request.headers.get("authorization"))

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import strawberry
 from cross_web import HTTPException
 from litestar import Request, Response
 from litestar.types import ControllerRouterHandler
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as plain_result
 from strawberry.litestar import make_graphql_controller
 from strawberry.types import ExecutionResult
 
-from entrypoints.graphql.context import get_context
-from entrypoints.graphql.errors import BAD_USER_INPUT, error_body, public_error
+from entrypoints.graphql.context import HeraldContext, get_context
+from entrypoints.graphql.errors import (
+    BAD_USER_INPUT,
+    RATE_LIMITED,
+    RATE_LIMITED_BODY,
+    error_body,
+    public_error,
+)
+from entrypoints.graphql.limits import mutation_cost
 from entrypoints.graphql.schema import build_schema
 
+TOO_MANY_REQUESTS = 429
 
-def graphql_controller(*, graphiql: bool) -> ControllerRouterHandler:
+
+def graphql_controller(
+    *, graphiql: bool, schema: strawberry.Schema | None = None
+) -> ControllerRouterHandler:
     base: Any = make_graphql_controller(
-        build_schema(),
+        build_schema() if schema is None else schema,
         path="/graphql",
         context_getter=get_context,
         graphql_ide="graphiql" if graphiql else None,
@@ -40,9 +53,58 @@ def graphql_controller(*, graphiql: bool) -> ControllerRouterHandler:
         ) -> Response[Any]:
             try:
                 return await self.run(request, context=context, root_value=root_value)  # type: ignore[no-any-return]
-            except HTTPException as error:  # a body that is not a GraphQL request at all
+            except HTTPException as error:  # not a GraphQL request, or past the rate limit
+                if error.status_code == TOO_MANY_REQUESTS:
+                    return Response(
+                        RATE_LIMITED_BODY,
+                        status_code=TOO_MANY_REQUESTS,
+                        headers={"Retry-After": "1"},
+                    )
                 return Response(
                     error_body(error.reason, BAD_USER_INPUT), status_code=error.status_code
                 )
 
+        async def execute_operation(
+            self,
+            request: Request[Any, Any, Any],
+            request_adapter: Any,
+            request_data: GraphQLRequestData | list[GraphQLRequestData],
+            context: HeraldContext,
+            root_value: Any,
+            sub_response: Any,
+        ) -> Any:
+            batch = request_data if isinstance(request_data, list) else [request_data]
+            await _spend_rate_limit(context, batch)
+            return await super().execute_operation(
+                request=request,
+                request_adapter=request_adapter,
+                request_data=request_data,
+                context=context,
+                root_value=root_value,
+                sub_response=sub_response,
+            )
+
+        def decode_json(self, data: str | bytes) -> object:
+            try:
+                return json.loads(data)
+            except RecursionError:  # 64 KiB of `[` is valid JSON too deep for the decoder
+                raise HTTPException(400, "Unable to parse request body as JSON") from None
+
     return GraphQLController
+
+
+async def _spend_rate_limit(context: HeraldContext, batch: list[GraphQLRequestData]) -> None:
+    """Refuse, before anything runs, mutations past the caller's rate limit.
+
+    Batching is off (such a body is refused before this), but a batch would be charged in full.
+    """
+    cost = sum(
+        mutation_cost(
+            request.query,
+            request.operation_name if isinstance(request.operation_name, str) else None,
+        )
+        for request in batch
+        if isinstance(request.query, str)
+    )
+    if cost and not await context.container.rate_limiter().allow(context.user_id, cost):
+        raise HTTPException(TOO_MANY_REQUESTS, RATE_LIMITED)

@@ -14,6 +14,7 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 NOT_FOUND = "NOT_FOUND"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL = "INTERNAL_SERVER_ERROR"
+RATE_LIMITED = "RATE_LIMITED"
 
 log = logging.getLogger("herald.graphql")
 
@@ -24,6 +25,7 @@ def error_body(message: str, code: str) -> dict[str, list[dict[str, Any]]]:
 
 
 UNAUTHORIZED_BODY = error_body("Unauthorized", UNAUTHENTICATED)
+RATE_LIMITED_BODY = error_body("Too many requests", RATE_LIMITED)
 
 
 def classify(error: GraphQLError) -> tuple[str, str]:

@@ -10,9 +10,10 @@ from application.commands import (
     ListNotificationsQuery,
     MarkAllAsReadCommand,
     MarkAsReadCommand,
+    NotificationFeedQuery,
 )
 from entrypoints.graphql.context import Info
-from entrypoints.graphql.types import Notification
+from entrypoints.graphql.types import Notification, NotificationConnection, NotificationFilter
 
 
 @strawberry.type
@@ -22,6 +23,29 @@ class NotificationQueries:
         query = ListNotificationsQuery(info.context.user_id, 50 if limit is None else limit)
         entries = await info.context.container.list_notifications()(query)
         return [Notification.from_domain(entry) for entry in entries]
+
+    @strawberry.field(
+        description="The caller's inbox a page at a time, newest first; first 1..100, "
+        "after the endCursor of the page before."
+    )
+    async def notification_feed(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: NotificationFilter | None = None,
+    ) -> NotificationConnection:
+        chosen = filter or NotificationFilter()
+        query = NotificationFeedQuery(
+            user_id=info.context.user_id,
+            first=20 if first is None else first,
+            after=after,
+            unread_only=bool(chosen.unread_only),
+            types=chosen.types_to_domain(),
+            related_lead_id=None if chosen.related_lead_id is None else str(chosen.related_lead_id),
+        )
+        page = await info.context.container.notification_feed()(query)
+        return NotificationConnection.from_page(page)
 
     @strawberry.field(description="How many of the caller's notifications are unread.")
     async def get_unread_count(self, info: Info) -> int:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.tools import merge_types
@@ -17,11 +20,11 @@ from strawberry.types import ExecutionContext
 
 from entrypoints.graphql.errors import log_unexpected
 from entrypoints.graphql.leads import LeadMutations, LeadQueries
+from entrypoints.graphql.limits import MAX_TOKENS, DocumentLimits
+from entrypoints.graphql.metrics import OperationMetrics
 from entrypoints.graphql.notifications import NotificationMutations, NotificationQueries
 from entrypoints.graphql.preferences import PreferenceMutations, PreferenceQueries
-
-MAX_DEPTH = 10
-MAX_TOKENS = 1_000
+from entrypoints.metrics import Metrics
 
 Query = merge_types("Query", (NotificationQueries, PreferenceQueries, LeadQueries))
 Mutation = merge_types("Mutation", (NotificationMutations, PreferenceMutations, LeadMutations))
@@ -34,15 +37,22 @@ class HeraldSchema(strawberry.Schema):
         log_unexpected(errors, execution_context)
 
 
-def build_schema(**options: Any) -> strawberry.Schema:
-    return HeraldSchema(
-        query=Query,
-        mutation=Mutation,
-        extensions=[
-            lambda: MaxTokensLimiter(MAX_TOKENS),
-            lambda: QueryDepthLimiter(MAX_DEPTH),
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-        ],
-        **options,
-    )
+def build_schema(
+    *,
+    introspection: bool = True,
+    metrics: Metrics | None = None,
+    **options: Any,
+) -> strawberry.Schema:
+    """The schema with its limits; `introspection=False` in production, `metrics` to count."""
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(MAX_TOKENS),
+        # One rule class for every request, so that ValidationCache can recognise a document.
+        lambda: AddValidationRules([DocumentLimits]),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    if metrics is not None:
+        extensions.append(lambda: OperationMetrics(metrics))
+    return HeraldSchema(query=Query, mutation=Mutation, extensions=extensions, **options)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import strawberry
 
+from application.notifications.notification_feed import FeedPage
 from domain.comments import Comment as DomainComment
 from domain.leads import Lead as DomainLead
 from domain.notifications import InboxEntry
@@ -58,6 +59,46 @@ class Notification:
             actor_id=notification.actor_id,
             created_at=notification.created_at,
             updated_at=entry.updated_at,
+        )
+
+
+@strawberry.input(description="Which of the caller's notifications the feed gives.")
+class NotificationFilter:
+    unread_only: bool | None = False
+    types: list[NotificationType] | None = strawberry.field(
+        default=None, description="Only these types; an empty list matches none."
+    )
+    related_lead_id: strawberry.ID | None = None
+
+    def types_to_domain(self) -> tuple[DomainNotificationType, ...] | None:
+        return None if self.types is None else tuple(kind.to_domain() for kind in self.types)
+
+
+@strawberry.type
+class NotificationEdge:
+    cursor: str
+    node: Notification
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="A page of the caller's inbox, newest first.")
+class NotificationConnection:
+    edges: list[NotificationEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: FeedPage) -> NotificationConnection:
+        return cls(
+            edges=[
+                NotificationEdge(cursor=edge.cursor, node=Notification.from_domain(edge.entry))
+                for edge in page.edges
+            ],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         )
 
 

@@ -1,0 +1,1 @@
+"""Delivery: publishing committed events, and replaying them to clients that come back."""

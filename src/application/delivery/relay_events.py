@@ -1,0 +1,47 @@
+"""RelayEvents: publish committed events from the outbox, in commit order, at least once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from application.ports import NotificationPublisher, UnitOfWork
+
+BATCH_SIZE = 500
+
+
+class RelayEvents:
+    """Publishes every committed event that is not yet published; returns how many it did.
+
+    The batch stays claimed until it is marked published, so two relays never publish the same
+    events at once; a crash between publishing and marking publishes them again later.
+    """
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        publisher: NotificationPublisher,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self._uow, self._publisher, self._batch_size = uow, publisher, batch_size
+
+    async def __call__(self) -> int:
+        published = 0
+        while True:
+            async with self._uow() as uow:
+                batch = await uow.events.claim_unpublished(self._batch_size)
+                if not batch:
+                    return published
+                await self._publisher.publish(batch)
+                await uow.events.mark_published(batch[-1].id)
+                await uow.commit()
+            published += len(batch)
+
+
+class InlineRelay:
+    """Publishes at once, before the use case returns: for tests and the in-memory container."""
+
+    def __init__(self, relay: RelayEvents) -> None:
+        self._relay = relay
+
+    async def committed(self) -> None:
+        await self._relay()

@@ -1,0 +1,113 @@
+"""Prometheus metrics of one Herald app, kept in a registry of its own and served at /metrics.
+
+The container builds one `Metrics` (`container.metrics()`); any part of the entrypoints updates it
+directly, for instance:
+
+    metrics = container.metrics()
+    metrics.connected_sockets.inc()            # on connect; .dec() on disconnect
+    metrics.connected_sockets.set_function(lambda: realtime.connected)   # or read it on scrape
+    metrics.events_emitted.labels(event="notification:created").inc()
+    metrics.outbox_backlog.set(waiting)
+
+A registry per app (not prometheus_client's global one) lets tests build many apps side by side.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Request, Response, get
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+
+# Operation names are chosen by clients: only this many distinct ones get a series of their own.
+MAX_OPERATION_NAMES = 200
+OTHER_OPERATIONS = "(other)"
+ANONYMOUS = "(anonymous)"
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+# The text format every Prometheus understands (Litestar appends the charset).
+CONTENT_TYPE = "text/plain; version=0.0.4"
+
+
+class Metrics:
+    """Every metric Herald exports, registered in `registry`."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        # A `_created` timestamp beside every series doubles the page for no use to Prometheus.
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # process-wide, as wanted
+        self.registry = CollectorRegistry() if registry is None else registry
+        self.graphql_operations = Counter(
+            "herald_graphql_operations",
+            "GraphQL operations, by operation name and outcome (ok, or the error code).",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.graphql_duration = Histogram(
+            "herald_graphql_operation_duration_seconds",
+            "Time spent on a GraphQL operation, from parsing to its result.",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.http_responses = Counter(
+            "herald_http_responses",
+            "HTTP responses, by status code; 429 is a mutation refused by the rate limit.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.connected_sockets = Gauge(
+            "herald_connected_sockets",
+            "Socket.IO connections open on this process.",
+            registry=self.registry,
+        )
+        self.events_emitted = Counter(
+            "herald_events_emitted",
+            "Socket.IO events emitted to users, by event name.",
+            ["event"],
+            registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            "herald_outbox_backlog",
+            "Events committed but not yet delivered.",
+            registry=self.registry,
+        )
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        self._operation_names: set[str] = set()
+
+    def operation_label(self, name: str | None) -> str:
+        """A label for an operation name: bounded in length, form and number of values."""
+        if not name:
+            return ANONYMOUS
+        if not _NAME.fullmatch(name):
+            return OTHER_OPERATIONS
+        if name not in self._operation_names:
+            if len(self._operation_names) >= MAX_OPERATION_NAMES:
+                return OTHER_OPERATIONS
+            self._operation_names.add(name)
+        return name
+
+    def observe_operation(self, name: str | None, outcome: str, seconds: float) -> None:
+        label = self.operation_label(name)
+        self.graphql_operations.labels(operation=label, outcome=outcome).inc()
+        self.graphql_duration.labels(operation=label).observe(seconds)
+
+    def render(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)
+
+
+@get("/metrics", sync_to_thread=False, include_in_schema=False)
+def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
+    metrics: Metrics = request.app.state.container.metrics()
+    return Response(metrics.render(), media_type=CONTENT_TYPE)
