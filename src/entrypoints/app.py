@@ -74,6 +74,10 @@ def create_app(container: Container) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        server = container.socketio_server()
+        if not server.manager_initialized:  # else Redis is listened to from the first socket on
+            server.manager_initialized = True
+            server.manager.initialize()
         relay = container.relay()
         if isinstance(relay, BackgroundRelay):
             relay.start()

@@ -65,11 +65,8 @@ class Realtime:
         self._expiries[sid] = asyncio.get_running_loop().call_later(
             max(delay, 0), self._hang_up, sid
         )
-        if last_event_id is None:
-            await self._server.enter_room(sid, user_room(identity.user_id))
-        else:
-            # After the handshake is answered, so that the client is ready for the events.
-            self._background(self.catch_up(sid, identity.user_id, last_event_id, join=True))
+        # After the handshake is answered, so that the client is ready for the events.
+        self._background(self.catch_up(sid, identity.user_id, last_event_id, join=True))
 
     async def disconnect(self, sid: str, *args: Any) -> None:
         self._users.pop(sid, None)
@@ -78,10 +75,13 @@ class Realtime:
         if timer is not None:
             timer.cancel()
 
-    async def catch_up(self, sid: str, user_id: str, after: int, *, join: bool = False) -> None:
-        """Send the socket its user's events after `after`, then live ones, in order.
+    async def catch_up(
+        self, sid: str, user_id: str, after: int | None, *, join: bool = False
+    ) -> None:
+        """Send the socket its user's events after `after`, then live ones, in order; with no
+        `after`, only the events committed from now on.
 
-        Live events for the socket are held meanwhile; those the history already sent are dropped.
+        Live events for the socket are held meanwhile; those it already has are dropped.
         """
         self._manager.hold(sid)
         through: int | None = after
@@ -89,6 +89,9 @@ class Realtime:
             if join:
                 await self._server.enter_room(sid, user_room(user_id))
             events_since = self._events_since()
+            if after is None:
+                through = await events_since.last_id()
+                return
             query = EventsSinceQuery(user_id, after)
             if await events_since.resync_needed(query):
                 await self._manager.send_now(sid, RESYNC, {"reason": "history-expired"})

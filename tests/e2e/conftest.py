@@ -13,14 +13,24 @@ from adapters.sqlalchemy.migrations import upgrade
 from databases import create_postgres_database, drop_postgres_database
 
 
-@pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
+def migrated_database() -> Iterator[str]:
     url = asyncio.run(create_postgres_database())
     try:
         upgrade(url)
         yield url
     finally:
         asyncio.run(drop_postgres_database(url))
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    yield from migrated_database()
+
+
+@pytest.fixture
+def own_database_url() -> Iterator[str]:
+    """A database for one test alone: for tests that restart, kill or share servers."""
+    yield from migrated_database()
 
 
 @pytest.fixture(scope="module")

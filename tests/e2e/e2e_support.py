@@ -48,8 +48,10 @@ class HeraldServer:
         return self.issuer.issue(user_id, name=name, ttl=timedelta(seconds=ttl))
 
 
-def start_server(env: dict[str, str], cwd: Path | None = None) -> HeraldServer:
-    port = free_port()
+def start_server(
+    env: dict[str, str], cwd: Path | None = None, port: int | None = None
+) -> HeraldServer:
+    port = port or free_port()
     env = {**env, "HERALD_PORT": str(port)}
     process = subprocess.Popen([HERALD, "serve"], env=env, cwd=cwd)
     url = f"http://127.0.0.1:{port}"
@@ -133,9 +135,11 @@ class Socket:
     def event_ids(self) -> list[int]:
         return [data["eventId"] for _, data in self.events]
 
-    async def wait_for(self, event: str, count: int = 1) -> list[Any]:
-        """The first `count` payloads of `event`, waiting for them at most a few seconds."""
-        async with asyncio.timeout(EVENT_TIMEOUT_SECONDS):
+    async def wait_for(
+        self, event: str, count: int = 1, within: float = EVENT_TIMEOUT_SECONDS
+    ) -> list[Any]:
+        """The first `count` payloads of `event`, waiting for them at most `within` seconds."""
+        async with asyncio.timeout(within):
             while len(self.named(event)) < count:
                 self._arrived.clear()
                 await self._arrived.wait()

@@ -15,6 +15,7 @@ from uuid import UUID
 from application.ports import (
     CommentRepository,
     EventHorizon,
+    EventLog,
     EventRelay,
     InboxPosition,
     InboxRepository,
@@ -238,7 +239,7 @@ class InMemoryUnitOfWork:
     comments: CommentRepository
     preferences: PreferenceRepository
     inbox: InboxRepository
-    events: InMemoryEventLog
+    events: EventLog
 
     def __init__(self, store: InMemoryStore, relay: EventRelay | None = None) -> None:
         self._store, self._relay = store, relay
@@ -258,7 +259,7 @@ class InMemoryUnitOfWork:
         self.comments = InMemoryCommentRepository(working)
         self.preferences = InMemoryPreferenceRepository(working)
         self.inbox = InMemoryInboxRepository(working)
-        self.events = InMemoryEventLog(working)
+        self.events = self._event_log = InMemoryEventLog(working)
 
     async def __aexit__(
         self,
@@ -276,6 +277,6 @@ class InMemoryUnitOfWork:
     async def commit(self) -> None:
         if self._working is None:
             raise RuntimeError("commit() outside of the unit of work")
-        self._wrote_events |= self.events.assign_ids()
+        self._wrote_events |= self._event_log.assign_ids()
         self._store.state = self._working
         self._open(copy.deepcopy(self._working))

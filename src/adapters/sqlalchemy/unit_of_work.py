@@ -18,6 +18,7 @@ from adapters.sqlalchemy.repositories import (
 )
 from application.ports import (
     CommentRepository,
+    EventLog,
     EventRelay,
     InboxRepository,
     LeadRepository,
@@ -37,7 +38,7 @@ class SqlAlchemyUnitOfWork:
     comments: CommentRepository
     preferences: PreferenceRepository
     inbox: InboxRepository
-    events: SqlAlchemyEventLog
+    events: EventLog
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], relay: EventRelay | None = None
@@ -56,7 +57,7 @@ class SqlAlchemyUnitOfWork:
         self.comments = SqlAlchemyCommentRepository(session)
         self.preferences = SqlAlchemyPreferenceRepository(session)
         self.inbox = SqlAlchemyInboxRepository(session)
-        self.events = SqlAlchemyEventLog(session)
+        self.events = self._event_log = SqlAlchemyEventLog(session)
         return self
 
     async def __aexit__(
@@ -76,6 +77,6 @@ class SqlAlchemyUnitOfWork:
         if self._session is None:
             raise RuntimeError("commit() outside of the unit of work")
         # The outbox rows last: their ids' lock is then held for the shortest time.
-        wrote_events = await self.events.write_pending()
+        wrote_events = await self._event_log.write_pending()
         await self._session.commit()
         self._wrote_events |= wrote_events

@@ -15,6 +15,11 @@ class EventsSince:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
+    async def last_id(self) -> int:
+        """The id of the newest committed event: a client connecting now has seen up to it."""
+        async with self._uow as uow:
+            return (await uow.events.horizon()).last_id
+
     async def resync_needed(self, query: EventsSinceQuery) -> bool:
         """Whether the client's last event is older than the retained history (or unknown)."""
         async with self._uow as uow:
