@@ -67,6 +67,7 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(make_engine, settings.provided.database_url)
     session_factory = providers.Singleton(make_session_factory, engine)
     socketio_server = providers.Singleton(make_socketio_server, settings)
+    memory_store = providers.Singleton(InMemoryStore)  # used only by `in_memory` containers
     metrics = providers.Singleton(Metrics)  # a registry per app: see entrypoints/metrics.py
     rate_limiter = providers.Singleton(make_rate_limiter, settings)  # Redis when REDIS_URL is set
 
@@ -119,9 +120,11 @@ class Container(containers.DeclarativeContainer):
 
 
 def in_memory(container: Container) -> Container:
-    """The same container with the in-memory store standing in for the database."""
-    store = providers.Singleton(InMemoryStore)
-    container.uow.override(providers.Factory(InMemoryUnitOfWork, store, relay=container.relay))
+    """The same container with the in-memory store (`memory_store`) standing in for the
+    database."""
+    container.uow.override(
+        providers.Factory(InMemoryUnitOfWork, container.memory_store, relay=container.relay)
+    )
     return container
 
 

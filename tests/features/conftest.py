@@ -1,0 +1,345 @@
+"""Fixtures and shared steps of the features: the container under test, in memory and on a
+freshly migrated PostgreSQL, one event loop per scenario, and the steps every feature uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+from dependency_injector import providers
+from feature_support import (
+    WHOLE_INBOX,
+    Herald,
+    InboxView,
+    Outcome,
+    RecordingIds,
+    Run,
+    TickingClock,
+    WitnessPublisher,
+    phrase,
+)
+from pytest_bdd import given, then, when
+
+from adapters.memory import InMemoryStore
+from adapters.memory.unit_of_work import InMemoryInboxRepository
+from application.commands import GetUnreadCountQuery, ListNotificationsQuery
+from domain.errors import InvalidInput, NotificationNotFound
+from domain.notifications import InboxEntry
+from entrypoints.container import Container, in_memory, inline_delivery
+from entrypoints.settings import Settings
+
+JWT_SECRET = "x" * 32
+MEMORY_DATABASE_URL = "sqlite+aiosqlite:///:memory:"  # never opened: the store stands in for it
+
+
+# --- How the witness reads an inbox while clients are being told --------------------------------
+#
+# The relay tells clients from within a transaction of its own (it marks what it published). A
+# reader must not queue behind it, or the witness would wait on the very telling it watches: on
+# PostgreSQL a new session reads committed data without waiting; the in-memory store lets one
+# transaction in at a time, so there the witness reads its committed state directly.
+
+
+def fresh_request(container: Container) -> Callable[[str], Awaitable[InboxView]]:
+    async def look(user_id: str) -> InboxView:
+        query = ListNotificationsQuery(user_id, WHOLE_INBOX)
+        entries = await container.list_notifications()(query)
+        unread = await container.get_unread_count()(GetUnreadCountQuery(user_id))
+        return InboxView(entries, unread)
+
+    return look
+
+
+def memory_store(container: Container) -> InMemoryStore:
+    """The store that `in_memory` put behind the container's units of work."""
+    store = container.memory_store()
+    assert isinstance(store, InMemoryStore), store
+    return store
+
+
+def committed_in_memory(store: InMemoryStore) -> Callable[[str], Awaitable[InboxView]]:
+    async def look(user_id: str) -> InboxView:
+        inbox = InMemoryInboxRepository(store.state)  # what the last commit left; only read
+        entries = await inbox.newest(user_id, WHOLE_INBOX)
+        return InboxView(entries, await inbox.unread_count(user_id))
+
+    return look
+
+
+# --- One event loop per scenario, and the container on both stores -----------------------------
+
+
+@pytest.fixture
+def runner() -> Iterator[asyncio.Runner]:
+    # A loop of its own, not installed as the thread's: pytest-asyncio keeps its own loops.
+    with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+        yield runner
+
+
+@pytest.fixture
+def run(runner: asyncio.Runner) -> Run:
+    return runner.run
+
+
+@pytest.fixture
+def publisher() -> WitnessPublisher:
+    return WitnessPublisher()
+
+
+@pytest.fixture
+def ids() -> RecordingIds:
+    return RecordingIds()
+
+
+# Autouse: pytest-bdd asks for step fixtures only while the scenario runs, too late for pytest
+# to parametrize; every scenario here runs on both stores.
+@pytest.fixture(
+    autouse=True, params=["memory", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def container(
+    request: pytest.FixtureRequest,
+    runner: asyncio.Runner,
+    publisher: WitnessPublisher,
+    ids: RecordingIds,
+) -> Iterator[Container]:
+    """The application's own container, on the in-memory store or a fresh migrated PostgreSQL."""
+    if request.param == "memory":
+        settings = Settings(jwt_secret=JWT_SECRET, database_url=MEMORY_DATABASE_URL)
+        container = in_memory(Container(settings=settings))
+    else:
+        url: str = request.getfixturevalue("migrated_postgres_url")
+        container = Container(settings=Settings(jwt_secret=JWT_SECRET, database_url=url))
+    # Clients are told before each use case returns, so a step can check what they were told.
+    inline_delivery(container)
+    container.publisher.override(providers.Object(publisher))
+    container.clock.override(providers.Object(TickingClock()))
+    container.ids.override(providers.Object(ids))
+    publisher.look = (
+        committed_in_memory(memory_store(container))
+        if request.param == "memory"
+        else fresh_request(container)
+    )
+    yield container
+    if request.param == "postgres":
+        runner.run(container.engine().dispose())
+
+
+@pytest.fixture
+def herald(
+    container: Container, run: Run, publisher: WitnessPublisher, ids: RecordingIds
+) -> Herald:
+    return Herald(container, run, publisher, ids)
+
+
+# --- Given: how things came to be ----------------------------------------------------------------
+
+
+@given(phrase("{people:People} have signed in"))
+def _team_signed_in(herald: Herald, people: list[str]) -> None:
+    for person in people:
+        user = herald.sign_in(person, person, f"{person.lower()}@example.com").value
+        assert user.id == herald.user_id(person)
+
+
+@given(phrase("{person:Person} has signed in"))
+def _signed_in(herald: Herald, person: str) -> None:
+    _team_signed_in(herald, [person])
+
+
+@given(phrase('{person:Person} has signed in as "{name:Text}" with the email "{email:Text}"'))
+def _signed_in_as(herald: Herald, person: str, name: str, email: str) -> None:
+    user = herald.sign_in(person, name, email).value
+    assert (user.name, user.email) == (name, email)
+    herald.story.registrations[person] = user
+
+
+@given(phrase("{person:Person} has signed in without a name"))
+def _signed_in_without_name(herald: Herald, person: str) -> None:
+    user = herald.sign_in(person, None, None).value
+    assert user.name is None
+
+
+@given(phrase('{person:Person} has created the lead "{lead:Text}"'))
+def _has_created_lead(herald: Herald, person: str, lead: str) -> None:
+    assert herald.create_lead(person, name=lead).value.name == lead.strip()
+
+
+@given(
+    phrase(
+        '{person:Person} has created the lead "{lead:Text}" at the company "{company:Text}"'
+        ' with the email "{email:Text}" and a score of {score:Number}'
+    )
+)
+def _has_created_full_lead(
+    herald: Herald, person: str, lead: str, company: str, email: str, score: int
+) -> None:
+    created = herald.create_lead(person, name=lead, company=company, email=email, score=score)
+    assert created.value.name == lead
+
+
+@given("these leads were created, oldest first:")
+def _leads_created(herald: Herald, datatable: list[list[str]]) -> None:
+    header, *rows = datatable
+    assert header == ["creator", "lead"], header
+    for creator, lead in rows:
+        _has_created_lead(herald, creator, lead)
+
+
+@given(phrase('{person:Person} has read {_:Pronoun} notification about "{lead:Text}"'))
+def _has_read(herald: Herald, person: str, lead: str) -> None:
+    entry: InboxEntry = herald.mark_as_read(person, str(herald.notification_id(lead))).value
+    assert entry.read_at is not None
+    herald.story.read_at[person, lead] = entry.read_at
+
+
+@given(phrase("{person:Person} has read all {_:Pronoun} notifications"))
+def _has_read_all(herald: Herald, person: str) -> None:
+    herald.mark_all_as_read(person)
+    for lead, entry in zip(herald.leads_in(inbox := herald.inbox(person)), inbox, strict=True):
+        assert entry.read_at is not None
+        herald.story.read_at[person, lead] = entry.read_at
+
+
+@given(phrase('{person:Person} has deleted {_:Pronoun} notification about "{lead:Text}"'))
+def _has_deleted(herald: Herald, person: str, lead: str) -> None:
+    assert herald.delete(person, str(herald.notification_id(lead))).value is True
+
+
+# --- When: the actions every feature uses --------------------------------------------------------
+
+
+@when(phrase('{person:Person} creates the lead "{lead:Text}"'), target_fixture="outcome")
+def _creates_lead(herald: Herald, person: str, lead: str) -> Outcome:
+    return herald.create_lead(person, name=lead)
+
+
+@when(
+    phrase('{person:Person} reads {_:Pronoun} notification about "{lead:Text}"'),
+    target_fixture="outcome",
+)
+def _reads(herald: Herald, person: str, lead: str) -> Outcome:
+    return herald.mark_as_read(person, str(herald.notification_id(lead)))
+
+
+@when(phrase("{person:Person} reads all {_:Pronoun} notifications"), target_fixture="outcome")
+def _reads_all(herald: Herald, person: str) -> Outcome:
+    return herald.mark_all_as_read(person)
+
+
+@when(
+    phrase('{person:Person} deletes {_:Pronoun} notification about "{lead:Text}"'),
+    target_fixture="outcome",
+)
+def _deletes(herald: Herald, person: str, lead: str) -> Outcome:
+    return herald.delete(person, str(herald.notification_id(lead)))
+
+
+# --- Then: what everyone's inbox holds ----------------------------------------------------------
+
+
+@then(phrase("{person:Person}'s inbox is empty"))
+def _inbox_empty(herald: Herald, person: str) -> None:
+    assert herald.inbox(person) == []
+
+
+@then(phrase("{person:Person}'s inbox holds only the notifications about {leads:Leads}"))
+def _inbox_holds(herald: Herald, person: str, leads: list[str]) -> None:
+    assert herald.leads_in(herald.inbox(person)) == leads
+
+
+@then(phrase("{person:Person} has {count:Number} unread {_:Notifications}"))
+def _unread_count(herald: Herald, person: str, count: int) -> None:
+    assert herald.unread(person) == count
+
+
+@then(phrase('{person:Person} has an unread notification about "{lead:Text}"'))
+def _has_unread_about(herald: Herald, person: str, lead: str) -> None:
+    assert not herald.entry(person, lead).is_read
+
+
+@then(phrase('{person:Person} has an unread notification "{title:Text}" reading "{message:Text}"'))
+def _has_unread_reading(herald: Herald, person: str, title: str, message: str) -> None:
+    unread = [
+        (entry.notification.title, entry.notification.message)
+        for entry in herald.inbox(person)
+        if not entry.is_read
+    ]
+    assert (title, message) in unread
+
+
+@then(phrase('{person:Person}\'s notification about "{lead:Text}" is read'))
+def _is_read(herald: Herald, person: str, lead: str) -> None:
+    entry = herald.entry(person, lead)
+    assert entry.is_read
+    assert entry.read_at is not None
+
+
+@then(phrase('{person:Person}\'s notification about "{lead:Text}" is unread'))
+def _is_unread(herald: Herald, person: str, lead: str) -> None:
+    entry = herald.entry(person, lead)
+    assert not entry.is_read
+    assert entry.read_at is None
+
+
+@then(
+    phrase('{person:Person}\'s notification about "{lead:Text}" is still read since the first time')
+)
+def _still_read(herald: Herald, person: str, lead: str) -> None:
+    assert herald.entry(person, lead).read_at == herald.story.read_at[person, lead]
+
+
+# --- Then: refusals ----------------------------------------------------------------------------
+
+
+@then("the request is refused as malformed")
+def _refused_malformed(outcome: Outcome) -> None:
+    assert outcome.refused_with(InvalidInput).field == "id"
+
+
+@then("the notification is not found")
+def _notification_not_found(outcome: Outcome) -> None:
+    outcome.refused_with(NotificationNotFound)
+
+
+# --- Then: what clients were told ---------------------------------------------------------------
+
+
+@then("nobody is told anything")
+def _nobody_told(herald: Herald) -> None:
+    assert herald.publisher.published == []
+
+
+@then(phrase("{person:Person} is told nothing"))
+def _told_nothing(herald: Herald, person: str) -> None:
+    assert herald.news(person) == []
+
+
+@then(phrase("only {person:Person} is told anything"))
+def _only_told(herald: Herald, person: str) -> None:
+    assert herald.told() == {person}
+
+
+@then(
+    phrase(
+        '{person:Person} is told at once of a new notification about "{lead:Text}",'
+        " with {count:Number} unread"
+    )
+)
+def _told_new(herald: Herald, person: str, lead: str, count: int) -> None:
+    assert herald.news(person) == [("new", herald.notification_id(lead)), ("unread", count)]
+
+
+@then(
+    phrase(
+        "by the time {person:Person} was told, the notification about"
+        ' "{lead:Text}" was already saved, unread, in {owner:Person}\'s inbox'
+    )
+)
+def _saved_unread_when_told(herald: Herald, person: str, lead: str, owner: str) -> None:
+    assert person in herald.told()
+    seen = herald.publisher.seen[herald.user_id(owner)]
+    entries = {e.notification.id: e for e in seen.entries}
+    assert not entries[herald.notification_id(lead)].is_read
+    assert seen.unread == dict(herald.news(owner))["unread"]

@@ -1,0 +1,361 @@
+"""The world the features' steps live in: the team by name, the features' words, the ports'
+test doubles, and `Herald`, which drives the container's use cases as the GraphQL layer does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+from uuid import UUID, uuid4
+
+import parse
+from pytest_bdd import parsers
+
+from adapters.memory import RecordingPublisher
+from application.commands import (
+    CreateLeadCommand,
+    DeleteNotificationCommand,
+    GetUnreadCountQuery,
+    ListNotificationsQuery,
+    MarkAllAsReadCommand,
+    MarkAsReadCommand,
+    RegisterUserCommand,
+)
+from domain.errors import DomainError
+from domain.events import (
+    InboxEvent,
+    NotificationCreated,
+    NotificationDeleted,
+    NotificationsBulkUpdated,
+    NotificationUpdated,
+    UnreadCountsChanged,
+)
+from domain.leads import Lead
+from domain.notifications import InboxEntry
+from domain.users import User
+from entrypoints.container import Container
+
+T = TypeVar("T")
+
+START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
+WHOLE_INBOX = 100
+WITNESS_PATIENCE = 2.0  # seconds a told client may wait to read its inbox back
+
+# The team the features talk about, and the user id each one's token carries.
+TEAM = {
+    "Alice": "user-alice",
+    "Bob": "user-bob",
+    "Carol": "user-carol",
+    "Dave": "user-dave",
+    "Erin": "user-erin",
+}
+
+
+# --- How the features' words are read ---------------------------------------------------------
+
+
+@parse.with_pattern(r"[A-Z][a-z]+")
+def _person(text: str) -> str:
+    return text
+
+
+@parse.with_pattern(r"[A-Z][a-z]+(?:(?:, | and )[A-Z][a-z]+)*")
+def _people(text: str) -> list[str]:
+    return re.split(r", | and ", text)
+
+
+@parse.with_pattern(r'"[^"]+"(?:(?:, | and )"[^"]+")*')
+def _quoted_list(text: str) -> list[str]:
+    return re.findall(r'"([^"]+)"', text)
+
+
+@parse.with_pattern(r'[^"]+')
+def _text(text: str) -> str:
+    return text
+
+
+@parse.with_pattern(r"-?\d+")
+def _number(text: str) -> int:
+    return int(text)
+
+
+@parse.with_pattern(r"his|her|their")
+def _pronoun(text: str) -> str:
+    return text
+
+
+@parse.with_pattern(r"notifications?")
+def _notifications(text: str) -> str:
+    return text
+
+
+WORDS = {
+    "Person": _person,
+    "People": _people,
+    "Leads": _quoted_list,
+    "Text": _text,
+    "Number": _number,
+    "Pronoun": _pronoun,
+    "Notifications": _notifications,
+}
+
+
+def phrase(pattern: str) -> parsers.parse:
+    """A step parser that knows the features' words: `{who:Person}`, `"{lead:Text}"` …"""
+    return parsers.parse(pattern, extra_types=WORDS)
+
+
+# --- Test doubles for the ports that make outcomes exact ---------------------------------------
+
+
+class TickingClock:
+    """A clock one second further on at each reading: every change has its own instant."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        self._now += timedelta(seconds=1)
+        return self._now
+
+
+class RecordingIds:
+    """Real random UUIDs, remembered, so that a step can look for what a refused call would
+    have saved under them."""
+
+    def __init__(self) -> None:
+        self.issued: list[UUID] = []
+
+    def new_id(self) -> UUID:
+        self.issued.append(uuid4())
+        return self.issued[-1]
+
+
+@dataclass(frozen=True)
+class InboxView:
+    """A user's inbox and unread count, as a request made at that moment would have read them."""
+
+    entries: list[InboxEntry]
+    unread: int
+
+
+async def _not_ready(user_id: str) -> InboxView:
+    raise AssertionError("the publisher was used before the container was ready")
+
+
+class WitnessPublisher(RecordingPublisher):
+    """Records what clients are told and, at that very moment, what the told users' inboxes
+    read: a client told of a change must find it already saved when it asks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.look: Callable[[str], Awaitable[InboxView]] = _not_ready
+        self.seen: dict[str, InboxView] = {}
+
+    async def publish(self, events: Sequence[Any]) -> None:
+        recorded = len(self.published)
+        await super().publish(events)
+        # What the recording publisher made of them, whatever envelope the port carries.
+        for user_id in told_users(self.published[recorded:]):
+            try:
+                async with asyncio.timeout(WITNESS_PATIENCE):
+                    self.seen[user_id] = await self.look(user_id)
+            except TimeoutError:
+                # A reader held up while clients are told: the telling waits on a transaction.
+                raise AssertionError(
+                    f"{user_id}'s inbox could not be read while clients were being told"
+                ) from None
+
+    def forget(self) -> None:
+        """From now on, record only what the next action tells."""
+        RecordingPublisher.__init__(self)
+        self.seen.clear()
+
+
+def told_users(events: Sequence[InboxEvent]) -> set[str]:
+    users: set[str] = set()
+    for event in events:
+        match event:
+            case NotificationCreated(recipients=recipients):
+                users.update(recipients)
+            case UnreadCountsChanged(counts=counts):
+                users.update(counts)
+            case NotificationUpdated(entry=entry):
+                users.add(entry.user_id)
+            case NotificationsBulkUpdated(user_id=user_id) | NotificationDeleted(user_id=user_id):
+                users.add(user_id)
+    return users
+
+
+def news_for(events: Sequence[InboxEvent], user_id: str) -> list[tuple[str, object]]:
+    """What this user's open screens were told, in order, in a few plain words each."""
+    news: list[tuple[str, object]] = []
+    for event in events:
+        match event:
+            case NotificationCreated(notification=notification, recipients=recipients):
+                news.extend(("new", notification.id) for r in recipients if r == user_id)
+            case UnreadCountsChanged(counts=counts) if user_id in counts:
+                news.append(("unread", counts[user_id]))
+            case NotificationUpdated(entry=entry) if entry.user_id == user_id:
+                news.append(("read" if entry.is_read else "unread again", entry.notification.id))
+            case NotificationsBulkUpdated(user_id=who, count=count) if who == user_id:
+                news.append(("all read", count))
+            case NotificationDeleted(user_id=who, notification_id=gone) if who == user_id:
+                news.append(("deleted", gone))
+    return news
+
+
+# --- What the steps share ----------------------------------------------------------------------
+
+
+class Run(Protocol):
+    """Runs a coroutine to its end on the scenario's one event loop."""
+
+    def __call__(self, coroutine: Coroutine[Any, Any, T], /) -> T: ...
+
+
+@dataclass
+class Outcome:
+    """What the last action gave back, or the domain error it was refused with."""
+
+    value: Any = None
+    error: DomainError | None = None
+    new_ids: list[UUID] = field(default_factory=list)  # drawn from the id factory meanwhile
+    who: str | None = None  # the person who acted
+    asked: Any = None  # what the step asked for, when the outcome alone does not tell
+
+    def refused_with(self, kind: type[DomainError]) -> DomainError:
+        assert self.error is not None, f"expected a refusal, the action gave {self.value!r}"
+        assert isinstance(self.error, kind), f"expected {kind.__name__}, got {self.error!r}"
+        return self.error
+
+
+@dataclass
+class Story:
+    """What happened so far in the scenario, by the names the feature uses."""
+
+    leads: dict[str, Lead] = field(default_factory=dict)
+    notifications: dict[str, UUID] = field(default_factory=dict)  # by the lead's name
+    read_at: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (person, lead)
+    registrations: dict[str, User] = field(default_factory=dict)  # person → at first sign-in
+
+
+class Herald:
+    """Drives the container's use cases as the GraphQL layer does, in the features' words."""
+
+    def __init__(
+        self, container: Container, run: Run, publisher: WitnessPublisher, ids: RecordingIds
+    ) -> None:
+        self.container, self.run, self.publisher, self.ids = container, run, publisher, ids
+        self.story = Story()
+
+    # people and things by name
+    @staticmethod
+    def user_id(person: str) -> str:
+        return TEAM[person]
+
+    def notification_id(self, lead: str) -> UUID:
+        assert lead in self.story.notifications, f"nobody was told about the lead {lead!r}"
+        return self.story.notifications[lead]
+
+    # acting
+    def act(
+        self,
+        who: str | None,
+        coroutine: Coroutine[Any, Any, Any],
+        *,
+        may_be_refused: bool = False,
+    ) -> Outcome:
+        """Run one action; what clients are told from now on is what this action told them.
+
+        Unless the step says the action may be refused, a refusal fails the scenario there.
+        """
+        self.publisher.forget()
+        issued_before = len(self.ids.issued)
+        try:
+            value = self.run(coroutine)
+        except DomainError as error:
+            if not may_be_refused:
+                raise
+            return Outcome(error=error, new_ids=self.ids.issued[issued_before:], who=who)
+        return Outcome(value=value, new_ids=self.ids.issued[issued_before:], who=who)
+
+    def sign_in(self, person: str, name: str | None, email: str | None) -> Outcome:
+        command = RegisterUserCommand(self.user_id(person), name=name, email=email)
+        return self.act(person, self.container.register_user()(command))
+
+    def create_lead(self, person: str, *, may_be_refused: bool = False, **fields: Any) -> Outcome:
+        command = CreateLeadCommand(actor_id=self.user_id(person), **fields)
+        outcome = self.act(
+            person, self.container.create_lead()(command), may_be_refused=may_be_refused
+        )
+        if outcome.error is None:
+            lead: Lead = outcome.value
+            self.story.leads[lead.name] = lead
+            for event in self.publisher.published:
+                if isinstance(event, NotificationCreated):
+                    assert event.notification.related_lead_id == lead.id
+                    self.story.notifications[lead.name] = event.notification.id
+        return outcome
+
+    def mark_as_read(
+        self, person: str, notification_id: str, *, may_be_refused: bool = False
+    ) -> Outcome:
+        command = MarkAsReadCommand(self.user_id(person), notification_id)
+        use_case = self.container.mark_as_read()
+        return self.act(person, use_case(command), may_be_refused=may_be_refused)
+
+    def mark_all_as_read(self, person: str) -> Outcome:
+        command = MarkAllAsReadCommand(self.user_id(person))
+        return self.act(person, self.container.mark_all_as_read()(command))
+
+    def delete(self, person: str, notification_id: str, *, may_be_refused: bool = False) -> Outcome:
+        command = DeleteNotificationCommand(self.user_id(person), notification_id)
+        use_case = self.container.delete_notification()
+        return self.act(person, use_case(command), may_be_refused=may_be_refused)
+
+    # looking, as a later request would
+    def inbox(self, person: str) -> list[InboxEntry]:
+        query = ListNotificationsQuery(self.user_id(person), WHOLE_INBOX)
+        return self.run(self.container.list_notifications()(query))
+
+    def unread(self, person: str) -> int:
+        query = GetUnreadCountQuery(self.user_id(person))
+        return self.run(self.container.get_unread_count()(query))
+
+    def registered(self, person: str) -> User | None:
+        """The user as stored (no use case reads users back, so through a unit of work)."""
+        return self.run(self._registered(self.user_id(person)))
+
+    def registered_ids(self) -> list[str]:
+        return self.run(self._registered_ids())
+
+    async def _registered(self, user_id: str) -> User | None:
+        async with self.container.uow() as uow:
+            return await uow.users.get(user_id)
+
+    async def _registered_ids(self) -> list[str]:
+        async with self.container.uow() as uow:
+            return await uow.users.all_ids()
+
+    def entry(self, person: str, lead: str) -> InboxEntry:
+        notification_id = self.notification_id(lead)
+        for entry in self.inbox(person):
+            if entry.notification.id == notification_id:
+                return entry
+        raise AssertionError(f"{person}'s inbox holds no notification about {lead!r}")
+
+    def leads_in(self, entries: Sequence[InboxEntry]) -> list[str]:
+        by_id = {lead.id: name for name, lead in self.story.leads.items()}
+        return [by_id.get(entry.notification.related_lead_id) or "?" for entry in entries]
+
+    def news(self, person: str) -> list[tuple[str, object]]:
+        return news_for(self.publisher.published, self.user_id(person))
+
+    def told(self) -> set[str]:
+        names = {user_id: person for person, user_id in TEAM.items()}
+        return {names[user_id] for user_id in told_users(self.publisher.published)}
