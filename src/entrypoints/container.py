@@ -36,6 +36,7 @@ from application.tasks.create_task import CreateTask
 from application.users.register_user import RegisterUser
 from entrypoints.auth import Authenticator
 from entrypoints.delivery import BackgroundRelay
+from entrypoints.graphql.subscriptions import LiveEvents
 from entrypoints.metrics import Metrics
 from entrypoints.rate_limit import make_rate_limiter
 from entrypoints.realtime import Realtime
@@ -111,6 +112,7 @@ class Container(containers.DeclarativeContainer):
     relay = providers.Singleton(BackgroundRelay, relay_events.provider)
     uow.add_kwargs(relay=relay)
     events_since = providers.Factory(EventsSince, uow=uow)
+    live_events = providers.Singleton(LiveEvents, socketio_server.provided.manager)
     realtime = providers.Singleton(
         Realtime,
         server=socketio_server,

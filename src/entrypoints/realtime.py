@@ -14,11 +14,10 @@ from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from adapters.socketio.managers import HoldingManager, HoldingRedisManager
 from adapters.socketio.payloads import user_room
-from adapters.socketio.publisher import RESYNC, messages_for
 from application.auth import InvalidToken
-from application.commands import EventsSinceQuery
 from application.delivery.events_since import EventsSince
 from entrypoints.auth import Authenticator
+from entrypoints.catch_up import Missed
 
 log = logging.getLogger("herald.realtime")
 
@@ -84,30 +83,19 @@ class Realtime:
         Live events for the socket are held meanwhile; those it already has are dropped.
         """
         self._manager.hold(sid)
-        through: int | None = after
+        missed = Missed(self._events_since(), user_id, after)
         try:
             if join:
                 await self._server.enter_room(sid, user_room(user_id))
-            events_since = self._events_since()
-            if after is None:
-                through = await events_since.last_id()
-                return
-            query = EventsSinceQuery(user_id, after)
-            if await events_since.resync_needed(query):
-                await self._manager.send_now(sid, RESYNC, {"reason": "history-expired"})
-                through = None
-            else:
-                async for stored in events_since(query):
-                    for message in messages_for(stored):
-                        await self._manager.send_now(sid, message.event, message.payload)
-                    through = stored.id
+            async for event, data in missed.messages():
+                await self._manager.send_now(sid, event, data)
         finally:
             while held := self._manager.take_held(sid):
                 for event, data in held:
-                    if through is None or data["eventId"] > through:
+                    if missed.is_new(data):
                         await self._manager.send_now(sid, event, data)
-                        through = data["eventId"]
-            self._manager.release(sid, floor=through)
+                        missed.through = data["eventId"]
+            self._manager.release(sid, floor=missed.through)
 
     def catch_up_everyone(self, after: int) -> None:
         """After the Redis listener was deaf for a while: every local socket catches up."""

@@ -34,6 +34,9 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # one of those (the relay lagging behind the history) is not sent again.
         self._floors: dict[str, int] = {}
         self.last_event_id = 0  # the newest event this process has delivered
+        # Called with every event this process delivers (name, payload, rooms): other live
+        # transports (GraphQL subscriptions) are fed from here, so all share one publisher.
+        self.observers: list[Callable[[str, dict[str, Any], list[str]], None]] = []
 
     async def emit(  # the local delivery of every event that reaches this process
         self,
@@ -50,6 +53,9 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         event_id = data.get("eventId") if isinstance(data, dict) else None
         if isinstance(event_id, int):
             self.last_event_id = max(self.last_event_id, event_id)
+            rooms = [room] if isinstance(room, str) else list(room or [])
+            for observe in self.observers:
+                observe(event, data, rooms)
             if self._held or self._floors:
                 skip_sid = self._hold_for(event, data, namespace or "/", room, skip_sid)
         await super().emit(

@@ -7,10 +7,16 @@ from typing import Any
 
 from domain.notifications import InboxEntry, Notification
 
+ROOM_PREFIX = "user:"
+
 
 def user_room(user_id: str) -> str:
     """Every socket of a user joins this room, so one emit reaches all of their tabs."""
-    return f"user:{user_id}"
+    return f"{ROOM_PREFIX}{user_id}"
+
+
+def user_of_room(room: str) -> str | None:
+    return room[len(ROOM_PREFIX) :] if room.startswith(ROOM_PREFIX) else None
 
 
 def notification_json(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from litestar import Request
+from litestar import Request, WebSocket
+from litestar.connection import ASGIConnection
 from strawberry.litestar import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
@@ -25,6 +26,7 @@ class HeraldContext(BaseContext, kw_only=True):
     container: Container
     identity: Identity | None
     request_id: str
+    connection_params: dict[str, Any] | None = None  # a subscription's `connection_init`
 
     @property
     def user_id(self) -> str:
@@ -36,11 +38,18 @@ class HeraldContext(BaseContext, kw_only=True):
 Info = StrawberryInfo[HeraldContext, None]
 
 
-async def get_context(request: Request[Any, Any, Any]) -> HeraldContext:
-    """A Litestar dependency: authenticate the caller of every GraphQL operation."""
+async def get_context(request: ASGIConnection[Any, Any, Any, Any]) -> HeraldContext:
+    """A Litestar dependency: authenticate the caller of every GraphQL operation.
+
+    A subscription's websocket authenticates later, with the token of its `connection_init`.
+    """
     container: Container = request.app.state.container
     request_id = current_request_id() or uuid.uuid4().hex
-    if request.method == "GET" and "query" not in request.query_params:
+    if isinstance(request, WebSocket) or (
+        isinstance(request, Request)
+        and request.method == "GET"
+        and "query" not in request.query_params
+    ):
         return HeraldContext(container=container, identity=None, request_id=request_id)
     token = bearer_token(request.headers.get("authorization"))
     try:

@@ -9,11 +9,14 @@ import strawberry
 from cross_web import HTTPException
 from litestar import Request, Response
 from litestar.types import ControllerRouterHandler
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as plain_result
 from strawberry.litestar import make_graphql_controller
+from strawberry.litestar.controller import LitestarWebSocketAdapter
 from strawberry.types import ExecutionResult
 
+from application.auth import InvalidToken
 from entrypoints.graphql.context import HeraldContext, get_context
 from entrypoints.graphql.errors import (
     BAD_USER_INPUT,
@@ -26,6 +29,7 @@ from entrypoints.graphql.limits import mutation_cost
 from entrypoints.graphql.schema import build_schema
 
 TOO_MANY_REQUESTS = 429
+FORBIDDEN, UNAUTHORIZED = 4403, 4401  # graphql-transport-ws close codes
 
 
 def graphql_controller(
@@ -40,6 +44,19 @@ def graphql_controller(
     )
 
     class GraphQLController(base):  # type: ignore[misc]
+        websocket_adapter_class = _WebSocket
+
+        async def on_ws_connect(self, context: HeraldContext) -> None:
+            """`connection_init` must carry `{"token": "<jwt>"}`; else the socket is closed."""
+            params = context.connection_params or {}
+            token = params.get("token")
+            try:
+                context.identity = await context.container.authenticator().authenticate(
+                    token if isinstance(token, str) else ""
+                )
+            except InvalidToken:
+                raise ConnectionRejectionError from None
+
         async def process_result(
             self, request: Request[Any, Any, Any], result: ExecutionResult
         ) -> GraphQLHTTPResponse:
@@ -91,6 +108,15 @@ def graphql_controller(
                 raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     return GraphQLController
+
+
+class _WebSocket(LitestarWebSocketAdapter):
+    """Herald rejects a subscription's connection only for its token: 4401, not 4403."""
+
+    async def close(self, code: int, reason: str) -> None:
+        if code == FORBIDDEN:
+            code, reason = UNAUTHORIZED, "Unauthorized"
+        await super().close(code, reason)
 
 
 async def _spend_rate_limit(context: HeraldContext, batch: list[GraphQLRequestData]) -> None:

@@ -24,6 +24,7 @@ from entrypoints.graphql.limits import MAX_TOKENS, DocumentLimits
 from entrypoints.graphql.metrics import OperationMetrics
 from entrypoints.graphql.notifications import NotificationMutations, NotificationQueries
 from entrypoints.graphql.preferences import PreferenceMutations, PreferenceQueries
+from entrypoints.graphql.subscriptions import Subscription
 from entrypoints.metrics import Metrics
 
 Query = merge_types("Query", (NotificationQueries, PreferenceQueries, LeadQueries))
@@ -55,4 +56,10 @@ def build_schema(
         extensions.append(DisableIntrospection)
     if metrics is not None:
         extensions.append(lambda: OperationMetrics(metrics))
-    return HeraldSchema(query=Query, mutation=Mutation, extensions=extensions, **options)
+    return HeraldSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        **options,
+    )

@@ -1,0 +1,123 @@
+"""End to end: a GraphQL client that never saw Herald's code gets the live stream over
+graphql-transport-ws, with replay from lastEventId, and is refused without a token."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from e2e_support import Clients
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import TransportError
+from gql.transport.websockets import WebsocketsTransport
+from websockets.exceptions import ConnectionClosed
+
+pytestmark = pytest.mark.e2e
+
+EVENTS = """
+    subscription Events($last: Int) {
+      notificationEvents(lastEventId: $last) {
+        eventId event count action id reason
+        notification { id type title isRead relatedLeadId actorId createdAt }
+      }
+    }"""
+CREATE_LEAD = "mutation($n: String!) { createLead(input: {name: $n}) { id } }"
+WITHIN_SECONDS = 10
+
+
+def someone(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+@asynccontextmanager
+async def subscribed(
+    clients: Clients, token: str, last_event_id: int | None = None
+) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+    """A gql client subscribed to the caller's events; what arrives lands in the queue."""
+    url = clients.server.url.replace("http://", "ws://") + "/graphql"
+    transport = WebsocketsTransport(
+        url=url,
+        init_payload={"token": token},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+    )
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    async with Client(transport=transport) as session:
+
+        async def listen() -> None:
+            request = GraphQLRequest(EVENTS, variable_values={"last": last_event_id})
+            async for result in session.subscribe(request):
+                await received.put(result["notificationEvents"])
+
+        listening = asyncio.create_task(listen())
+        try:
+            yield received
+        finally:
+            listening.cancel()
+            await asyncio.gather(listening, return_exceptions=True)
+
+
+async def next_events(received: asyncio.Queue[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    async with asyncio.timeout(WITHIN_SECONDS):
+        return [await received.get() for _ in range(count)]
+
+
+async def test_a_subscription_carries_the_same_events_as_socket_io(clients: Clients) -> None:
+    alice, bob = someone("alice"), someone("bob")
+    bob_socket = await clients.socket(bob)
+    async with subscribed(clients, clients.server.token(bob)) as received:
+        await asyncio.sleep(0.3)  # the subscription is in place once its first message is read
+        await clients.graphql(alice, "Alice").data(CREATE_LEAD, n="Initech")
+
+        created, count = await next_events(received, 2)
+
+    socket_events = [(name, data["eventId"]) for name, data in bob_socket.events]
+    assert created["event"] == "notification:created"
+    assert created["notification"]["title"] == "New lead: Initech"
+    assert created["notification"]["isRead"] is False
+    assert count["event"] == "notifications:unread-count"
+    assert count["count"] == 1
+    assert [(created["event"], created["eventId"]), (count["event"], count["eventId"])] == (
+        socket_events
+    )
+
+
+async def test_a_subscription_from_last_event_id_replays_what_was_missed_in_order(
+    clients: Clients,
+) -> None:
+    alice, bob = someone("alice"), someone("bob")
+    first = await clients.socket(bob)
+    await clients.graphql(alice).data(CREATE_LEAD, n="Seen")
+    await first.wait_for("notifications:unread-count")
+    last_seen = max(first.event_ids())
+    for name in ("Missed A", "Missed B"):
+        await clients.graphql(alice).data(CREATE_LEAD, n=name)
+
+    async with subscribed(clients, clients.server.token(bob), last_seen) as received:
+        replayed = await next_events(received, 4)
+        await clients.graphql(alice).data(CREATE_LEAD, n="Live")
+        live = await next_events(received, 2)
+
+    events = replayed + live
+    titles = [e["notification"]["title"] for e in events if e["notification"]]
+    assert titles == ["New lead: Missed A", "New lead: Missed B", "New lead: Live"]
+    ids = [e["eventId"] for e in events]
+    assert ids == sorted(set(ids))
+    assert ids[0] > last_seen
+
+
+@pytest.mark.parametrize("token", ["", "garbage"], ids=["empty", "garbage"])
+async def test_a_subscription_without_a_valid_token_is_closed_with_4401(
+    clients: Clients, token: str
+) -> None:
+    with pytest.raises(TransportError) as refused:
+        async with subscribed(clients, token) as received:
+            await next_events(received, 1)
+
+    closed = refused.value.__cause__ or refused.value.__context__
+    assert isinstance(closed, ConnectionClosed)
+    assert closed.rcvd is not None
+    assert closed.rcvd.code == 4401
