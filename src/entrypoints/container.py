@@ -38,7 +38,7 @@ from entrypoints.auth import Authenticator
 from entrypoints.delivery import BackgroundRelay
 from entrypoints.graphql.subscriptions import LiveEvents
 from entrypoints.metrics import Metrics
-from entrypoints.rate_limit import make_rate_limiter
+from entrypoints.rate_limit import InMemoryRateLimiter, make_rate_limiter
 from entrypoints.realtime import Realtime
 from entrypoints.settings import Settings
 
@@ -113,11 +113,16 @@ class Container(containers.DeclarativeContainer):
     uow.add_kwargs(relay=relay)
     events_since = providers.Factory(EventsSince, uow=uow)
     live_events = providers.Singleton(LiveEvents, socketio_server.provided.manager)
+    # Socket.IO connection attempts per client address, in this process.
+    connect_limiter = providers.Singleton(
+        InMemoryRateLimiter, settings.provided.socket_connects_per_second
+    )
     realtime = providers.Singleton(
         Realtime,
         server=socketio_server,
         authenticator=authenticator,
         events_since=events_since.provider,
+        connect_limiter=connect_limiter,
     )
 
 

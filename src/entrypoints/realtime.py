@@ -18,6 +18,7 @@ from application.auth import InvalidToken
 from application.delivery.events_since import EventsSince
 from entrypoints.auth import Authenticator
 from entrypoints.catch_up import Missed
+from entrypoints.rate_limit import RateLimiter
 
 log = logging.getLogger("herald.realtime")
 
@@ -30,8 +31,10 @@ class Realtime:
         server: socketio.AsyncServer,
         authenticator: Authenticator,
         events_since: Callable[[], EventsSince],
+        connect_limiter: RateLimiter,
     ) -> None:
         self._server, self._authenticator, self._events_since = server, authenticator, events_since
+        self._connect_limiter = connect_limiter
         self._manager: HoldingManager = server.manager
         self._users: dict[str, str] = {}  # sid → user id
         self._expiries: dict[str, asyncio.TimerHandle] = {}
@@ -46,6 +49,8 @@ class Realtime:
         return len(self._users)
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        if not await self._connect_limiter.allow(str(environ.get("REMOTE_ADDR"))):
+            raise SocketRefused("rate-limited")
         auth = auth if isinstance(auth, dict) else {}
         token = auth.get("token")
         try:

@@ -16,6 +16,7 @@ MIN_SECRET_BYTES = 32
 ENVIRONMENTS = ("development", "production")
 LOG_FORMATS = ("console", "json")
 DEFAULT_RATE_LIMIT_PER_SECOND = 20
+DEFAULT_SOCKET_CONNECTS_PER_SECOND = 50
 
 log = logging.getLogger("herald.settings")
 
@@ -37,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     log_format: str = "console"
     rate_limit_per_second: int = DEFAULT_RATE_LIMIT_PER_SECOND
+    socket_connects_per_second: int = DEFAULT_SOCKET_CONNECTS_PER_SECOND
 
     @property
     def is_production(self) -> bool:
@@ -64,6 +66,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
             log_format=_choice(env, "LOG_FORMAT", "console", LOG_FORMATS),
             rate_limit_per_second=_rate_limit(env.get("RATE_LIMIT_PER_SECOND")),
+            socket_connects_per_second=_rate_limit(
+                env.get("SOCKET_CONNECTS_PER_SECOND"),
+                "SOCKET_CONNECTS_PER_SECOND",
+                DEFAULT_SOCKET_CONNECTS_PER_SECOND,
+            ),
         )
 
 
@@ -126,11 +133,15 @@ def _log_level(value: str) -> str:
     return level
 
 
-def _rate_limit(value: str | None) -> int:
-    """Mutations per user per second: a positive integer (at most nine digits)."""
+def _rate_limit(
+    value: str | None,
+    name: str = "RATE_LIMIT_PER_SECOND",
+    default: int = DEFAULT_RATE_LIMIT_PER_SECOND,
+) -> int:
+    """A rate per second: a positive integer (at most nine digits)."""
     text = (value or "").strip()
     if not text:
-        return DEFAULT_RATE_LIMIT_PER_SECOND
+        return default
     if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
-        raise SettingsError(f"RATE_LIMIT_PER_SECOND must be a positive integer, not {value!r}")
+        raise SettingsError(f"{name} must be a positive integer, not {value!r}")
     return int(text)
