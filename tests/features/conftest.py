@@ -25,7 +25,8 @@ from pytest_bdd import given, then, when
 from adapters.memory import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryInboxRepository
 from application.commands import GetUnreadCountQuery, ListNotificationsQuery
-from domain.errors import InvalidInput, NotificationNotFound
+from domain.errors import InvalidInput, LeadNotFound, NotificationNotFound
+from domain.events import NotificationCreated
 from domain.notifications import InboxEntry
 from entrypoints.container import Container, in_memory, inline_delivery
 from entrypoints.settings import Settings
@@ -179,6 +180,46 @@ def _has_created_full_lead(
     assert created.value.name == lead
 
 
+@given(phrase('{person:Person} has created the lead "{lead:Text}" with a score of {score:Number}'))
+def _has_created_scored_lead(herald: Herald, person: str, lead: str, score: int) -> None:
+    assert herald.create_lead(person, name=lead, score=score).value.score == score
+
+
+@given(phrase('{person:Person} has handed the lead "{lead:Text}" to {owner:Person}'))
+def _has_handed(herald: Herald, person: str, lead: str, owner: str) -> None:
+    handed = herald.assign_lead(person, herald.lead_ref(lead), owner).value
+    assert handed.owner_id == herald.user_id(owner)
+
+
+@given(phrase('{person:Person} has changed the score of "{lead:Text}" to {score:Number}'))
+def _has_changed_score(herald: Herald, person: str, lead: str, score: int) -> None:
+    assert herald.update_score(person, herald.lead_ref(lead), score).value.score == score
+
+
+@given(phrase('{person:Person} has created the task "{task:Text}" on "{lead:Text}"'))
+def _has_created_task(herald: Herald, person: str, task: str, lead: str) -> None:
+    assert herald.create_task(person, herald.lead_ref(lead), task).value.title == task
+
+
+@given(
+    phrase('{person:Person} has created the task "{task:Text}" on "{lead:Text}" for {who:Person}')
+)
+def _has_created_task_for(herald: Herald, person: str, task: str, lead: str, who: str) -> None:
+    created = herald.create_task(person, herald.lead_ref(lead), task, who).value
+    assert created.assignee_id == herald.user_id(who)
+
+
+@given(phrase('{person:Person} has completed the task "{task:Text}"'))
+def _has_completed_task(herald: Herald, person: str, task: str) -> None:
+    completed = herald.complete_task(person, str(herald.story.tasks[task].id)).value
+    assert completed.completed_at is not None
+
+
+@given(phrase('{person:Person} has commented "{body:Text}" on "{lead:Text}"'))
+def _has_commented(herald: Herald, person: str, body: str, lead: str) -> None:
+    assert herald.add_comment(person, herald.lead_ref(lead), body).value.body == body
+
+
 @given("these leads were created, oldest first:")
 def _leads_created(herald: Herald, datatable: list[list[str]]) -> None:
     header, *rows = datatable
@@ -236,6 +277,38 @@ def _deletes(herald: Herald, person: str, lead: str) -> Outcome:
     return herald.delete(person, str(herald.notification_id(lead)))
 
 
+@when(
+    phrase('{person:Person} hands the lead "{lead:Text}" to {owner:Person}'),
+    target_fixture="outcome",
+)
+def _hands(herald: Herald, person: str, lead: str, owner: str) -> Outcome:
+    return herald.assign_lead(person, herald.lead_ref(lead), owner)
+
+
+@when(
+    phrase('{person:Person} changes the score of "{lead:Text}" to {score:Number}'),
+    target_fixture="outcome",
+)
+def _changes_score(herald: Herald, person: str, lead: str, score: int) -> Outcome:
+    return herald.update_score(person, herald.lead_ref(lead), score)
+
+
+@when(
+    phrase('{person:Person} completes the task "{task:Text}"'),
+    target_fixture="outcome",
+)
+def _completes_task(herald: Herald, person: str, task: str) -> Outcome:
+    return herald.complete_task(person, str(herald.story.tasks[task].id))
+
+
+@when(
+    phrase('{person:Person} comments "{body:Text}" on "{lead:Text}"'),
+    target_fixture="outcome",
+)
+def _comments(herald: Herald, person: str, body: str, lead: str) -> Outcome:
+    return herald.add_comment(person, herald.lead_ref(lead), body)
+
+
 # --- Then: what everyone's inbox holds ----------------------------------------------------------
 
 
@@ -290,12 +363,43 @@ def _still_read(herald: Herald, person: str, lead: str) -> None:
     assert herald.entry(person, lead).read_at == herald.story.read_at[person, lead]
 
 
+# --- Then: the team's leads ----------------------------------------------------------------------
+
+
+@then(phrase('the lead "{lead:Text}" is owned by {person:Person}'))
+def _lead_owned_by(herald: Herald, lead: str, person: str) -> None:
+    assert herald.lead(lead).owner_id == herald.user_id(person)
+
+
+@then(phrase('the lead "{lead:Text}" has a score of {score:Number}'))
+def _lead_scored(herald: Herald, lead: str, score: int) -> None:
+    assert herald.lead(lead).score == score
+
+
+@then(phrase('the lead "{lead:Text}" is unchanged'))
+def _lead_unchanged(herald: Herald, lead: str) -> None:
+    # As it was before the last action on it, down to when it last changed.
+    before = herald.story.leads_before.get(lead, herald.story.leads[lead])
+    assert herald.lead(lead) == before
+    assert herald.story.leads[lead] == before  # and as that action gave it back
+
+
 # --- Then: refusals ----------------------------------------------------------------------------
 
 
 @then("the request is refused as malformed")
 def _refused_malformed(outcome: Outcome) -> None:
     assert outcome.refused_with(InvalidInput).field == "id"
+
+
+@then("there is no such lead")
+def _no_such_lead(outcome: Outcome) -> None:
+    outcome.refused_with(LeadNotFound)
+
+
+@then("the request is refused for its page size")
+def _refused_page_size(outcome: Outcome) -> None:
+    assert outcome.refused_with(InvalidInput).field == "limit"
 
 
 @then("the notification is not found")
@@ -319,6 +423,46 @@ def _told_nothing(herald: Herald, person: str) -> None:
 @then(phrase("only {person:Person} is told anything"))
 def _only_told(herald: Herald, person: str) -> None:
     assert herald.told() == {person}
+
+
+@then(
+    phrase(
+        'only {people:People} are told of the new notification "{title:Text}"'
+        ' reading "{message:Text}"'
+    )
+)
+@then(
+    phrase(
+        'the new notification "{title:Text}" reading "{message:Text}"'
+        " goes to {people:People}, and to nobody else"
+    )
+)
+def _team_told(herald: Herald, people: list[str], title: str, message: str) -> None:
+    created = [e for e in herald.publisher.published if isinstance(e, NotificationCreated)]
+    assert len(created) == 1
+    notification, recipients = created[0].notification, created[0].recipients
+    assert (notification.title, notification.message) == (title, message)
+    assert sorted(recipients) == sorted(herald.user_id(person) for person in people)
+    assert herald.told() == set(people)
+    for person in people:
+        assert [kind for kind, _ in herald.news(person)].count("new") == 1
+
+
+@then(
+    phrase(
+        '{person:Person} is told at once of a new notification "{title:Text}"'
+        ' reading "{message:Text}", with {count:Number} unread'
+    )
+)
+def _told_new_reading(herald: Herald, person: str, title: str, message: str, count: int) -> None:
+    [notification] = herald.notifications_told(person)
+    assert (notification.title, notification.message) == (title, message)
+    assert herald.news(person) == [("new", notification.id), ("unread", count)]
+    # What the told client reads back: the notification already saved, unread.
+    seen = herald.publisher.seen[herald.user_id(person)]
+    entries = {entry.notification.id: entry for entry in seen.entries}
+    assert not entries[notification.id].is_read
+    assert seen.unread == count
 
 
 @then(

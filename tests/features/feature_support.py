@@ -17,13 +17,22 @@ from pytest_bdd import parsers
 
 from adapters.memory import RecordingPublisher
 from application.commands import (
+    AddCommentCommand,
+    AssignLeadCommand,
+    CompleteTaskCommand,
     CreateLeadCommand,
+    CreateTaskCommand,
     DeleteNotificationCommand,
+    GetLeadQuery,
+    GetPreferencesQuery,
     GetUnreadCountQuery,
+    ListLeadsQuery,
     ListNotificationsQuery,
     MarkAllAsReadCommand,
     MarkAsReadCommand,
     RegisterUserCommand,
+    SetPreferenceCommand,
+    UpdateLeadScoreCommand,
 )
 from domain.errors import DomainError
 from domain.events import (
@@ -35,7 +44,9 @@ from domain.events import (
     UnreadCountsChanged,
 )
 from domain.leads import Lead
-from domain.notifications import InboxEntry
+from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.preferences import NotificationPreference
+from domain.tasks import Task
 from domain.users import User
 from entrypoints.container import Container
 
@@ -93,7 +104,22 @@ def _notifications(text: str) -> str:
     return text
 
 
+# The kinds of notification, as a salesperson names them.
+KINDS = {
+    "new leads": NotificationType.LEAD_CREATED,
+    "completed tasks": NotificationType.TASK_COMPLETED,
+    "score changes": NotificationType.SCORE_UPDATED,
+    "new comments": NotificationType.COMMENT_ADDED,
+}
+
+
+@parse.with_pattern("|".join(KINDS))
+def _kind(text: str) -> NotificationType:
+    return KINDS[text]
+
+
 WORDS = {
+    "Kind": _kind,
     "Person": _person,
     "People": _people,
     "Leads": _quoted_list,
@@ -242,6 +268,10 @@ class Story:
     notifications: dict[str, UUID] = field(default_factory=dict)  # by the lead's name
     read_at: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (person, lead)
     registrations: dict[str, User] = field(default_factory=dict)  # person → at first sign-in
+    leads_before: dict[str, Lead] = field(default_factory=dict)  # before the last action on it
+    tasks: dict[str, Task] = field(default_factory=dict)  # by title, as last given back
+    first_completed: dict[str, datetime] = field(default_factory=dict)  # task title → when
+    titles: dict[UUID, str] = field(default_factory=dict)  # of every notification told
 
 
 class Herald:
@@ -282,6 +312,8 @@ class Herald:
             if not may_be_refused:
                 raise
             return Outcome(error=error, new_ids=self.ids.issued[issued_before:], who=who)
+        for notification in self.notifications_told():
+            self.story.titles[notification.id] = notification.title
         return Outcome(value=value, new_ids=self.ids.issued[issued_before:], who=who)
 
     def sign_in(self, person: str, name: str | None, email: str | None) -> Outcome:
@@ -318,7 +350,111 @@ class Herald:
         use_case = self.container.delete_notification()
         return self.act(person, use_case(command), may_be_refused=may_be_refused)
 
+    def lead_ref(self, lead: str) -> str:
+        return str(self.story.leads[lead].id)
+
+    def remember_lead(self, lead_id: str, outcome: Outcome) -> Outcome:
+        """Keep the lead as it was before this action, and as the action gave it back."""
+        for name, lead in self.story.leads.items():
+            if str(lead.id) == lead_id:
+                self.story.leads_before[name] = lead
+        if outcome.error is None:
+            self.story.leads[outcome.value.name] = outcome.value
+        return outcome
+
+    def remember_task(self, outcome: Outcome) -> Outcome:
+        if outcome.error is None:
+            task: Task = outcome.value
+            self.story.tasks[task.title] = task
+            if task.completed_at is not None:
+                self.story.first_completed.setdefault(task.title, task.completed_at)
+        return outcome
+
+    def assign_lead(
+        self, person: str, lead_id: str, owner: str, *, may_be_refused: bool = False
+    ) -> Outcome:
+        command = AssignLeadCommand(self.user_id(person), lead_id, self.user_id(owner))
+        outcome = self.act(
+            person, self.container.assign_lead()(command), may_be_refused=may_be_refused
+        )
+        return self.remember_lead(lead_id, outcome)
+
+    def update_score(
+        self, person: str, lead_id: str, score: int, *, may_be_refused: bool = False
+    ) -> Outcome:
+        command = UpdateLeadScoreCommand(self.user_id(person), lead_id, score)
+        outcome = self.act(
+            person, self.container.update_lead_score()(command), may_be_refused=may_be_refused
+        )
+        return self.remember_lead(lead_id, outcome)
+
+    def list_leads(self, person: str, limit: int | None = None) -> Outcome:
+        query = ListLeadsQuery() if limit is None else ListLeadsQuery(limit)
+        use_case = self.container.list_leads()
+        return self.act(person, use_case(query), may_be_refused=limit is not None)
+
+    def create_task(
+        self,
+        person: str,
+        lead_id: str,
+        title: str,
+        assignee: str | None = None,
+        *,
+        may_be_refused: bool = False,
+    ) -> Outcome:
+        assignee_id = None if assignee is None else self.user_id(assignee)
+        command = CreateTaskCommand(self.user_id(person), lead_id, title, assignee_id)
+        outcome = self.act(
+            person, self.container.create_task()(command), may_be_refused=may_be_refused
+        )
+        return self.remember_task(outcome)
+
+    def complete_task(self, person: str, task_id: str, *, may_be_refused: bool = False) -> Outcome:
+        command = CompleteTaskCommand(self.user_id(person), task_id)
+        outcome = self.act(
+            person, self.container.complete_task()(command), may_be_refused=may_be_refused
+        )
+        return self.remember_task(outcome)
+
+    def add_comment(
+        self, person: str, lead_id: str, body: str, *, may_be_refused: bool = False
+    ) -> Outcome:
+        command = AddCommentCommand(self.user_id(person), lead_id, body)
+        use_case = self.container.add_comment()
+        return self.act(person, use_case(command), may_be_refused=may_be_refused)
+
+    def set_preference(self, person: str, kind: NotificationType, enabled: bool) -> Outcome:
+        command = SetPreferenceCommand(self.user_id(person), kind, enabled)
+        return self.act(person, self.container.set_preference()(command))
+
     # looking, as a later request would
+    def lead(self, lead: str) -> Lead:
+        """The lead as a teammate reading it now would see it."""
+        return self.run(self.container.get_lead()(GetLeadQuery(self.lead_ref(lead))))
+
+    def preferences(self, person: str) -> list[NotificationPreference]:
+        query = GetPreferencesQuery(self.user_id(person))
+        return self.run(self.container.get_preferences()(query))
+
+    def task(self, title: str) -> Task | None:
+        """The task as stored (no use case reads tasks back, so through a unit of work)."""
+        return self.run(self._task(self.story.tasks[title].id))
+
+    def task_by_id(self, task_id: UUID) -> Task | None:
+        return self.run(self._task(task_id))
+
+    def commenters(self, lead: str) -> set[str]:
+        """Who has commented on the lead, as the next comment's notification goes by."""
+        return self.run(self._commenters(self.story.leads[lead].id))
+
+    async def _task(self, task_id: UUID) -> Task | None:
+        async with self.container.uow() as uow:
+            return await uow.tasks.get(task_id)
+
+    async def _commenters(self, lead_id: UUID) -> set[str]:
+        async with self.container.uow() as uow:
+            return set(await uow.comments.author_ids(lead_id))
+
     def inbox(self, person: str) -> list[InboxEntry]:
         query = ListNotificationsQuery(self.user_id(person), WHOLE_INBOX)
         return self.run(self.container.list_notifications()(query))
@@ -352,6 +488,15 @@ class Herald:
     def leads_in(self, entries: Sequence[InboxEntry]) -> list[str]:
         by_id = {lead.id: name for name, lead in self.story.leads.items()}
         return [by_id.get(entry.notification.related_lead_id) or "?" for entry in entries]
+
+    def notifications_told(self, person: str | None = None) -> list[Notification]:
+        """The new notifications the last action told of (to this person, when named)."""
+        return [
+            event.notification
+            for event in self.publisher.published
+            if isinstance(event, NotificationCreated)
+            and (person is None or self.user_id(person) in event.recipients)
+        ]
 
     def news(self, person: str) -> list[tuple[str, object]]:
         return news_for(self.publisher.published, self.user_id(person))

@@ -9,7 +9,6 @@ from pytest_bdd import scenarios, then, when
 
 from application.commands import GetLeadQuery
 from domain.errors import InvalidInput, LeadNotFound, UserNotFound
-from domain.events import NotificationCreated
 from domain.leads import Lead
 
 scenarios("leads/create_lead.feature")
@@ -93,28 +92,6 @@ def _stranger_creates_lead(herald: Herald, person: str, lead: str) -> Outcome:
 def _lead_saved(herald: Herald, lead: str, company: str, email: str, score: int) -> None:
     saved = saved_lead(herald, herald.story.leads[lead].id)
     assert (saved.name, saved.company, saved.email, saved.score) == (lead, company, email, score)
-
-
-@then(phrase('the lead "{lead:Text}" is owned by {person:Person}'))
-def _lead_owned_by(herald: Herald, lead: str, person: str) -> None:
-    assert saved_lead(herald, herald.story.leads[lead].id).owner_id == herald.user_id(person)
-
-
-@then(
-    phrase(
-        'only {people:People} are told of the new notification "{title:Text}"'
-        ' reading "{message:Text}"'
-    )
-)
-def _team_told(herald: Herald, people: list[str], title: str, message: str) -> None:
-    created = [e for e in herald.publisher.published if isinstance(e, NotificationCreated)]
-    assert len(created) == 1
-    notification, recipients = created[0].notification, created[0].recipients
-    assert (notification.title, notification.message) == (title, message)
-    assert sorted(recipients) == sorted(herald.user_id(person) for person in people)
-    assert herald.told() == set(people)
-    for person in people:
-        assert [kind for kind, _ in herald.news(person)].count("new") == 1
 
 
 @then(phrase("the lead is saved with {case}"))

@@ -8,7 +8,6 @@ from feature_support import Herald, Outcome, phrase
 from pytest_bdd import scenarios, then, when
 
 from application.commands import GetLeadQuery
-from domain.errors import LeadNotFound
 
 scenarios("leads/get_lead.feature")
 
@@ -55,8 +54,3 @@ def _sees_lead(
     assert seen == herald.story.leads[lead]
     assert (seen.name, seen.company, seen.email, seen.score) == (lead, company, email, score)
     assert seen.owner_id == herald.user_id(owner)
-
-
-@then("there is no such lead")
-def _no_such_lead(outcome: Outcome) -> None:
-    outcome.refused_with(LeadNotFound)

@@ -6,7 +6,6 @@ from feature_support import Herald, Outcome, phrase
 from pytest_bdd import scenarios, then, when
 
 from application.commands import ListNotificationsQuery
-from domain.errors import InvalidInput
 from domain.notifications import InboxEntry
 
 scenarios("notifications/list_notifications.feature")
@@ -78,8 +77,3 @@ def _sees_leads(herald: Herald, outcome: Outcome, person: str, leads: list[str])
 @then(phrase("{person:Person} sees an empty inbox"))
 def _sees_empty_inbox(herald: Herald, outcome: Outcome, person: str) -> None:
     assert inbox_seen(outcome, herald, person) == []
-
-
-@then("the request is refused for its page size")
-def _refused_page_size(outcome: Outcome) -> None:
-    assert outcome.refused_with(InvalidInput).field == "limit"

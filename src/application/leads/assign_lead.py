@@ -15,6 +15,7 @@ class AssignLead:
     async def __call__(self, command: AssignLeadCommand) -> Lead:
         async with self._uow as uow:
             lead = await existing_lead(uow, command.lead_id)
+            await registered_user(uow, command.actor_id)
             await registered_user(uow, command.owner_id)
             if lead.assign(command.owner_id, self._clock.now()):
                 await uow.leads.save(lead)

@@ -15,6 +15,7 @@ class CreateTask:
     async def __call__(self, command: CreateTaskCommand) -> Task:
         async with self._uow as uow:
             lead = await existing_lead(uow, command.lead_id, "leadId")
+            await registered_user(uow, command.actor_id)
             if command.assignee_id is not None:
                 await registered_user(uow, command.assignee_id)
             task = Task.create(
