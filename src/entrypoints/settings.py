@@ -16,6 +16,7 @@ MIN_SECRET_BYTES = 32
 ENVIRONMENTS = ("development", "production")
 LOG_FORMATS = ("console", "json")
 DEFAULT_RATE_LIMIT_PER_SECOND = 20
+DEFAULT_RETENTION_DAYS = 90
 DEFAULT_SOCKET_CONNECTS_PER_SECOND = 50
 
 log = logging.getLogger("herald.settings")
@@ -39,6 +40,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_format: str = "console"
     rate_limit_per_second: int = DEFAULT_RATE_LIMIT_PER_SECOND
     socket_connects_per_second: int = DEFAULT_SOCKET_CONNECTS_PER_SECOND
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def is_production(self) -> bool:
@@ -71,6 +73,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "SOCKET_CONNECTS_PER_SECOND",
                 DEFAULT_SOCKET_CONNECTS_PER_SECOND,
             ),
+            retention_days=_retention_days(env.get("RETENTION_DAYS")),
         )
 
 
@@ -117,7 +120,7 @@ def _database_url(url: str) -> str:
 
 
 def _port(value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:
         raise SettingsError(f"HERALD_PORT must be a port number (1..65535), not {value!r}")
     return int(value)
 
@@ -144,4 +147,14 @@ def _rate_limit(
         return default
     if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
         raise SettingsError(f"{name} must be a positive integer, not {value!r}")
+    return int(text)
+
+
+def _retention_days(value: str | None) -> int:
+    """Days of notifications and events kept: at least one, so that a day of history is."""
+    text = (value or "").strip()
+    if not text:
+        return DEFAULT_RETENTION_DAYS
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
+        raise SettingsError(f"RETENTION_DAYS must be a positive integer (days), not {value!r}")
     return int(text)

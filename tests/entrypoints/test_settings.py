@@ -1,0 +1,45 @@
+"""Settings from the environment: defaults, and one clear line for every bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from entrypoints.settings import Settings, SettingsError
+
+SECRET = "s" * 32
+
+
+def test_the_defaults_are_the_contracts() -> None:
+    settings = Settings.from_env({"JWT_SECRET": SECRET})
+
+    assert settings.database_url == "sqlite+aiosqlite:///./herald.db"
+    assert (settings.host, settings.port) == ("127.0.0.1", 3001)
+    assert settings.environment == "development"
+    assert settings.cors_origins == ("http://localhost:3000",)
+    assert (settings.log_level, settings.log_format) == ("INFO", "console")
+    assert settings.redis_url is None
+    assert settings.rate_limit_per_second == 20
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"HERALD_PORT": "²"}, "HERALD_PORT must be a port number"),
+        ({"HERALD_PORT": "0"}, "HERALD_PORT must be a port number"),
+        ({"HERALD_PORT": "70000"}, "HERALD_PORT must be a port number"),
+        ({"HERALD_ENV": "staging"}, "HERALD_ENV must be one of"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be a logging level"),
+        ({"JWT_SECRET": "short"}, "at least 32 bytes"),
+        ({"HERALD_ENV": "production", "JWT_SECRET": ""}, "JWT_SECRET is required"),
+        ({"RATE_LIMIT_PER_SECOND": "-1"}, "RATE_LIMIT_PER_SECOND must be a positive integer"),
+        ({"SOCKET_CONNECTS_PER_SECOND": "x"}, "SOCKET_CONNECTS_PER_SECOND must be a positive"),
+        ({"DATABASE_URL": "mysql://db"}, "DATABASE_URL must start with"),
+    ],
+)
+def test_a_bad_value_is_one_clear_line(variables: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"JWT_SECRET": SECRET, **variables})
+
+    assert message in str(refused.value)
+    assert "\n" not in str(refused.value)
