@@ -106,3 +106,9 @@ class SetPreferenceCommand(msgspec.Struct, frozen=True):
 class EventsSinceQuery(msgspec.Struct, frozen=True):
     user_id: str
     last_event_id: int
+
+
+class PurgeOlderThanCommand(msgspec.Struct, frozen=True):
+    """Delete what is more than `days` days old."""
+
+    days: int

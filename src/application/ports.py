@@ -135,6 +135,11 @@ class InboxRepository(Protocol):
         """Take the entry out of the user's inbox; returns whether it was there."""
         ...
 
+    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+        """Delete at most `limit` of the oldest notifications created before `cutoff`, with
+        every recipient's entry for them, read or not; returns how many notifications."""
+        ...
+
 
 class CursorCodec(Protocol):
     """Turns an inbox position into an opaque cursor that only its user can hand back."""
@@ -166,6 +171,18 @@ class EventLog(Protocol):
         ...
 
     async def horizon(self) -> EventHorizon: ...
+
+    async def backlog(self) -> int:
+        """How many committed events wait to be published."""
+        ...
+
+    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+        """Delete at most `limit` of the oldest published events written before `cutoff`, and
+        move the "purged" position up to the highest id deleted; returns how many.
+
+        Events not yet published stay, however old: the relay has yet to send them.
+        """
+        ...
 
 
 class EventHorizon(msgspec.Struct, frozen=True):

@@ -29,6 +29,7 @@ from entrypoints.graphql.limits import MAX_BODY_BYTES
 from entrypoints.graphql.schema import build_schema
 from entrypoints.metrics import metrics_endpoint
 from entrypoints.request_context import RequestContext
+from entrypoints.web import dev_sign_in_routes, inbox_page_routes
 
 log = logging.getLogger("herald.http")
 
@@ -68,8 +69,24 @@ def _internal_error(request: Request[Any, Any, Any], error: Exception) -> Respon
     return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def _measure_delivery(container: Container) -> None:
+    """Connected sockets, events emitted and the outbox backlog, in the app's metrics."""
+    metrics, realtime = container.metrics(), container.realtime()
+    metrics.connected_sockets.set_function(lambda: realtime.connected)
+    emitted = metrics.events_emitted
+
+    def count(event: str, data: dict[str, Any], rooms: list[str]) -> None:
+        emitted.labels(event=event).inc()
+
+    container.socketio_server().manager.observers.append(count)
+    relay = container.relay()
+    if isinstance(relay, BackgroundRelay):
+        relay.on_backlog = metrics.outbox_backlog.set
+
+
 def create_app(container: Container) -> ASGIApp:
-    """One ASGI app: GraphQL at /graphql, Socket.IO at /socket.io, health at /health and /ready."""
+    """One ASGI app: the inbox page at /, GraphQL at /graphql, Socket.IO at /socket.io, health at
+    /health and /ready."""
     settings = container.settings()
 
     @asynccontextmanager
@@ -81,9 +98,12 @@ def create_app(container: Container) -> ASGIApp:
         relay = container.relay()
         if isinstance(relay, BackgroundRelay):
             relay.start()
+        daily_purge = container.daily_purge()
+        daily_purge.start()
         try:
             yield
         finally:
+            await daily_purge.stop()
             if isinstance(relay, BackgroundRelay):
                 await relay.stop()
             await container.engine().dispose()
@@ -100,6 +120,8 @@ def create_app(container: Container) -> ASGIApp:
             health,
             ready,
             metrics_endpoint,
+            *inbox_page_routes(),
+            *dev_sign_in_routes(),
         ],
         state=State({"container": container}),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)),
@@ -112,7 +134,7 @@ def create_app(container: Container) -> ASGIApp:
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
     )
-    container.realtime()  # the socket handlers
+    _measure_delivery(container)
     sockets = socketio.ASGIApp(
         container.socketio_server(), other_asgi_app=http, socketio_path="socket.io"
     )

@@ -1,4 +1,4 @@
-"""The `herald` command: serve, migrate, token."""
+"""The `herald` command: serve, migrate, token, purge."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import TextIO
 from adapters.jwt.tokens import JwtTokenIssuer
 from adapters.sqlalchemy import migrations
 from adapters.sqlalchemy.engine import database_problem, make_engine
+from application.retention.purge import PurgeResult
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
 
@@ -22,7 +23,8 @@ log = logging.getLogger("herald")
 
 
 class StartupError(Exception):
-    """Herald cannot start; the message is the one line the operator sees."""
+    """Herald cannot start, or a command cannot run; the message is the one line the operator
+    sees."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -52,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--email", help="the user's email address")
     token.add_argument("--ttl", type=_positive_int, default=3600, help="lifetime in seconds")
     token.set_defaults(run=_token)
+    purge = commands.add_parser("purge", help="delete notifications and events older than DAYS")
+    purge.add_argument(
+        "--older-than",
+        metavar="DAYS",
+        required=True,
+        help="a whole number of days, at least 1 (a day of history is always kept)",
+    )
+    purge.set_defaults(run=_purge)
     return parser
 
 
@@ -127,6 +137,44 @@ def _token(settings: Settings, args: argparse.Namespace) -> None:
             args.subject, name=args.name, email=args.email, ttl=timedelta(seconds=args.ttl)
         )
     )
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> None:
+    days = _days(args.older_than)
+    result = asyncio.run(_purge_database(settings, days))
+    print(
+        f"deleted {result.notifications} notifications and {result.events} events"
+        f" older than {days} days"
+    )
+
+
+async def _purge_database(settings: Settings, days: int) -> PurgeResult:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from application.commands import PurgeOlderThanCommand
+    from entrypoints.container import Container
+
+    await _prepare_database(settings)
+    container = Container(settings=settings)
+    try:
+        return await container.purge_older_than()(PurgeOlderThanCommand(days))
+    except (SQLAlchemyError, OSError) as error:
+        # Each batch is committed on its own: what was deleted before the failure stays so.
+        raise StartupError(f"the purge stopped: {_one_line(error)}") from error
+    finally:
+        await container.engine().dispose()
+
+
+def _one_line(error: Exception) -> str:
+    cause = getattr(error, "orig", None) or error  # a DBAPIError's own text carries the SQL
+    return f"{type(cause).__name__}: {' '.join(str(cause).split())}"[:300]
+
+
+def _days(value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) >= 1):
+        raise StartupError(f"--older-than must be a whole number of days from 1, not {value!r}")
+    return int(text)
 
 
 def _positive_int(value: str) -> int:

@@ -8,7 +8,7 @@ import socketio
 from dependency_injector import containers, providers
 
 from adapters.cursors import HmacCursorCodec
-from adapters.jwt.tokens import JwtTokenVerifier
+from adapters.jwt.tokens import JwtTokenIssuer, JwtTokenVerifier
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.socketio.managers import HoldingManager, HoldingRedisManager
 from adapters.socketio.publisher import SocketIoPublisher
@@ -31,6 +31,7 @@ from application.notifications.mark_as_read import MarkAsRead
 from application.notifications.notification_feed import NotificationFeed
 from application.preferences.get_preferences import GetPreferences
 from application.preferences.set_preference import SetPreference
+from application.retention.purge import PurgeOlderThan
 from application.tasks.complete_task import CompleteTask
 from application.tasks.create_task import CreateTask
 from application.users.register_user import RegisterUser
@@ -40,6 +41,7 @@ from entrypoints.graphql.subscriptions import LiveEvents
 from entrypoints.metrics import Metrics
 from entrypoints.rate_limit import InMemoryRateLimiter, make_rate_limiter
 from entrypoints.realtime import Realtime
+from entrypoints.retention import DailyPurge
 from entrypoints.settings import Settings
 
 
@@ -81,6 +83,12 @@ class Container(containers.DeclarativeContainer):
         issuer=settings.provided.jwt_issuer,
         audience=settings.provided.jwt_audience,
     )
+    token_issuer = providers.Singleton(  # the inbox page's development sign-in
+        JwtTokenIssuer,
+        secret=settings.provided.jwt_secret,
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+    )
     # Keyed from the same secret (the codec derives a key of its own), so every process agrees.
     cursor_codec = providers.Singleton(HmacCursorCodec, settings.provided.jwt_secret)
 
@@ -112,6 +120,12 @@ class Container(containers.DeclarativeContainer):
     relay = providers.Singleton(BackgroundRelay, relay_events.provider)
     uow.add_kwargs(relay=relay)
     events_since = providers.Factory(EventsSince, uow=uow)
+
+    # Retention: `herald purge`, and the daily purge of `herald serve`.
+    purge_older_than = providers.Factory(PurgeOlderThan, uow=uow.provider, clock=clock)
+    daily_purge = providers.Singleton(
+        DailyPurge, purge_older_than.provider, settings.provided.retention_days
+    )
     live_events = providers.Singleton(LiveEvents, socketio_server.provided.manager)
     # Socket.IO connection attempts per client address, in this process.
     connect_limiter = providers.Singleton(

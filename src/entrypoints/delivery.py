@@ -22,8 +22,14 @@ class BackgroundRelay:
 
     MAX_PAUSE_SECONDS = 10.0
 
-    def __init__(self, relay: Callable[[], RelayEvents], poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        relay: Callable[[], RelayEvents],
+        poll_seconds: float = 1.0,
+        on_backlog: Callable[[int], None] | None = None,
+    ) -> None:
         self._relay, self._poll_seconds = relay, poll_seconds
+        self.on_backlog = on_backlog  # told, after each run, how many events still wait
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -53,10 +59,14 @@ class BackgroundRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
             self._wake.clear()
+            relay = self._relay()
             try:
-                await self._relay()()
+                await relay()
             except Exception as error:
                 pause = min(pause * 2, self.MAX_PAUSE_SECONDS)
                 log.warning("could not publish events, retrying in %.0f s: %s", pause, error)
             else:
                 pause = self._poll_seconds
+            if self.on_backlog is not None:
+                with contextlib.suppress(Exception):  # a metric is not worth a failure
+                    self.on_backlog(await relay.backlog())

@@ -292,3 +292,17 @@ async def test_json_logs_carry_the_request_id_and_never_the_token(
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
     assert token not in text
     assert token.split(".")[2] not in text
+
+
+async def test_metrics_show_sockets_events_and_the_outbox_moving(clients: Clients) -> None:
+    created = 'herald_events_emitted_total{event="notification:created"}'
+    before = (await clients.http.get("/metrics")).text
+    listener = await clients.socket(_user())
+
+    await clients.graphql(_user()).data('mutation { createLead(input: {name: "Metered"}) { id } }')
+    await listener.wait_for("notification:created")
+    after = (await clients.http.get("/metrics")).text
+
+    assert _sample(after, "herald_connected_sockets") >= 1
+    assert _sample(after, created) > _sample(before, created)
+    assert _sample(after, "herald_outbox_backlog") >= 0

@@ -1,8 +1,17 @@
-"""Integration fixtures: the same test on SQLite and on PostgreSQL."""
+"""Integration fixtures: the same test on SQLite and PostgreSQL, or on those and in memory."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+
 import pytest
+
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.ports import UnitOfWork
+
+NewUnitOfWork = Callable[[], UnitOfWork]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -10,3 +19,25 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """An empty database of each kind; a sync fixture, so that it may pick an async one."""
     url: str = request.getfixturevalue(f"{request.param}_url")
     return url
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """A migrated database of each kind, or None for the in-memory adapters."""
+    if request.param == "memory":
+        return None
+    url: str = request.getfixturevalue(f"migrated_{request.param}_url")
+    return url
+
+
+@pytest.fixture
+async def new_uow(backend_url: str | None) -> AsyncIterator[NewUnitOfWork]:
+    """Makes a fresh unit of work on the backend under test, as each use-case call would."""
+    if backend_url is None:
+        store = InMemoryStore()
+        yield lambda: InMemoryUnitOfWork(store)
+        return
+    engine = make_engine(backend_url)
+    session_factory = make_session_factory(engine)
+    yield lambda: SqlAlchemyUnitOfWork(session_factory)
+    await engine.dispose()

@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import EventHorizon, UnitOfWork
@@ -34,32 +33,12 @@ from domain.users import User
 
 NewUnitOfWork = Callable[[], UnitOfWork]
 
+
 # Microseconds on purpose: every backend must keep them.
 NOW = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
 
 # The longest any step of the concurrent tests may wait for another.
 WAIT_SECONDS = 10
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "memory":
-        return None
-    url: str = request.getfixturevalue(f"migrated_{request.param}_url")
-    return url
-
-
-@pytest.fixture
-async def new_uow(backend_url: str | None) -> AsyncIterator[NewUnitOfWork]:
-    """Makes a fresh unit of work on the backend under test, as each use-case call would."""
-    if backend_url is None:
-        store = InMemoryStore()
-        yield lambda: InMemoryUnitOfWork(store)
-        return
-    engine = make_engine(backend_url)
-    session_factory = make_session_factory(engine)
-    yield lambda: SqlAlchemyUnitOfWork(session_factory)
-    await engine.dispose()
 
 
 def bulk(user_id: str, count: int) -> NotificationsBulkUpdated:

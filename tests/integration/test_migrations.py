@@ -48,10 +48,14 @@ SCHEMA_0003 = {
         "ix_notification_recipients_unread_inbox",
     },
 }
-SCHEMA = {
+SCHEMA_0004 = {
     **SCHEMA_0003,
     "outbox_events": {"ix_outbox_events_created_at"},
     "outbox_state": set(),
+}
+SCHEMA = {
+    **SCHEMA_0004,
+    "notifications": {*SCHEMA_0004["notifications"], "ix_notifications_created_at"},
 }
 # The outbox's recipients are searched with a GIN index where there is one.
 POSTGRESQL_ONLY = {"outbox_events": {"ix_outbox_events_recipients"}}

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from adapters.sqlalchemy.engine import make_engine, make_session_factory
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import UnitOfWork
 from domain.comments import Comment
 from domain.leads import Lead
@@ -22,29 +19,9 @@ from domain.users import User
 
 NewUnitOfWork = Callable[[], UnitOfWork]
 
+
 # Microseconds on purpose: every backend must keep them.
 NOW = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "memory":
-        return None
-    url: str = request.getfixturevalue(f"migrated_{request.param}_url")
-    return url
-
-
-@pytest.fixture
-async def new_uow(backend_url: str | None) -> AsyncIterator[NewUnitOfWork]:
-    """Makes a fresh unit of work on the backend under test, as each use-case call would."""
-    if backend_url is None:
-        store = InMemoryStore()
-        yield lambda: InMemoryUnitOfWork(store)
-        return
-    engine = make_engine(backend_url)
-    session_factory = make_session_factory(engine)
-    yield lambda: SqlAlchemyUnitOfWork(session_factory)
-    await engine.dispose()
 
 
 def a_user(user_id: str, at: datetime = NOW) -> User:

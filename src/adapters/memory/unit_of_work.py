@@ -12,7 +12,9 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from adapters.system import SystemClock
 from application.ports import (
+    Clock,
     CommentRepository,
     EventHorizon,
     EventLog,
@@ -42,16 +44,22 @@ class InMemoryState:
     notifications: dict[UUID, Notification] = field(default_factory=dict)
     inboxes: dict[str, dict[UUID, InboxEntry]] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
+    # When each event was written: what retention goes by.
+    event_times: dict[int, datetime] = field(default_factory=dict)
     last_event_id: int = 0
     published_through: int = 0
     purged_through: int = 0
 
 
 class InMemoryStore:
-    """The committed state, shared by every unit of work built on it."""
+    """The committed state, shared by every unit of work built on it.
 
-    def __init__(self) -> None:
+    `clock` stamps the events at commit, as the database's adapter does; tests pass theirs.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
         self.state = InMemoryState()
+        self.clock: Clock = clock or SystemClock()
         # One transaction at a time: serializable, as the database would be at worst.
         self.lock = asyncio.Lock()
 
@@ -193,14 +201,26 @@ class InMemoryInboxRepository:
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
         return self._inboxes.get(user_id, {}).pop(notification_id, None) is not None
 
+    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+        old = sorted(
+            (n.created_at, n.id) for n in self._notifications.values() if n.created_at < cutoff
+        )
+        doomed = {notification_id for _, notification_id in old[:limit]}
+        for notification_id in doomed:
+            del self._notifications[notification_id]
+        for inbox in self._inboxes.values():
+            for notification_id in doomed & inbox.keys():
+                del inbox[notification_id]
+        return len(doomed)
+
 
 def _newest_first(entry: InboxEntry) -> tuple[datetime, UUID]:
     return entry.notification.created_at, entry.notification.id
 
 
 class InMemoryEventLog:
-    def __init__(self, state: InMemoryState) -> None:
-        self._state = state
+    def __init__(self, state: InMemoryState, clock: Clock) -> None:
+        self._state, self._clock = state, clock
         self.pending: list[InboxEvent] = []
 
     async def add(self, events: Sequence[InboxEvent]) -> None:
@@ -208,9 +228,11 @@ class InMemoryEventLog:
 
     def assign_ids(self) -> bool:
         """At commit: give the pending events their ids; returns whether there were any."""
+        now = self._clock.now()
         for event in self.pending:
             self._state.last_event_id += 1
             self._state.events.append(StoredEvent(self._state.last_event_id, event))
+            self._state.event_times[self._state.last_event_id] = now
         written, self.pending = bool(self.pending), []
         return written
 
@@ -228,6 +250,27 @@ class InMemoryEventLog:
 
     async def horizon(self) -> EventHorizon:
         return EventHorizon(self._state.purged_through, self._state.last_event_id)
+
+    async def backlog(self) -> int:
+        return self._state.last_event_id - self._state.published_through
+
+    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+        state = self._state
+        old = sorted(
+            (written, stored.id)
+            for stored in state.events
+            if stored.id <= state.published_through
+            and (written := state.event_times.get(stored.id)) is not None
+            and written < cutoff
+        )
+        doomed = {event_id for _, event_id in old[:limit]}
+        if not doomed:
+            return 0
+        state.events = [stored for stored in state.events if stored.id not in doomed]
+        for event_id in doomed:
+            del state.event_times[event_id]
+        state.purged_through = max(state.purged_through, *doomed)
+        return len(doomed)
 
 
 class InMemoryUnitOfWork:
@@ -259,7 +302,7 @@ class InMemoryUnitOfWork:
         self.comments = InMemoryCommentRepository(working)
         self.preferences = InMemoryPreferenceRepository(working)
         self.inbox = InMemoryInboxRepository(working)
-        self.events = self._event_log = InMemoryEventLog(working)
+        self.events = self._event_log = InMemoryEventLog(working, self._store.clock)
 
     async def __aexit__(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +25,8 @@ from adapters.sqlalchemy.tables import (
 )
 from adapters.sqlalchemy.tables import notification_preferences as preferences
 from adapters.sqlalchemy.tables import notification_recipients as inbox
-from application.ports import EventHorizon, InboxPosition
+from adapters.system import SystemClock
+from application.ports import Clock, EventHorizon, InboxPosition
 from domain.comments import Comment
 from domain.events import (
     InboxEvent,
@@ -329,6 +330,18 @@ class SqlAlchemyInboxRepository(_Repository):
         )
         return result.rowcount > 0
 
+    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+        # Read off ix_notifications_created_at; the entries go by the foreign key's cascade,
+        # found through ix_notification_recipients_notification_id.
+        oldest = (
+            sa.select(notifications.c.id)
+            .where(notifications.c.created_at < cutoff)
+            .order_by(notifications.c.created_at)
+            .limit(limit)
+        )
+        result = await self._execute(sa.delete(notifications).where(notifications.c.id.in_(oldest)))
+        return result.rowcount
+
 
 _STRING_ARRAY = postgresql.ARRAY(sa.String())
 
@@ -437,8 +450,9 @@ EVENT_TYPES: dict[str, type[InboxEvent]] = {
 class SqlAlchemyEventLog(_Repository):
     """The outbox on SQL: ids are taken at commit, under the "assigned" row's lock."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock | None = None) -> None:
         super().__init__(session)
+        self._clock: Clock = clock or SystemClock()
         self.pending: list[InboxEvent] = []
 
     async def add(self, events: Sequence[InboxEvent]) -> None:
@@ -456,7 +470,7 @@ class SqlAlchemyEventLog(_Repository):
             .returning(outbox_state.c.position)
         )
         first = result.scalar_one() - len(events) + 1
-        now = datetime.now(UTC)
+        now = self._clock.now()
         rows = [
             {
                 "id": first + offset,
@@ -500,9 +514,43 @@ class SqlAlchemyEventLog(_Repository):
         return [_stored(row) for row in result]
 
     async def horizon(self) -> EventHorizon:
-        result = await self._execute(sa.select(outbox_state.c.name, outbox_state.c.position))
-        positions = {row.name: row.position for row in result}
+        positions = await self._positions()
         return EventHorizon(positions["purged"], positions["assigned"])
+
+    async def backlog(self) -> int:
+        positions = await self._positions()
+        return positions["assigned"] - positions["published"]
+
+    async def _positions(self) -> dict[str, int]:
+        result = await self._execute(sa.select(outbox_state.c.name, outbox_state.c.position))
+        return {row.name: row.position for row in result}
+
+    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+        published = (
+            sa.select(outbox_state.c.position)
+            .where(outbox_state.c.name == "published")
+            .scalar_subquery()
+        )
+        # Read off ix_outbox_events_created_at: the scan ends where the retained events begin.
+        oldest = (
+            sa.select(outbox_events.c.id)
+            .where(outbox_events.c.created_at < cutoff, outbox_events.c.id <= published)
+            .order_by(outbox_events.c.created_at)
+            .limit(limit)
+        )
+        result = await self._execute(
+            sa.delete(outbox_events)
+            .where(outbox_events.c.id.in_(oldest))
+            .returning(outbox_events.c.id)
+        )
+        deleted = list(result.scalars())
+        if deleted:
+            await self._execute(
+                sa.update(outbox_state)
+                .where(outbox_state.c.name == "purged", outbox_state.c.position < max(deleted))
+                .values(position=max(deleted))
+            )
+        return len(deleted)
 
     def _addressed_to(self, user_id: str) -> sa.ColumnElement[bool]:
         if self._on_postgresql:

@@ -108,6 +108,8 @@ notification_recipients = sa.Table(
 )
 
 sa.Index("ix_notifications_related_lead_id", notifications.c.related_lead_id)
+# What retention purges: the oldest notifications.
+sa.Index("ix_notifications_created_at", notifications.c.created_at)
 sa.Index(
     "ix_notification_recipients_inbox",
     notification_recipients.c.user_id,

@@ -17,6 +17,7 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyUserRepository,
 )
 from application.ports import (
+    Clock,
     CommentRepository,
     EventLog,
     EventRelay,
@@ -41,9 +42,13 @@ class SqlAlchemyUnitOfWork:
     events: EventLog
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], relay: EventRelay | None = None
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        relay: EventRelay | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        self._session_factory, self._relay = session_factory, relay
+        """`clock` stamps the events written at commit (the system clock when None)."""
+        self._session_factory, self._relay, self._clock = session_factory, relay, clock
         self._session: AsyncSession | None = None
         self._wrote_events = False
 
@@ -57,7 +62,7 @@ class SqlAlchemyUnitOfWork:
         self.comments = SqlAlchemyCommentRepository(session)
         self.preferences = SqlAlchemyPreferenceRepository(session)
         self.inbox = SqlAlchemyInboxRepository(session)
-        self.events = self._event_log = SqlAlchemyEventLog(session)
+        self.events = self._event_log = SqlAlchemyEventLog(session, self._clock)
         return self
 
     async def __aexit__(

@@ -36,6 +36,11 @@ class RelayEvents:
                 await uow.commit()
             published += len(batch)
 
+    async def backlog(self) -> int:
+        """How many committed events still wait to be published."""
+        async with self._uow() as uow:
+            return await uow.events.backlog()
+
 
 class InlineRelay:
     """Publishes at once, before the use case returns: for tests and the in-memory container."""

@@ -1,0 +1,1 @@
+"""Retention: what is old enough to go, and its removal."""
