@@ -140,6 +140,10 @@ class InboxRepository(Protocol):
         every recipient's entry for them, read or not; returns how many notifications."""
         ...
 
+    async def unread_recipients_before(self, cutoff: datetime, limit: int) -> set[str]:
+        """Who has an unread entry among what `purge_before(cutoff, limit)` would delete."""
+        ...
+
 
 class CursorCodec(Protocol):
     """Turns an inbox position into an opaque cursor that only its user can hand back."""

@@ -29,7 +29,7 @@ from application.preferences.set_preference import SetPreference
 from application.retention.purge import PurgeOlderThan, PurgeResult
 from application.tasks.complete_task import CompleteTask
 from domain.errors import InvalidInput
-from domain.events import NotificationsBulkUpdated
+from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
 from domain.leads import Lead
 from domain.notifications import NotificationType
 from domain.tasks import Task
@@ -366,3 +366,25 @@ def test_a_batch_size_below_one_is_a_programming_error(
 ) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         purge_with(units, clock, batch_size=0)
+
+
+async def test_users_who_lose_an_unread_notification_are_told_their_new_count(
+    given_users: Users,
+    given_lead: GivenLead,
+    mark_as_read: MarkAsRead,
+    clock: FixedClock,
+    store: InMemoryStore,
+    publisher: RecordingPublisher,
+) -> None:
+    await given_users("alice", "bob", "carol")
+    old = await given_lead("alice")
+    await mark_as_read(MarkAsReadCommand("carol", str(old)))  # carol's copy is read: no change
+    clock.advance(days=DAYS + 1)
+    await given_lead("alice")  # bob's one unread notification after the purge
+    publisher.published.clear()
+    relay = RelayEvents(lambda: InMemoryUnitOfWork(store), publisher)
+
+    await purge(UnitsOfWork(store), clock)
+    await relay()
+
+    assert publisher.published == [UnreadCountsChanged({"bob": 1})]

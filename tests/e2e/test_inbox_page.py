@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 try:
     from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - the dev dependency group has it
-    sync_playwright = None
+
+    HAVE_PLAYWRIGHT = True
+except ImportError:  # the dev dependency group has it
+    HAVE_PLAYWRIGHT = False
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +52,7 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
-    if sync_playwright is None:
+    if not HAVE_PLAYWRIGHT:
         unavailable("Playwright for Python is not installed (uv sync installs the dev group)")
     if not CHROMIUM.exists():
         unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")

@@ -202,16 +202,27 @@ class InMemoryInboxRepository:
         return self._inboxes.get(user_id, {}).pop(notification_id, None) is not None
 
     async def purge_before(self, cutoff: datetime, limit: int) -> int:
-        old = sorted(
-            (n.created_at, n.id) for n in self._notifications.values() if n.created_at < cutoff
-        )
-        doomed = {notification_id for _, notification_id in old[:limit]}
+        doomed = self._oldest(cutoff, limit)
         for notification_id in doomed:
             del self._notifications[notification_id]
         for inbox in self._inboxes.values():
             for notification_id in doomed & inbox.keys():
                 del inbox[notification_id]
         return len(doomed)
+
+    async def unread_recipients_before(self, cutoff: datetime, limit: int) -> set[str]:
+        doomed = self._oldest(cutoff, limit)
+        return {
+            user_id
+            for user_id, inbox in self._inboxes.items()
+            if any(not inbox[n].is_read for n in doomed & inbox.keys())
+        }
+
+    def _oldest(self, cutoff: datetime, limit: int) -> set[UUID]:
+        old = sorted(
+            (n.created_at, n.id) for n in self._notifications.values() if n.created_at < cutoff
+        )
+        return {notification_id for _, notification_id in old[:limit]}
 
 
 def _newest_first(entry: InboxEntry) -> tuple[datetime, UUID]:

@@ -331,16 +331,30 @@ class SqlAlchemyInboxRepository(_Repository):
         return result.rowcount > 0
 
     async def purge_before(self, cutoff: datetime, limit: int) -> int:
-        # Read off ix_notifications_created_at; the entries go by the foreign key's cascade,
-        # found through ix_notification_recipients_notification_id.
-        oldest = (
-            sa.select(notifications.c.id)
-            .where(notifications.c.created_at < cutoff)
-            .order_by(notifications.c.created_at)
-            .limit(limit)
-        )
+        # The entries go by the foreign key's cascade, found through
+        # ix_notification_recipients_notification_id.
+        oldest = _oldest_notifications(cutoff, limit)
         result = await self._execute(sa.delete(notifications).where(notifications.c.id.in_(oldest)))
         return result.rowcount
+
+    async def unread_recipients_before(self, cutoff: datetime, limit: int) -> set[str]:
+        result = await self._execute(
+            sa.select(inbox.c.user_id)
+            .distinct()
+            .where(inbox.c.notification_id.in_(_oldest_notifications(cutoff, limit)), _unread)
+        )
+        return set(result.scalars())
+
+
+def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
+    """Read off ix_notifications_created_at, oldest first; ties by id, so that two reads in one
+    transaction pick the same ones."""
+    return (
+        sa.select(notifications.c.id)
+        .where(notifications.c.created_at < cutoff)
+        .order_by(notifications.c.created_at, notifications.c.id)
+        .limit(limit)
+    )
 
 
 _STRING_ARRAY = postgresql.ARRAY(sa.String())

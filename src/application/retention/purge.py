@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 
 from application.commands import PurgeOlderThanCommand
 from application.ports import Clock, UnitOfWork
 from domain.errors import InvalidInput
+from domain.events import UnreadCountsChanged
 
 # Rows per transaction: each batch commits on its own, so no lock is held for long.
 BATCH_SIZE = 5_000
@@ -51,9 +52,21 @@ class PurgeOlderThan:
         except OverflowError:  # before the year 1: nothing is that old
             return PurgeResult(notifications=0, events=0)
         limit = self._batch_size
-        notifications = await self._in_batches(lambda uow: uow.inbox.purge_before(cutoff, limit))
+        notifications = await self._in_batches(
+            lambda uow: self._purge_notifications(uow, cutoff, limit)
+        )
         events = await self._in_batches(lambda uow: uow.events.purge_before(cutoff, limit))
         return PurgeResult(notifications=notifications, events=events)
+
+    @staticmethod
+    async def _purge_notifications(uow: UnitOfWork, cutoff: datetime, limit: int) -> int:
+        """One batch; the users who lose an unread notification are told their new count."""
+        losing = await uow.inbox.unread_recipients_before(cutoff, limit)
+        deleted = await uow.inbox.purge_before(cutoff, limit)
+        if losing:
+            counts = await uow.inbox.unread_counts(sorted(losing))
+            await uow.events.add([UnreadCountsChanged(counts)])
+        return deleted
 
     async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[int]]) -> int:
         total = 0
