@@ -226,10 +226,11 @@ def test_purge_deletes_what_is_older_than_the_days_and_nothing_else(target_url: 
     left = asyncio.run(what_is_left(target_url))
     assert left["notifications"] == [seeded.recent]
     assert left["entries"] == [("bob", seeded.recent)]
-    # The old event the relay has not yet published stays, for the relay to send.
-    assert left["events"] == [4, 5, 6]
+    # The old event the relay has not yet published stays, for the relay to send; 7 tells the
+    # users who lost an unread notification their new unread count.
+    assert left["events"] == [4, 5, 6, 7]
     # Clients whose last event is older than 3 are told to resync.
-    assert left["positions"] == {"assigned": 6, "published": 3, "purged": 3}
+    assert left["positions"] == {"assigned": 7, "published": 3, "purged": 3}
     assert left["users"] == ["alice", "bob", "carol"]
     assert left["leads"] == [seeded.lead_id]
     assert (left["tasks"], left["comments"], left["preferences"]) == (1, 1, 1)
