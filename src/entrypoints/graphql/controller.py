@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from cross_web import HTTPException
 from litestar import Request, Response
-from litestar.types import ControllerRouterHandler
+from litestar.background_tasks import BackgroundTasks
+from litestar.di import Provide
+from litestar.types import ControllerRouterHandler, Dependencies
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http import process_result as plain_result
@@ -45,6 +47,11 @@ def graphql_controller(
 
     class GraphQLController(base):  # type: ignore[misc]
         websocket_adapter_class = _WebSocket
+        # strawberry builds its sub-response in a worker thread; here it is built in the loop.
+        dependencies: ClassVar[Dependencies] = {
+            **base.dependencies,
+            "response": Provide(_sub_response),
+        }
 
         async def on_ws_connect(self, context: HeraldContext) -> None:
             """`connection_init` must carry `{"token": "<jwt>"}`; else the socket is closed."""
@@ -108,6 +115,11 @@ def graphql_controller(
                 raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     return GraphQLController
+
+
+async def _sub_response() -> Response[Any]:
+    """What resolvers may add headers or cookies to, as strawberry's own getter makes it."""
+    return Response({}, background=BackgroundTasks([]))
 
 
 class _WebSocket(LitestarWebSocketAdapter):

@@ -1,0 +1,1 @@
+"""Herald's benchmark: seeds a PostgreSQL database, loads a real server, writes the figures."""

@@ -1,0 +1,484 @@
+"""docs/benchmarks.md from the figures: the machine, the tables, the ratios, the targets."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+from collections import Counter
+from importlib import metadata
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+PACKAGES = (
+    "litestar",
+    "strawberry-graphql",
+    "graphql-core",
+    "sqlalchemy",
+    "asyncpg",
+    "python-socketio",
+    "python-engineio",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "websockets",
+    "aiohttp",
+    "httpx",
+)
+HERALD_PACKAGES = ("domain", "application", "adapters", "entrypoints")
+FINDINGS = Path(__file__).with_name("findings.md")
+
+# Targets
+GROWTH = 1.5  # latency at 1M / latency at 10k, at most
+SHARE = 0.60  # GraphQL throughput / bare throughput, at least
+MARK_ALL_MS = 200
+FAN_OUT_MS = 500
+SOCKET_P99_MS = 100
+KIB_PER_SOCKET = 20
+
+
+def machine() -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line),
+        platform.processor(),
+    )
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    total_kib = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(total_kib / 2**20, 1),
+        "cpu": model,
+        "kernel": platform.release(),
+    }
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    try:
+        wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+        found["wrk"] = (wrk.stdout or wrk.stderr).split()[1]
+    except (OSError, IndexError):
+        found["wrk"] = "not installed"
+    return found
+
+
+def source() -> str:
+    """The commit measured: `git` where the code is a clone, else BENCH_SOURCE."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "src", "migrations"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("BENCH_SOURCE", "unknown")
+    return commit + (" with uncommitted changes in src/ or migrations/" if changed else "")
+
+
+async def postgres_version(dsn: str) -> str:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return str(await connection.fetchval("SHOW server_version"))
+    finally:
+        await connection.close()
+
+
+def hot_spots(path: str | None, top: int = 8) -> dict[str, Any] | None:
+    """py-spy's collapsed stacks: where the process was busy, by package and by function."""
+    if not path or not Path(path).exists():
+        return None
+    samples = 0
+    packages: Counter[str] = Counter()  # of the frame the sample was taken in (self)
+    leaves: Counter[str] = Counter()
+    ours: Counter[str] = Counter()  # Herald's frames anywhere on the stack (inclusive)
+    for line in Path(path).read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [_frame(frame) for frame in stack.split(";")]
+        samples += int(count)
+        file, name = frames[-1]
+        packages[_package(file)] += int(count)
+        leaves[f"{name} ({file})"] += int(count)
+        for frame in {f"{name} ({file})" for file, name in frames if _is_ours(file)}:
+            ours[frame] += int(count)
+    if not samples:
+        return None
+
+    def share(counter: Counter[str]) -> list[tuple[str, float]]:
+        return [(key, 100 * value / samples) for key, value in counter.most_common(top)]
+
+    return {
+        "samples": samples,
+        "packages": share(packages),
+        "leaves": share(leaves),
+        "herald": share(ours),
+    }
+
+
+def _package(file: str) -> str:
+    package = file.split("/")[0].removesuffix(".py") or "?"
+    return "herald" if package in HERALD_PACKAGES else package
+
+
+def _frame(frame: str) -> tuple[str, str]:
+    name, _, where = frame.rpartition(" (")
+    return where.rstrip(")").rsplit(":", 1)[0], name
+
+
+def _is_ours(file: str) -> bool:
+    # The process's root frames (`herald serve` itself) are on every stack: they say nothing.
+    return file.split("/")[0] in HERALD_PACKAGES and file != "entrypoints/cli.py"
+
+
+# The document ---------------------------------------------------------------------------------
+
+
+def markdown(results: dict[str, Any]) -> str:
+    plan = results["plan"]
+    big, small = plan["big"], plan["small"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "What Herald does on one small machine: reads of a large inbox over GraphQL against the",
+        "same SQL without GraphQL, the heavy mutations, and Socket.IO delivery to many users.",
+        "The figures below come from one run of the command; `bench/` holds the code.",
+        "",
+        "```sh",
+        results["command"],
+        "```",
+        "",
+        f"Code measured: {results.get('source', 'unknown')}. "
+        f"The run took {results['minutes']:.0f} minutes.",
+        "",
+        "## Targets",
+        "",
+        "| target | figure | verdict |",
+        "| --- | --- | --- |",
+        *_targets(results),
+        "",
+        *_machine(results),
+        *_method(results),
+        *_reads(results, big, small),
+        *_mutations(results),
+        *_sockets(results),
+        *_profiles(results),
+    ]
+    if FINDINGS.exists():
+        lines += ["", FINDINGS.read_text().strip()]
+    return "\n".join(lines) + "\n"
+
+
+def _targets(results: dict[str, Any]) -> list[str]:
+    rows = []
+    big, small = results["big_reads"], results["small_reads"]
+    at_big, at_small = (
+        short(results["plan"]["big"]["rows"]),
+        short(results["plan"]["small"]["rows"]),
+    )
+    for name in big:
+        ratio = big[name]["graphql"]["p50_ms"] / small[name]["graphql"]["p50_ms"]
+        rows.append(
+            _target(
+                f"{name}: p50 at {at_big} within {GROWTH}× of {at_small}",
+                f"{ratio:.2f}×",
+                ratio <= GROWTH,
+                f"{ratio / GROWTH:.2f}× over the bound",
+            )
+        )
+    for name in list(big)[:2]:
+        share = big[name]["graphql"]["rps"] / big[name]["bare"]["rps"]
+        rows.append(
+            _target(
+                f"{name}: GraphQL ≥ {SHARE:.0%} of the bare route's requests/s",
+                f"{share:.0%}",
+                share >= SHARE,
+                f"{(SHARE - share) * 100:.0f} points short",
+            )
+        )
+    mark = statistics.median(results["mark_all"]["seconds"]) * 1e3
+    rows.append(
+        _target(
+            f"markAllAsRead of {results['mark_all']['unread']:,} < {MARK_ALL_MS} ms (median)",
+            f"{mark:.0f} ms",
+            mark < MARK_ALL_MS,
+            f"{mark - MARK_ALL_MS:.0f} ms over ({mark / MARK_ALL_MS:.1f}×)",
+        )
+    )
+    fan = results["fan_out"]
+    for label, key in (("answered", "answered"), ("published by the relay", "published")):
+        value = statistics.median(fan[key]) * 1e3
+        rows.append(
+            _target(
+                f"createLead to {fan['recipients']:,} users, {label} < {FAN_OUT_MS} ms (median)",
+                f"{value:.0f} ms",
+                value < FAN_OUT_MS,
+                f"{value - FAN_OUT_MS:.0f} ms over ({value / FAN_OUT_MS:.1f}×)",
+            )
+        )
+    live = results["sockets"]
+    who = f"{live['connected']:,} sockets at {live['lead_rate']} leads/s"
+    rows += [
+        _target(
+            f"{who}: zero lost",
+            f"{live['lost']:,} lost of {live['expected']:,}"
+            + (
+                f"; but {live['lead_errors']} of {live['leads'] + live['lead_errors']} "
+                "createLead failed (see below)"
+                if live["lead_errors"]
+                else ""
+            ),
+            live["lost"] == 0,
+            f"{live['lost'] / max(live['expected'], 1):.1%} lost",
+        ),
+        _target(
+            f"{who}: delivery p99 < {SOCKET_P99_MS} ms",
+            f"{live['p99_ms']:,.0f} ms",
+            live["p99_ms"] < SOCKET_P99_MS,
+            f"{live['p99_ms'] / SOCKET_P99_MS:,.1f}× the bound",
+        ),
+        _target(
+            f"idle memory < {KIB_PER_SOCKET} KiB per socket",
+            f"{live['kib_per_socket']:.1f} KiB",
+            live["kib_per_socket"] < KIB_PER_SOCKET,
+            f"{live['kib_per_socket'] - KIB_PER_SOCKET:.1f} KiB over",
+        ),
+    ]
+    return rows
+
+
+def _target(what: str, figure: str, met: bool, miss: str) -> str:
+    return f"| {what} | {figure} | {'met' if met else f'**missed**: {miss}'} |"
+
+
+def _machine(results: dict[str, Any]) -> list[str]:
+    box, found = results["machine"], results["versions"]
+    return [
+        "## Machine and versions",
+        "",
+        f"- {box['nproc']} CPUs ({box['cpu']}), {box['memory_gib']} GiB of memory, "
+        f"Linux {box['kernel']}; PostgreSQL, the server under test and the load generators "
+        "all share these CPUs, over loopback. Load average at the start and the end of the "
+        f"run: {_load(results, 'start')} and {_load(results, 'end')} (anything else running "
+        "on the machine shows there, and slows every figure).",
+        f"- PostgreSQL {found.get('postgresql', '?')} (default configuration), "
+        f"Python {found['python']}; "
+        + ", ".join(f"{name} {found[name]}" for name in [*PACKAGES, "wrk"] if name in found)
+        + ".",
+        "",
+    ]
+
+
+def _load(results: dict[str, Any], when: str) -> str:
+    figures = results.get("load_average", {}).get(when)
+    return "?" if not figures else " / ".join(f"{value:.2f}" for value in figures)
+
+
+def _method(results: dict[str, Any]) -> list[str]:
+    plan = results["plan"]
+    big, small = plan["big"], plan["small"]
+    generator = (
+        "`wrk` (one thread)"
+        if results["load_tool"] == "wrk"
+        else "an asyncio httpx client (`wrk` was not installed)"
+    )
+    return [
+        "## How it is measured",
+        "",
+        f"- Data: a fresh database made by the run and migrated by `herald migrate`; "
+        f"{big['rows']:,} inbox rows over {big['users']:,} users ({big['rows'] // big['users']} "
+        f"each, one in ten unread) plus the heavy user with {big['heavy_rows']:,} notifications "
+        f"of which {big['heavy_unread']:,} unread: {big['rows'] + big['heavy_rows']:,} rows "
+        "(one notification per row), seeded by `generate_series` and VACUUM ANALYZEd. The "
+        f"small database has {small['rows']:,} rows over {small['users']:,} users plus a heavy "
+        f"user with {small['heavy_rows']:,} ({small['heavy_unread']:,} unread), the fewest that "
+        "still have a 100th page of 20.",
+        "- Servers: `herald serve` (HERALD_ENV=production, LOG_LEVEL=WARNING, the mutation "
+        "rate limit raised out of the way) and `bench/bare.py`, a Litestar app that runs "
+        "the SQL that Herald's SQLAlchemy statements compile to, through an asyncpg pool of "
+        "the same size, with the same JWT check and feed cursors. Both are one uvicorn "
+        "process on the same database; the run checks that both give the same data.",
+        f"- Reads: {generator}, {plan['concurrency']} connections kept busy (closed loop) for "
+        f"{plan['seconds']:.0f} s after a {plan['warmup']:.0f} s warm-up, per operation and "
+        f"server, all as the heavy user, in {plan.get('rounds', 1)} rounds that take turns "
+        "with the other database and server (each figure is the median of the rounds, so "
+        "that both databases see the same conditions). Latency is one request's, at that "
+        "concurrency; "
+        "'CPU ms/req' is the server process's user + system time (from /proc) divided by "
+        "the requests it answered, which other work on the machine does not inflate.",
+        f"- markAllAsRead: the heavy user's unread entries marked read {plan['repeats']} times, "
+        "restored (and vacuumed) between runs; the time is the mutation's, seen by the client.",
+        f"- createLead: {plan['repeats']} leads one after another; 'answered' is the mutation's "
+        "latency, 'published' the time until the outbox's published position reaches the "
+        "lead's events (polled every 2 ms).",
+        f"- Sockets: {plan['sockets']:,} python-socketio clients (websocket transport), "
+        f"{plan['per_process']} per client process, each a different registered user; then "
+        f"one user creates leads at {plan['lead_rate']}/s for {plan['lead_seconds']:.0f} s "
+        "(open loop: each sent on time whatever the previous did). Latency runs from sending "
+        "the mutation to the `notification:created` frame handled by the client; memory is "
+        "the serve process's VmRSS before connecting and 5 s after the last socket connected, "
+        "idle.",
+        "",
+    ]
+
+
+def _stats(figures: dict[str, float]) -> str:
+    return (
+        f"{figures['rps']:,.0f} | {figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} "
+        f"| {figures.get('cpu_ms', float('nan')):.2f}"
+    )
+
+
+def short(rows: int) -> str:
+    """1,000,000 → 1M, 10,000 → 10k: how the targets name the databases."""
+    if rows >= 1_000_000:
+        return f"{rows / 1_000_000:g}M"
+    return f"{rows / 1_000:g}k" if rows >= 1_000 else str(rows)
+
+
+def _reads(results: dict[str, Any], big: dict[str, int], small: dict[str, int]) -> list[str]:
+    lines: list[str] = []
+    for key, scale in (("big_reads", big), ("small_reads", small)):
+        total = scale["rows"] + scale["heavy_rows"]
+        lines += [
+            f"## Reads at {total:,} rows (heavy user: {scale['heavy_rows']:,} notifications, "
+            f"{scale['heavy_unread']:,} unread)",
+            "",
+            "| operation | GraphQL req/s | p50 ms | p99 ms | CPU ms/req | bare req/s | p50 ms "
+            "| p99 ms | CPU ms/req | GraphQL / bare req/s | errors |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name, sides in results[key].items():
+            graphql, bare = sides["graphql"], sides["bare"]
+            lines.append(
+                f"| {name} | {_stats(graphql)} | {_stats(bare)} "
+                f"| {graphql['rps'] / bare['rps']:.0%} | {graphql['errors'] + bare['errors']} |"
+            )
+        lines.append("")
+    ratio = f"{short(big['rows'])} / {short(small['rows'])}"
+    lines += [
+        f"## Growth: {short(big['rows'])} rows against {short(small['rows'])}",
+        "",
+        f"| operation | GraphQL p50, {ratio} | p99, {ratio} | req/s, {ratio} | bare p50, {ratio} "
+        f"| GraphQL CPU ms/req, {ratio} |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, sides in results["big_reads"].items():
+        at_big, at_small = sides["graphql"], results["small_reads"][name]["graphql"]
+        bare_big, bare_small = sides["bare"], results["small_reads"][name]["bare"]
+        lines.append(
+            f"| {name} | {at_big['p50_ms'] / at_small['p50_ms']:.2f}× "
+            f"| {at_big['p99_ms'] / at_small['p99_ms']:.2f}× "
+            f"| {at_big['rps'] / at_small['rps']:.2f}× "
+            f"| {bare_big['p50_ms'] / bare_small['p50_ms']:.2f}× "
+            f"| {at_big['cpu_ms'] / at_small['cpu_ms']:.2f}× |"
+        )
+    return [*lines, ""]
+
+
+def _spread(seconds: list[float]) -> str:
+    ms = [value * 1e3 for value in seconds]
+    return f"{statistics.median(ms):.0f} | {min(ms):.0f} | {max(ms):.0f}"
+
+
+def _mutations(results: dict[str, Any]) -> list[str]:
+    mark, fan = results["mark_all"], results["fan_out"]
+    return [
+        "## Mutations",
+        "",
+        "| what | runs | median ms | min ms | max ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| markAllAsRead, {mark['unread']:,} unread (answered {sorted(set(mark['counts']))}) "
+        f"| {len(mark['seconds'])} | {_spread(mark['seconds'])} |",
+        f"| createLead to {fan['recipients']:,} users: answered "
+        f"| {len(fan['answered'])} | {_spread(fan['answered'])} |",
+        f"| createLead to {fan['recipients']:,} users: published by the relay "
+        f"| {len(fan['published'])} | {_spread(fan['published'])} |",
+        "",
+    ]
+
+
+def _sockets(results: dict[str, Any]) -> list[str]:
+    live = results["sockets"]
+    return [
+        "## Socket.IO delivery",
+        "",
+        "| figure | value |",
+        "| --- | ---: |",
+        f"| sockets connected (failed) | {live['connected']:,} ({live['failed']}) |",
+        f"| leads created (failed mutations: errors or timeouts) | {live['leads']} "
+        f"({live['lead_errors']}) |",
+        f"| createLead latency meanwhile, p50 / p99 | {live['mutation_p50_ms']:,.0f} / "
+        f"{live['mutation_p99_ms']:,.0f} ms |",
+        f"| `notification:created` expected / received / lost | {live['expected']:,} / "
+        f"{live['received']:,} / {live['lost']:,} |",
+        f"| delivery latency p50 / p99 / max | {live['p50_ms']:,.0f} / {live['p99_ms']:,.0f} / "
+        f"{live['max_ms']:,.0f} ms |",
+        f"| delivered events per second | {live['delivered_per_second']:,.0f} |",
+        f"| serve RSS before / after connecting | {live['rss_before_kib'] / 1024:,.1f} / "
+        f"{live['rss_after_kib'] / 1024:,.1f} MiB |",
+        f"| idle memory per socket | {live['kib_per_socket']:.1f} KiB |",
+        "",
+    ]
+
+
+def _cell(entry: tuple[str, float] | None) -> str:
+    return " | " if entry is None else f"`{entry[0]}` | {entry[1]:.1f}"
+
+
+def _profiles(results: dict[str, Any]) -> list[str]:
+    phases = [
+        *(
+            (f"GraphQL {name}", sides.get("profile"))
+            for name, sides in results["big_reads"].items()
+        ),
+        ("markAllAsRead", results["mark_all"].get("profile")),
+        ("createLead fan-out", results["fan_out"].get("profile")),
+        ("createLead at 20/s with the sockets connected", results["sockets"].get("profile")),
+    ]
+    found = [(phase, hot_spots(path)) for phase, path in phases]
+    if not any(summary for _, summary in found):
+        return []
+    lines = [
+        "## Where the server's time goes (py-spy)",
+        "",
+        "Sampled in separate passes after the measured ones, under the same load, at 200 Hz, "
+        "counting only the samples where the serve process was busy (py-spy leaves idle waits "
+        "out, though a C call such as a socket write or uvloop's poll shows as its Python "
+        "caller). 'Self' is where a sample was taken, by package and by function; Herald's "
+        "frames are counted wherever they are on the stack (inclusive), so a use case's share "
+        "includes the SQLAlchemy and asyncpg work below it.",
+        "",
+    ]
+    for phase, summary in found:
+        if not summary:
+            continue
+        packages = ", ".join(f"{name} {pct:.0f}%" for name, pct in summary["packages"])
+        lines += [
+            f"**{phase}** ({summary['samples']:,} samples). Self, by package: {packages}.",
+            "",
+            "| busiest function (self) | % | Herald's frames (inclusive) | % |",
+            "| --- | ---: | --- | ---: |",
+        ]
+        for leaf, ours in zip_longest(summary["leaves"], summary["herald"]):
+            lines.append(f"| {_cell(leaf)} | {_cell(ours)} |")
+        lines.append("")
+    return lines

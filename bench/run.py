@@ -1,0 +1,517 @@
+"""The benchmark, end to end: `uv run python -m bench [--quick] [--keep] [--profile]`.
+
+1. a fresh database (herald_bench_<hex>), `herald migrate`, 1M inbox rows seeded by SQL;
+2. `herald serve` and the bare baseline (bench/bare.py) side by side: GraphQL reads against the
+   same SQL without GraphQL, under closed-loop load;
+3. markAllAsRead of 10k unread, createLead fanned out to 10k users;
+4. 1,000 Socket.IO clients while leads are created at 20/s: delivery latency, losses, memory;
+5. the reads again on a 10k-row database;
+6. docs/benchmarks.md from the figures (the raw ones are kept as JSON beside the profiles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from collections import defaultdict
+from contextlib import AsyncExitStack
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from adapters.jwt.tokens import JwtTokenIssuer
+from bench import report
+from bench.load import GraphQL, Request, Stats, graphql_request, measure, percentile, tool
+from bench.seed import HEAVY, Database, Scale, create_database, drop_database, migrate, seed
+from bench.servers import SECRET, Server, base_env, can_profile, herald_and_bare, profiled
+from bench.sockets import Fleet
+
+
+@dataclass(frozen=True)
+class Plan:
+    big: Scale
+    small: Scale
+    concurrency: int  # connections of the read load
+    seconds: float  # measured, per operation and server
+    warmup: float
+    rounds: int  # of each read on each server, taking turns; the figures are their medians
+    repeats: int  # of markAllAsRead and of the fan-out
+    sockets: int
+    per_process: int  # sockets per client process
+    lead_rate: int  # leads per second while the sockets listen
+    lead_seconds: float
+    profile_seconds: float
+
+
+FULL = Plan(
+    big=Scale(rows=1_000_000, users=10_000, heavy_rows=100_000, heavy_unread=10_000),
+    small=Scale(rows=10_000, users=100, heavy_rows=2_500, heavy_unread=250),
+    concurrency=16,
+    seconds=8,
+    warmup=2,
+    rounds=3,
+    repeats=5,
+    sockets=1_000,
+    per_process=250,
+    lead_rate=20,
+    lead_seconds=10,
+    profile_seconds=8,
+)
+QUICK = Plan(
+    big=Scale(rows=20_000, users=200, heavy_rows=5_000, heavy_unread=500),
+    small=Scale(rows=2_000, users=20, heavy_rows=2_500, heavy_unread=250),
+    concurrency=8,
+    seconds=2,
+    warmup=1,
+    rounds=1,
+    repeats=2,
+    sockets=100,
+    per_process=50,
+    lead_rate=20,
+    lead_seconds=2,
+    profile_seconds=2,
+)
+FEED_PAGE = 100  # the deep page: `first: 20` after the 99th endCursor
+
+FIELDS = "id type title message isRead readAt relatedLeadId actorId createdAt updatedAt"
+UNREAD = "query Unread { getUnreadCount }"
+NEWEST = f"query Newest {{ getNotifications(limit: 50) {{ {FIELDS} }} }}"
+FEED = (
+    "query Feed($after: String) { notificationFeed(first: 20, after: $after) { "
+    f"edges {{ cursor node {{ {FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+)
+WALK = (
+    "query Walk($after: String) { notificationFeed(first: 20, after: $after) { "
+    "pageInfo { endCursor } } }"
+)
+CREATE_LEAD = "mutation Create($input: CreateLeadInput!) { createLead(input: $input) { id } }"
+MARK_ALL = "mutation MarkAll { markAllAsRead }"
+
+issuer = JwtTokenIssuer(SECRET)
+
+
+def token(user: str) -> str:
+    return issuer.issue(user, ttl=timedelta(hours=2))
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# Reads ----------------------------------------------------------------------------------------
+
+
+async def reads(
+    plan: Plan, servers: dict[str, tuple[Server, Server]], profiles: Path | None
+) -> dict[str, Any]:
+    """Each read of the heavy user's inbox, on Herald's GraphQL and on the bare route, for each
+    database in turn, so that both see the same conditions on the machine."""
+    pairs = {key: await _read_requests(herald, bare) for key, (herald, bare) in servers.items()}
+    figures: dict[str, dict[str, Any]] = {key: {} for key in servers}
+    for number, name in enumerate(pairs["big"]):
+        rounds: dict[tuple[str, str], list[Stats]] = defaultdict(list)
+        for _ in range(plan.rounds):
+            for key, (herald, bare) in servers.items():
+                say(f"  {key}: {name}")
+                for side, request, server in (
+                    ("graphql", pairs[key][name][0], herald),
+                    ("bare", pairs[key][name][1], bare),
+                ):
+                    rounds[key, side].append(
+                        await measure(
+                            request, plan.concurrency, plan.seconds, plan.warmup, server.pid
+                        )
+                    )
+        for (key, side), runs in rounds.items():
+            figures[key].setdefault(name, {})[side] = median_of(runs)
+        if profiles is not None:  # a pass of its own: the measured one ran without py-spy
+            herald = servers["big"][0]
+            path = profiles / f"read-{number}.txt"
+            async with profiled(path, herald.pid, plan.profile_seconds):
+                await measure(pairs["big"][name][0], plan.concurrency, plan.profile_seconds, 0)
+            figures["big"][name]["profile"] = str(path)
+    return figures
+
+
+def median_of(runs: list[Stats]) -> dict[str, Any]:
+    """Each figure's median over the rounds, and the rounds themselves."""
+    figures = [run.as_dict() for run in runs]
+    middle = {key: statistics.median(run[key] for run in figures) for key in figures[0]}
+    return {**middle, "errors": sum(run["errors"] for run in figures), "rounds": figures}
+
+
+async def _read_requests(herald: Server, bare: Server) -> dict[str, tuple[Request, Request]]:
+    """The requests of each read, Herald's and the bare app's, checked to give the same data."""
+    heavy = token(HEAVY)
+    async with httpx.AsyncClient(timeout=30) as http:
+        cursor = await _walk(GraphQL(http, herald.url, heavy), FEED_PAGE - 1)
+        pairs = {
+            "getUnreadCount": (
+                graphql_request(herald.url, heavy, UNREAD),
+                Request("GET", f"{bare.url}/unread-count", heavy),
+            ),
+            "getNotifications(limit: 50)": (
+                graphql_request(herald.url, heavy, NEWEST),
+                Request("GET", f"{bare.url}/notifications?limit=50", heavy),
+            ),
+            "notificationFeed(first: 20), page 1": (
+                graphql_request(herald.url, heavy, FEED, after=None),
+                Request("GET", f"{bare.url}/feed?first=20", heavy),
+            ),
+            f"notificationFeed(first: 20), page {FEED_PAGE}": (
+                graphql_request(herald.url, heavy, FEED, after=cursor),
+                Request("GET", f"{bare.url}/feed?first=20&after={cursor}", heavy),
+            ),
+        }
+        for pair in pairs.values():
+            await _same_answer(http, *pair)
+    return pairs
+
+
+async def _walk(client: GraphQL, pages: int) -> str:
+    """The endCursor of page `pages`, walked from the first."""
+    cursor = None
+    for _ in range(pages):
+        data = await client.data(WALK, after=cursor)
+        cursor = data["notificationFeed"]["pageInfo"]["endCursor"]
+        if cursor is None:
+            raise RuntimeError(f"the heavy user's inbox has fewer than {pages} pages")
+    assert cursor is not None
+    return cursor
+
+
+async def _same_answer(http: httpx.AsyncClient, graphql: Request, baseline: Request) -> None:
+    """Both servers answer, and with the same data: they are doing the same work."""
+    answers = []
+    for request in (graphql, baseline):
+        response = await http.request(
+            request.method, request.url, content=request.body, headers=request.headers
+        )
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"{request.url} failed ({response.status_code}): {body}")
+        answers.append(json.dumps(body["data"], sort_keys=True))
+    if answers[0] != answers[1]:
+        raise RuntimeError(
+            f"Herald and the bare app disagree on {baseline.url}:\n"
+            f"{answers[0][:400]}\n{answers[1][:400]}"
+        )
+
+
+# Mutations ------------------------------------------------------------------------------------
+
+
+async def mark_all(
+    plan: Plan, herald: Server, database: Database, profiles: Path | None
+) -> dict[str, Any]:
+    """markAllAsRead for the heavy user, its unread entries restored between runs."""
+    connection = await asyncpg.connect(database.dsn)
+    unread = [
+        row[0]
+        for row in await connection.fetch(
+            'SELECT "notificationId" FROM notification_recipients'
+            ' WHERE "userId" = $1 AND NOT "isRead"',
+            HEAVY,
+        )
+    ]
+
+    async def restore() -> None:
+        await connection.execute(
+            'UPDATE notification_recipients SET "isRead" = false, "readAt" = NULL,'
+            ' "updatedAt" = "createdAt" WHERE "userId" = $1 AND "notificationId" = ANY($2)',
+            HEAVY,
+            unread,
+        )
+        await connection.execute("VACUUM (ANALYZE) notification_recipients")
+
+    runs: list[float] = []
+    counts: list[int] = []
+    try:
+        async with httpx.AsyncClient(timeout=120) as http:
+            client = GraphQL(http, herald.url, token(HEAVY))
+            for _ in range(plan.repeats):
+                started = time.perf_counter()
+                counts.append((await client.data(MARK_ALL))["markAllAsRead"])
+                runs.append(time.perf_counter() - started)
+                await restore()
+            profile = None
+            if profiles is not None:
+                profile = profiles / "mark-all.txt"
+                deadline = time.monotonic() + plan.profile_seconds
+                async with profiled(profile, herald.pid, plan.profile_seconds):
+                    while time.monotonic() < deadline:
+                        await client.data(MARK_ALL)
+                        await restore()
+    finally:
+        await connection.close()
+    return {
+        "unread": len(unread),
+        "counts": counts,
+        "seconds": runs,
+        "profile": profile and str(profile),
+    }
+
+
+async def fan_out(
+    plan: Plan, herald: Server, database: Database, profiles: Path | None
+) -> dict[str, Any]:
+    """createLead by one user, every other registered user told: until answered, and until the
+    relay has published the lead's events (the outbox "published" position reaches them)."""
+    connection = await asyncpg.connect(database.dsn)
+    answered: list[float] = []
+    published: list[float] = []
+    try:
+        async with httpx.AsyncClient(timeout=120) as http:
+            actor = GraphQL(http, herald.url, token(plan.big.actor))
+
+            async def create(name: str) -> str:
+                started = time.perf_counter()
+                lead = (await actor.data(CREATE_LEAD, input={"name": name}))["createLead"]["id"]
+                answered.append(time.perf_counter() - started)
+                await _published(connection)
+                published.append(time.perf_counter() - started)
+                return str(lead)
+
+            for number in range(plan.repeats):
+                lead = await create(f"Fan-out {number}")
+                await asyncio.sleep(0.5)
+            recipients = await connection.fetchval(
+                "SELECT count(*) FROM notification_recipients r"
+                ' JOIN notifications n ON n.id = r."notificationId"'
+                ' WHERE n."relatedLeadId" = $1::uuid',
+                lead,
+            )
+            profile = None
+            if profiles is not None:
+                profile = profiles / "fan-out.txt"
+                deadline = time.monotonic() + plan.profile_seconds
+                async with profiled(profile, herald.pid, plan.profile_seconds):
+                    while time.monotonic() < deadline:
+                        await actor.data(CREATE_LEAD, input={"name": "Profiled"})
+                        await _published(connection)
+    finally:
+        await connection.close()
+    return {
+        "recipients": recipients,
+        "answered": answered,
+        "published": published,
+        "profile": profile and str(profile),
+    }
+
+
+async def _published(connection: asyncpg.Connection) -> None:
+    """Until every event committed so far is published (ten minutes at most)."""
+    assigned = await connection.fetchval(
+        "SELECT position FROM outbox_state WHERE name = 'assigned'"
+    )
+    published = "SELECT position FROM outbox_state WHERE name = 'published'"
+    async with asyncio.timeout(600):
+        while await connection.fetchval(published) < assigned:  # noqa: ASYNC110 - the database is polled
+            await asyncio.sleep(0.002)
+
+
+# Sockets --------------------------------------------------------------------------------------
+
+
+async def sockets(
+    plan: Plan, herald: Server, database: Database, actor_id: str, profiles: Path | None
+) -> dict[str, Any]:
+    """Many connected users while one creates leads at a fixed rate.
+
+    On the small database: the connected users are (nearly) all the registered users, so each
+    lead is told to about as many users as there are sockets.
+    """
+    fleet = Fleet(herald.url, SECRET, plan.sockets, plan.per_process)
+    connection = await asyncpg.connect(database.dsn)
+    try:
+        await asyncio.sleep(2)
+        rss_before = herald.rss_kib()
+        connected, failed = await fleet.connect()
+        await asyncio.sleep(5)  # idle
+        rss_after = herald.rss_kib()
+        say(f"  {connected} sockets connected ({failed} failed); leads at {plan.lead_rate}/s")
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http:
+            actor = GraphQL(http, herald.url, token(actor_id))
+            sent, answered, errors = await _lead_burst(actor, plan, "Live")
+            await _published(connection)
+            await asyncio.sleep(2)  # the last frames on their way
+            profile = None
+            if profiles is not None:
+                profile = profiles / "sockets.txt"
+                async with profiled(profile, herald.pid, plan.lead_seconds):
+                    await _lead_burst(actor, plan, "Profiled live")
+                await _published(connection)
+        received = await fleet.stop()
+    finally:
+        fleet.kill()
+        await connection.close()
+    latencies = [at - sent[lead] for lead, at in received if lead in sent]
+    expected = len(sent) * connected
+    first_sent = min(sent.values(), default=0.0)
+    last_received = max((at for lead, at in received if lead in sent), default=first_sent)
+    return {
+        "sockets": plan.sockets,
+        "connected": connected,
+        "failed": failed,
+        "rss_before_kib": rss_before,
+        "rss_after_kib": rss_after,
+        "kib_per_socket": (rss_after - rss_before) / max(connected, 1),
+        "leads": len(sent),
+        "lead_errors": errors,
+        "lead_rate": plan.lead_rate,
+        "mutation_p50_ms": percentile(answered, 50) * 1e3,
+        "mutation_p99_ms": percentile(answered, 99) * 1e3,
+        "expected": expected,
+        "received": len(latencies),
+        "lost": expected - len(latencies),
+        "p50_ms": percentile(latencies, 50) * 1e3,
+        "p99_ms": percentile(latencies, 99) * 1e3,
+        "max_ms": max(latencies, default=float("nan")) * 1e3,
+        "delivered_per_second": len(latencies) / max(last_received - first_sent, 1e-9),
+        "profile": profile and str(profile),
+    }
+
+
+async def _lead_burst(
+    actor: GraphQL, plan: Plan, name: str
+) -> tuple[dict[str, float], list[float], int]:
+    """Leads at `lead_rate` per second, open loop: each sent on time, whatever came before."""
+    sent: dict[str, float] = {}
+    answered: list[float] = []
+    errors = 0
+
+    async def create(number: int) -> None:
+        nonlocal errors
+        started = time.monotonic()
+        try:
+            data = await actor.data(CREATE_LEAD, input={"name": f"{name} {number}"})
+        except (RuntimeError, httpx.HTTPError):
+            errors += 1
+            return
+        answered.append(time.monotonic() - started)
+        sent[data["createLead"]["id"]] = started
+
+    start = time.monotonic()
+    tasks = []
+    for number in range(round(plan.lead_rate * plan.lead_seconds)):
+        await asyncio.sleep(max(0.0, start + number / plan.lead_rate - time.monotonic()))
+        tasks.append(asyncio.create_task(create(number)))
+    await asyncio.gather(*tasks)
+    return sent, answered, errors
+
+
+# The run --------------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    plan = QUICK if args.quick else FULL
+    profiles: Path | None = None
+    if args.profile:
+        if not can_profile():
+            raise SystemExit("--profile needs py-spy: uv run --with py-spy python -m bench …")
+        profiles = args.workdir / "profiles"
+        profiles.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "command": "uv run "
+        + "--with py-spy " * args.profile
+        + "python -m bench"
+        + " --quick" * args.quick
+        + " --profile" * args.profile,
+        "plan": asdict(plan),
+        "source": report.source(),
+        "load_tool": tool(),
+        "machine": report.machine(),
+        "versions": report.versions(),
+    }
+    created: list[Database] = []
+    started = time.monotonic()
+    load_average = os.getloadavg()
+    try:
+        databases = {}
+        for key, scale in (("big", plan.big), ("small", plan.small)):
+            database = await create_database()
+            created.append(database)
+            say(f"{key}: database {database.name}, {scale.total:,} inbox rows")
+            migrate(database, base_env())
+            results[f"{key}_seed_seconds"] = await seed(database, scale)
+            databases[key] = database
+        results["versions"]["postgresql"] = await report.postgres_version(database.dsn)
+        async with AsyncExitStack() as stack:
+            servers = {
+                key: await stack.enter_async_context(herald_and_bare(database, args.workdir))
+                for key, database in databases.items()
+            }
+            for key, sides in (await reads(plan, servers, profiles)).items():
+                results[f"{key}_reads"] = sides
+            herald, big = servers["big"][0], databases["big"]
+            say("  markAllAsRead")
+            results["mark_all"] = await mark_all(plan, herald, big, profiles)
+            say("  createLead fan-out")
+            results["fan_out"] = await fan_out(plan, herald, big, profiles)
+            say("  sockets")
+            herald, small = servers["small"][0], databases["small"]
+            results["sockets"] = await sockets(plan, herald, small, plan.small.actor, profiles)
+    finally:
+        for database in created:
+            if args.keep:
+                say(f"kept database {database.name}")
+            else:
+                await drop_database(database)
+    results["minutes"] = (time.monotonic() - started) / 60
+    results["load_average"] = {"start": load_average, "end": os.getloadavg()}
+    return results
+
+
+def raise_fd_limit() -> None:
+    """Every socket is a file descriptor, in the server and in the clients."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65_536
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20k rows, 100 sockets, 2 s runs")
+    parser.add_argument("--keep", action="store_true", help="keep the databases at the end")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the server with py-spy (extra passes)"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=Path("/tmp/herald-bench"), help="results and profiles"
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="the Markdown written (docs/benchmarks.md; with --quick, benchmarks-quick.md in "
+        "the workdir, so that a smoke test never replaces the real figures)",
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the report from the last results"
+    )
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    saved = args.workdir / ("results-quick.json" if args.quick else "results.json")
+    if args.report_only:
+        results = json.loads(saved.read_text())
+    else:
+        raise_fd_limit()
+        results = asyncio.run(run(args))
+        saved.write_text(json.dumps(results, indent=2))
+        say(f"raw figures in {saved}")
+    if args.report is None:
+        quick = args.workdir / "benchmarks-quick.md"
+        args.report = quick if args.quick else Path(__file__).parent.parent / "docs/benchmarks.md"
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(report.markdown(results))
+    say(f"wrote {args.report}")

@@ -1,0 +1,142 @@
+"""The processes under test: `herald serve`, the bare baseline app, and py-spy beside them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.seed import HERALD, Database
+
+SECRET = "herald-bench-secret-that-is-long-enough-for-hs256"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def base_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HERALD_")}
+    env.update(
+        {
+            "JWT_SECRET": SECRET,
+            "HERALD_ENV": "production",
+            "HERALD_HOST": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+            # The benchmark measures the work, not the limits (the settings exist since 7c13363).
+            "RATE_LIMIT_PER_SECOND": "999999999",
+            "SOCKET_CONNECTS_PER_SECOND": "999999999",
+        }
+    )
+    return env
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def rss_kib(self) -> int:
+        """Resident memory, from /proc."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def start(command: list[str], env: dict[str, str], port: int, log: Path) -> Server:
+    # Popen returns at once; the server is then polled without blocking.
+    with log.open("ab") as output:
+        process = subprocess.Popen(  # noqa: ASYNC220
+            command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+        )
+    server = Server(f"http://127.0.0.1:{port}", process)
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient(timeout=1) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[-1]} exited with {process.returncode}: see {log}")
+            try:
+                if (await http.get(f"{server.url}/health")).status_code == 200:
+                    return server
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    stop(server)
+    raise RuntimeError(f"{command} did not answer /health in time")
+
+
+def stop(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@asynccontextmanager
+async def herald_and_bare(database: Database, logs: Path) -> AsyncIterator[tuple[Server, Server]]:
+    """`herald serve` and the bare app on the same database, each on a free port; what they
+    print goes to `logs` (wrk's closing connections make Herald log a warning or two)."""
+    env = base_env()
+    herald_port, bare_port = free_port(), free_port()
+    herald = await start(
+        [HERALD, "serve"],
+        {**env, "DATABASE_URL": database.url, "HERALD_PORT": str(herald_port)},
+        herald_port,
+        logs / f"herald-{database.name}.log",
+    )
+    try:
+        bare = await start(
+            [sys.executable, "-m", "bench.bare"],
+            {**env, "BENCH_DSN": database.dsn, "BENCH_PORT": str(bare_port)},
+            bare_port,
+            logs / f"bare-{database.name}.log",
+        )
+        try:
+            yield herald, bare
+        finally:
+            stop(bare)
+    finally:
+        stop(herald)
+
+
+def can_profile() -> bool:
+    return shutil.which("py-spy") is not None
+
+
+@asynccontextmanager
+async def profiled(path: Path | None, pid: int, seconds: float) -> AsyncIterator[None]:
+    """py-spy samples `pid` for `seconds` (collapsed stacks in `path`) while the body runs."""
+    if path is None:
+        yield
+        return
+    command = [
+        *("py-spy", "record", "--nonblocking", "--format", "raw", "--rate", "200"),
+        *("-o", str(path), "-p", str(pid), "-d", str(max(1, round(seconds)))),
+    ]
+    recorder = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    await asyncio.sleep(0.3)  # attached
+    try:
+        yield
+    finally:
+        await recorder.wait()
