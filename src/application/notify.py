@@ -9,6 +9,7 @@ from domain.ids import parse_id
 from domain.leads import Lead
 from domain.notifications import Notification
 from domain.recipients import Situation, recipients
+from domain.text import storable
 from domain.users import User
 
 
@@ -29,8 +30,8 @@ async def notify(uow: UnitOfWork, notification: Notification, situation: Situati
 # Lookups every action starts with; each raises the domain's not-found error.
 
 
-async def registered_user(uow: UnitOfWork, user_id: str) -> User:
-    user = await uow.users.get(user_id)
+async def registered_user(uow: UnitOfWork, user_id: str, field: str = "userId") -> User:
+    user = await uow.users.get(storable(user_id, field))
     if user is None:
         raise UserNotFound(user_id)
     return user

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.errors import InvalidInput
+from domain.text import storable
 
 MAX_BODY = 5_000
 
@@ -23,6 +24,6 @@ class Comment:
     def write(
         cls, comment_id: UUID, *, lead_id: UUID, author_id: str, body: str, now: datetime
     ) -> Comment:
-        if not body.strip() or len(body) > MAX_BODY:
+        if not storable(body, "body").strip() or len(body) > MAX_BODY:
             raise InvalidInput("body", f"must be 1..{MAX_BODY} characters, not only spaces")
         return cls(comment_id, lead_id, author_id, body, now)

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.errors import InvalidInput
+from domain.text import storable
 
 MAX_LEAD_NAME = 200
 MAX_COMPANY = 200
@@ -66,21 +67,21 @@ class Lead:
 
 
 def _lead_name(value: str) -> str:
-    value = value.strip()
+    value = storable(value, "name").strip()
     if not 1 <= len(value) <= MAX_LEAD_NAME:
         raise InvalidInput("name", f"must be 1..{MAX_LEAD_NAME} characters")
     return value
 
 
 def _company(value: str | None) -> str | None:
-    value = (value or "").strip()
+    value = storable(value or "", "company").strip()
     if len(value) > MAX_COMPANY:
         raise InvalidInput("company", f"must be at most {MAX_COMPANY} characters")
     return value or None
 
 
 def _email(value: str | None) -> str | None:
-    value = (value or "").strip()
+    value = storable(value or "", "email").strip()
     if not value:
         return None
     local, at, domain = value.partition("@")

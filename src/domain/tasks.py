@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.errors import InvalidInput
+from domain.text import storable
 
 MAX_TITLE = 200
 
@@ -32,7 +33,7 @@ class Task:
         created_by_id: str,
         now: datetime,
     ) -> Task:
-        title = title.strip()
+        title = storable(title, "title").strip()
         if not 1 <= len(title) <= MAX_TITLE:
             raise InvalidInput("title", f"must be 1..{MAX_TITLE} characters")
         return cls(task_id, lead_id, title, assignee_id, created_by_id, None, now)

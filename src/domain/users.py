@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import InvalidInput
+from domain.text import is_storable, storable
 
 MAX_USER_ID_LENGTH = 255
 MAX_NAME_LENGTH = 200
@@ -24,6 +25,7 @@ class User:
     def register(cls, user_id: str, name: str | None, email: str | None, now: datetime) -> User:
         if not user_id or len(user_id) > MAX_USER_ID_LENGTH:
             raise InvalidInput("sub", f"must be 1..{MAX_USER_ID_LENGTH} characters")
+        storable(user_id, "sub")
         return cls(user_id, _clip(name, MAX_NAME_LENGTH), _clip(email, MAX_EMAIL_LENGTH), now, now)
 
     @property
@@ -41,6 +43,7 @@ class User:
 
 
 def _clip(value: str | None, limit: int) -> str | None:
-    # Claims come from the identity service; an overlong one is cut, not refused.
-    value = (value or "").strip()
+    # Claims come from the identity service; an overlong one is cut, what cannot be stored is
+    # left out, neither is refused.
+    value = "".join(char for char in (value or "") if is_storable(char)).strip()
     return value[:limit] or None

@@ -85,9 +85,9 @@ class Metrics:
         GCCollector(registry=self.registry)
         self._operation_names: set[str] = set()
 
-    def operation_label(self, name: str | None) -> str:
+    def operation_label(self, name: object) -> str:
         """A label for an operation name: bounded in length, form and number of values."""
-        if not name:
+        if not name or not isinstance(name, str):  # a client may send any JSON value
             return ANONYMOUS
         if not _NAME.fullmatch(name):
             return OTHER_OPERATIONS

@@ -16,7 +16,7 @@ class AssignLead:
         async with self._uow as uow:
             lead = await existing_lead(uow, command.lead_id)
             await registered_user(uow, command.actor_id)
-            await registered_user(uow, command.owner_id)
+            await registered_user(uow, command.owner_id, "ownerId")
             if lead.assign(command.owner_id, self._clock.now()):
                 await uow.leads.save(lead)
                 await uow.commit()

@@ -17,7 +17,7 @@ class CreateTask:
             lead = await existing_lead(uow, command.lead_id, "leadId")
             await registered_user(uow, command.actor_id)
             if command.assignee_id is not None:
-                await registered_user(uow, command.assignee_id)
+                await registered_user(uow, command.assignee_id, "assigneeId")
             task = Task.create(
                 self._ids.new_id(),
                 lead_id=lead.id,

@@ -27,11 +27,12 @@ from entrypoints.graphql.errors import (
     error_body,
     public_error,
 )
-from entrypoints.graphql.limits import mutation_cost
+from entrypoints.graphql.limits import is_subscription, mutation_cost
 from entrypoints.graphql.schema import build_schema
 
 TOO_MANY_REQUESTS = 429
 FORBIDDEN, UNAUTHORIZED = 4403, 4401  # graphql-transport-ws close codes
+SUBSCRIPTIONS_OVER_WEBSOCKET = "Subscriptions are served over WebSocket (graphql-transport-ws)"
 
 
 def graphql_controller(
@@ -98,6 +99,7 @@ def graphql_controller(
             sub_response: Any,
         ) -> Any:
             batch = request_data if isinstance(request_data, list) else [request_data]
+            _refuse_subscriptions(batch)
             await _spend_rate_limit(context, batch)
             return await super().execute_operation(
                 request=request,
@@ -114,6 +116,16 @@ def graphql_controller(
             except RecursionError:  # 64 KiB of `[` is valid JSON too deep for the decoder
                 raise HTTPException(400, "Unable to parse request body as JSON") from None
 
+        def parse_json(self, data: str | bytes) -> Any:
+            """An HTTP body: a JSON object (an array is refused later, batching being off)."""
+            try:
+                body = super().parse_json(data)
+            except UnicodeDecodeError:
+                raise HTTPException(400, "Unable to parse request body as JSON") from None
+            if not isinstance(body, dict | list):
+                raise HTTPException(400, "The request body must be a JSON object")
+            return body
+
     return GraphQLController
 
 
@@ -129,6 +141,13 @@ class _WebSocket(LitestarWebSocketAdapter):
         if code == FORBIDDEN:
             code, reason = UNAUTHORIZED, "Unauthorized"
         await super().close(code, reason)
+
+
+def _refuse_subscriptions(batch: list[GraphQLRequestData]) -> None:
+    for request in batch:
+        name = request.operation_name if isinstance(request.operation_name, str) else None
+        if isinstance(request.query, str) and is_subscription(request.query, name):
+            raise HTTPException(400, SUBSCRIPTIONS_OVER_WEBSOCKET)
 
 
 async def _spend_rate_limit(context: HeraldContext, batch: list[GraphQLRequestData]) -> None:

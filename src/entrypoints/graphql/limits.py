@@ -141,18 +141,35 @@ def mutation_cost(query: str, operation_name: str | None) -> int:
     """
     if "mutation" not in query:  # the keyword is required to write one
         return 0
+    chosen = _chosen_operation(query, operation_name)
+    if chosen is None or chosen[1].operation is not OperationType.MUTATION:
+        return 0
+    document, operation = chosen
+    return len(_Measure(document).root_fields(operation))
+
+
+def is_subscription(query: str, operation_name: str | None) -> bool:
+    """Whether the request's operation is a subscription (served over WebSocket only)."""
+    if "subscription" not in query:
+        return False
+    chosen = _chosen_operation(query, operation_name)
+    return chosen is not None and chosen[1].operation is OperationType.SUBSCRIPTION
+
+
+def _chosen_operation(
+    query: str, operation_name: str | None
+) -> tuple[DocumentNode, OperationDefinitionNode] | None:
+    """The operation the request runs, as execution would choose it; None if it cannot."""
     try:
         document = parse(query, no_location=True, max_tokens=MAX_TOKENS)
     except (GraphQLSyntaxError, RecursionError):
-        return 0
+        return None
     operations = _operations(document)
     if operation_name is not None:
         chosen = [op for op in operations if op.name and op.name.value == operation_name]
     else:
         chosen = operations if len(operations) == 1 else []
-    if len(chosen) != 1 or chosen[0].operation is not OperationType.MUTATION:
-        return 0
-    return len(_Measure(document).root_fields(chosen[0]))
+    return (document, chosen[0]) if len(chosen) == 1 else None
 
 
 def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
