@@ -100,7 +100,8 @@ class Realtime:
                     if missed.is_new(data):
                         await self._manager.send_now(sid, event, data)
                         missed.through = data["eventId"]
-            self._manager.release(sid, floor=missed.through)
+            # A socket that left meanwhile keeps no floor behind.
+            self._manager.release(sid, floor=missed.through if sid in self._users else None)
 
     def catch_up_everyone(self, after: int) -> None:
         """After the Redis listener was deaf for a while: every local socket catches up."""
