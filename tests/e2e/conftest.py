@@ -28,6 +28,16 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    """A database with no schema at all, for commands that must refuse it."""
+    url = asyncio.run(create_postgres_database())
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(url))
+
+
+@pytest.fixture
 def own_database_url() -> Iterator[str]:
     """A database for one test alone: for tests that restart, kill or share servers."""
     yield from migrated_database()

@@ -25,6 +25,15 @@ EVENT_TIMEOUT_SECONDS = 5
 QUIET_SECONDS = 0.5  # how long "nothing arrives" is watched for
 
 
+def herald(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs a `herald` command to its end, as an operator would, with its output captured."""
+    return subprocess.run(
+        [HERALD, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +12,7 @@ from uuid import UUID, uuid4
 import msgspec
 import pytest
 import sqlalchemy as sa
-from e2e_support import HERALD, herald_env
+from e2e_support import herald, herald_env
 
 from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrations import upgrade
@@ -29,7 +27,6 @@ from adapters.sqlalchemy.tables import (
     tasks,
     users,
 )
-from databases import create_postgres_database, drop_postgres_database
 from domain.events import NotificationsBulkUpdated
 
 pytestmark = pytest.mark.e2e
@@ -37,12 +34,6 @@ pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)
 OLD = NOW - timedelta(days=40)
 RECENT = NOW - timedelta(days=20)
-
-
-def herald(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [HERALD, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @pytest.fixture
@@ -59,15 +50,6 @@ def target_url(request: pytest.FixtureRequest) -> str:
         "own_database_url" if request.param == "postgres" else "sqlite_target"
     )
     return url
-
-
-@pytest.fixture
-def empty_postgres() -> Iterator[str]:
-    url = asyncio.run(create_postgres_database())
-    try:
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(url))
 
 
 @dataclass

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import stat
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import HERALD, herald_env, start_server, stop_server
-
-from databases import create_postgres_database, drop_postgres_database
+from e2e_support import herald, herald_env, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
-
-
-def herald(
-    *args: str, env: dict[str, str], cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [HERALD, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-@pytest.fixture
-def empty_postgres() -> Iterator[str]:
-    url = asyncio.run(create_postgres_database())
-    try:
-        yield url
-    finally:
-        asyncio.run(drop_postgres_database(url))
 
 
 def test_serve_works_with_no_configuration_and_accepts_herald_token(tmp_path: Path) -> None:

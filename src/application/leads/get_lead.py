@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from application.commands import GetLeadQuery
+from application.notify import existing_lead
 from application.ports import UnitOfWork
-from domain.errors import LeadNotFound
-from domain.ids import parse_id
 from domain.leads import Lead
 
 
@@ -14,9 +13,5 @@ class GetLead:
         self._uow = uow
 
     async def __call__(self, query: GetLeadQuery) -> Lead:
-        lead_id = parse_id(query.lead_id)
         async with self._uow as uow:
-            lead = await uow.leads.get(lead_id)
-        if lead is None:
-            raise LeadNotFound(lead_id)
-        return lead
+            return await existing_lead(uow, query.lead_id)
