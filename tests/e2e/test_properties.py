@@ -6,7 +6,6 @@ an internal one; and a value is accepted exactly when the contract's limits allo
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import uuid
@@ -14,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import graphql
 import httpx
 import pytest
+from answer_checks import CODES, LEAKS, string_literals, strings_in
 from e2e_support import HeraldServer, herald_env, start_server, stop_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,9 +23,6 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.e2e
 
 CALLER, TEAMMATE = "props-alice", "props-bob"
-CODES = {"BAD_USER_INPUT", "NOT_FOUND", "UNAUTHENTICATED", "RATE_LIMITED"}
-LEAKS = ("Traceback", 'File "', "SELECT ", "INSERT INTO", "asyncpg", "sqlalchemy", "psycopg")
-LEAKS += ("/src/", ".py")
 MAX_BODY_BYTES = 64 * 1024
 
 # The same examples on every run, so that CI judges the code and not the draw; set
@@ -167,7 +163,7 @@ def checked(response: httpx.Response, sent: bytes) -> Answer:
     if response.status_code >= 400:
         assert body.get("errors"), response.text
     echoable = _echoable(sent)
-    answered = "\n".join(_strings(body))
+    answered = "\n".join(strings_in(body))
     for leak in LEAKS:
         assert leak not in answered or leak in echoable, f"{leak!r} leaked in {response.text}"
     return Answer(response.status_code, body)
@@ -180,37 +176,11 @@ def _echoable(sent: bytes) -> str:
         decoded = json.loads(sent)
     except (ValueError, RecursionError):
         return text
-    parts = [text, *_strings(decoded)]
+    parts = [text, *strings_in(decoded)]
     query = decoded.get("query") if isinstance(decoded, dict) else None
     if isinstance(query, str):
-        with contextlib.suppress(graphql.GraphQLError, RecursionError):
-            parts += [
-                node.value
-                for node in _walk(graphql.parse(query))
-                if isinstance(node, graphql.StringValueNode)
-            ]
+        parts += string_literals(query)
     return "\n".join(parts)
-
-
-def _walk(node: graphql.Node) -> Iterator[graphql.Node]:
-    yield node
-    for key in node.keys:
-        child = getattr(node, key, None)
-        for item in child if isinstance(child, tuple | list) else (child,):
-            if isinstance(item, graphql.Node):
-                yield from _walk(item)
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 # Fixtures: one server for the module, with a rate limit the properties never reach.
