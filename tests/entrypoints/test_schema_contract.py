@@ -23,14 +23,40 @@ from entrypoints.graphql.schema import build_schema as build_herald_schema
 
 CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "CONTRACT.md"
 # Parts of the contract that later work will add; each entry goes when its work lands.
-NOT_YET_BUILT: set[str] = set()
+NOT_YET_BUILT: set[str] = {
+    # Engagement and Groups
+    "Notification.seenAt",
+    "Notification.deliveredAt",
+    "Notification.archivedAt",
+    "Notification.groupKey",
+    "NotificationFilter.archived",
+    "InboxCounts",
+    "Query.inboxCounts",
+    "Mutation.markAllAsSeen",
+    "Mutation.markAsUnread",
+    "Mutation.archiveNotification",
+    "Mutation.unarchiveNotification",
+    "Mutation.confirmDelivery",
+    "Receipt",
+    "SentNotification",
+    "Lead.notifications",
+    "NotificationGroup",
+    "NotificationGroupEdge",
+    "NotificationGroupConnection",
+    "Query.notificationGroups",
+    "Mutation.markGroupAsRead",
+    # Email
+    "NotificationPreference.email",
+    "Mutation.setNotificationPreference(email)",
+}
 
 
 def contract_schema() -> GraphQLSchema:
     if not CONTRACT.exists():
         pytest.skip(f"{CONTRACT} is not beside the project")
-    [sdl] = re.findall(r"```graphql\n(.*?)```", CONTRACT.read_text(), flags=re.DOTALL)
-    return build_schema("scalar DateTime\n" + sdl)
+    # The contract's first block defines the schema; later sections `extend` it.
+    blocks = re.findall(r"```graphql\n(.*?)```", CONTRACT.read_text(), flags=re.DOTALL)
+    return build_schema("\n".join(["scalar DateTime", *blocks]))
 
 
 def _default(value: GraphQLArgument | GraphQLInputField) -> str:
@@ -83,5 +109,12 @@ def test_every_part_of_the_contract_is_served_with_the_same_type() -> None:
 def test_nothing_listed_as_not_yet_built_is_already_served() -> None:
     ours = _members(build_herald_schema()._schema)
 
-    served = {member.split("(")[0] for member in ours} | {m.split(".")[0] for m in ours}
+    served = set(ours) | {m.split("(")[0] for m in ours} | {m.split(".")[0] for m in ours}
     assert sorted(NOT_YET_BUILT & served) == []
+
+
+def test_everything_listed_as_not_yet_built_is_in_the_contract() -> None:
+    theirs = _members(contract_schema())
+
+    named = set(theirs) | {m.split("(")[0] for m in theirs} | {m.split(".")[0] for m in theirs}
+    assert sorted(NOT_YET_BUILT - named) == []
