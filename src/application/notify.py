@@ -37,9 +37,12 @@ async def registered_user(uow: UnitOfWork, user_id: str, field: str = "userId") 
     return user
 
 
-async def existing_lead(uow: UnitOfWork, lead_id: str, field: str = "id") -> Lead:
+async def existing_lead(
+    uow: UnitOfWork, lead_id: str, field: str = "id", *, for_update: bool = False
+) -> Lead:
+    """The lead; with `for_update`, locked until the unit of work ends, to be changed."""
     parsed = parse_id(lead_id, field)
-    lead = await uow.leads.get(parsed)
+    lead = await (uow.leads.get_for_update(parsed) if for_update else uow.leads.get(parsed))
     if lead is None:
         raise LeadNotFound(parsed)
     return lead

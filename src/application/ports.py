@@ -28,10 +28,33 @@ class IdFactory(Protocol):
     def new_id(self) -> UUID: ...
 
 
+# Concurrency. Two requests may run one use case on the same data at once (a double click,
+# several tabs, several processes). A use case that reads an aggregate in order to change it
+# reads it with `get_for_update`: on PostgreSQL the row stays locked until the unit of work
+# ends, so a second writer waits, then reads the first one's change and answers "nothing
+# changed" (SQLite and the in-memory store run one writing unit of work at a time). Rows that
+# are only created, such as a user's first registration or a preference, are upserts. When
+# the database still gives up a unit of work (a deadlock), the adapter raises
+# `ConcurrentUpdate` and the use case runs again (`application.retries`); a lock waited on
+# past the database's lock timeout raises `DatabaseBusy`.
+
+
+class ConcurrentUpdate(Exception):
+    """The database gave up this unit of work for a concurrent one (a deadlock or a
+    serialization failure): nothing of it was kept, and running it again may succeed."""
+
+
+class DatabaseBusy(Exception):
+    """A lock was waited on past the database's lock timeout: nothing of it was kept."""
+
+
 class UserRepository(Protocol):
     async def get(self, user_id: str) -> User | None: ...
 
-    async def add(self, user: User) -> None: ...
+    async def add(self, user: User) -> None:
+        """Register the user; when a concurrent first sign-in registered them meanwhile,
+        update that row's name, email and update time instead (one upsert)."""
+        ...
 
     async def save(self, user: User) -> None: ...
 
@@ -42,6 +65,10 @@ class UserRepository(Protocol):
 
 class LeadRepository(Protocol):
     async def get(self, lead_id: UUID) -> Lead | None: ...
+
+    async def get_for_update(self, lead_id: UUID) -> Lead | None:
+        """The lead, locked until the unit of work ends (see Concurrency above)."""
+        ...
 
     async def add(self, lead: Lead) -> None: ...
 
@@ -54,6 +81,10 @@ class LeadRepository(Protocol):
 
 class TaskRepository(Protocol):
     async def get(self, task_id: UUID) -> Task | None: ...
+
+    async def get_for_update(self, task_id: UUID) -> Task | None:
+        """The task, locked until the unit of work ends (see Concurrency above)."""
+        ...
 
     async def add(self, task: Task) -> None: ...
 
@@ -93,6 +124,10 @@ class InboxRepository(Protocol):
 
     async def get(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
         """The user's entry; None when it does not exist or is another user's."""
+        ...
+
+    async def get_for_update(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
+        """As `get`, with the entry locked until the unit of work ends (see Concurrency)."""
         ...
 
     async def save(self, entry: InboxEntry) -> None:

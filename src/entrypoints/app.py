@@ -28,7 +28,7 @@ from entrypoints.graphql.errors import BAD_USER_INPUT, INTERNAL, UNAUTHORIZED_BO
 from entrypoints.graphql.limits import MAX_BODY_BYTES
 from entrypoints.graphql.schema import build_schema
 from entrypoints.metrics import metrics_endpoint
-from entrypoints.request_context import RequestContext
+from entrypoints.request_context import RequestContext, client_left
 from entrypoints.web import dev_sign_in_routes, inbox_page_routes
 
 log = logging.getLogger("herald.http")
@@ -63,8 +63,11 @@ def _too_large(request: Request[Any, Any, Any], error: Exception) -> Response[An
 
 
 def _internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    # Litestar logs nothing without its logging config: this is the one line for the failure.
-    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    if client_left(request.scope):  # e.g. while it was sending its body: not a failure of ours
+        log.info("%s %s: the client left before its answer", request.method, request.url.path)
+    else:
+        # Litestar logs nothing without its logging config: this is the one line for a failure.
+        log.error("%s %s failed", request.method, request.url.path, exc_info=error)
     body = error_body("Internal server error", INTERNAL)
     return Response(body, status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 

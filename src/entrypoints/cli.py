@@ -95,6 +95,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,
         lifespan="on",
         ws="websockets-sansio",
+        # Only the trusted proxies' X-Forwarded-For / -Proto rewrite the client's address.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=list(settings.forwarded_allow_ips) or None,
     )
 
 

@@ -137,6 +137,7 @@ class Container(containers.DeclarativeContainer):
         authenticator=authenticator,
         events_since=events_since.provider,
         connect_limiter=connect_limiter,
+        max_sockets_per_user=settings.provided.max_sockets_per_user,
     )
 
 

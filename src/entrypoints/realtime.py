@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from adapters.socketio.managers import HoldingManager, HoldingRedisManager
 from adapters.socketio.payloads import user_room
 from application.auth import InvalidToken
 from application.delivery.events_since import EventsSince
+from application.ports import ConcurrentUpdate, DatabaseBusy
 from entrypoints.auth import Authenticator
 from entrypoints.catch_up import Missed
 from entrypoints.rate_limit import RateLimiter
@@ -32,11 +34,13 @@ class Realtime:
         authenticator: Authenticator,
         events_since: Callable[[], EventsSince],
         connect_limiter: RateLimiter,
+        max_sockets_per_user: int = 20,
     ) -> None:
         self._server, self._authenticator, self._events_since = server, authenticator, events_since
-        self._connect_limiter = connect_limiter
+        self._connect_limiter, self._max_sockets_per_user = connect_limiter, max_sockets_per_user
         self._manager: HoldingManager = server.manager
         self._users: dict[str, str] = {}  # sid → user id
+        self._sockets_per_user: Counter[str] = Counter()
         self._expiries: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Future[Any]] = set()  # keeps background work referenced
         server.on("connect", self.connect)
@@ -49,7 +53,7 @@ class Realtime:
         return len(self._users)
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        if not await self._connect_limiter.allow(str(environ.get("REMOTE_ADDR"))):
+        if not await self._connect_limiter.allow(client_address(environ)):
             raise SocketRefused("rate-limited")
         auth = auth if isinstance(auth, dict) else {}
         token = auth.get("token")
@@ -59,11 +63,19 @@ class Realtime:
             )
         except InvalidToken:
             raise SocketRefused("unauthorized") from None
+        except (ConcurrentUpdate, DatabaseBusy):
+            # Every handshake gets an answer: this one may be tried again.
+            raise SocketRefused("try-again") from None
         last_event_id = auth.get("lastEventId")
         if last_event_id is not None and (
             not isinstance(last_event_id, int) or isinstance(last_event_id, bool)
         ):
             raise SocketRefused("lastEventId must be an integer")
+        # The check and the reservation with no `await` between them: handshakes of one user
+        # that arrive together cannot all pass the check before any of them is counted.
+        if self._sockets_per_user[identity.user_id] >= self._max_sockets_per_user:
+            raise SocketRefused("too-many-connections")
+        self._sockets_per_user[identity.user_id] += 1
         self._users[sid] = identity.user_id
         delay = (identity.expires_at - datetime.now(UTC)).total_seconds()
         self._expiries[sid] = asyncio.get_running_loop().call_later(
@@ -73,7 +85,11 @@ class Realtime:
         self._background(self.catch_up(sid, identity.user_id, last_event_id, join=True))
 
     async def disconnect(self, sid: str, *args: Any) -> None:
-        self._users.pop(sid, None)
+        user_id = self._users.pop(sid, None)
+        if user_id is not None:
+            self._sockets_per_user[user_id] -= 1
+            if not self._sockets_per_user[user_id]:
+                del self._sockets_per_user[user_id]
         self._manager.release(sid)
         timer = self._expiries.pop(sid, None)
         if timer is not None:
@@ -121,3 +137,10 @@ class Realtime:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("socket work failed: %s", task.exception())
+
+
+def client_address(environ: dict[str, Any]) -> str:
+    """The client's address: the ASGI scope's, which uvicorn takes from a trusted proxy's
+    `X-Forwarded-For` (engine.io's own `REMOTE_ADDR` is always 127.0.0.1 under ASGI)."""
+    client = environ.get("asgi.scope", {}).get("client")
+    return str(client[0]) if client else str(environ.get("REMOTE_ADDR"))

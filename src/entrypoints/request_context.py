@@ -15,16 +15,22 @@ import uuid
 from contextvars import ContextVar
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from entrypoints.metrics import Metrics
 
 HEADER = "X-Request-ID"
+_CLIENT_LEFT = "herald.client_left"  # a scope key: the client went away mid-request
 _HEADER_KEY = HEADER.lower().encode()
 _ACCEPTED = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
 
 _request_id: ContextVar[str | None] = ContextVar("herald_request_id", default=None)
 log = logging.getLogger("herald.http")
+
+
+def client_left(scope: Scope) -> bool:
+    """Whether the client of this HTTP request went away before it was answered."""
+    return bool(scope.get(_CLIENT_LEFT))
 
 
 def current_request_id() -> str | None:
@@ -54,8 +60,16 @@ class RequestContext:
         started = time.perf_counter()
         status: int | None = None
 
+        async def receive_noting_departure() -> ReceiveMessage:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                scope[_CLIENT_LEFT] = True  # type: ignore[literal-required]
+            return message
+
         async def send_with_id(message: Message) -> None:
             nonlocal status
+            if client_left(scope):
+                return  # nobody to answer: neither sent, nor counted or logged as an answer
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [
@@ -67,16 +81,20 @@ class RequestContext:
             await send(message)
 
         try:
-            await self._app(scope, receive, send_with_id)
+            await self._app(scope, receive_noting_departure, send_with_id)
         except BaseException:
-            status = status or 500  # what the server answers when the app fails
+            if not client_left(scope):
+                status = status or 500  # what the server answers when the app fails
             raise
         finally:
             if status is not None:  # else the client left before any answer
                 self._metrics.http_responses.labels(status=str(status)).inc()
-                # The path only: a query string may carry what must not be logged.
+                # The path only: a query string may carry what must not be logged. The client
+                # is the peer, or what a trusted proxy said it is (FORWARDED_ALLOW_IPS).
+                client = scope.get("client")
                 log.debug(
-                    "%s %s %s %.1fms",
+                    "%s %s %s %s %.1fms",
+                    client[0] if client else "-",
                     scope["method"],
                     scope["path"],
                     status,

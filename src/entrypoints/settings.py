@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -18,6 +19,7 @@ LOG_FORMATS = ("console", "json")
 DEFAULT_RATE_LIMIT_PER_SECOND = 20
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_SOCKET_CONNECTS_PER_SECOND = 50
+DEFAULT_MAX_SOCKETS_PER_USER = 20
 
 log = logging.getLogger("herald.settings")
 
@@ -41,6 +43,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_per_second: int = DEFAULT_RATE_LIMIT_PER_SECOND
     socket_connects_per_second: int = DEFAULT_SOCKET_CONNECTS_PER_SECOND
     retention_days: int = DEFAULT_RETENTION_DAYS
+    max_sockets_per_user: int = DEFAULT_MAX_SOCKETS_PER_USER
+    # The proxies trusted to say who the client is (uvicorn's `forwarded_allow_ips`); empty:
+    # none, and the peer's own address is the client's.
+    forwarded_allow_ips: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -74,6 +80,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 DEFAULT_SOCKET_CONNECTS_PER_SECOND,
             ),
             retention_days=_retention_days(env.get("RETENTION_DAYS")),
+            max_sockets_per_user=_rate_limit(
+                env.get("MAX_SOCKETS_PER_USER"),
+                "MAX_SOCKETS_PER_USER",
+                DEFAULT_MAX_SOCKETS_PER_USER,
+            ),
+            forwarded_allow_ips=_trusted_proxies(env.get("FORWARDED_ALLOW_IPS")),
         )
 
 
@@ -141,13 +153,28 @@ def _rate_limit(
     name: str = "RATE_LIMIT_PER_SECOND",
     default: int = DEFAULT_RATE_LIMIT_PER_SECOND,
 ) -> int:
-    """A rate per second: a positive integer (at most nine digits)."""
+    """A rate per second, or a cap: a positive integer (at most nine digits)."""
     text = (value or "").strip()
     if not text:
         return default
     if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
         raise SettingsError(f"{name} must be a positive integer, not {value!r}")
     return int(text)
+
+
+def _trusted_proxies(value: str | None) -> tuple[str, ...]:
+    """Addresses or networks (`10.0.0.0/8`), comma-separated, or `*` for any peer."""
+    entries = tuple(entry.strip() for entry in (value or "").split(",") if entry.strip())
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry)
+        except ValueError:
+            raise SettingsError(
+                f"FORWARDED_ALLOW_IPS must list IP addresses or networks, or be *, not {entry!r}"
+            ) from None
+    return entries
 
 
 def _retention_days(value: str | None) -> int:

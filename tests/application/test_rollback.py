@@ -30,8 +30,9 @@ from application.leads.update_lead_score import UpdateLeadScore
 from application.notifications.delete_notification import DeleteNotification
 from application.notifications.mark_all_as_read import MarkAllAsRead
 from application.notifications.mark_as_read import MarkAsRead
-from application.ports import Clock, IdFactory, UnitOfWork
+from application.ports import Clock, ConcurrentUpdate, IdFactory, UnitOfWork
 from application.preferences.set_preference import SetPreference
+from application.retries import ATTEMPTS
 from application.tasks.complete_task import CompleteTask
 from application.tasks.create_task import CreateTask
 from application.users.register_user import RegisterUser
@@ -115,51 +116,97 @@ async def mute_a_type(w: World) -> object:
     return await SetPreference(w.uow)(command)
 
 
-@pytest.mark.parametrize(
-    "use_case",
-    [
-        register_a_new_user,
-        update_a_profile,
-        create_a_lead,
-        mark_as_read,
-        mark_all_as_read,
-        delete,
-        assign_a_lead,
-        score_a_lead,
-        create_a_task,
-        complete_a_task,
-        add_a_comment,
-        mute_a_type,
-    ],
-    ids=lambda use_case: use_case.__name__,
-)
-async def test_a_failed_commit_changes_nothing_and_tells_no_one(
-    use_case: Callable[[World], Awaitable[object]],
+USE_CASES = [
+    register_a_new_user,
+    update_a_profile,
+    create_a_lead,
+    mark_as_read,
+    mark_all_as_read,
+    delete,
+    assign_a_lead,
+    score_a_lead,
+    create_a_task,
+    complete_a_task,
+    add_a_comment,
+    mute_a_type,
+]
+
+
+@pytest.fixture
+async def world(
     given_users: Callable[..., Awaitable[None]],
     new_lead: Callable[..., Awaitable[Lead]],
     given_task: Callable[..., Awaitable[Task]],
+    publisher: RecordingPublisher,
+    clock: FixedClock,
+    ids: SequentialIds,
+    read: StoreReader,
+) -> Callable[[UnitOfWork], World]:
+    """Makes the world of the use cases on a given unit of work, five minutes after it began."""
+    await given_users("alice", "bob", "carol")
+    lead = await new_lead("alice")
+    [entry] = await read.inbox("bob")
+    task = await given_task(lead, "bob")
+    clock.advance(minutes=5)
+    return lambda uow: World(uow, publisher, clock, ids, entry.notification.id, lead.id, task.id)
+
+
+@pytest.mark.parametrize("use_case", USE_CASES, ids=lambda use_case: use_case.__name__)
+async def test_a_failed_commit_changes_nothing_and_tells_no_one(
+    use_case: Callable[[World], Awaitable[object]],
+    world: Callable[[UnitOfWork], World],
     crashing_uow: CrashingUnitOfWork,
     store: InMemoryStore,
     publisher: RecordingPublisher,
     relay: InlineRelay,
-    clock: FixedClock,
-    ids: SequentialIds,
     read: StoreReader,
 ) -> None:
-    await given_users("alice", "bob", "carol")
-    lead = await new_lead("alice")
-    [entry] = await read.inbox("bob")
-    bobs = entry.notification.id
-    task = await given_task(lead, "bob")
     before = read.snapshot()
-    clock.advance(minutes=5)
 
     with pytest.raises(crashing_uow.failure):
-        await use_case(World(crashing_uow, publisher, clock, ids, bobs, lead.id, task.id))
+        await use_case(world(crashing_uow))
 
     assert read.snapshot() == before
     assert publisher.published == []
     # The same call on a working unit of work does write: the check above is not vacuous.
-    working = InMemoryUnitOfWork(store, relay)
-    await use_case(World(working, publisher, clock, ids, bobs, lead.id, task.id))
+    await use_case(world(InMemoryUnitOfWork(store, relay)))
     assert read.snapshot() != before
+
+
+class ConflictingUnitOfWork(InMemoryUnitOfWork):
+    """The in-memory unit of work whose first `conflicts` commits lose to a concurrent one."""
+
+    def __init__(self, store: InMemoryStore, relay: InlineRelay, conflicts: int) -> None:
+        super().__init__(store, relay)
+        self.conflicts, self.commits = conflicts, 0
+
+    async def commit(self) -> None:
+        self.commits += 1
+        if self.commits <= self.conflicts:
+            raise ConcurrentUpdate("deadlock detected")
+        await super().commit()
+
+
+@pytest.mark.parametrize("use_case", USE_CASES, ids=lambda use_case: use_case.__name__)
+@pytest.mark.parametrize("conflicts", [ATTEMPTS - 1, ATTEMPTS])
+async def test_a_use_case_that_loses_to_a_concurrent_one_runs_again_a_bounded_number_of_times(
+    use_case: Callable[[World], Awaitable[object]],
+    conflicts: int,
+    world: Callable[[UnitOfWork], World],
+    store: InMemoryStore,
+    publisher: RecordingPublisher,
+    relay: InlineRelay,
+    read: StoreReader,
+) -> None:
+    before = read.snapshot()
+    uow = ConflictingUnitOfWork(store, relay, conflicts)
+
+    if conflicts < ATTEMPTS:
+        await use_case(world(uow))
+        assert read.snapshot() != before
+    else:
+        with pytest.raises(ConcurrentUpdate):
+            await use_case(world(uow))
+        assert read.snapshot() == before
+        assert publisher.published == []
+    assert uow.commits == conflicts + (conflicts < ATTEMPTS)

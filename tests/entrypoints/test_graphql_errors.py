@@ -10,6 +10,7 @@ import pytest
 from dependency_injector import providers
 
 from adapters.jwt.tokens import JwtTokenIssuer
+from application.ports import ConcurrentUpdate, DatabaseBusy
 from entrypoints.app import create_app
 from entrypoints.container import Container, in_memory
 from entrypoints.settings import Settings
@@ -55,6 +56,39 @@ async def test_an_unexpected_failure_is_masked_and_logged_once(
     assert "internal.py" not in response.text
     [record] = caplog.records
     assert record.exc_info is not None
+
+
+class Contended:
+    def __init__(self, error: Exception) -> None:
+        self._error = error
+
+    async def __call__(self, command: object) -> int:
+        raise self._error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ConcurrentUpdate("deadlock detected"), DatabaseBusy("canceling statement: lock timeout")],
+    ids=["conflict", "busy"],
+)
+async def test_a_change_kept_from_being_made_by_concurrent_ones_is_a_conflict_without_traceback(
+    container: Container,
+    http: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+) -> None:
+    container.mark_all_as_read.override(providers.Object(Contended(error)))
+
+    with caplog.at_level(logging.INFO):
+        response = await http.post("/graphql", json={"query": "mutation { markAllAsRead }"})
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["errors"][0]["extensions"] == {"code": "CONFLICT"}
+    assert body["errors"][0]["message"].endswith("nothing changed, try again")
+    assert "deadlock" not in response.text
+    assert "lock timeout" not in response.text
+    assert [record for record in caplog.records if record.exc_info] == []
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,18 @@ def test_the_defaults_are_the_contracts() -> None:
     assert (settings.log_level, settings.log_format) == ("INFO", "console")
     assert settings.redis_url is None
     assert settings.rate_limit_per_second == 20
+    assert settings.max_sockets_per_user == 20
+    assert settings.forwarded_allow_ips == ()
+
+
+def test_trusted_proxies_are_addresses_networks_or_any() -> None:
+    settings = Settings.from_env(
+        {"JWT_SECRET": SECRET, "FORWARDED_ALLOW_IPS": " 10.0.0.1, 192.168.0.0/16,::1 "}
+    )
+    trusting_any = Settings.from_env({"JWT_SECRET": SECRET, "FORWARDED_ALLOW_IPS": "*"})
+
+    assert settings.forwarded_allow_ips == ("10.0.0.1", "192.168.0.0/16", "::1")
+    assert trusting_any.forwarded_allow_ips == ("*",)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +47,9 @@ def test_the_defaults_are_the_contracts() -> None:
         ({"RATE_LIMIT_PER_SECOND": "-1"}, "RATE_LIMIT_PER_SECOND must be a positive integer"),
         ({"SOCKET_CONNECTS_PER_SECOND": "x"}, "SOCKET_CONNECTS_PER_SECOND must be a positive"),
         ({"DATABASE_URL": "mysql://db"}, "DATABASE_URL must start with"),
+        ({"MAX_SOCKETS_PER_USER": "0"}, "MAX_SOCKETS_PER_USER must be a positive integer"),
+        ({"FORWARDED_ALLOW_IPS": "proxy.internal"}, "FORWARDED_ALLOW_IPS must list IP"),
+        ({"FORWARDED_ALLOW_IPS": "10.0.0.1/8"}, "FORWARDED_ALLOW_IPS must list IP"),
     ],
 )
 def test_a_bad_value_is_one_clear_line(variables: dict[str, str], message: str) -> None:

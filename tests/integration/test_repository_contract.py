@@ -63,6 +63,14 @@ async def given_lead(new_uow: NewUnitOfWork, at: datetime = NOW) -> Lead:
     return lead
 
 
+async def given_task(new_uow: NewUnitOfWork, lead: Lead) -> Task:
+    task = a_task(lead)
+    async with new_uow() as uow:
+        await uow.tasks.add(task)
+        await uow.commit()
+    return task
+
+
 async def read_lead(new_uow: NewUnitOfWork, lead_id: UUID) -> Lead | None:
     async with new_uow() as uow:
         return await uow.leads.get(lead_id)
@@ -803,10 +811,7 @@ async def test_an_exception_rolls_back_leads_tasks_comments_and_preferences(
     new_uow: NewUnitOfWork,
 ) -> None:
     lead = await given_lead(new_uow)
-    task = a_task(lead)
-    async with new_uow() as uow:
-        await uow.tasks.add(task)
-        await uow.commit()
+    task = await given_task(new_uow, lead)
     later = NOW + timedelta(hours=1)
     new_task = a_task(lead, "Send the quote")
 

@@ -72,7 +72,12 @@ class InMemoryUserRepository:
         return copy.copy(self._users.get(user_id))
 
     async def add(self, user: User) -> None:
-        self._users[user.id] = copy.copy(user)
+        registered = self._users.get(user.id)
+        if registered is None:
+            self._users[user.id] = copy.copy(user)
+        else:  # as the database's upsert: the first registration's time stays
+            registered.name, registered.email = user.name, user.email
+            registered.updated_at = user.updated_at
 
     async def save(self, user: User) -> None:
         self._users[user.id] = copy.copy(user)
@@ -87,6 +92,9 @@ class InMemoryLeadRepository:
 
     async def get(self, lead_id: UUID) -> Lead | None:
         return copy.copy(self._leads.get(lead_id))
+
+    async def get_for_update(self, lead_id: UUID) -> Lead | None:
+        return await self.get(lead_id)  # units of work run one at a time: already exclusive
 
     async def add(self, lead: Lead) -> None:
         self._leads[lead.id] = copy.copy(lead)
@@ -108,6 +116,9 @@ class InMemoryTaskRepository:
 
     async def get(self, task_id: UUID) -> Task | None:
         return copy.copy(self._tasks.get(task_id))
+
+    async def get_for_update(self, task_id: UUID) -> Task | None:
+        return await self.get(task_id)  # units of work run one at a time: already exclusive
 
     async def add(self, task: Task) -> None:
         self._tasks[task.id] = copy.copy(task)
@@ -159,6 +170,9 @@ class InMemoryInboxRepository:
 
     async def get(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
         return copy.copy(self._inboxes.get(user_id, {}).get(notification_id))
+
+    async def get_for_update(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
+        return await self.get(user_id, notification_id)  # units of work run one at a time
 
     async def save(self, entry: InboxEntry) -> None:
         inbox = self._inboxes.get(entry.user_id, {})

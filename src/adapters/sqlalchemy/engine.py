@@ -16,16 +16,23 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-SQLITE_BUSY_TIMEOUT_MS = 5_000
+# How long a statement waits for a lock before the unit of work fails with `DatabaseBusy`:
+# SQLite's busy timeout, PostgreSQL's lock_timeout.
+LOCK_TIMEOUT_MS = 5_000
 READY_TIMEOUT_SECONDS = 5
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> AsyncEngine:
     """An engine for a `sqlite+aiosqlite://` or `postgresql+asyncpg://` URL; connects lazily."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(
-            parsed, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800
+            parsed,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            connect_args={"server_settings": {"lock_timeout": str(lock_timeout_ms)}},
         )
     engine = create_async_engine(parsed)
     in_memory = parsed.database in (None, "", ":memory:")
@@ -36,7 +43,7 @@ def make_engine(url: str) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={lock_timeout_ms}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,6 +12,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Row
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
@@ -26,7 +28,7 @@ from adapters.sqlalchemy.tables import (
 from adapters.sqlalchemy.tables import notification_preferences as preferences
 from adapters.sqlalchemy.tables import notification_recipients as inbox
 from adapters.system import SystemClock
-from application.ports import Clock, EventHorizon, InboxPosition
+from application.ports import Clock, ConcurrentUpdate, DatabaseBusy, EventHorizon, InboxPosition
 from domain.comments import Comment
 from domain.events import (
     InboxEvent,
@@ -46,6 +48,34 @@ from domain.users import User
 _unread = sa.not_(inbox.c.is_read)
 _muted = sa.not_(preferences.c.enabled)
 
+# PostgreSQL's codes for "run it again": serialization_failure, deadlock_detected; and for a
+# lock not granted within `lock_timeout`: lock_not_available.
+_RETRY_STATES = frozenset({"40001", "40P01"})
+_LOCK_TIMEOUT_STATE = "55P03"
+
+
+@contextmanager
+def concurrency_errors() -> Iterator[None]:
+    """Turns the database's concurrency refusals into the ports' errors; the others pass."""
+    try:
+        yield
+    except DBAPIError as error:
+        cause = error.orig
+        if getattr(cause, "sqlstate", None) in _RETRY_STATES:
+            raise ConcurrentUpdate(str(cause)) from error
+        if getattr(cause, "sqlstate", None) == _LOCK_TIMEOUT_STATE or getattr(
+            cause, "sqlite_errorname", None
+        ) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            raise DatabaseBusy(str(cause)) from error
+        raise
+
+
+def _locked(statement: sa.Select[Any], *, of: Any = None) -> sa.Select[Any]:
+    """The rows read stay locked until the transaction ends: `FOR NO KEY UPDATE` on
+    PostgreSQL, which leaves inserts that refer to them free; nothing on SQLite, whose
+    transactions take the write lock up front (`BEGIN IMMEDIATE`)."""
+    return statement.with_for_update(key_share=True, of=of)
+
 
 class _Repository:
     def __init__(self, session: AsyncSession) -> None:
@@ -55,8 +85,9 @@ class _Repository:
         self, statement: Executable, parameters: Sequence[dict[str, Any]] | None = None
     ) -> CursorResult[Any]:
         # The session's connection, in the session's current transaction.
-        connection = await self._session.connection()
-        return await connection.execute(statement, parameters)
+        with concurrency_errors():
+            connection = await self._session.connection()
+            return await connection.execute(statement, parameters)
 
     @property
     def _on_postgresql(self) -> bool:
@@ -70,13 +101,22 @@ class SqlAlchemyUserRepository(_Repository):
         return None if row is None else _user(row)
 
     async def add(self, user: User) -> None:
+        insert = postgresql.insert if self._on_postgresql else sqlite.insert
+        statement = insert(users).values(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
         await self._execute(
-            sa.insert(users).values(
-                id=user.id,
-                name=user.name,
-                email=user.email,
-                created_at=user.created_at,
-                updated_at=user.updated_at,
+            statement.on_conflict_do_update(
+                index_elements=[users.c.id],
+                set_={
+                    users.c.name: statement.excluded.name,
+                    users.c.email: statement.excluded.email,
+                    users.c.updated_at: statement.excluded.updated_at,
+                },
             )
         )
 
@@ -95,6 +135,11 @@ class SqlAlchemyUserRepository(_Repository):
 class SqlAlchemyLeadRepository(_Repository):
     async def get(self, lead_id: UUID) -> Lead | None:
         result = await self._execute(sa.select(leads).where(leads.c.id == lead_id))
+        row = result.one_or_none()
+        return None if row is None else _lead(row)
+
+    async def get_for_update(self, lead_id: UUID) -> Lead | None:
+        result = await self._execute(_locked(sa.select(leads).where(leads.c.id == lead_id)))
         row = result.one_or_none()
         return None if row is None else _lead(row)
 
@@ -129,6 +174,11 @@ class SqlAlchemyLeadRepository(_Repository):
 class SqlAlchemyTaskRepository(_Repository):
     async def get(self, task_id: UUID) -> Task | None:
         result = await self._execute(sa.select(tasks).where(tasks.c.id == task_id))
+        row = result.one_or_none()
+        return None if row is None else _task(row)
+
+    async def get_for_update(self, task_id: UUID) -> Task | None:
+        result = await self._execute(_locked(sa.select(tasks).where(tasks.c.id == task_id)))
         row = result.one_or_none()
         return None if row is None else _task(row)
 
@@ -238,11 +288,19 @@ class SqlAlchemyInboxRepository(_Repository):
             await self._execute(sa.insert(inbox), rows)  # one executemany
 
     async def get(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
-        result = await self._execute(
-            _select_entries().where(
-                inbox.c.user_id == user_id, inbox.c.notification_id == notification_id
-            )
+        return await self._entry(user_id, notification_id, for_update=False)
+
+    async def get_for_update(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
+        return await self._entry(user_id, notification_id, for_update=True)
+
+    async def _entry(
+        self, user_id: str, notification_id: UUID, *, for_update: bool
+    ) -> InboxEntry | None:
+        statement = _select_entries().where(
+            inbox.c.user_id == user_id, inbox.c.notification_id == notification_id
         )
+        # Only the entry is locked: the notification is shared by every recipient.
+        result = await self._execute(_locked(statement, of=inbox) if for_update else statement)
         row = result.one_or_none()
         return None if row is None else _entry(row)
 

@@ -15,6 +15,7 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyPreferenceRepository,
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
+    concurrency_errors,
 )
 from application.ports import (
     Clock,
@@ -83,5 +84,6 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("commit() outside of the unit of work")
         # The outbox rows last: their ids' lock is then held for the shortest time.
         wrote_events = await self._event_log.write_pending()
-        await self._session.commit()
+        with concurrency_errors():
+            await self._session.commit()
         self._wrote_events |= wrote_events

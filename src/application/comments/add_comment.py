@@ -5,6 +5,7 @@ from __future__ import annotations
 from application.commands import AddCommentCommand
 from application.notify import existing_lead, notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
+from application.retries import retried
 from domain import notifications
 from domain.comments import Comment
 from domain.recipients import Situation
@@ -14,6 +15,7 @@ class AddComment:
     def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
 
+    @retried
     async def __call__(self, command: AddCommentCommand) -> Comment:
         now = self._clock.now()
         async with self._uow as uow:

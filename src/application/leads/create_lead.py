@@ -5,6 +5,7 @@ from __future__ import annotations
 from application.commands import CreateLeadCommand
 from application.notify import notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
+from application.retries import retried
 from domain import notifications
 from domain.leads import Lead
 from domain.recipients import Situation
@@ -14,6 +15,7 @@ class CreateLead:
     def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
 
+    @retried
     async def __call__(self, command: CreateLeadCommand) -> Lead:
         now = self._clock.now()
         lead = Lead.create(

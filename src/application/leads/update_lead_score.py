@@ -5,19 +5,24 @@ from __future__ import annotations
 from application.commands import UpdateLeadScoreCommand
 from application.notify import existing_lead, notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
+from application.retries import retried
 from domain import notifications
 from domain.leads import Lead
 from domain.recipients import Situation
 
 
 class UpdateLeadScore:
+    """The lead is read locked: of several requests setting the same new score at once, one
+    changes it and notifies; the others then find the score set and answer "unchanged"."""
+
     def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
 
+    @retried
     async def __call__(self, command: UpdateLeadScoreCommand) -> Lead:
         now = self._clock.now()
         async with self._uow as uow:
-            lead = await existing_lead(uow, command.lead_id)
+            lead = await existing_lead(uow, command.lead_id, for_update=True)
             previous = lead.score
             if not lead.change_score(command.score, now):
                 return lead

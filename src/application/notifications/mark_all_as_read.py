@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from application.commands import MarkAllAsReadCommand
 from application.ports import Clock, UnitOfWork
+from application.retries import retried
 from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
 
 
 class MarkAllAsRead:
+    """One conditional update: each entry is read by one request only, which counts and
+    reports it; a request that finds nothing unread left answers 0 and sends nothing."""
+
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
+    @retried
     async def __call__(self, command: MarkAllAsReadCommand) -> int:
         async with self._uow as uow:
             count = await uow.inbox.mark_all_read(command.user_id, self._clock.now())

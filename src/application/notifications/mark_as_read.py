@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application.commands import MarkAsReadCommand
 from application.ports import Clock, UnitOfWork
+from application.retries import retried
 from domain.errors import NotificationNotFound
 from domain.events import NotificationUpdated, UnreadCountsChanged
 from domain.ids import parse_id
@@ -11,13 +12,17 @@ from domain.notifications import InboxEntry
 
 
 class MarkAsRead:
+    """The entry is read locked: of several requests reading it at once, one marks it read and
+    sends the events; the others then find it read and answer it unchanged."""
+
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
+    @retried
     async def __call__(self, command: MarkAsReadCommand) -> InboxEntry:
         notification_id = parse_id(command.notification_id)
         async with self._uow as uow:
-            entry = await uow.inbox.get(command.user_id, notification_id)
+            entry = await uow.inbox.get_for_update(command.user_id, notification_id)
             if entry is None:
                 raise NotificationNotFound(notification_id)
             if not entry.mark_read(self._clock.now()):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application.commands import SetPreferenceCommand
 from application.ports import UnitOfWork
+from application.retries import retried
 from domain.preferences import NotificationPreference
 
 
@@ -11,6 +12,7 @@ class SetPreference:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
+    @retried
     async def __call__(self, command: SetPreferenceCommand) -> NotificationPreference:
         async with self._uow as uow:
             await uow.preferences.save(command.user_id, command.type, command.enabled)

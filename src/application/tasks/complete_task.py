@@ -5,6 +5,7 @@ from __future__ import annotations
 from application.commands import CompleteTaskCommand
 from application.notify import existing_lead, notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
+from application.retries import retried
 from domain import notifications
 from domain.errors import TaskNotFound
 from domain.ids import parse_id
@@ -13,14 +14,18 @@ from domain.tasks import Task
 
 
 class CompleteTask:
+    """The task is read locked: of several requests completing it at once, one completes it
+    and notifies; the others then find it completed and answer it unchanged."""
+
     def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
 
+    @retried
     async def __call__(self, command: CompleteTaskCommand) -> Task:
         task_id = parse_id(command.task_id)
         now = self._clock.now()
         async with self._uow as uow:
-            task = await uow.tasks.get(task_id)
+            task = await uow.tasks.get_for_update(task_id)
             if task is None:
                 raise TaskNotFound(task_id)
             if not task.complete(now):

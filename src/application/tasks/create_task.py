@@ -5,6 +5,7 @@ from __future__ import annotations
 from application.commands import CreateTaskCommand
 from application.notify import existing_lead, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
+from application.retries import retried
 from domain.tasks import Task
 
 
@@ -12,6 +13,7 @@ class CreateTask:
     def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
 
+    @retried
     async def __call__(self, command: CreateTaskCommand) -> Task:
         async with self._uow as uow:
             lead = await existing_lead(uow, command.lead_id, "leadId")

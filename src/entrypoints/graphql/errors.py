@@ -8,6 +8,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from application.ports import ConcurrentUpdate, DatabaseBusy
 from domain.errors import DomainError, InvalidInput, NotFound
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
@@ -15,6 +16,9 @@ NOT_FOUND = "NOT_FOUND"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 RATE_LIMITED = "RATE_LIMITED"
+# Concurrent changes to the same data kept this one from being made: nothing changed, and the
+# client may send it again.
+CONFLICT = "CONFLICT"
 
 log = logging.getLogger("herald.graphql")
 
@@ -38,6 +42,10 @@ def classify(error: GraphQLError) -> tuple[str, str]:
             return BAD_USER_INPUT, str(original)
         case NotFound():
             return NOT_FOUND, f"{original.kind.capitalize()} not found"
+        case ConcurrentUpdate():  # already retried, see application.retries
+            return CONFLICT, "Concurrent changes to the same data; nothing changed, try again"
+        case DatabaseBusy():
+            return CONFLICT, "The data is busy with other changes; nothing changed, try again"
         case DomainError():
             return BAD_USER_INPUT, str(original)
         case GraphQLError():  # e.g. a variable of the wrong type

@@ -1,0 +1,168 @@
+"""Concurrency in the repositories' contract: upserts, rows read for update, and the errors a
+unit of work that loses to another one raises; in memory, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from test_repository_contract import (
+    NOW,
+    NewUnitOfWork,
+    a_user,
+    given_lead,
+    given_notification,
+    given_task,
+    read_entry,
+)
+
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.migrations import upgrade_async
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.ports import ConcurrentUpdate, DatabaseBusy
+
+HELD_SECONDS = 0.3
+
+
+async def test_adding_a_registered_user_updates_the_profile_and_keeps_the_first_time(
+    new_uow: NewUnitOfWork,
+) -> None:
+    async with new_uow() as uow:
+        await uow.users.add(a_user("alice"))
+        await uow.commit()
+    again = a_user("alice", at=NOW + timedelta(hours=1))
+    again.name = "Alice Liddell"
+
+    async with new_uow() as uow:
+        await uow.users.add(again)
+        await uow.commit()
+    async with new_uow() as uow:
+        stored = await uow.users.get("alice")
+
+    assert stored is not None
+    assert (stored.name, stored.created_at, stored.updated_at) == (
+        "Alice Liddell",
+        NOW,
+        NOW + timedelta(hours=1),
+    )
+
+
+async def test_two_first_registrations_at_once_both_commit(new_uow: NewUnitOfWork) -> None:
+    async def register() -> None:
+        async with new_uow() as uow:
+            await uow.users.add(a_user("alice"))
+            await uow.commit()
+
+    await asyncio.gather(register(), register())
+
+    async with new_uow() as uow:
+        assert await uow.users.all_ids() == ["alice"]
+
+
+async def test_a_lead_read_for_update_waits_for_the_writer_before(
+    new_uow: NewUnitOfWork,
+) -> None:
+    lead = await given_lead(new_uow)
+    order: list[str] = []
+
+    async def first() -> None:
+        async with new_uow() as uow:
+            locked = await uow.leads.get_for_update(lead.id)
+            assert locked is not None
+            await asyncio.sleep(HELD_SECONDS)
+            locked.change_score(42, NOW + timedelta(minutes=1))
+            await uow.leads.save(locked)
+            order.append("first commits")
+            await uow.commit()
+
+    async def second() -> int:
+        await asyncio.sleep(HELD_SECONDS / 3)  # the first one holds the lead by now
+        async with new_uow() as uow:
+            seen = await uow.leads.get_for_update(lead.id)
+            order.append("second reads")
+            assert seen is not None
+            return seen.score
+
+    _, score = await asyncio.gather(first(), second())
+
+    assert order == ["first commits", "second reads"]
+    assert score == 42
+
+
+async def test_a_task_and_an_entry_read_for_update_are_the_ones_read(
+    new_uow: NewUnitOfWork,
+) -> None:
+    task = await given_task(new_uow, await given_lead(new_uow))
+    notification = await given_notification(new_uow, ["bob"])
+    entry = await read_entry(new_uow, "bob", notification.id)
+
+    async with new_uow() as uow:
+        assert await uow.tasks.get_for_update(task.id) == task
+        assert await uow.inbox.get_for_update("bob", notification.id) == entry
+        assert await uow.inbox.get_for_update("carol", notification.id) is None
+        assert await uow.leads.get_for_update(task.id) is None
+
+
+@pytest.fixture
+async def impatient_uow(database_url: str) -> AsyncIterator[NewUnitOfWork]:
+    """Units of work on a migrated database that wait 100 ms at most for a lock."""
+    await upgrade_async(database_url)
+    engine = make_engine(database_url, lock_timeout_ms=100)
+    session_factory = make_session_factory(engine)
+    yield lambda: SqlAlchemyUnitOfWork(session_factory)
+    await engine.dispose()
+
+
+async def test_a_lock_held_past_the_timeout_is_database_busy(
+    impatient_uow: NewUnitOfWork,
+) -> None:
+    lead = await given_lead(impatient_uow)
+    held = asyncio.Event()
+    done = asyncio.Event()
+
+    async def holder() -> None:
+        async with impatient_uow() as uow:
+            await uow.leads.get_for_update(lead.id)
+            held.set()
+            await done.wait()
+
+    holding = asyncio.create_task(holder())
+    await held.wait()
+    try:
+        async with asyncio.timeout(5):
+            with pytest.raises(DatabaseBusy):
+                async with impatient_uow() as uow:
+                    await uow.leads.get_for_update(lead.id)
+    finally:
+        done.set()
+        await holding
+
+
+@pytest.mark.postgres
+async def test_a_deadlock_is_a_concurrent_update(migrated_postgres_url: str) -> None:
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    one, other = await given_lead(new_uow), await given_lead(new_uow)
+    both_hold_one = asyncio.Barrier(2)
+
+    async def lock(first_id: object, then_id: object) -> None:
+        async with new_uow() as uow:
+            await uow.leads.get_for_update(first_id)  # type: ignore[arg-type]
+            await both_hold_one.wait()
+            await uow.leads.get_for_update(then_id)  # type: ignore[arg-type]
+
+    try:
+        async with asyncio.timeout(10):
+            outcomes = await asyncio.gather(
+                lock(one.id, other.id), lock(other.id, one.id), return_exceptions=True
+            )
+    finally:
+        await engine.dispose()
+
+    # PostgreSQL gives up one of the two; the other then goes on.
+    assert sorted((outcome is None, type(outcome)) for outcome in outcomes) == [
+        (False, ConcurrentUpdate),
+        (True, type(None)),
+    ]
