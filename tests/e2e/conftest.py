@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import pytest
-from e2e_support import Clients, HeraldServer, herald_env, start_server, stop_server
+from e2e_support import Clients, HeraldServer, clients_of, herald_env, running_server
 
 from adapters.sqlalchemy.migrations import upgrade
 from databases import create_postgres_database, drop_postgres_database
@@ -45,19 +44,11 @@ def own_database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[HeraldServer]:
-    running = start_server(herald_env(DATABASE_URL=database_url))
-    try:
+    with running_server(herald_env(DATABASE_URL=database_url)) as running:
         yield running
-    finally:
-        stop_server(running.process)
 
 
 @pytest.fixture
 async def clients(server: HeraldServer) -> AsyncIterator[Clients]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-        made = Clients(server, http)
-        try:
-            yield made
-        finally:
-            for connected in made.sockets:
-                await connected.client.disconnect()
+    async with clients_of(server) as made:
+        yield made

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -75,6 +77,28 @@ def start_server(
             time.sleep(0.1)
     stop_server(process)
     raise RuntimeError("herald serve did not answer /health in time")
+
+
+@contextmanager
+def running_server(env: dict[str, str]) -> Iterator[HeraldServer]:
+    """A `herald serve` for the time of the block."""
+    running = start_server(env)
+    try:
+        yield running
+    finally:
+        stop_server(running.process)
+
+
+@asynccontextmanager
+async def clients_of(server: HeraldServer) -> AsyncIterator[Clients]:
+    """Clients of the server; their sockets are disconnected at the end of the block."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        made = Clients(server, http)
+        try:
+            yield made
+        finally:
+            for connected in made.sockets:
+                await connected.client.disconnect()
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
