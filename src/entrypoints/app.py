@@ -13,6 +13,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
+    HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
@@ -20,11 +21,19 @@ from litestar.types import ASGIApp
 
 from adapters.socketio.managers import HoldingRedisManager
 from adapters.sqlalchemy.engine import database_problem
+from application.ports import ConcurrentUpdate, DatabaseBusy
 from entrypoints.container import Container
 from entrypoints.delivery import BackgroundRelay
 from entrypoints.graphql.context import NotAuthenticated
 from entrypoints.graphql.controller import graphql_controller
-from entrypoints.graphql.errors import BAD_USER_INPUT, INTERNAL, UNAUTHORIZED_BODY, error_body
+from entrypoints.graphql.errors import (
+    BAD_USER_INPUT,
+    CONFLICT,
+    INTERNAL,
+    UNAUTHORIZED_BODY,
+    conflict_message,
+    error_body,
+)
 from entrypoints.graphql.limits import MAX_BODY_BYTES
 from entrypoints.graphql.schema import build_schema
 from entrypoints.metrics import metrics_endpoint
@@ -53,6 +62,14 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
 
 def _unauthorized(request: Request[Any, Any, Any], error: NotAuthenticated) -> Response[Any]:
     return Response(UNAUTHORIZED_BODY, status_code=HTTP_401_UNAUTHORIZED)
+
+
+def _conflict(
+    request: Request[Any, Any, Any], error: ConcurrentUpdate | DatabaseBusy
+) -> Response[Any]:
+    """Before any execution (the caller's registration), as a mutation's error would be."""
+    body = error_body(conflict_message(error), CONFLICT)
+    return Response(body, status_code=HTTP_409_CONFLICT, headers={"Retry-After": "1"})
 
 
 def _too_large(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -130,6 +147,8 @@ def create_app(container: Container) -> ASGIApp:
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)),
         exception_handlers={
             NotAuthenticated: _unauthorized,
+            ConcurrentUpdate: _conflict,
+            DatabaseBusy: _conflict,
             HTTP_413_REQUEST_ENTITY_TOO_LARGE: _too_large,
             HTTP_500_INTERNAL_SERVER_ERROR: _internal_error,
         },

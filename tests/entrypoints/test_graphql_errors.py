@@ -91,6 +91,20 @@ async def test_a_change_kept_from_being_made_by_concurrent_ones_is_a_conflict_wi
     assert [record for record in caplog.records if record.exc_info] == []
 
 
+async def test_a_first_registration_kept_from_being_made_is_a_conflict_before_execution(
+    container: Container, http: httpx.AsyncClient
+) -> None:
+    container.register_user.override(
+        providers.Object(Contended(DatabaseBusy("canceling statement: lock timeout")))
+    )
+
+    response = await http.post("/graphql", json={"query": "{ getUnreadCount }"})
+
+    assert response.status_code == 409
+    assert response.headers["Retry-After"] == "1"
+    assert response.json()["errors"][0]["extensions"] == {"code": "CONFLICT"}
+
+
 @pytest.mark.parametrize(
     ("query", "code", "message"),
     [

@@ -42,16 +42,20 @@ def classify(error: GraphQLError) -> tuple[str, str]:
             return BAD_USER_INPUT, str(original)
         case NotFound():
             return NOT_FOUND, f"{original.kind.capitalize()} not found"
-        case ConcurrentUpdate():  # already retried, see application.retries
-            return CONFLICT, "Concurrent changes to the same data; nothing changed, try again"
-        case DatabaseBusy():
-            return CONFLICT, "The data is busy with other changes; nothing changed, try again"
+        case ConcurrentUpdate() | DatabaseBusy():
+            return CONFLICT, conflict_message(original)
         case DomainError():
             return BAD_USER_INPUT, str(original)
         case GraphQLError():  # e.g. a variable of the wrong type
             return BAD_USER_INPUT, original.message
         case _:
             return INTERNAL, "Internal server error"
+
+
+def conflict_message(error: ConcurrentUpdate | DatabaseBusy) -> str:
+    if isinstance(error, ConcurrentUpdate):  # already run again, see application.retries
+        return "Concurrent changes to the same data; nothing changed, try again"
+    return "The data is busy with other changes; nothing changed, try again"
 
 
 def public_error(error: GraphQLError) -> dict[str, Any]:
