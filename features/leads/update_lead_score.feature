@@ -20,6 +20,11 @@ Feature: Scoring a lead tells its owner
       | Bob    | 0     |
       | Bob    | 100   |
 
+  Scenario: Teammates who set the same new score at the same moment tell the owner once
+    When Bob and Carol change the score of "Umbrella Corp" to 70 at the same moment
+    Then the lead "Umbrella Corp" has a score of 70
+    And Alice has 1 unread notification
+
   Scenario: Only the owner is told
     When Bob changes the score of "Umbrella Corp" to 70
     Then the new notification "Score of Umbrella Corp: 70" reading "Bob changed the score of Umbrella Corp from 40 to 70" goes to Alice, and to nobody else

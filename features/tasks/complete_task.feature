@@ -62,6 +62,12 @@ Feature: Completing a task tells the lead's owner and the task's creator
       | Dave    |
       | Alice   |
 
+  Scenario: Teammates who complete the task at the same moment tell the others once
+    When Carol and Dave complete the task "Call back" at the same moment
+    Then both are answered that the task "Call back" was completed, at one and the same moment
+    And Alice has 1 unread notification
+    And Bob has 2 unread notifications
+
   Scenario Outline: A task that does not exist cannot be completed
     When Carol tries to complete <a task that is not there>
     Then <the refusal>

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -284,3 +285,23 @@ async def test_sockets_of_one_user_past_the_cap_at_once_are_refused_and_the_othe
     clients.sockets.append(another)
     assert await open_tab(another)
     assert [tab.client.connected for tab in kept[1:]] == [True] * (MAX_SOCKETS - 1)
+
+
+async def test_the_embedded_database_makes_each_change_once_too(tmp_path: Path) -> None:
+    env = server_env(f"sqlite+aiosqlite:///{tmp_path}/herald.db")
+    with running_server(env) as embedded:
+        async with clients_of(embedded) as clients:
+            owner, teammate = someone("olivia"), someone("tom")
+            first = clients.graphql(owner)
+            signed_in = data(await at_once(lambda: first.post(INBOX)), "getUnreadCount")
+            _, task_id = await a_lead_with_a_task(first)
+            team = clients.graphql(teammate)
+
+            bodies = await at_once(lambda: team.post(COMPLETE_TASK, id=task_id))
+
+            completed = data(bodies, "completeTask")
+            inbox = await first.data(INBOX)
+
+    assert signed_in == [0] * N
+    assert len({task["completedAt"] for task in completed}) == 1
+    assert [n["type"] for n in inbox["getNotifications"]] == ["TASK_COMPLETED"]

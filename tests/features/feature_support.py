@@ -316,6 +316,15 @@ class Herald:
             self.story.titles[notification.id] = notification.title
         return Outcome(value=value, new_ids=self.ids.issued[issued_before:], who=who)
 
+    def together(self, *actions: Coroutine[Any, Any, Any]) -> Outcome:
+        """Run the actions at the same moment, as requests that arrive together; the outcome's
+        value is the list of their answers."""
+
+        async def all_of() -> list[Any]:
+            return list(await asyncio.gather(*actions))
+
+        return self.act(None, all_of())
+
     def sign_in(self, person: str, name: str | None, email: str | None) -> Outcome:
         command = RegisterUserCommand(self.user_id(person), name=name, email=email)
         return self.act(person, self.container.register_user()(command))

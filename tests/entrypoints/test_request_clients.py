@@ -1,4 +1,5 @@
-"""A client that leaves mid-request: one line at INFO, no traceback, no answer counted."""
+"""The client of an HTTP request in the logs: its address, and one line at INFO, without a
+traceback or an answer counted, when it leaves mid-request."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ from edge_support import make_container, token
 from entrypoints.app import create_app
 
 
-def graphql_post(content_length: int) -> dict[str, Any]:
+def http_scope(method: str, path: str, content_length: int = 0) -> dict[str, Any]:
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
-        "method": "POST",
+        "method": method,
         "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": [
@@ -51,7 +52,7 @@ async def test_a_client_that_leaves_while_sending_its_body_is_one_info_line(
         sent.append(message)
 
     with caplog.at_level(logging.DEBUG):
-        await app(graphql_post(1000), receive, send)
+        await app(http_scope("POST", "/graphql", 1000), receive, send)
 
     herald = [record for record in caplog.records if record.name.startswith("herald")]
     assert [(record.levelname, record.getMessage()) for record in herald] == [
@@ -60,3 +61,23 @@ async def test_a_client_that_leaves_while_sending_its_body_is_one_info_line(
     assert all(record.exc_info is None for record in caplog.records)
     assert sent == []
     assert b"herald_http_responses_total{status=" not in container.metrics().render()
+
+
+async def test_the_request_line_names_the_client_that_the_server_was_given(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = create_app(make_container())
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.DEBUG, logger="herald.http"):
+        await app(http_scope("GET", "/health"), receive, send)
+
+    assert sent[0]["status"] == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "herald.http"]
+    assert line.startswith("192.0.2.7 GET /health 200 ")
