@@ -71,6 +71,8 @@ class Realtime:
             not isinstance(last_event_id, int) or isinstance(last_event_id, bool)
         ):
             raise SocketRefused("lastEventId must be an integer")
+        if self._left_meanwhile(sid):  # python-socketio would call no `disconnect` for it
+            raise SocketRefused("gone")
         # The check and the reservation with no `await` between them: handshakes of one user
         # that arrive together cannot all pass the check before any of them is counted.
         if self._sockets_per_user[identity.user_id] >= self._max_sockets_per_user:
@@ -118,6 +120,12 @@ class Realtime:
                         missed.through = data["eventId"]
             # A socket that left meanwhile keeps no floor behind.
             self._manager.release(sid, floor=missed.through if sid in self._users else None)
+
+    def _left_meanwhile(self, sid: str) -> bool:
+        """Whether the client went away while its handshake was being checked."""
+        eio_sid = self._manager.eio_sid_from_sid(sid, "/")
+        socket = self._server.eio.sockets.get(eio_sid)
+        return socket is None or socket.closed or socket.closing
 
     def catch_up_everyone(self, after: int) -> None:
         """After the Redis listener was deaf for a while: every local socket catches up."""

@@ -1,0 +1,72 @@
+"""The Socket.IO handshake's bookkeeping: the sockets a user holds, and handshakes whose client
+left while they were being checked (python-socketio calls no `disconnect` for those)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from edge_support import make_container, token
+from socketio.exceptions import ConnectionRefusedError as SocketRefused
+
+from entrypoints.container import Container
+from entrypoints.realtime import Realtime
+
+
+@dataclass
+class EngineSocket:
+    closed: bool = False
+    closing: bool = False
+
+
+class Handshakes:
+    """Handshakes on the container's Socket.IO server, without a network."""
+
+    def __init__(self, container: Container) -> None:
+        self.server = container.socketio_server()
+        self.realtime: Realtime = container.realtime()
+        self._numbers = itertools.count()
+
+    async def open(self, user_id: str, *, client_left: bool = False) -> str:
+        eio_sid = f"eio-{next(self._numbers)}"
+        if not client_left:
+            self.server.eio.sockets[eio_sid] = EngineSocket()
+        sid: str = await self.server.manager.pre_connect(eio_sid, "/")
+        environ = {"asgi.scope": {"client": ("192.0.2.7", 50000)}}
+        await self.realtime.connect(sid, environ, {"token": token(user_id)})
+        return sid
+
+
+@pytest.fixture
+def handshakes() -> Handshakes:
+    return Handshakes(make_container(max_sockets_per_user=2))
+
+
+async def test_a_user_past_the_cap_is_refused_until_one_of_their_sockets_leaves(
+    handshakes: Handshakes,
+) -> None:
+    first = await handshakes.open("alice")
+    await handshakes.open("alice")
+    await handshakes.open("bob")
+
+    with pytest.raises(SocketRefused) as refused:
+        await handshakes.open("alice")
+    await handshakes.realtime.disconnect(first)
+    await handshakes.open("alice")
+
+    assert refused.value.error_args == {"message": "too-many-connections"}
+    assert handshakes.realtime.connected == 3  # alice twice, bob once
+
+
+async def test_a_handshake_whose_client_left_meanwhile_keeps_no_slot(
+    handshakes: Handshakes,
+) -> None:
+    for _ in range(3):
+        with pytest.raises(SocketRefused):
+            await handshakes.open("alice", client_left=True)
+
+    await handshakes.open("alice")
+    await handshakes.open("alice")
+
+    assert handshakes.realtime.connected == 2
