@@ -34,7 +34,7 @@ class Realtime:
         authenticator: Authenticator,
         events_since: Callable[[], EventsSince],
         connect_limiter: RateLimiter,
-        max_sockets_per_user: int = 20,
+        max_sockets_per_user: int,
     ) -> None:
         self._server, self._authenticator, self._events_since = server, authenticator, events_since
         self._connect_limiter, self._max_sockets_per_user = connect_limiter, max_sockets_per_user
