@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.commands import UpdateLeadScoreCommand
+from application.email.schedule import EmailSchedule
 from application.notify import existing_lead, notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
 from domain import notifications
@@ -11,8 +12,11 @@ from domain.recipients import Situation
 
 
 class UpdateLeadScore:
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, ids: IdFactory, emails: EmailSchedule | None = None
+    ) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
+        self._emails = emails
 
     async def __call__(self, command: UpdateLeadScoreCommand) -> Lead:
         now = self._clock.now()
@@ -26,6 +30,8 @@ class UpdateLeadScore:
             notification = notifications.score_updated(
                 self._ids.new_id(), lead, previous, actor, now
             )
-            await notify(uow, notification, Situation(actor.id, lead_owner_id=lead.owner_id))
+            await notify(
+                uow, notification, Situation(actor.id, lead_owner_id=lead.owner_id), self._emails
+            )
             await uow.commit()
         return lead

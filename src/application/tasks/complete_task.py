@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.commands import CompleteTaskCommand
+from application.email.schedule import EmailSchedule
 from application.notify import existing_lead, notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
 from domain import notifications
@@ -13,8 +14,11 @@ from domain.tasks import Task
 
 
 class CompleteTask:
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, ids: IdFactory, emails: EmailSchedule | None = None
+    ) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
+        self._emails = emails
 
     async def __call__(self, command: CompleteTaskCommand) -> Task:
         task_id = parse_id(command.task_id)
@@ -32,6 +36,6 @@ class CompleteTask:
             situation = Situation(
                 actor.id, lead_owner_id=lead.owner_id, task_creator_id=task.created_by_id
             )
-            await notify(uow, notification, situation)
+            await notify(uow, notification, situation, self._emails)
             await uow.commit()
         return task
