@@ -193,7 +193,7 @@ def _email_from(value: str | None) -> str:
         return DEFAULT_SENDER
     try:
         parse_sender(text)
-    except (ValueError, IndexError):
+    except ValueError:
         raise SettingsError(
             f"EMAIL_FROM must be one address, as in 'Herald <herald@example.com>', not {text!r}"
         ) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.policy
 import html
 from datetime import datetime
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -28,8 +29,11 @@ _ITEM = Template(_templates.joinpath("item.html").read_text(encoding="utf-8"))
 def parse_sender(value: str) -> Address:
     """`Name <address>` or a bare address, as EMAIL_FROM gives it; ValueError otherwise."""
     message = EmailMessage(policy=POLICY)
-    message["From"] = value
-    addresses: tuple[Address, ...] = message["From"].addresses
+    try:
+        message["From"] = value
+        addresses: tuple[Address, ...] = message["From"].addresses
+    except (MessageError, IndexError) as error:
+        raise ValueError(f"not one email address: {value!r}") from error
     if len(addresses) != 1 or message["From"].defects or "@" not in addresses[0].addr_spec:
         raise ValueError(f"not one email address: {value!r}")
     return addresses[0]
@@ -48,7 +52,10 @@ class DigestComposer:
 
     def compose(self, digest: Digest, now: datetime) -> EmailMessage:
         """Raises ValueError when the recipient's address cannot be written in a header."""
-        recipient = Address(display_name=digest.name or "", addr_spec=digest.address)
+        try:
+            recipient = Address(display_name=digest.name or "", addr_spec=digest.address)
+        except MessageError as error:  # the parser's own errors are not ValueErrors
+            raise ValueError(str(error)) from error
         unsubscribe = self.unsubscribe_url(digest.user_id)
         message = EmailMessage(policy=POLICY)
         message["From"] = self.sender
