@@ -5,12 +5,16 @@ library. Who gets one, once; across `kill -9`, a mail server that goes away, and
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import httpx
 import pytest
@@ -71,6 +75,28 @@ def metric(server: HeraldServer, name: str) -> float:
     series = rf"^{re.escape(name)}(?:\{{[^}}]*\}})? (\S+)$"  # every label set, summed
     values = [float(v) for v in re.findall(series, text, re.MULTILINE)]
     return sum(values)
+
+
+def screenshot(html: str, target: Path) -> None:
+    """The HTML part as a mail client without remote content shows it (docs/email.png)."""
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "email.html"
+        page.write_text(html, encoding="utf-8")
+        subprocess.run(
+            [
+                "/usr/bin/chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=720,640",
+                f"--screenshot={target.resolve()}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
 
 def metric_reaches(server: HeraldServer, name: str, value: float, within: float) -> bool:
@@ -136,6 +162,8 @@ async def test_who_gets_one_email_for_what_waited(emailing: HeraldServer, smtp: 
     html = message.get_body(preferencelist=("html",))
     assert html is not None
     assert "&lt;script&gt;Globex&lt;/script&gt;" in html.get_content()
+    if target := os.environ.get("HERALD_EMAIL_SCREENSHOT"):
+        screenshot(html.get_content(), Path(target))
     assert metric(emailing, "herald_emails_sent_total") == 1
 
     # The link, on this server: GET changes nothing, POST turns Bob's email off.
