@@ -5,6 +5,7 @@ server is away, and a permanent refusal not retried."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -28,8 +29,10 @@ from application.ports import EmailUnavailable
 from application.preferences.get_preferences import GetPreferences
 from application.preferences.set_preference import SetPreference
 from application.users.register_user import RegisterUser
-from conftest import FixedClock, SequentialIds
 from domain.notifications import NotificationType
+
+if TYPE_CHECKING:
+    from conftest import FixedClock, SequentialIds
 
 DELAY = timedelta(minutes=10)
 
