@@ -67,9 +67,13 @@ class SmtpServer:
     """Started and stopped at will, always on the same port (as a mail server that went away
     and came back)."""
 
-    def __init__(self, mailbox: Mailbox | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, mailbox: Mailbox | None = None, port: int | None = None, **smtp: Any
+    ) -> None:
+        """`smtp`: aiosmtpd's SMTP options, e.g. an `authenticator`."""
         self.mailbox = mailbox or Mailbox()
         self.port = port or free_port()
+        self._smtp = smtp
         self._controller: Controller | None = None
 
     @property
@@ -77,7 +81,9 @@ class SmtpServer:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self.mailbox, hostname="127.0.0.1", port=self.port, **self._smtp
+        )
         self._controller.start()
         return self
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from typing import Any
 from uuid import uuid4
 
 import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from adapters.email.message import DigestComposer
 from adapters.email.smtp import AiosmtplibSender, parse_smtp_url
@@ -124,3 +126,44 @@ async def test_no_server_is_tried_again() -> None:
 async def test_an_address_no_header_can_carry_is_refused_for_good(server: SmtpServer) -> None:
     with pytest.raises(EmailRefused):
         await sender_for(server.url).send(a_digest("One", address="bob@@example.com"))
+
+
+def accept_herald(
+    server: object, session: object, envelope: object, mechanism: str, auth_data: Any
+) -> AuthResult:
+    good = isinstance(auth_data, LoginPassword) and auth_data == (b"herald", b"s3cret:/@")
+    return AuthResult(success=good, handled=False)  # aiosmtpd answers 235 or 535 itself
+
+
+@pytest.fixture
+def guarded() -> Iterator[SmtpServer]:
+    server = SmtpServer(authenticator=accept_herald, auth_require_tls=False, auth_required=True)
+    yield server.start()
+    server.stop()
+
+
+# Plain AUTH on loopback, as a test server: aiosmtpd warns of it in production.
+no_tls_warning = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+@no_tls_warning
+async def test_it_authenticates_with_the_urls_user_and_password(guarded: SmtpServer) -> None:
+    url = f"smtp://herald:s3cret%3A%2F%40@127.0.0.1:{guarded.port}"
+
+    await sender_for(url).send(a_digest("One"))
+
+    assert guarded.mailbox.wait_for(1)[0]["Subject"] == "One"
+
+
+@no_tls_warning
+async def test_a_refused_login_is_tried_again(guarded: SmtpServer) -> None:
+    with pytest.raises(EmailUnavailable, match="535"):
+        await sender_for(f"smtp://herald:wrong@127.0.0.1:{guarded.port}").send(a_digest("One"))
+
+
+async def test_starttls_is_required_when_the_url_asks_for_it(server: SmtpServer) -> None:
+    # This server offers no STARTTLS: nothing may go in the clear.
+    with pytest.raises(EmailUnavailable):
+        await sender_for(f"smtp+starttls://127.0.0.1:{server.port}").send(a_digest("One"))
+
+    assert server.mailbox.messages == []
