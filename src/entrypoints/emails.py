@@ -4,12 +4,12 @@ backoff while the mail server is away. GraphQL and Socket.IO never wait on it.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from application.email.send_due_emails import EmailRound, SendDueEmails
 from application.ports import EmailUnavailable
+from entrypoints.background import BackgroundLoop
 from entrypoints.metrics import Metrics
 
 log = logging.getLogger("herald.email")
@@ -18,7 +18,7 @@ POLL_SECONDS = 1.0
 MAX_PAUSE_SECONDS = 30.0
 
 
-class EmailScheduler:
+class EmailScheduler(BackgroundLoop):
     """Runs a round every `poll_seconds` (at once again while rounds come back full).
 
     When the mail server cannot be reached, the round's claims are given back and the next
@@ -26,6 +26,8 @@ class EmailScheduler:
     ends. A failure of the database is treated the same way. Every process may run one: claims
     keep them from sending the same email.
     """
+
+    task_name = "herald-email"
 
     def __init__(
         self,
@@ -37,17 +39,6 @@ class EmailScheduler:
         self._send, self._metrics = send_due_emails, metrics
         self._poll_seconds, self._max_pause = poll_seconds, max_pause
         self._failures = 0
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="herald-email")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         while True:
