@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from domain.notifications import InboxEntry, Notification, NotificationType
 from domain.users import User
@@ -14,6 +15,11 @@ def is_waiting(entry: InboxEntry | None) -> bool:
     """Whether the recipient has still not taken notice of this entry: it is in their inbox
     (not deleted) and unread. Seen and archived entries will stop waiting here too."""
     return entry is not None and not entry.is_read
+
+
+def due_at(notification: Notification, delay: timedelta) -> datetime:
+    """When an unseen notification goes by email: `delay` after it was created."""
+    return notification.created_at + delay
 
 
 def email_recipients(told: Iterable[str], addressed: Set[str], email_off: Set[str]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from domain.emails import Digest, digest, email_recipients, is_waiting
+from domain.emails import Digest, digest, due_at, email_recipients, is_waiting
 from domain.notifications import InboxEntry, Notification, NotificationType
 from domain.users import User
 
@@ -28,6 +28,12 @@ def test_an_unread_entry_waits_a_read_or_deleted_one_does_not() -> None:
     assert is_waiting(unread)
     assert not is_waiting(read)
     assert not is_waiting(None)  # deleted from the inbox
+
+
+def test_a_notification_falls_due_the_delay_after_it_was_created() -> None:
+    notification = entry("A", minutes=3).notification
+
+    assert due_at(notification, timedelta(minutes=10)) == NOW + timedelta(minutes=13)
 
 
 def test_email_recipients_have_an_address_and_email_on() -> None:

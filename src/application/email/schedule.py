@@ -8,7 +8,7 @@ from datetime import timedelta
 import msgspec
 
 from application.ports import UnitOfWork
-from domain.emails import email_recipients
+from domain.emails import due_at, email_recipients
 from domain.notifications import Notification
 
 
@@ -26,4 +26,4 @@ class EmailSchedule(msgspec.Struct, frozen=True):
         email_off = await uow.preferences.email_off_user_ids(notification.type)
         due = email_recipients(told, addressed, email_off)
         if due:
-            await uow.emails.add(notification.id, due, notification.created_at + self.delay)
+            await uow.emails.add(notification.id, due, due_at(notification, self.delay))
