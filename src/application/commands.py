@@ -101,6 +101,13 @@ class SetPreferenceCommand(msgspec.Struct, frozen=True):
     user_id: str
     type: NotificationType
     enabled: bool
+    email: bool | None = None  # None: leave it as it was
+
+
+class UnsubscribeCommand(msgspec.Struct, frozen=True):
+    """Email off, for every type (the user id comes from a verified unsubscribe link)."""
+
+    user_id: str
 
 
 class EventsSinceQuery(msgspec.Struct, frozen=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from application.email.schedule import EmailSchedule
 from application.ports import UnitOfWork
 from domain.errors import LeadNotFound, UserNotFound
 from domain.events import NotificationCreated, UnreadCountsChanged
@@ -13,9 +14,15 @@ from domain.text import storable
 from domain.users import User
 
 
-async def notify(uow: UnitOfWork, notification: Notification, situation: Situation) -> None:
+async def notify(
+    uow: UnitOfWork,
+    notification: Notification,
+    situation: Situation,
+    emails: EmailSchedule | None = None,
+) -> None:
     """Deliver the notification to its recipients in this unit of work, with the events that
-    will tell their clients once it commits; nothing at all when nobody is told."""
+    will tell their clients once it commits, and the emails due if they do not see it in time;
+    nothing at all when nobody is told."""
     muted = await uow.preferences.muted_user_ids(notification.type)
     told = recipients(notification.type, situation, muted)
     if not told:
@@ -25,6 +32,8 @@ async def notify(uow: UnitOfWork, notification: Notification, situation: Situati
     await uow.events.add(
         [NotificationCreated(notification, tuple(told)), UnreadCountsChanged(counts)]
     )
+    if emails is not None:
+        await emails.add(uow, notification, told)
 
 
 # Lookups every action starts with; each raises the domain's not-found error.

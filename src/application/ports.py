@@ -11,6 +11,7 @@ from uuid import UUID
 import msgspec
 
 from domain.comments import Comment
+from domain.emails import Digest
 from domain.events import InboxEvent, StoredEvent
 from domain.leads import Lead
 from domain.notifications import InboxEntry, Notification, NotificationType
@@ -62,6 +63,10 @@ class UserRepository(Protocol):
         """Every registered user's id: the audience of broadcasts."""
         ...
 
+    async def with_email(self, user_ids: Sequence[str]) -> set[str]:
+        """Those of these users who have an email address."""
+        ...
+
 
 class LeadRepository(Protocol):
     async def get(self, lead_id: UUID) -> Lead | None: ...
@@ -108,6 +113,18 @@ class PreferenceRepository(Protocol):
 
     async def muted_user_ids(self, kind: NotificationType) -> set[str]:
         """Every user who turned this type off."""
+        ...
+
+    async def email_off_types(self, user_id: str) -> set[NotificationType]:
+        """The types this user does not want by email."""
+        ...
+
+    async def save_email(self, user_id: str, kind: NotificationType, email: bool) -> None:
+        """Set whether this type comes by email too, leaving `enabled` as it was."""
+        ...
+
+    async def email_off_user_ids(self, kind: NotificationType) -> set[str]:
+        """Every user who turned email off for this type."""
         ...
 
 
@@ -231,6 +248,32 @@ class EventHorizon(msgspec.Struct, frozen=True):
     last_id: int
 
 
+class DueEmailRepository(Protocol):
+    """Emails to come: one row per recipient and notification, written with the notification,
+    gone once sent (or once there was nothing to send)."""
+
+    async def add(
+        self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime
+    ) -> None: ...
+
+    async def claim(self, now: datetime, until: datetime, users: int) -> dict[str, list[UUID]]:
+        """For at most `users` users whose oldest row is due at `now` and claimed by nobody,
+        every row of theirs, claimed until `until`: by user, the notifications' ids.
+
+        Two claims never hold rows of the same user at once (the oldest row is the user's
+        token); a claim that was not settled by `until` (its process died) lapses.
+        """
+        ...
+
+    async def settle(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
+        """These rows are done with (sent, refused, or nothing to send): delete them."""
+        ...
+
+    async def release(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
+        """Give the claim up (sending failed): the rows may be claimed again at once."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction; rolls back on exit unless `commit()` was called."""
 
@@ -241,6 +284,7 @@ class UnitOfWork(Protocol):
     preferences: PreferenceRepository
     inbox: InboxRepository
     events: EventLog
+    emails: DueEmailRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -259,6 +303,20 @@ class NotificationPublisher(Protocol):
 
     async def publish(self, events: Sequence[StoredEvent]) -> None:
         """Send each event to its audience; raises when it could not be handed on."""
+        ...
+
+
+class EmailUnavailable(Exception):
+    """The email could not be handed to the mail server now (down, slow, busy, 4xx): try again."""
+
+
+class EmailRefused(Exception):
+    """The mail server refused this email for good (a 5xx for its recipient): do not retry it."""
+
+
+class EmailSender(Protocol):
+    async def send(self, digest: Digest) -> None:
+        """Hand the email to the mail server; raises EmailRefused or EmailUnavailable."""
         ...
 
 

@@ -38,7 +38,7 @@ from entrypoints.graphql.limits import MAX_BODY_BYTES
 from entrypoints.graphql.schema import build_schema
 from entrypoints.metrics import metrics_endpoint
 from entrypoints.request_context import RequestContext, client_left
-from entrypoints.web import dev_sign_in_routes, inbox_page_routes
+from entrypoints.web import dev_sign_in_routes, inbox_page_routes, unsubscribe_routes
 
 log = logging.getLogger("herald.http")
 
@@ -120,9 +120,15 @@ def create_app(container: Container) -> ASGIApp:
             relay.start()
         daily_purge = container.daily_purge()
         daily_purge.start()
+        # Email goes out only where SMTP_URL is set; the scheduler never blocks a request.
+        emails = container.email_scheduler() if settings.smtp is not None else None
+        if emails is not None:
+            emails.start()
         try:
             yield
         finally:
+            if emails is not None:
+                await emails.stop()
             await daily_purge.stop()
             if isinstance(relay, BackgroundRelay):
                 await relay.stop()
@@ -142,6 +148,7 @@ def create_app(container: Container) -> ASGIApp:
             metrics_endpoint,
             *inbox_page_routes(),
             *dev_sign_in_routes(),
+            *unsubscribe_routes(),
         ],
         state=State({"container": container}),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)),

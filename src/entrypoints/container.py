@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import socketio
 from dependency_injector import containers, providers
 
 from adapters.cursors import HmacCursorCodec
+from adapters.email.message import DigestComposer
+from adapters.email.smtp import AiosmtplibSender
 from adapters.jwt.tokens import JwtTokenIssuer, JwtTokenVerifier
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.socketio.managers import HoldingManager, HoldingRedisManager
@@ -15,9 +18,13 @@ from adapters.socketio.publisher import SocketIoPublisher
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock, UuidFactory
+from adapters.unsubscribe import HmacUnsubscribeTokens
 from application.comments.add_comment import AddComment
 from application.delivery.events_since import EventsSince
 from application.delivery.relay_events import InlineRelay, RelayEvents
+from application.email.schedule import EmailSchedule
+from application.email.send_due_emails import SendDueEmails
+from application.email.unsubscribe import Unsubscribe
 from application.leads.assign_lead import AssignLead
 from application.leads.create_lead import CreateLead
 from application.leads.get_lead import GetLead
@@ -37,6 +44,7 @@ from application.tasks.create_task import CreateTask
 from application.users.register_user import RegisterUser
 from entrypoints.auth import Authenticator
 from entrypoints.delivery import BackgroundRelay
+from entrypoints.emails import EmailScheduler
 from entrypoints.graphql.subscriptions import LiveEvents
 from entrypoints.metrics import Metrics
 from entrypoints.rate_limit import InMemoryRateLimiter, make_rate_limiter
@@ -59,6 +67,19 @@ def make_socketio_server(settings: Settings) -> socketio.AsyncServer:
         logger=logging.getLogger("herald.socketio"),
         engineio_logger=logging.getLogger("herald.engineio"),
     )
+
+
+def make_email_schedule(settings: Settings) -> EmailSchedule | None:
+    """The email channel is on when SMTP_URL is set."""
+    if settings.smtp is None:
+        return None
+    return EmailSchedule(timedelta(seconds=settings.email_delay_seconds))
+
+
+def make_email_sender(settings: Settings, composer: DigestComposer) -> AiosmtplibSender:
+    if settings.smtp is None:
+        raise RuntimeError("no SMTP_URL: there is no mail server to send to")
+    return AiosmtplibSender(settings.smtp, composer)
 
 
 class Container(containers.DeclarativeContainer):
@@ -126,6 +147,28 @@ class Container(containers.DeclarativeContainer):
     daily_purge = providers.Singleton(
         DailyPurge, purge_older_than.provider, settings.provided.retention_days
     )
+
+    # Email: due emails are written with each notification (when SMTP_URL is set), and the
+    # scheduler of `herald serve` sends them.
+    email_schedule = providers.Singleton(make_email_schedule, settings)
+    for _notifying in (create_lead, update_lead_score, complete_task, add_comment):
+        _notifying.add_kwargs(emails=email_schedule)
+    del _notifying
+    # Keyed from the server secret, as the cursors are: every process agrees on a link.
+    unsubscribe_tokens = providers.Singleton(HmacUnsubscribeTokens, settings.provided.jwt_secret)
+    digest_composer = providers.Singleton(
+        DigestComposer,
+        settings.provided.email_from,
+        settings.provided.public_base_url,
+        unsubscribe_tokens,
+    )
+    email_sender = providers.Singleton(make_email_sender, settings, digest_composer)
+    send_due_emails = providers.Factory(
+        SendDueEmails, uow=uow.provider, sender=email_sender, clock=clock
+    )
+    email_scheduler = providers.Singleton(EmailScheduler, send_due_emails.provider, metrics)
+    unsubscribe = providers.Factory(Unsubscribe, uow=uow)
+
     live_events = providers.Singleton(LiveEvents, socketio_server.provided.manager)
     # Socket.IO connection attempts per client address, in this process.
     connect_limiter = providers.Singleton(

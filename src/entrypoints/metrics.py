@@ -80,6 +80,17 @@ class Metrics:
             "Events committed but not yet delivered.",
             registry=self.registry,
         )
+        self.emails_sent = Counter(
+            "herald_emails_sent",
+            "Emails the mail server took.",
+            registry=self.registry,
+        )
+        self.emails_failed = Counter(
+            "herald_emails_failed",
+            "Emails not sent: `unavailable` (tried again later) or `refused` (for good).",
+            ["reason"],
+            registry=self.registry,
+        )
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)

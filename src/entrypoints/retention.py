@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from application.commands import PurgeOlderThanCommand
 from application.retention.purge import PurgeResult
+from entrypoints.background import BackgroundLoop
 
 log = logging.getLogger("herald.retention")
 
@@ -18,13 +18,15 @@ EVERY_SECONDS = 24 * 60 * 60.0
 Purge = Callable[[PurgeOlderThanCommand], Awaitable[PurgeResult]]  # PurgeOlderThan
 
 
-class DailyPurge:
+class DailyPurge(BackgroundLoop):
     """Purges what is older than `days`, shortly after start and then every day.
 
     A failed run (the database away, a lock timeout) is logged and tried again at the next
     turn; it never stops the server. Every process may run one: the purges do not conflict,
     they only find less to delete.
     """
+
+    task_name = "herald-daily-purge"
 
     def __init__(
         self,
@@ -35,17 +37,6 @@ class DailyPurge:
     ) -> None:
         self._purge, self._days = purge, days
         self._first_run_after, self._every = first_run_after, every
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="herald-daily-purge")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         await asyncio.sleep(self._first_run_after)

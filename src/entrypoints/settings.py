@@ -8,8 +8,12 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import msgspec
+
+from adapters.email.message import DEFAULT_SENDER, parse_sender
+from adapters.email.smtp import SmtpServer, parse_smtp_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./herald.db"
 DEV_SECRET_FILE = Path(".herald/jwt-secret")
@@ -20,6 +24,7 @@ DEFAULT_RATE_LIMIT_PER_SECOND = 20
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_SOCKET_CONNECTS_PER_SECOND = 50
 DEFAULT_MAX_SOCKETS_PER_USER = 20
+DEFAULT_EMAIL_DELAY_SECONDS = 600
 
 log = logging.getLogger("herald.settings")
 
@@ -47,6 +52,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The proxies trusted to say who the client is (uvicorn's `forwarded_allow_ips`); empty:
     # none, and the peer's own address is the client's.
     forwarded_allow_ips: tuple[str, ...] = ()
+    smtp: SmtpServer | None = None  # SMTP_URL; None: no email
+    email_from: str = DEFAULT_SENDER
+    email_delay_seconds: int = DEFAULT_EMAIL_DELAY_SECONDS
+    public_url: str | None = None  # None: http://host:port
+
+    @property
+    def public_base_url(self) -> str:
+        """Where users reach Herald, for the links in emails; no trailing slash."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def is_production(self) -> bool:
@@ -86,6 +100,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 DEFAULT_MAX_SOCKETS_PER_USER,
             ),
             forwarded_allow_ips=_trusted_proxies(env.get("FORWARDED_ALLOW_IPS")),
+            smtp=_smtp(env.get("SMTP_URL")),
+            email_from=_email_from(env.get("EMAIL_FROM")),
+            email_delay_seconds=_email_delay(env.get("EMAIL_DELAY_SECONDS")),
+            public_url=_public_url(env.get("PUBLIC_URL")),
         )
 
 
@@ -185,3 +203,60 @@ def _retention_days(value: str | None) -> int:
     if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
         raise SettingsError(f"RETENTION_DAYS must be a positive integer (days), not {value!r}")
     return int(text)
+
+
+def _smtp(value: str | None) -> SmtpServer | None:
+    if not (value or "").strip():
+        return None
+    try:
+        return parse_smtp_url(value or "")
+    except ValueError as error:  # its message never repeats the URL: it may hold a password
+        raise SettingsError(str(error)) from None
+
+
+def _email_from(value: str | None) -> str:
+    text = (value or "").strip()
+    if not text:
+        return DEFAULT_SENDER
+    try:
+        parse_sender(text)
+    except ValueError:
+        raise SettingsError(
+            f"EMAIL_FROM must be one address, as in 'Herald <herald@example.com>', not {text!r}"
+        ) from None
+    return text
+
+
+def _email_delay(value: str | None) -> int:
+    """Seconds a notification waits to be seen before it goes by email: at least one."""
+    text = (value or "").strip()
+    if not text:
+        return DEFAULT_EMAIL_DELAY_SECONDS
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) >= 1):
+        raise SettingsError(f"EMAIL_DELAY_SECONDS must be a whole number from 1, not {value!r}")
+    return int(text)
+
+
+def _public_url(value: str | None) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  # raises on a port that is not a number
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or any(char.isspace() for char in text)
+    ):
+        raise SettingsError(
+            f"PUBLIC_URL must be an http:// or https:// address such as https://herald.example.com,"
+            f" not {text!r}"
+        )
+    return text.rstrip("/")

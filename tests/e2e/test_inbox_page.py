@@ -249,6 +249,26 @@ def test_after_a_dropped_connection_the_page_resubscribes_from_its_last_event(
     badge(page).to_have_text("2", timeout=WAIT_MS)
 
 
+def test_the_preferences_panel_shows_both_switches_per_kind_and_saves_each_alone(
+    windows: Windows, server: HeraldServer
+) -> None:
+    frank = windows.tab(windows.person(), "Frank")
+    for kind in ("New leads", "Completed tasks", "Score changes", "New comments"):
+        expect(frank.get_by_label(f"{kind} in Herald")).to_be_checked(timeout=WAIT_MS)
+        expect(frank.get_by_label(f"{kind} by email")).to_be_checked()
+
+    frank.get_by_label("New comments by email").uncheck()
+    expect(frank.get_by_role("status").filter(has_text="Saved.")).to_be_visible(timeout=WAIT_MS)
+
+    query = "{ notificationPreferences { type enabled email } }"
+    saved = graphql(server, server.token("frank", "Frank"), query)["notificationPreferences"]
+    assert {"type": "COMMENT_ADDED", "enabled": True, "email": False} in saved
+    assert sum(not p["email"] for p in saved) == 1
+    frank.reload()
+    expect(frank.get_by_label("New comments by email")).not_to_be_checked(timeout=WAIT_MS)
+    expect(frank.get_by_label("New comments in Herald")).to_be_checked()
+
+
 def graphql(server: HeraldServer, token: str, query: str, **variables: Any) -> Any:
     response = httpx.post(
         f"{server.url}/graphql",

@@ -45,9 +45,6 @@ NOT_YET_BUILT: set[str] = {
     "NotificationGroupConnection",
     "Query.notificationGroups",
     "Mutation.markGroupAsRead",
-    # Email
-    "NotificationPreference.email",
-    "Mutation.setNotificationPreference(email)",
 }
 
 

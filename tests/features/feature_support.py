@@ -148,6 +148,10 @@ class TickingClock:
         self._now += timedelta(seconds=1)
         return self._now
 
+    def advance(self, delta: timedelta) -> None:
+        """Time passes: the next reading is `delta` (and its tick) further on."""
+        self._now += delta
+
 
 class RecordingIds:
     """Real random UUIDs, remembered, so that a step can look for what a refused call would

@@ -53,9 +53,17 @@ SCHEMA_0004 = {
     "outbox_events": {"ix_outbox_events_created_at"},
     "outbox_state": set(),
 }
-SCHEMA = {
+SCHEMA_0005 = {
     **SCHEMA_0004,
     "notifications": {*SCHEMA_0004["notifications"], "ix_notifications_created_at"},
+}
+SCHEMA = {
+    **SCHEMA_0005,
+    "due_emails": {
+        "ix_due_emails_due_at",
+        "ix_due_emails_user_order",
+        "ix_due_emails_notification_id",
+    },
 }
 # The outbox's recipients are searched with a GIN index where there is one.
 POSTGRESQL_ONLY = {"outbox_events": {"ix_outbox_events_recipients"}}

@@ -16,6 +16,7 @@ from adapters.system import SystemClock
 from application.ports import (
     Clock,
     CommentRepository,
+    DueEmailRepository,
     EventHorizon,
     EventLog,
     EventRelay,
@@ -35,12 +36,21 @@ from domain.users import User
 
 
 @dataclass
+class DueEmail:
+    due_at: datetime
+    claimed_until: datetime | None = None
+
+
+@dataclass
 class InMemoryState:
     users: dict[str, User] = field(default_factory=dict)
     leads: dict[UUID, Lead] = field(default_factory=dict)
     tasks: dict[UUID, Task] = field(default_factory=dict)
     comments: dict[UUID, Comment] = field(default_factory=dict)
     disabled: dict[str, set[NotificationType]] = field(default_factory=dict)
+    email_off: dict[str, set[NotificationType]] = field(default_factory=dict)
+    # (user, notification) → [due at, claimed until]
+    due_emails: dict[tuple[str, UUID], DueEmail] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
     inboxes: dict[str, dict[UUID, InboxEntry]] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
@@ -84,6 +94,9 @@ class InMemoryUserRepository:
 
     async def all_ids(self) -> list[str]:
         return list(self._users)
+
+    async def with_email(self, user_ids: Sequence[str]) -> set[str]:
+        return {u for u in user_ids if (user := self._users.get(u)) is not None and user.email}
 
 
 class InMemoryLeadRepository:
@@ -141,7 +154,7 @@ class InMemoryCommentRepository:
 
 class InMemoryPreferenceRepository:
     def __init__(self, state: InMemoryState) -> None:
-        self._disabled = state.disabled
+        self._disabled, self._email_off = state.disabled, state.email_off
 
     async def disabled_types(self, user_id: str) -> set[NotificationType]:
         return set(self._disabled.get(user_id, ()))
@@ -156,11 +169,25 @@ class InMemoryPreferenceRepository:
     async def muted_user_ids(self, kind: NotificationType) -> set[str]:
         return {user_id for user_id, types in self._disabled.items() if kind in types}
 
+    async def email_off_types(self, user_id: str) -> set[NotificationType]:
+        return set(self._email_off.get(user_id, ()))
+
+    async def save_email(self, user_id: str, kind: NotificationType, email: bool) -> None:
+        email_off = self._email_off.setdefault(user_id, set())
+        if email:
+            email_off.discard(kind)
+        else:
+            email_off.add(kind)
+
+    async def email_off_user_ids(self, kind: NotificationType) -> set[str]:
+        return {user_id for user_id, types in self._email_off.items() if kind in types}
+
 
 class InMemoryInboxRepository:
     def __init__(self, state: InMemoryState) -> None:
         self._notifications = state.notifications
         self._inboxes = state.inboxes
+        self._due_emails = state.due_emails
 
     async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
         self._notifications[notification.id] = notification
@@ -222,6 +249,8 @@ class InMemoryInboxRepository:
         for inbox in self._inboxes.values():
             for notification_id in doomed & inbox.keys():
                 del inbox[notification_id]
+        for key in [key for key in self._due_emails if key[1] in doomed]:
+            del self._due_emails[key]  # as the database's cascade does
         return len(doomed)
 
     async def unread_recipients_before(self, cutoff: datetime, limit: int) -> set[str]:
@@ -298,6 +327,46 @@ class InMemoryEventLog:
         return len(doomed)
 
 
+class InMemoryDueEmailRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.due_emails
+
+    async def add(self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime) -> None:
+        for user_id in user_ids:
+            self._rows[user_id, notification_id] = DueEmail(due_at)
+
+    async def claim(self, now: datetime, until: datetime, users: int) -> dict[str, list[UUID]]:
+        oldest: dict[str, tuple[datetime, UUID, DueEmail]] = {}
+        for (user_id, notification_id), row in self._rows.items():
+            if user_id not in oldest or (row.due_at, notification_id) < oldest[user_id][:2]:
+                oldest[user_id] = (row.due_at, notification_id, row)
+        heads = sorted(
+            (due_at, user_id)
+            for user_id, (due_at, _, row) in oldest.items()
+            if due_at <= now and _unclaimed(row, now)
+        )
+        claimed: dict[str, list[UUID]] = {}
+        for _, user_id in heads[:users]:
+            for (owner, notification_id), row in self._rows.items():
+                if owner == user_id and _unclaimed(row, now):
+                    row.claimed_until = until
+                    claimed.setdefault(user_id, []).append(notification_id)
+        return claimed
+
+    async def settle(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
+        for notification_id in notification_ids:
+            self._rows.pop((user_id, notification_id), None)
+
+    async def release(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
+        for notification_id in notification_ids:
+            if (row := self._rows.get((user_id, notification_id))) is not None:
+                row.claimed_until = None
+
+
+def _unclaimed(row: DueEmail, now: datetime) -> bool:
+    return row.claimed_until is None or row.claimed_until <= now
+
+
 class InMemoryUnitOfWork:
     """Works on a private copy of the state; `commit()` makes the copy the committed state."""
 
@@ -308,6 +377,7 @@ class InMemoryUnitOfWork:
     preferences: PreferenceRepository
     inbox: InboxRepository
     events: EventLog
+    emails: DueEmailRepository
 
     def __init__(self, store: InMemoryStore, relay: EventRelay | None = None) -> None:
         self._store, self._relay = store, relay
@@ -328,6 +398,7 @@ class InMemoryUnitOfWork:
         self.preferences = InMemoryPreferenceRepository(working)
         self.inbox = InMemoryInboxRepository(working)
         self.events = self._event_log = InMemoryEventLog(working, self._store.clock)
+        self.emails = InMemoryDueEmailRepository(working)
 
     async def __aexit__(
         self,

@@ -18,6 +18,7 @@ from sqlalchemy.sql.base import Executable
 
 from adapters.sqlalchemy.tables import (
     comments,
+    due_emails,
     leads,
     notifications,
     outbox_events,
@@ -47,6 +48,7 @@ from domain.users import User
 # The same expressions as the partial indexes', so that the database can use those indexes.
 _unread = sa.not_(inbox.c.is_read)
 _muted = sa.not_(preferences.c.enabled)
+_email_off = sa.not_(preferences.c.email)
 
 # PostgreSQL's codes for "run it again": serialization_failure, deadlock_detected; and for a
 # lock not granted within `lock_timeout`: lock_not_available.
@@ -93,6 +95,14 @@ class _Repository:
     def _on_postgresql(self) -> bool:
         return self._session.get_bind().dialect.name == "postgresql"
 
+    def _among(
+        self, column: sa.ColumnElement[str], values: Sequence[str]
+    ) -> sa.ColumnElement[bool]:
+        """`column` is one of `values`: on PostgreSQL with the values in one array parameter."""
+        if self._on_postgresql:
+            return column == sa.any_(_string_array(values))
+        return column.in_(values)
+
 
 class SqlAlchemyUserRepository(_Repository):
     async def get(self, user_id: str) -> User | None:
@@ -130,6 +140,16 @@ class SqlAlchemyUserRepository(_Repository):
     async def all_ids(self) -> list[str]:
         result = await self._execute(sa.select(users.c.id).order_by(users.c.id))
         return list(result.scalars())
+
+    async def with_email(self, user_ids: Sequence[str]) -> set[str]:
+        if not user_ids:
+            return set()
+        result = await self._execute(
+            sa.select(users.c.id).where(
+                self._among(users.c.id, user_ids), users.c.email.is_not(None)
+            )
+        )
+        return set(result.scalars())
 
 
 class SqlAlchemyLeadRepository(_Repository):
@@ -250,6 +270,33 @@ class SqlAlchemyPreferenceRepository(_Repository):
     async def muted_user_ids(self, kind: NotificationType) -> set[str]:
         result = await self._execute(
             sa.select(preferences.c.user_id).where(preferences.c.type == kind.value, _muted)
+        )
+        return set(result.scalars())
+
+    async def email_off_types(self, user_id: str) -> set[NotificationType]:
+        result = await self._execute(
+            sa.select(preferences.c.type).where(preferences.c.user_id == user_id, _email_off)
+        )
+        return {NotificationType(value) for value in result.scalars()}
+
+    async def save_email(self, user_id: str, kind: NotificationType, email: bool) -> None:
+        insert = postgresql.insert if self._on_postgresql else sqlite.insert
+        statement = insert(preferences).values(
+            user_id=user_id, type=kind.value, enabled=True, email=email, updated_at=sa.func.now()
+        )
+        await self._execute(
+            statement.on_conflict_do_update(
+                index_elements=[preferences.c.user_id, preferences.c.type],
+                set_={
+                    preferences.c.email: statement.excluded.email,
+                    preferences.c.updated_at: statement.excluded.updated_at,
+                },
+            )
+        )
+
+    async def email_off_user_ids(self, kind: NotificationType) -> set[str]:
+        result = await self._execute(
+            sa.select(preferences.c.user_id).where(preferences.c.type == kind.value, _email_off)
         )
         return set(result.scalars())
 
@@ -505,6 +552,64 @@ def _entry(row: Row[Any]) -> InboxEntry:
         created_at=row.created_at,
     )
     return InboxEntry(notification, row.user_id, read_at=row.read_at, updated_at=row.updated_at)
+
+
+class SqlAlchemyDueEmailRepository(_Repository):
+    async def add(self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime) -> None:
+        rows = [
+            {"user_id": user_id, "notification_id": notification_id, "due_at": due_at}
+            for user_id in user_ids
+        ]
+        await self._execute(sa.insert(due_emails), rows)
+
+    async def claim(self, now: datetime, until: datetime, users: int) -> dict[str, list[UUID]]:
+        row, older = due_emails.alias("row"), due_emails.alias("older")
+        # A user is claimed through their oldest row alone, locked and skipped by every other
+        # claim (FOR UPDATE SKIP LOCKED; SQLite has one writer at a time anyway): two claims
+        # never take the same user, whatever else falls due meanwhile.
+        has_older = sa.exists().where(
+            older.c.user_id == row.c.user_id,
+            sa.tuple_(older.c.due_at, older.c.notification_id)
+            < sa.tuple_(row.c.due_at, row.c.notification_id),
+        )
+        heads = (
+            sa.select(row.c.user_id)
+            .where(row.c.due_at <= now, _unclaimed(row, now), ~has_older)
+            .order_by(row.c.due_at)
+            .limit(users)
+            .with_for_update(skip_locked=True, of=row)
+        )
+        user_ids = list((await self._execute(heads)).scalars())
+        if not user_ids:
+            return {}
+        result = await self._execute(
+            sa.update(due_emails)
+            .where(self._among(due_emails.c.user_id, user_ids), _unclaimed(due_emails, now))
+            .values(claimed_until=until)
+            .returning(due_emails.c.user_id, due_emails.c.notification_id)
+        )
+        claimed: dict[str, list[UUID]] = {}
+        for claimed_row in result:
+            claimed.setdefault(claimed_row.user_id, []).append(claimed_row.notification_id)
+        return claimed
+
+    async def settle(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
+        await self._execute(sa.delete(due_emails).where(_rows(user_id, notification_ids)))
+
+    async def release(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
+        await self._execute(
+            sa.update(due_emails).where(_rows(user_id, notification_ids)).values(claimed_until=None)
+        )
+
+
+def _unclaimed(table: sa.FromClause, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now)
+
+
+def _rows(user_id: str, notification_ids: Sequence[UUID]) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        due_emails.c.user_id == user_id, due_emails.c.notification_id.in_(notification_ids)
+    )
 
 
 EVENT_TYPES: dict[str, type[InboxEvent]] = {

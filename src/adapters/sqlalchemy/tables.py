@@ -176,6 +176,8 @@ notification_preferences = sa.Table(
     sa.Column("type", sa.String(32), primary_key=True),
     sa.Column("enabled", sa.Boolean(), nullable=False),
     _timestamp("updatedAt", "updated_at"),
+    # Whether the type also comes by email; a row set before email existed says yes.
+    sa.Column("email", sa.Boolean(), nullable=False, server_default=sa.true()),
 )
 
 # `leads(limit)`: newest first, with the id to break ties, read straight off the index.
@@ -225,3 +227,33 @@ sa.Index(
 ).ddl_if(dialect="postgresql")
 # What retention purges: the oldest events.
 sa.Index("ix_outbox_events_created_at", outbox_events.c.created_at)
+
+# Emails to come (an outbox of its own): a row per recipient and notification, written with the
+# notification and deleted once the email went (or there was nothing left to send). The purge
+# takes them with their notification.
+due_emails = sa.Table(
+    "due_emails",
+    metadata,
+    sa.Column("userId", sa.String(255), key="user_id", primary_key=True),
+    sa.Column(
+        "notificationId",
+        sa.Uuid(),
+        sa.ForeignKey("notifications.id", ondelete="CASCADE"),
+        key="notification_id",
+        primary_key=True,
+    ),
+    _timestamp("dueAt", "due_at"),
+    # Set while a scheduler sends the user's email; a claim that was never settled lapses.
+    _timestamp("claimedUntil", "claimed_until", nullable=True),
+)
+# What falls due next, oldest first.
+sa.Index("ix_due_emails_due_at", due_emails.c.due_at)
+# A user's rows in the order they fall due: "is this one the oldest of its user?"
+sa.Index(
+    "ix_due_emails_user_order",
+    due_emails.c.user_id,
+    due_emails.c.due_at,
+    due_emails.c.notification_id,
+)
+# The purge's cascade from notifications.
+sa.Index("ix_due_emails_notification_id", due_emails.c.notification_id)

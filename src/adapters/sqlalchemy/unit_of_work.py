@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyCommentRepository,
+    SqlAlchemyDueEmailRepository,
     SqlAlchemyEventLog,
     SqlAlchemyInboxRepository,
     SqlAlchemyLeadRepository,
@@ -20,6 +21,7 @@ from adapters.sqlalchemy.repositories import (
 from application.ports import (
     Clock,
     CommentRepository,
+    DueEmailRepository,
     EventLog,
     EventRelay,
     InboxRepository,
@@ -41,6 +43,7 @@ class SqlAlchemyUnitOfWork:
     preferences: PreferenceRepository
     inbox: InboxRepository
     events: EventLog
+    emails: DueEmailRepository
 
     def __init__(
         self,
@@ -64,6 +67,7 @@ class SqlAlchemyUnitOfWork:
         self.preferences = SqlAlchemyPreferenceRepository(session)
         self.inbox = SqlAlchemyInboxRepository(session)
         self.events = self._event_log = SqlAlchemyEventLog(session, self._clock)
+        self.emails = SqlAlchemyDueEmailRepository(session)
         return self
 
     async def __aexit__(

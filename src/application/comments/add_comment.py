@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.commands import AddCommentCommand
+from application.email.schedule import EmailSchedule
 from application.notify import existing_lead, notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
 from application.retries import retried
@@ -12,8 +13,11 @@ from domain.recipients import Situation
 
 
 class AddComment:
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, ids: IdFactory, emails: EmailSchedule | None = None
+    ) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
+        self._emails = emails
 
     @retried
     async def __call__(self, command: AddCommentCommand) -> Comment:
@@ -36,6 +40,6 @@ class AddComment:
             situation = Situation(
                 actor.id, lead_owner_id=lead.owner_id, earlier_commenter_ids=earlier
             )
-            await notify(uow, notification, situation)
+            await notify(uow, notification, situation, self._emails)
             await uow.commit()
         return comment

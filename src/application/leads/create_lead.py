@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.commands import CreateLeadCommand
+from application.email.schedule import EmailSchedule
 from application.notify import notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
 from application.retries import retried
@@ -12,8 +13,11 @@ from domain.recipients import Situation
 
 
 class CreateLead:
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, ids: IdFactory, emails: EmailSchedule | None = None
+    ) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
+        self._emails = emails
 
     @retried
     async def __call__(self, command: CreateLeadCommand) -> Lead:
@@ -32,6 +36,6 @@ class CreateLead:
             await uow.leads.add(lead)
             notification = notifications.lead_created(self._ids.new_id(), lead, actor, now)
             situation = Situation(actor.id, registered_user_ids=await uow.users.all_ids())
-            await notify(uow, notification, situation)
+            await notify(uow, notification, situation, self._emails)
             await uow.commit()
         return lead

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.commands import UpdateLeadScoreCommand
+from application.email.schedule import EmailSchedule
 from application.notify import existing_lead, notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
 from application.retries import retried
@@ -15,8 +16,11 @@ class UpdateLeadScore:
     """The lead is read locked: of several requests setting the same new score at once, one
     changes it and notifies; the others then find the score set and answer "unchanged"."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, ids: IdFactory, emails: EmailSchedule | None = None
+    ) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
+        self._emails = emails
 
     @retried
     async def __call__(self, command: UpdateLeadScoreCommand) -> Lead:
@@ -31,6 +35,8 @@ class UpdateLeadScore:
             notification = notifications.score_updated(
                 self._ids.new_id(), lead, previous, actor, now
             )
-            await notify(uow, notification, Situation(actor.id, lead_owner_id=lead.owner_id))
+            await notify(
+                uow, notification, Situation(actor.id, lead_owner_id=lead.owner_id), self._emails
+            )
             await uow.commit()
         return lead

@@ -13,4 +13,5 @@ class GetPreferences:
 
     async def __call__(self, query: GetPreferencesQuery) -> list[NotificationPreference]:
         async with self._uow as uow:
-            return preferences(await uow.preferences.disabled_types(query.user_id))
+            disabled = await uow.preferences.disabled_types(query.user_id)
+            return preferences(disabled, await uow.preferences.email_off_types(query.user_id))

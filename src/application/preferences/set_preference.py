@@ -1,4 +1,4 @@
-"""SetPreference: the caller turns a type of notification off, or on again."""
+"""SetPreference: the caller turns a type of notification off, or on again, and its email."""
 
 from __future__ import annotations
 
@@ -16,5 +16,8 @@ class SetPreference:
     async def __call__(self, command: SetPreferenceCommand) -> NotificationPreference:
         async with self._uow as uow:
             await uow.preferences.save(command.user_id, command.type, command.enabled)
+            if command.email is not None:
+                await uow.preferences.save_email(command.user_id, command.type, command.email)
+            email = command.type not in await uow.preferences.email_off_types(command.user_id)
             await uow.commit()
-        return NotificationPreference(command.type, command.enabled)
+        return NotificationPreference(command.type, command.enabled, email)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.commands import CompleteTaskCommand
+from application.email.schedule import EmailSchedule
 from application.notify import existing_lead, notify, registered_user
 from application.ports import Clock, IdFactory, UnitOfWork
 from application.retries import retried
@@ -17,8 +18,11 @@ class CompleteTask:
     """The task is read locked: of several requests completing it at once, one completes it
     and notifies; the others then find it completed and answer it unchanged."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, ids: IdFactory, emails: EmailSchedule | None = None
+    ) -> None:
         self._uow, self._clock, self._ids = uow, clock, ids
+        self._emails = emails
 
     @retried
     async def __call__(self, command: CompleteTaskCommand) -> Task:
@@ -37,6 +41,6 @@ class CompleteTask:
             situation = Situation(
                 actor.id, lead_owner_id=lead.owner_id, task_creator_id=task.created_by_id
             )
-            await notify(uow, notification, situation)
+            await notify(uow, notification, situation, self._emails)
             await uow.commit()
         return task

@@ -20,10 +20,13 @@ class PreferenceQueries:
 
 @strawberry.type
 class PreferenceMutations:
-    @strawberry.mutation(description="Turn a type of notification off, or on again.")
+    @strawberry.mutation(
+        description="Turn a type of notification off, or on again; `email`, when given, sets"
+        " whether it also comes by email (left as it was when omitted)."
+    )
     async def set_notification_preference(
-        self, info: Info, type: NotificationType, enabled: bool
+        self, info: Info, type: NotificationType, enabled: bool, email: bool | None = None
     ) -> NotificationPreference:
-        command = SetPreferenceCommand(info.context.user_id, type.to_domain(), enabled)
+        command = SetPreferenceCommand(info.context.user_id, type.to_domain(), enabled, email)
         preference = await info.context.container.set_preference()(command)
         return NotificationPreference.from_domain(preference)

@@ -181,10 +181,17 @@ class Comment:
 class NotificationPreference:
     type: NotificationType
     enabled: bool
+    email: bool = strawberry.field(
+        description="Whether it also comes by email when not seen in time (see Email)."
+    )
 
     @classmethod
     def from_domain(cls, preference: DomainPreference) -> NotificationPreference:
-        return cls(type=NotificationType.from_domain(preference.type), enabled=preference.enabled)
+        return cls(
+            type=NotificationType.from_domain(preference.type),
+            enabled=preference.enabled,
+            email=preference.email,
+        )
 
 
 @strawberry.input

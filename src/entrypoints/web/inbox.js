@@ -20,6 +20,13 @@ const MARK_AS_READ = `mutation MarkAsRead($id: String!) { markAsRead(id: $id) { 
 const MARK_ALL_AS_READ = "mutation MarkAllAsRead { markAllAsRead }";
 const DELETE = "mutation Delete($id: String!) { deleteNotification(id: $id) }";
 const CREATE_LEAD = `mutation CreateLead($input: CreateLeadInput!) { createLead(input: $input) { id name } }`;
+const PREFERENCES = "query Preferences { notificationPreferences { type enabled email } }";
+const SET_PREFERENCE = `mutation SetPreference($type: NotificationType!, $enabled: Boolean!, $email: Boolean) {
+  setNotificationPreference(type: $type, enabled: $enabled, email: $email) { type enabled email } }`;
+const KINDS = {
+  LEAD_CREATED: "New leads", TASK_COMPLETED: "Completed tasks",
+  SCORE_UPDATED: "Score changes", COMMENT_ADDED: "New comments",
+};
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -32,6 +39,7 @@ const ui = {
   markAllRead: $("mark-all-read"), list: $("notifications"), empty: $("empty"),
   loadMore: $("load-more"), theEnd: $("the-end"), template: $("notification-template"),
   leadForm: $("create-lead"), leadStatus: $("create-lead-status"),
+  preferences: $("preferences"), preferencesStatus: $("preferences-status"),
 };
 
 class SignedOut extends Error {}
@@ -415,6 +423,53 @@ ui.leadForm.addEventListener("submit", async (event) => {
   }
 });
 
+// ---------------------------------------------------------------- preferences: two switches per kind
+
+async function loadPreferences() {
+  const mine = token; // a refetch bumps `session`: only a change of user drops the answer
+  const { notificationPreferences } = await graphql(PREFERENCES);
+  if (mine !== token) return;
+  ui.preferencesStatus.textContent = "";
+  ui.preferences.replaceChildren(...notificationPreferences.map(preferenceRow));
+}
+
+function preferenceRow(preference) {
+  const row = document.createElement("tr");
+  const kind = document.createElement("th");
+  kind.scope = "row";
+  kind.textContent = KINDS[preference.type] ?? preference.type;
+  row.append(kind, toggle(preference, "enabled", "in Herald"), toggle(preference, "email", "by email"));
+  return row;
+}
+
+function toggle(preference, field, how) {
+  const cell = document.createElement("td");
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.checked = preference[field];
+  box.name = `${preference.type}-${field}`;
+  box.setAttribute("aria-label", `${KINDS[preference.type] ?? preference.type} ${how}`);
+  box.addEventListener("change", () => savePreference(preference, field, box));
+  cell.append(box);
+  return cell;
+}
+
+async function savePreference(preference, field, box) {
+  box.disabled = true;
+  ui.preferencesStatus.textContent = "";
+  const wanted = { ...preference, [field]: box.checked };
+  try {
+    const { setNotificationPreference: saved } = await graphql(SET_PREFERENCE, wanted);
+    Object.assign(preference, saved);
+    ui.preferencesStatus.textContent = "Saved.";
+  } catch (error) {
+    box.checked = preference[field];
+    report(error);
+  } finally {
+    box.disabled = false;
+  }
+}
+
 // ---------------------------------------------------------------- signing in and out
 
 function claims(jwt) {
@@ -440,6 +495,7 @@ function signIn(newToken) {
   live = new LiveEvents(onEvent, onConnection, () =>
     signOut("The server did not accept your token (it may have expired). Sign in again."));
   live.open();
+  loadPreferences().catch(report);
 }
 
 function signOut(note = "") {
@@ -452,6 +508,7 @@ function signOut(note = "") {
   pending = [];
   ready = false;
   ui.list.replaceChildren();
+  ui.preferences.replaceChildren();
   ui.account.hidden = ui.bell.hidden = ui.workspace.hidden = true;
   ui.signIn.hidden = false;
   ui.signInNote.textContent = note;

@@ -1,0 +1,1 @@
+"""Use cases of the email channel: due emails written with their notification, sent later."""

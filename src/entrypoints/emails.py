@@ -1,0 +1,87 @@
+"""The email scheduler of `herald serve`: rounds of SendDueEmails in the background, with a
+backoff while the mail server is away. GraphQL and Socket.IO never wait on it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from application.email.send_due_emails import EmailRound, SendDueEmails
+from application.ports import EmailUnavailable
+from entrypoints.background import BackgroundLoop
+from entrypoints.metrics import Metrics
+
+log = logging.getLogger("herald.email")
+
+POLL_SECONDS = 1.0
+MAX_PAUSE_SECONDS = 30.0
+
+
+class EmailScheduler(BackgroundLoop):
+    """Runs a round every `poll_seconds` (at once again while rounds come back full).
+
+    When the mail server cannot be reached, the round's claims are given back and the next
+    try waits 1, 2, 4 … at most 30 seconds; the failure is logged once per streak, and when it
+    ends. A failure of the database is treated the same way. Every process may run one: claims
+    keep them from sending the same email.
+    """
+
+    task_name = "herald-email"
+
+    def __init__(
+        self,
+        send_due_emails: Callable[[], SendDueEmails],
+        metrics: Metrics,
+        poll_seconds: float = POLL_SECONDS,
+        max_pause: float = MAX_PAUSE_SECONDS,
+    ) -> None:
+        self._send, self._metrics = send_due_emails, metrics
+        self._poll_seconds, self._max_pause = poll_seconds, max_pause
+        self._failures = 0
+
+    async def _run(self) -> None:
+        while True:
+            pause = await self.run_once()
+            if pause:
+                await asyncio.sleep(pause)
+
+    async def run_once(self) -> float:
+        """One round; returns how long to wait before the next (0: go on at once)."""
+        try:
+            result = await self._send()()
+        except Exception as error:
+            return self._failed(error)
+        self._succeeded(result)
+        return 0.0 if result.more else self._poll_seconds
+
+    def _failed(self, error: Exception) -> float:
+        self._failures += 1
+        if isinstance(error, EmailUnavailable):
+            self._metrics.emails_failed.labels(reason="unavailable").inc()
+        pause: float = min(self._poll_seconds * 2.0 ** min(self._failures - 1, 16), self._max_pause)
+        if self._failures == 1:
+            what = "the mail server" if isinstance(error, EmailUnavailable) else "email delivery"
+            log.warning(
+                "%s failed (%s); retrying with a backoff of up to %.0f s, logged again once it"
+                " works",
+                what,
+                error,
+                self._max_pause,
+                exc_info=None if isinstance(error, EmailUnavailable) else error,
+            )
+        return pause
+
+    def _succeeded(self, result: EmailRound) -> None:
+        if self._failures:
+            log.info("email delivery works again after %d failed tries", self._failures)
+            self._failures = 0
+        if result.sent:
+            self._metrics.emails_sent.inc(result.sent)
+        for refusal in result.refused:
+            self._metrics.emails_failed.labels(reason="refused").inc()
+            log.warning(
+                "the mail server refused the email to user %s for good: %s",
+                refusal.user_id,
+                refusal.reason,
+            )

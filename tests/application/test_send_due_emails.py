@@ -1,0 +1,206 @@
+"""SendDueEmails and Unsubscribe on the in-memory adapters: one email per user per round with
+everything still waiting, nothing for what was read or deleted, nothing lost when the mail
+server is away, and a permanent refusal not retried."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingEmailSender
+from application.commands import (
+    CreateLeadCommand,
+    DeleteNotificationCommand,
+    GetPreferencesQuery,
+    MarkAsReadCommand,
+    RegisterUserCommand,
+    SetPreferenceCommand,
+    UnsubscribeCommand,
+)
+from application.email.schedule import EmailSchedule
+from application.email.send_due_emails import EmailRound, Refusal, SendDueEmails
+from application.email.unsubscribe import Unsubscribe
+from application.leads.create_lead import CreateLead
+from application.notifications.delete_notification import DeleteNotification
+from application.notifications.mark_as_read import MarkAsRead
+from application.ports import EmailUnavailable
+from application.preferences.get_preferences import GetPreferences
+from application.preferences.set_preference import SetPreference
+from application.users.register_user import RegisterUser
+from domain.notifications import NotificationType
+
+if TYPE_CHECKING:
+    from conftest import FixedClock, SequentialIds
+
+DELAY = timedelta(minutes=10)
+
+
+class Channel:
+    """The team (Alice acts; Bob and Carol have addresses, Dave has none) and the email
+    channel's use cases on one in-memory store."""
+
+    def __init__(self, store: InMemoryStore, clock: FixedClock, ids: SequentialIds) -> None:
+        self.store, self.clock = store, clock
+        self.sender = RecordingEmailSender()
+        uow = lambda: InMemoryUnitOfWork(store)  # noqa: E731
+        self.create_lead = CreateLead(uow(), clock, ids, EmailSchedule(DELAY))
+        self.send_due = SendDueEmails(uow, self.sender, clock, users_per_round=10)
+        self.mark_as_read = MarkAsRead(uow(), clock)
+        self.delete = DeleteNotification(uow())
+        self.set_preference = SetPreference(uow())
+        self.get_preferences = GetPreferences(uow())
+        self.unsubscribe = Unsubscribe(uow())
+        self.register = RegisterUser(uow(), clock)
+
+    async def team(self) -> None:
+        for user_id, email in [
+            ("alice", "alice@example.com"),
+            ("bob", "bob@example.com"),
+            ("carol", "carol@example.com"),
+            ("dave", None),
+        ]:
+            await self.register(RegisterUserCommand(user_id, user_id.title(), email))
+
+    async def lead(self, name: str) -> str:
+        await self.create_lead(CreateLeadCommand("alice", name))
+        self.clock.advance(seconds=1)
+        (notification,) = [
+            n for n in self.store.state.notifications.values() if n.title == f"New lead: {name}"
+        ]
+        return str(notification.id)
+
+    def emailed(self) -> dict[str, list[str]]:
+        return {
+            digest.address: [n.title for n in digest.notifications] for digest in self.sender.sent
+        }
+
+
+@pytest.fixture
+async def channel(store: InMemoryStore, clock: FixedClock, ids: SequentialIds) -> Channel:
+    channel = Channel(store, clock, ids)
+    await channel.team()
+    return channel
+
+
+async def test_nothing_goes_before_the_delay(channel: Channel) -> None:
+    await channel.lead("Umbrella")
+    channel.clock.advance(seconds=DELAY.total_seconds() - 2)
+
+    assert await channel.send_due() == EmailRound()
+    assert channel.sender.sent == []
+
+
+async def test_one_email_per_user_with_everything_still_waiting_newest_first(
+    channel: Channel,
+) -> None:
+    await channel.lead("Umbrella")
+    await channel.lead("Globex")
+    channel.clock.advance(minutes=10)
+
+    assert await channel.send_due() == EmailRound(sent=2)
+
+    assert channel.emailed() == {
+        "bob@example.com": ["New lead: Globex", "New lead: Umbrella"],
+        "carol@example.com": ["New lead: Globex", "New lead: Umbrella"],
+    }
+    assert channel.sender.sent[0].subject == "2 new notifications"
+    # Each notification goes once: the next round has nothing left.
+    assert await channel.send_due() == EmailRound()
+
+
+async def test_what_was_read_or_deleted_is_not_emailed(channel: Channel) -> None:
+    umbrella = await channel.lead("Umbrella")
+    globex = await channel.lead("Globex")
+    await channel.mark_as_read(MarkAsReadCommand("bob", umbrella))
+    await channel.mark_as_read(MarkAsReadCommand("bob", globex))
+    await channel.delete(DeleteNotificationCommand("carol", globex))
+    channel.clock.advance(minutes=10)
+
+    assert await channel.send_due() == EmailRound(sent=1, skipped=1)
+
+    assert channel.emailed() == {"carol@example.com": ["New lead: Umbrella"]}
+    assert channel.sender.sent[0].subject == "New lead: Umbrella"
+
+
+async def test_email_off_for_a_type_or_a_type_off_sends_nothing_of_it(channel: Channel) -> None:
+    kind = NotificationType.LEAD_CREATED
+    await channel.set_preference(SetPreferenceCommand("bob", kind, enabled=True, email=False))
+    await channel.lead("Umbrella")
+    # Turned off after the notification came: by the time it is due, it is not wanted.
+    await channel.set_preference(SetPreferenceCommand("carol", kind, enabled=False))
+    channel.clock.advance(minutes=10)
+
+    assert await channel.send_due() == EmailRound(skipped=1)
+    assert channel.sender.sent == []
+
+
+async def test_the_server_away_loses_nothing_and_sends_once_back(channel: Channel) -> None:
+    await channel.lead("Umbrella")
+    channel.clock.advance(minutes=10)
+    channel.sender.unavailable = True
+
+    with pytest.raises(EmailUnavailable):
+        await channel.send_due()
+    with pytest.raises(EmailUnavailable):
+        await channel.send_due()  # the claims were given back: tried again at once
+
+    channel.sender.unavailable = False
+    assert await channel.send_due() == EmailRound(sent=2)
+    assert await channel.send_due() == EmailRound()
+    assert sorted(channel.emailed()) == ["bob@example.com", "carol@example.com"]
+
+
+async def test_a_permanent_refusal_is_not_retried_and_others_go(channel: Channel) -> None:
+    await channel.lead("Umbrella")
+    channel.clock.advance(minutes=10)
+    channel.sender.refused.add("bob@example.com")
+
+    result = await channel.send_due()
+
+    assert result == EmailRound(
+        sent=1, refused=(Refusal("bob", "550 no such mailbox: bob@example.com"),)
+    )
+    channel.sender.refused.clear()
+    assert await channel.send_due() == EmailRound()
+    assert list(channel.emailed()) == ["carol@example.com"]
+
+
+async def test_unsubscribing_turns_email_off_for_every_type_and_nothing_else(
+    channel: Channel,
+) -> None:
+    kind = NotificationType.SCORE_UPDATED
+    await channel.set_preference(SetPreferenceCommand("bob", kind, enabled=False))
+    await channel.lead("Umbrella")
+
+    await channel.unsubscribe(UnsubscribeCommand("bob"))
+
+    prefs = await channel.get_preferences(GetPreferencesQuery("bob"))
+    assert [(p.enabled, p.email) for p in prefs] == [(p.type is not kind, False) for p in prefs]
+    channel.clock.advance(minutes=10)
+    await channel.send_due()
+    assert list(channel.emailed()) == ["carol@example.com"]
+
+
+async def test_setting_a_preference_without_email_keeps_email_as_it_was(
+    channel: Channel,
+) -> None:
+    kind = NotificationType.COMMENT_ADDED
+    off = await channel.set_preference(SetPreferenceCommand("bob", kind, True, email=False))
+    kept = await channel.set_preference(SetPreferenceCommand("bob", kind, False))
+
+    assert (off.enabled, off.email) == (True, False)
+    assert (kept.enabled, kept.email) == (False, False)
+
+
+async def test_without_the_email_channel_nothing_is_due(
+    store: InMemoryStore, clock: FixedClock, ids: SequentialIds
+) -> None:
+    channel = Channel(store, clock, ids)
+    await channel.team()
+    channel.create_lead = CreateLead(InMemoryUnitOfWork(store), clock, ids)
+
+    await channel.lead("Umbrella")
+
+    assert store.state.due_emails == {}

@@ -1,0 +1,67 @@
+"""The email scheduler's rounds: a backoff of at most 30 s while the mail server is away, one log
+line per failure streak and one when it ends, and the emails counted in /metrics."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from application.email.send_due_emails import EmailRound, Refusal
+from application.ports import EmailUnavailable
+from entrypoints.emails import EmailScheduler
+from entrypoints.metrics import Metrics
+
+
+class Rounds:
+    """Stands in for SendDueEmails: each call gives the next answer, or raises it."""
+
+    def __init__(self, *answers: EmailRound | Exception) -> None:
+        self._answers = list(answers)
+
+    async def __call__(self) -> EmailRound:
+        answer = self._answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def scheduler(*answers: EmailRound | Exception) -> tuple[EmailScheduler, Metrics]:
+    rounds, metrics = Rounds(*answers), Metrics()
+    return EmailScheduler(lambda: rounds, metrics), metrics  # type: ignore[arg-type]
+
+
+def sample(metrics: Metrics, name: str, **labels: str) -> float:
+    value = metrics.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+async def test_the_pause_doubles_up_to_30_seconds_and_resets_once_it_works(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    down = EmailUnavailable("Connection refused")
+    emails, metrics = scheduler(*[down] * 7, EmailRound(sent=2), EmailRound(more=True))
+
+    with caplog.at_level(logging.INFO, logger="herald.email"):
+        pauses = [await emails.run_once() for _ in range(9)]
+
+    assert pauses == [1, 2, 4, 8, 16, 30, 30, 1, 0]
+    assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
+    assert "Connection refused" in caplog.records[0].getMessage()
+    assert "after 7 failed tries" in caplog.records[1].getMessage()
+    assert sample(metrics, "herald_emails_failed_total", reason="unavailable") == 7
+    assert sample(metrics, "herald_emails_sent_total") == 2
+
+
+async def test_a_refusal_for_good_is_logged_and_counted_without_a_pause(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refused = Refusal("bob", "550 5.1.1 No such mailbox")
+    emails, metrics = scheduler(EmailRound(sent=1, refused=(refused,)))
+
+    with caplog.at_level(logging.INFO, logger="herald.email"):
+        assert await emails.run_once() == 1
+
+    assert ["550 5.1.1 No such mailbox" in r.getMessage() for r in caplog.records] == [True]
+    assert sample(metrics, "herald_emails_failed_total", reason="refused") == 1
+    assert sample(metrics, "herald_emails_sent_total") == 1

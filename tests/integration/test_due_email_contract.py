@@ -1,0 +1,168 @@
+"""The email channel's storage, one contract in memory, on SQLite and on PostgreSQL: due emails
+claimed a user at a time, settled or given back, purged with their notification; the users who
+can be emailed; and the `email` switch of each preference."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+from application.ports import UnitOfWork
+from domain.notifications import Notification, NotificationType
+from domain.users import User
+
+NewUnitOfWork = Callable[[], UnitOfWork]
+
+NOW = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
+DELAY = timedelta(minutes=10)
+LEASE = timedelta(minutes=5)
+
+
+async def given_notification(
+    new_uow: NewUnitOfWork, recipients: list[str], at: datetime = NOW, due: bool = True
+) -> UUID:
+    notification = Notification(
+        uuid4(), NotificationType.LEAD_CREATED, "New lead: Umbrella", "…", None, "alice", at
+    )
+    async with new_uow() as uow:
+        await uow.inbox.add(notification, recipients)
+        if due:
+            await uow.emails.add(notification.id, recipients, at + DELAY)
+        await uow.commit()
+    return notification.id
+
+
+async def claim(new_uow: NewUnitOfWork, now: datetime, users: int = 10) -> dict[str, set[UUID]]:
+    async with new_uow() as uow:
+        claimed = await uow.emails.claim(now, now + LEASE, users)
+        await uow.commit()
+    return {user_id: set(ids) for user_id, ids in claimed.items()}
+
+
+async def test_nothing_is_claimed_before_it_is_due(new_uow: NewUnitOfWork) -> None:
+    await given_notification(new_uow, ["bob"])
+
+    assert await claim(new_uow, NOW + DELAY - timedelta(microseconds=1)) == {}
+
+
+async def test_a_due_user_is_claimed_with_every_row_of_theirs(new_uow: NewUnitOfWork) -> None:
+    first = await given_notification(new_uow, ["bob", "carol"])
+    later = await given_notification(new_uow, ["bob"], at=NOW + timedelta(minutes=3))
+
+    claimed = await claim(new_uow, NOW + DELAY)
+
+    # Bob's second is not due yet, and goes with his first all the same.
+    assert claimed == {"bob": {first, later}, "carol": {first}}
+
+
+async def test_claimed_rows_are_not_claimed_again_until_the_claim_lapses(
+    new_uow: NewUnitOfWork,
+) -> None:
+    first = await given_notification(new_uow, ["bob"])
+    assert await claim(new_uow, NOW + DELAY) == {"bob": {first}}
+    # A newer row of a user under claim does not make a second email for them meanwhile.
+    newer = await given_notification(new_uow, ["bob"], at=NOW + timedelta(seconds=1))
+
+    assert await claim(new_uow, NOW + DELAY + timedelta(minutes=1)) == {}
+    assert await claim(new_uow, NOW + DELAY + LEASE) == {"bob": {first, newer}}
+
+
+async def test_released_rows_may_be_claimed_at_once(new_uow: NewUnitOfWork) -> None:
+    first = await given_notification(new_uow, ["bob"])
+    await claim(new_uow, NOW + DELAY)
+
+    async with new_uow() as uow:
+        await uow.emails.release("bob", [first])
+        await uow.commit()
+
+    assert await claim(new_uow, NOW + DELAY) == {"bob": {first}}
+
+
+async def test_settled_rows_are_gone(new_uow: NewUnitOfWork) -> None:
+    first = await given_notification(new_uow, ["bob"])
+    second = await given_notification(new_uow, ["bob"], at=NOW + timedelta(seconds=1))
+    await claim(new_uow, NOW + DELAY)
+
+    async with new_uow() as uow:
+        await uow.emails.settle("bob", [first])
+        await uow.commit()
+
+    assert await claim(new_uow, NOW + DELAY + LEASE) == {"bob": {second}}
+
+
+async def test_a_round_claims_at_most_that_many_users_oldest_first(
+    new_uow: NewUnitOfWork,
+) -> None:
+    for offset, user_id in enumerate(["dave", "bob", "carol"]):
+        await given_notification(new_uow, [user_id], at=NOW + timedelta(seconds=offset))
+
+    assert set(await claim(new_uow, NOW + DELAY + timedelta(minutes=1), users=2)) == {
+        "dave",
+        "bob",
+    }
+
+
+async def test_concurrent_claims_never_share_a_user(new_uow: NewUnitOfWork) -> None:
+    users = [f"user-{n}" for n in range(8)]
+    for user_id in users:
+        await given_notification(new_uow, [user_id])
+        await given_notification(new_uow, [user_id], at=NOW + timedelta(seconds=1))
+
+    rounds = await asyncio.gather(*(claim(new_uow, NOW + DELAY, users=3) for _ in range(4)))
+
+    claimed = [user_id for one in rounds for user_id in one]
+    assert sorted(claimed) == sorted(set(claimed))  # nobody twice
+    assert all(len(ids) == 2 for one in rounds for ids in one.values())  # each with both rows
+
+
+async def test_the_purge_takes_due_emails_with_their_notification(
+    new_uow: NewUnitOfWork,
+) -> None:
+    await given_notification(new_uow, ["bob"])
+
+    async with new_uow() as uow:
+        assert await uow.inbox.purge_before(NOW + timedelta(seconds=1), 10) == 1
+        await uow.commit()
+
+    assert await claim(new_uow, NOW + DELAY) == {}
+
+
+async def test_with_email_names_the_users_that_have_an_address(new_uow: NewUnitOfWork) -> None:
+    async with new_uow() as uow:
+        await uow.users.add(User.register("bob", "Bob", "bob@example.com", NOW))
+        await uow.users.add(User.register("carol", "Carol", None, NOW))
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.users.with_email(["bob", "carol", "nobody"]) == {"bob"}
+        assert await uow.users.with_email([]) == set()
+
+
+async def test_email_is_on_for_every_type_until_turned_off_and_apart_from_enabled(
+    new_uow: NewUnitOfWork,
+) -> None:
+    kind = NotificationType.COMMENT_ADDED
+    async with new_uow() as uow:
+        assert await uow.preferences.email_off_types("bob") == set()
+        await uow.preferences.save("bob", kind, False)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.preferences.email_off_types("bob") == set()  # a row with email on
+        await uow.preferences.save_email("bob", kind, False)
+        await uow.preferences.save_email("carol", NotificationType.LEAD_CREATED, False)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.preferences.email_off_types("bob") == {kind}
+        assert await uow.preferences.disabled_types("bob") == {kind}  # left as it was
+        assert await uow.preferences.disabled_types("carol") == set()
+        assert await uow.preferences.email_off_user_ids(kind) == {"bob"}
+        await uow.preferences.save("bob", kind, True)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.preferences.email_off_types("bob") == {kind}  # enabled left email
+        await uow.preferences.save_email("bob", kind, True)
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.preferences.email_off_types("bob") == set()
+        assert await uow.preferences.email_off_user_ids(kind) == set()
