@@ -1,6 +1,7 @@
 """In-memory adapters: real implementations of the ports, for tests and demos."""
 
 from adapters.memory.publisher import RecordingPublisher
+from adapters.memory.queries import InMemoryInboxQueries
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
 
-__all__ = ["InMemoryStore", "InMemoryUnitOfWork", "RecordingPublisher"]
+__all__ = ["InMemoryInboxQueries", "InMemoryStore", "InMemoryUnitOfWork", "RecordingPublisher"]
