@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from entrypoints.graphql.errors import log_unexpected
+from entrypoints.graphql.execution import LeafObjectsExecutor
 from entrypoints.graphql.leads import LeadMutations, LeadQueries
 from entrypoints.graphql.limits import MAX_TOKENS, DocumentLimits
 from entrypoints.graphql.metrics import OperationMetrics
@@ -61,5 +62,6 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
+        execution_context_class=LeafObjectsExecutor,
         **options,
     )
