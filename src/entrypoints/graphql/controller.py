@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+import msgspec
 import strawberry
 from cross_web import HTTPException
 from litestar import Request, Response
@@ -109,6 +110,11 @@ def graphql_controller(
                 root_value=root_value,
                 sub_response=sub_response,
             )
+
+        def encode_json(self, data: object) -> bytes:
+            """Responses in msgspec's JSON: the same JSON as json.dumps', made several times
+            faster (UTF-8 rather than `\\u` escapes)."""
+            return msgspec.json.encode(data)
 
         def decode_json(self, data: str | bytes) -> object:
             try:
