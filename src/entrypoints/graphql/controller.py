@@ -8,9 +8,10 @@ from typing import Any, ClassVar
 import msgspec
 import strawberry
 from cross_web import HTTPException
-from litestar import Request, Response
+from litestar import Request, Response, post
 from litestar.background_tasks import BackgroundTasks
 from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK
 from litestar.types import ControllerRouterHandler, Dependencies
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -54,6 +55,16 @@ def graphql_controller(
             **base.dependencies,
             "response": Provide(_sub_response),
         }
+
+        @post(status_code=HTTP_200_OK)
+        async def handle_http_post(self, request: Request[Any, Any, Any]) -> Response[Any]:
+            """strawberry's handler, its context made here: through Litestar's dependencies,
+            the independent ones (context, root value, sub-response) are resolved side by side
+            in an anyio task group on every request."""
+            context = await get_context(request)
+            context.request = request
+            context.response = self.temporal_response = await _sub_response()
+            return await self.execute_request(request=request, context=context, root_value=None)
 
         async def on_ws_connect(self, context: HeraldContext) -> None:
             """`connection_init` must carry `{"token": "<jwt>"}`; else the socket is closed."""
