@@ -20,6 +20,14 @@ _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 POOL_MIN_SIZE, POOL_MAX_SIZE = 10, 30
 
 
+class _ReadOnlyConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A connection that only ever runs single SELECTs outside a transaction: nothing to
+    reset when the pool takes it back (asyncpg's default costs a round trip per query)."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class _Compiled:
     """A statement's SQL with `$n` placeholders, and the order its parameters go in."""
 
@@ -74,6 +82,9 @@ class AsyncpgInboxQueries:
         async with self._opening:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=POOL_MIN_SIZE, max_size=POOL_MAX_SIZE
+                    self._dsn,
+                    min_size=POOL_MIN_SIZE,
+                    max_size=POOL_MAX_SIZE,
+                    connection_class=_ReadOnlyConnection,
                 )
             return self._pool
