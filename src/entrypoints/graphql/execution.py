@@ -112,6 +112,22 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         return tuple(leaves)
 
 
+def _enum_names(leaf_type: GraphQLScalarType | GraphQLEnumType) -> Any:
+    """For an enum of strawberry's, its members' names by member, looked up in a dictionary
+    (strawberry's own serialisation compares the member with each value in turn); None for
+    anything else. What is not a member goes the ordinary way (`_leaf_values` gives up)."""
+    members = getattr(leaf_type, "wrapped_cls", None)
+    if not isinstance(leaf_type, GraphQLEnumType) or members is None:
+        return None
+    names = {
+        member: name
+        for member in members
+        for name, value in leaf_type.values.items()
+        if member.value == value.value
+    }
+    return names.__getitem__
+
+
 def _leaf_values(
     parent_type: GraphQLObjectType, source: Any, leaves: tuple[_Leaf, ...]
 ) -> dict[str, Any] | None:
