@@ -63,6 +63,21 @@ def an_item(number: int, **changes: Any) -> Item:
 
 
 @strawberry.type
+class Shelf:
+    box: Box
+    spare: Box | None
+    loose: list[Item | None] | None
+
+
+def shelves() -> list[Shelf]:
+    box = Box(label="box", items=[an_item(1), an_item(2)])
+    return [
+        Shelf(box=box, spare=None, loose=[an_item(3), None]),
+        Shelf(box=box, spare=box, loose=None),
+    ]
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def items(self) -> list[Item]:
@@ -81,6 +96,18 @@ class Query:
     def box(self) -> Box:
         return Box(label="box", items=[an_item(7)])
 
+    @strawberry.field
+    def shelves(self) -> list[Shelf]:
+        return shelves()
+
+    @strawberry.field
+    def broken_shelves(self) -> list[Shelf]:
+        # A null among items that may not be null, deep down; and a box whose list is null.
+        good, bad = shelves()
+        bad.box = Box(label="bad", items=[an_item(4), None])  # type: ignore[list-item]
+        good.spare = Box(label="odd", items=None)  # type: ignore[arg-type]
+        return [good, bad]
+
 
 DOCUMENTS = [
     "{ items { id name colour count ready at maybe note } }",
@@ -93,6 +120,11 @@ DOCUMENTS = [
     "{ box { label items { id at } } }",
     "query ($skip: Boolean!) { items { id name @skip(if: $skip) note @include(if: $skip) } }",
     "{ items { ...parts } } fragment parts on Item { id colour ... on Item { at } }",
+    "{ shelves { __typename box { label items { id colour at } } spare { label } loose { id } } }",
+    "{ shelves { box { items { id shout } } loose { maybe } } }",
+    "{ brokenShelves { box { label items { id } } } }",
+    "{ brokenShelves { spare { label items { id } } loose { id name } } }",
+    "{ a: shelves { box { label } } b: shelves { box { items { count } } } }",
 ]
 
 
