@@ -125,6 +125,8 @@ DOCUMENTS = [
     "{ brokenShelves { box { label items { id } } } }",
     "{ brokenShelves { spare { label items { id } } loose { id name } } }",
     "{ a: shelves { box { label } } b: shelves { box { items { count } } } }",
+    "{ brokenShelves { box { label } } }",
+    "{ broken { id } later { id } }",
 ]
 
 

@@ -19,6 +19,8 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
     Undefined,
     get_nullable_type,
@@ -85,6 +87,33 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
             parent_type, source_value, path, grouped_field_set, position_context
         )
 
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: list[FieldDetails],
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A resolver's list of plain objects (a page of notifications), computed at once."""
+        items_non_null = isinstance(return_type.of_type, GraphQLNonNull)
+        item_type = get_nullable_type(return_type.of_type)
+        if (
+            self._plain
+            and isinstance(result, list)
+            and isinstance(item_type, GraphQLObjectType)
+            and not _streamed(field_details_list)
+        ):
+            try:
+                plan = self._object_plan(item_type, field_details_list)
+                return [_item(item, plan, items_non_null) for item in result]
+            except Exception:
+                pass
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
     ) -> Plan | None:
@@ -147,6 +176,14 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         if plan is None:
             raise _NotPlain
         return plan
+
+
+def _streamed(field_details_list: list[FieldDetails]) -> bool:
+    return any(
+        directive.name.value == "stream"
+        for details in field_details_list
+        for directive in details.node.directives or ()
+    )
 
 
 def _enum_names(leaf_type: GraphQLScalarType | GraphQLEnumType) -> Any:
