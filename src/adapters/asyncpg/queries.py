@@ -16,8 +16,9 @@ from application.ports import InboxSlice
 from domain.notifications import InboxEntry
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-# As many connections as the engine keeps, and as many more on demand.
-POOL_MIN_SIZE, POOL_MAX_SIZE = 10, 30
+# Opened on demand, up to 20: beside the engine's pool (10, and 20 more on demand), a process
+# then stays well within PostgreSQL's default of 100 connections.
+POOL_MIN_SIZE, POOL_MAX_SIZE = 1, 20
 
 
 class _ReadOnlyConnection(asyncpg.Connection):  # type: ignore[misc]
