@@ -134,6 +134,13 @@ async def reads(
                     )
         for (key, side), runs in rounds.items():
             figures[key].setdefault(name, {})[side] = median_of(runs)
+        # Twice the clients, on Herald at 1M rows: does the tail stay within reach of the p50?
+        herald = servers["big"][0]
+        say(f"  big: {name}, {2 * plan.concurrency} clients")
+        crowded = await measure(
+            pairs["big"][name][0], 2 * plan.concurrency, plan.seconds, plan.warmup, herald.pid
+        )
+        figures["big"][name]["graphql_crowded"] = crowded.as_dict()
         if profiles is not None:  # a pass of its own: the measured one ran without py-spy
             herald = servers["big"][0]
             path = profiles / f"read-{number}.txt"

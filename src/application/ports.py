@@ -197,6 +197,29 @@ class InboxRepository(Protocol):
         ...
 
 
+class InboxSlice(msgspec.Struct, frozen=True):
+    """Which of one user's entries a page holds, as `InboxRepository.page` chooses them: at most
+    `limit`, newest first, strictly after `before`, filtered."""
+
+    user_id: str
+    limit: int
+    before: InboxPosition | None = None
+    unread_only: bool = False
+    types: Sequence[NotificationType] | None = None
+    related_lead_id: UUID | None = None
+
+
+class InboxQueries(Protocol):
+    """The read side of the inbox: committed state, answered without a unit of work.
+
+    The same answers as `InboxRepository`'s reads, for callers that only look.
+    """
+
+    async def unread_count(self, user_id: str) -> int: ...
+
+    async def page(self, wanted: InboxSlice) -> list[InboxEntry]: ...
+
+
 class CursorCodec(Protocol):
     """Turns an inbox position into an opaque cursor that only its user can hand back."""
 

@@ -132,6 +132,7 @@ def create_app(container: Container) -> ASGIApp:
             await daily_purge.stop()
             if isinstance(relay, BackgroundRelay):
                 await relay.stop()
+            await container.inbox_queries().close()
             await container.engine().dispose()
             await container.rate_limiter().close()
 

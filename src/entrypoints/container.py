@@ -7,15 +7,18 @@ from datetime import timedelta
 
 import socketio
 from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.asyncpg.queries import AsyncpgInboxQueries
 from adapters.cursors import HmacCursorCodec
 from adapters.email.message import DigestComposer
 from adapters.email.smtp import AiosmtplibSender
 from adapters.jwt.tokens import JwtTokenIssuer, JwtTokenVerifier
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.memory import InMemoryInboxQueries, InMemoryStore, InMemoryUnitOfWork
 from adapters.socketio.managers import HoldingManager, HoldingRedisManager
 from adapters.socketio.publisher import SocketIoPublisher
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock, UuidFactory
 from adapters.unsubscribe import HmacUnsubscribeTokens
@@ -52,6 +55,8 @@ from entrypoints.realtime import Realtime
 from entrypoints.retention import DailyPurge
 from entrypoints.settings import Settings
 
+InboxQueriesAdapter = AsyncpgInboxQueries | SqlAlchemyInboxQueries | InMemoryInboxQueries
+
 
 def make_socketio_server(settings: Settings) -> socketio.AsyncServer:
     manager = (
@@ -82,6 +87,13 @@ def make_email_sender(settings: Settings, composer: DigestComposer) -> Aiosmtpli
     return AiosmtplibSender(settings.smtp, composer)
 
 
+def make_inbox_queries(database_url: str, engine: AsyncEngine) -> InboxQueriesAdapter:
+    """The read side: asyncpg straight on PostgreSQL, the engine's connections elsewhere."""
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
+        return AsyncpgInboxQueries(database_url)
+    return SqlAlchemyInboxQueries(engine)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -97,6 +109,8 @@ class Container(containers.DeclarativeContainer):
 
     # Adapters
     uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    # Reads answer from committed state without a unit of work; built once, as is each read.
+    inbox_queries = providers.Singleton(make_inbox_queries, settings.provided.database_url, engine)
     publisher = providers.Singleton(SocketIoPublisher, socketio_server)
     token_verifier = providers.Singleton(
         JwtTokenVerifier,
@@ -125,9 +139,9 @@ class Container(containers.DeclarativeContainer):
     add_comment = providers.Factory(AddComment, uow=uow, clock=clock, ids=ids)
     get_preferences = providers.Factory(GetPreferences, uow=uow)
     set_preference = providers.Factory(SetPreference, uow=uow)
-    list_notifications = providers.Factory(ListNotifications, uow=uow)
-    notification_feed = providers.Factory(NotificationFeed, uow=uow, cursors=cursor_codec)
-    get_unread_count = providers.Factory(GetUnreadCount, uow=uow)
+    list_notifications = providers.Singleton(ListNotifications, inbox_queries)
+    notification_feed = providers.Singleton(NotificationFeed, inbox_queries, cursor_codec)
+    get_unread_count = providers.Singleton(GetUnreadCount, inbox_queries)
     mark_as_read = providers.Factory(MarkAsRead, uow=uow, clock=clock)
     mark_all_as_read = providers.Factory(MarkAllAsRead, uow=uow, clock=clock)
     delete_notification = providers.Factory(DeleteNotification, uow=uow)
@@ -189,6 +203,9 @@ def in_memory(container: Container) -> Container:
     database."""
     container.uow.override(
         providers.Factory(InMemoryUnitOfWork, container.memory_store, relay=container.relay)
+    )
+    container.inbox_queries.override(
+        providers.Singleton(InMemoryInboxQueries, container.memory_store)
     )
     return container
 

@@ -9,7 +9,12 @@ from uuid import UUID
 
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingPublisher
+from adapters.memory import (
+    InMemoryInboxQueries,
+    InMemoryStore,
+    InMemoryUnitOfWork,
+    RecordingPublisher,
+)
 from application.commands import (
     AddCommentCommand,
     CreateLeadCommand,
@@ -202,12 +207,12 @@ def get_lead(store: InMemoryStore) -> GetLead:
 
 @pytest.fixture
 def list_notifications(store: InMemoryStore) -> ListNotifications:
-    return ListNotifications(InMemoryUnitOfWork(store))
+    return ListNotifications(InMemoryInboxQueries(store))
 
 
 @pytest.fixture
 def get_unread_count(store: InMemoryStore) -> GetUnreadCount:
-    return GetUnreadCount(InMemoryUnitOfWork(store))
+    return GetUnreadCount(InMemoryInboxQueries(store))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from adapters.cursors import HmacCursorCodec
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.memory import InMemoryInboxQueries, InMemoryStore, InMemoryUnitOfWork
 from application.commands import ListNotificationsQuery, NotificationFeedQuery
 from application.notifications.list_notifications import ListNotifications
 from application.notifications.notification_feed import FeedPage, NotificationFeed
@@ -24,7 +24,7 @@ OTHER_LEAD = UUID("00000000-0000-4000-a000-00000000000b")
 
 @pytest.fixture
 def feed(store: InMemoryStore) -> NotificationFeed:
-    return NotificationFeed(InMemoryUnitOfWork(store), HmacCursorCodec(SECRET))
+    return NotificationFeed(InMemoryInboxQueries(store), HmacCursorCodec(SECRET))
 
 
 class Inboxes:
@@ -126,7 +126,7 @@ async def test_the_feed_has_the_order_of_get_notifications(
         await inboxes.deliver("bob", minute=minute)
 
     pages = await walk(feed, NotificationFeedQuery("bob", first=2))
-    listed = await ListNotifications(InMemoryUnitOfWork(store))(ListNotificationsQuery("bob"))
+    listed = await ListNotifications(InMemoryInboxQueries(store))(ListNotificationsQuery("bob"))
 
     assert [i for page in pages for i in page] == entry_ids(listed)
 
@@ -325,11 +325,11 @@ async def test_a_cursor_signed_with_another_secret_is_invalid_input(
 ) -> None:
     for minute in range(3):
         await inboxes.deliver("bob", minute=minute)
-    elsewhere = NotificationFeed(InMemoryUnitOfWork(store), HmacCursorCodec("another " + SECRET))
+    elsewhere = NotificationFeed(InMemoryInboxQueries(store), HmacCursorCodec("another " + SECRET))
     forged = await elsewhere(NotificationFeedQuery("bob", first=1))
 
     with pytest.raises(InvalidInput) as caught:
-        await NotificationFeed(InMemoryUnitOfWork(store), HmacCursorCodec(SECRET))(
+        await NotificationFeed(InMemoryInboxQueries(store), HmacCursorCodec(SECRET))(
             NotificationFeedQuery("bob", after=forged.end_cursor)
         )
 

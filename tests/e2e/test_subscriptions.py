@@ -73,6 +73,8 @@ async def test_a_subscription_carries_the_same_events_as_socket_io(clients: Clie
         await clients.graphql(alice, "Alice").data(CREATE_LEAD, n="Initech")
 
         created, count = await next_events(received, 2)
+    # Both channels are told at once: the socket's copy may still be on its way.
+    await bob_socket.wait_for("notifications:unread-count")
 
     socket_events = [(name, data["eventId"]) for name, data in bob_socket.events]
     assert created["event"] == "notification:created"

@@ -14,7 +14,7 @@ from dependency_injector import providers
 
 from adapters.cursors import HmacCursorCodec
 from adapters.jwt.tokens import JwtTokenIssuer
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.memory import InMemoryInboxQueries, InMemoryStore, InMemoryUnitOfWork
 from domain.notifications import Notification, NotificationType
 from entrypoints.app import create_app
 from entrypoints.container import Container, in_memory
@@ -85,6 +85,7 @@ def inboxes(store: InMemoryStore) -> Inboxes:
 def container(store: InMemoryStore) -> Container:
     container = in_memory(Container(settings=Settings(jwt_secret=SECRET)))
     container.uow.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.inbox_queries.override(providers.Singleton(InMemoryInboxQueries, store))
     return container
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,13 +13,34 @@ from application.auth import Identity, InvalidToken
 ALGORITHM = "HS256"
 MAX_TOKEN_BYTES = 8 * 1024
 LEEWAY_SECONDS = 10
+# Tokens verified lately, remembered until they expire: a client sends the same one with every
+# request, and its signature need not be checked each time. Longer tokens are decoded anew.
+VERIFIED_TOKENS_KEPT = 10_000
+MAX_REMEMBERED_TOKEN_LENGTH = 2_048
 
 
 class JwtTokenVerifier:
     def __init__(self, secret: str, issuer: str | None = None, audience: str | None = None) -> None:
         self._secret, self._issuer, self._audience = secret, issuer, audience
+        # token -> (its identity, the time until which PyJWT would still accept it)
+        self._verified: dict[str, tuple[Identity, float]] = {}
 
     def verify(self, token: str) -> Identity:
+        remembered = self._verified.get(token) if isinstance(token, str) else None
+        if remembered is not None:
+            identity, accepted_until = remembered
+            if time.time() < accepted_until:
+                return identity
+            del self._verified[token]
+        identity, expires = self._decode(token)
+        if len(token) <= MAX_REMEMBERED_TOKEN_LENGTH:
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token] = (identity, expires + LEEWAY_SECONDS)
+        return identity
+
+    def _decode(self, token: str) -> tuple[Identity, float]:
+        """The token's identity and `exp`, checked by PyJWT."""
         if not isinstance(token, str) or not token:
             raise InvalidToken("no token")
         if len(token.encode()) > MAX_TOKEN_BYTES:
@@ -42,12 +64,13 @@ class JwtTokenVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("sub must be a non-empty string")
-        return Identity(
+        identity = Identity(
             user_id=subject,
             name=_optional_str(claims.get("name")),
             email=_optional_str(claims.get("email")),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
+        return identity, float(int(claims["exp"]))  # as PyJWT compares it
 
 
 class JwtTokenIssuer:

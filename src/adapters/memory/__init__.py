@@ -2,6 +2,13 @@
 
 from adapters.memory.emails import RecordingEmailSender
 from adapters.memory.publisher import RecordingPublisher
+from adapters.memory.queries import InMemoryInboxQueries
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
 
-__all__ = ["InMemoryStore", "InMemoryUnitOfWork", "RecordingEmailSender", "RecordingPublisher"]
+__all__ = [
+    "InMemoryInboxQueries",
+    "InMemoryStore",
+    "InMemoryUnitOfWork",
+    "RecordingEmailSender",
+    "RecordingPublisher",
+]

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
+from adapters.sqlalchemy.queries import UNREAD, UNREAD_COUNT, entry_of, page_query, select_entries
 from adapters.sqlalchemy.tables import (
     comments,
     due_emails,
@@ -29,7 +30,14 @@ from adapters.sqlalchemy.tables import (
 from adapters.sqlalchemy.tables import notification_preferences as preferences
 from adapters.sqlalchemy.tables import notification_recipients as inbox
 from adapters.system import SystemClock
-from application.ports import Clock, ConcurrentUpdate, DatabaseBusy, EventHorizon, InboxPosition
+from application.ports import (
+    Clock,
+    ConcurrentUpdate,
+    DatabaseBusy,
+    EventHorizon,
+    InboxPosition,
+    InboxSlice,
+)
 from domain.comments import Comment
 from domain.events import (
     InboxEvent,
@@ -46,7 +54,7 @@ from domain.tasks import Task
 from domain.users import User
 
 # The same expressions as the partial indexes', so that the database can use those indexes.
-_unread = sa.not_(inbox.c.is_read)
+_unread = UNREAD
 _muted = sa.not_(preferences.c.enabled)
 _email_off = sa.not_(preferences.c.email)
 
@@ -84,7 +92,9 @@ class _Repository:
         self._session = session
 
     async def _execute(
-        self, statement: Executable, parameters: Sequence[dict[str, Any]] | None = None
+        self,
+        statement: Executable,
+        parameters: Sequence[dict[str, Any]] | dict[str, Any] | None = None,
     ) -> CursorResult[Any]:
         # The session's connection, in the session's current transaction.
         with concurrency_errors():
@@ -343,13 +353,13 @@ class SqlAlchemyInboxRepository(_Repository):
     async def _entry(
         self, user_id: str, notification_id: UUID, *, for_update: bool
     ) -> InboxEntry | None:
-        statement = _select_entries().where(
+        statement = select_entries().where(
             inbox.c.user_id == user_id, inbox.c.notification_id == notification_id
         )
         # Only the entry is locked: the notification is shared by every recipient.
         result = await self._execute(_locked(statement, of=inbox) if for_update else statement)
         row = result.one_or_none()
-        return None if row is None else _entry(row)
+        return None if row is None else entry_of(row)
 
     async def save(self, entry: InboxEntry) -> None:
         await self._execute(
@@ -374,32 +384,13 @@ class SqlAlchemyInboxRepository(_Repository):
         types: Sequence[NotificationType] | None = None,
         related_lead_id: UUID | None = None,
     ) -> list[InboxEntry]:
-        statement = _select_entries().where(inbox.c.user_id == user_id)
-        if before is not None:
-            # A row-value comparison, in the order of the inbox indexes: the page starts with
-            # an index seek, whatever its depth, and ties on createdAt are broken by the id.
-            created_at, notification_id = before
-            statement = statement.where(
-                sa.tuple_(inbox.c.created_at, inbox.c.notification_id)
-                < sa.tuple_(
-                    sa.literal(created_at, inbox.c.created_at.type),
-                    sa.literal(notification_id, inbox.c.notification_id.type),
-                )
-            )
-        if unread_only:
-            statement = statement.where(_unread)
-        if types is not None:
-            statement = statement.where(notifications.c.type.in_([kind.value for kind in types]))
-        if related_lead_id is not None:
-            statement = statement.where(notifications.c.related_lead_id == related_lead_id)
-        newest_first = (inbox.c.created_at.desc(), inbox.c.notification_id.desc())
-        result = await self._execute(statement.order_by(*newest_first).limit(limit))
-        return [_entry(row) for row in result]
+        wanted = InboxSlice(user_id, limit, before, unread_only, types, related_lead_id)
+        statement, parameters = page_query(wanted, on_postgresql=self._on_postgresql)
+        result = await self._execute(statement, parameters)
+        return [entry_of(row) for row in result]
 
     async def unread_count(self, user_id: str) -> int:
-        result = await self._execute(
-            sa.select(sa.func.count()).select_from(inbox).where(inbox.c.user_id == user_id, _unread)
-        )
+        result = await self._execute(UNREAD_COUNT, {"user_id": user_id})
         return int(result.scalar_one())
 
     async def unread_counts(self, user_ids: Sequence[str]) -> dict[str, int]:
@@ -491,21 +482,6 @@ def _insert_recipients_from_array(notification: Notification, user_ids: Sequence
     )
 
 
-def _select_entries() -> sa.Select[Any]:
-    return sa.select(
-        notifications.c.id,
-        notifications.c.type,
-        notifications.c.title,
-        notifications.c.message,
-        notifications.c.related_lead_id,
-        notifications.c.actor_id,
-        notifications.c.created_at,
-        inbox.c.user_id,
-        inbox.c.read_at,
-        inbox.c.updated_at,
-    ).join_from(inbox, notifications)
-
-
 def _user(row: Row[Any]) -> User:
     return User(
         id=row.id,
@@ -539,19 +515,6 @@ def _task(row: Row[Any]) -> Task:
         completed_at=row.completed_at,
         created_at=row.created_at,
     )
-
-
-def _entry(row: Row[Any]) -> InboxEntry:
-    notification = Notification(
-        id=row.id,
-        type=NotificationType(row.type),
-        title=row.title,
-        message=row.message,
-        related_lead_id=row.related_lead_id,
-        actor_id=row.actor_id,
-        created_at=row.created_at,
-    )
-    return InboxEntry(notification, row.user_id, read_at=row.read_at, updated_at=row.updated_at)
 
 
 class SqlAlchemyDueEmailRepository(_Repository):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from application.commands import GetUnreadCountQuery
-from application.ports import UnitOfWork
+from application.ports import InboxQueries
 
 
 class GetUnreadCount:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, queries: InboxQueries) -> None:
+        self._queries = queries
 
     async def __call__(self, query: GetUnreadCountQuery) -> int:
-        async with self._uow as uow:
-            return await uow.inbox.unread_count(query.user_id)
+        return await self._queries.unread_count(query.user_id)

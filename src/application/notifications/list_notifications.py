@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.commands import ListNotificationsQuery
-from application.ports import UnitOfWork
+from application.ports import InboxQueries, InboxSlice
 from domain.errors import InvalidInput
 from domain.notifications import InboxEntry
 
@@ -17,10 +17,9 @@ def check_page_size(value: int, field: str = "limit") -> int:
 
 
 class ListNotifications:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, queries: InboxQueries) -> None:
+        self._queries = queries
 
     async def __call__(self, query: ListNotificationsQuery) -> list[InboxEntry]:
         limit = check_page_size(query.limit)
-        async with self._uow as uow:
-            return await uow.inbox.newest(query.user_id, limit)
+        return await self._queries.page(InboxSlice(query.user_id, limit))

@@ -6,7 +6,7 @@ import msgspec
 
 from application.commands import NotificationFeedQuery
 from application.notifications.list_notifications import check_page_size
-from application.ports import CursorCodec, InboxPosition, UnitOfWork
+from application.ports import CursorCodec, InboxPosition, InboxQueries, InboxSlice
 from domain.errors import InvalidInput
 from domain.ids import parse_id
 from domain.notifications import InboxEntry
@@ -30,8 +30,8 @@ def position_of(entry: InboxEntry) -> InboxPosition:
 
 
 class NotificationFeed:
-    def __init__(self, uow: UnitOfWork, cursors: CursorCodec) -> None:
-        self._uow, self._cursors = uow, cursors
+    def __init__(self, queries: InboxQueries, cursors: CursorCodec) -> None:
+        self._queries, self._cursors = queries, cursors
 
     async def __call__(self, query: NotificationFeedQuery) -> FeedPage:
         first = check_page_size(query.first, "first")
@@ -41,9 +41,9 @@ class NotificationFeed:
             if query.related_lead_id is None
             else parse_id(query.related_lead_id, "relatedLeadId")
         )
-        async with self._uow as uow:
-            # One more than asked: whether it comes back tells whether there is a next page.
-            entries = await uow.inbox.page(
+        # One more than asked: whether it comes back tells whether there is a next page.
+        entries = await self._queries.page(
+            InboxSlice(
                 query.user_id,
                 limit=first + 1,
                 before=before,
@@ -51,6 +51,7 @@ class NotificationFeed:
                 types=query.types,
                 related_lead_id=lead_id,
             )
+        )
         edges = [
             FeedEdge(self._cursors.encode(query.user_id, position_of(entry)), entry)
             for entry in entries[:first]

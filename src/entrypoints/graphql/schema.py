@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from entrypoints.graphql.errors import log_unexpected
+from entrypoints.graphql.execution import LeafObjectsExecutor
 from entrypoints.graphql.leads import LeadMutations, LeadQueries
 from entrypoints.graphql.limits import MAX_TOKENS, DocumentLimits
 from entrypoints.graphql.metrics import OperationMetrics
@@ -29,6 +24,24 @@ from entrypoints.metrics import Metrics
 
 Query = merge_types("Query", (NotificationQueries, PreferenceQueries, LeadQueries))
 Mutation = merge_types("Mutation", (NotificationMutations, PreferenceMutations, LeadMutations))
+
+
+class DocumentBounds(SchemaExtension):
+    """At most `MAX_TOKENS` tokens parsed, then these validation rules: strawberry's
+    MaxTokensLimiter, AddValidationRules and DisableIntrospection in one extension.
+
+    The rules are the same classes for every request, so that ValidationCache recognises a
+    document it validated before.
+    """
+
+    def __init__(self, rules: tuple[type[ASTValidationRule], ...]) -> None:
+        self._rules = rules
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        context.validation_rules = context.validation_rules + self._rules
+        yield
 
 
 class HeraldSchema(strawberry.Schema):
@@ -45,15 +58,15 @@ def build_schema(
     **options: Any,
 ) -> strawberry.Schema:
     """The schema with its limits; `introspection=False` in production, `metrics` to count."""
+    # Every hook of every extension costs its wrapping on each request: the bounds are one.
+    rules = (
+        (DocumentLimits,) if introspection else (DocumentLimits, NoSchemaIntrospectionCustomRule)
+    )
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: MaxTokensLimiter(MAX_TOKENS),
-        # One rule class for every request, so that ValidationCache can recognise a document.
-        lambda: AddValidationRules([DocumentLimits]),
+        lambda: DocumentBounds(rules),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
     if metrics is not None:
         extensions.append(lambda: OperationMetrics(metrics))
     return HeraldSchema(
@@ -61,5 +74,6 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
+        execution_context_class=LeafObjectsExecutor,
         **options,
     )

@@ -1,0 +1,1 @@
+"""Adapters on asyncpg alone: the read side on PostgreSQL, without SQLAlchemy at run time."""

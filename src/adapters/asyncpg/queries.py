@@ -1,0 +1,91 @@
+"""`InboxQueries` on an asyncpg pool: the SQLAlchemy Core statements, compiled once to SQL."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.engine import make_url
+
+from adapters.sqlalchemy.queries import UNREAD_COUNT, entry_of, page_query
+from application.ports import InboxSlice
+from domain.notifications import InboxEntry
+
+_DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+# Opened on demand, up to 20: beside the engine's pool (10, and 20 more on demand), a process
+# then stays well within PostgreSQL's default of 100 connections.
+POOL_MIN_SIZE, POOL_MAX_SIZE = 1, 20
+
+
+class _ReadOnlyConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A connection that only ever runs single SELECTs outside a transaction: nothing to
+    reset when the pool takes it back (asyncpg's default costs a round trip per query)."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+class _Compiled:
+    """A statement's SQL with `$n` placeholders, and the order its parameters go in."""
+
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        compiled = statement.compile(dialect=_DIALECT)
+        self.sql = str(compiled)
+        self.names = tuple(compiled.positiontup or ())
+
+    def arguments(self, parameters: dict[str, Any]) -> list[Any]:
+        return [parameters[name] for name in self.names]
+
+
+@cache
+def _compiled(statement: sa.Select[Any]) -> _Compiled:
+    return _Compiled(statement)
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The libpq-style address of a `postgresql+asyncpg://` URL, secrets kept."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class AsyncpgInboxQueries:
+    """Reads straight off asyncpg: prepared statements (asyncpg caches them per connection),
+    records mapped to domain entries by position. The pool opens on first use, in the loop
+    that serves."""
+
+    def __init__(self, database_url: str) -> None:
+        self._dsn = asyncpg_dsn(database_url)
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def unread_count(self, user_id: str) -> int:
+        pool = self._pool or await self._open()
+        count = await pool.fetchval(_compiled(UNREAD_COUNT).sql, user_id)
+        return int(count)
+
+    async def page(self, wanted: InboxSlice) -> list[InboxEntry]:
+        statement, parameters = page_query(wanted, on_postgresql=True)
+        compiled = _compiled(statement)
+        pool = self._pool or await self._open()
+        rows = await pool.fetch(compiled.sql, *compiled.arguments(parameters))
+        return [entry_of(row) for row in rows]
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=POOL_MIN_SIZE,
+                    max_size=POOL_MAX_SIZE,
+                    connection_class=_ReadOnlyConnection,
+                )
+            return self._pool
