@@ -95,6 +95,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,
         lifespan="on",
         ws="websockets-sansio",
+        ws_per_message_deflate=settings.websocket_compression,
     )
 
 

@@ -15,6 +15,7 @@ DEV_SECRET_FILE = Path(".herald/jwt-secret")
 MIN_SECRET_BYTES = 32
 ENVIRONMENTS = ("development", "production")
 LOG_FORMATS = ("console", "json")
+SWITCH = ("on", "off")
 DEFAULT_RATE_LIMIT_PER_SECOND = 20
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_SOCKET_CONNECTS_PER_SECOND = 50
@@ -41,6 +42,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_per_second: int = DEFAULT_RATE_LIMIT_PER_SECOND
     socket_connects_per_second: int = DEFAULT_SOCKET_CONNECTS_PER_SECOND
     retention_days: int = DEFAULT_RETENTION_DAYS
+    # permessage-deflate on Socket.IO's WebSocket: off unless asked for (see docs/benchmarks.md)
+    websocket_compression: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -74,6 +77,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 DEFAULT_SOCKET_CONNECTS_PER_SECOND,
             ),
             retention_days=_retention_days(env.get("RETENTION_DAYS")),
+            websocket_compression=_choice(env, "WEBSOCKET_COMPRESSION", "off", SWITCH) == "on",
         )
 
 

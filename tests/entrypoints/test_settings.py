@@ -19,6 +19,13 @@ def test_the_defaults_are_the_contracts() -> None:
     assert (settings.log_level, settings.log_format) == ("INFO", "console")
     assert settings.redis_url is None
     assert settings.rate_limit_per_second == 20
+    assert settings.websocket_compression is False
+
+
+def test_websocket_compression_is_turned_on_by_name() -> None:
+    settings = Settings.from_env({"JWT_SECRET": SECRET, "WEBSOCKET_COMPRESSION": "on"})
+
+    assert settings.websocket_compression is True
 
 
 @pytest.mark.parametrize(
@@ -35,6 +42,7 @@ def test_the_defaults_are_the_contracts() -> None:
         ({"RATE_LIMIT_PER_SECOND": "-1"}, "RATE_LIMIT_PER_SECOND must be a positive integer"),
         ({"SOCKET_CONNECTS_PER_SECOND": "x"}, "SOCKET_CONNECTS_PER_SECOND must be a positive"),
         ({"DATABASE_URL": "mysql://db"}, "DATABASE_URL must start with"),
+        ({"WEBSOCKET_COMPRESSION": "yes"}, "WEBSOCKET_COMPRESSION must be one of"),
     ],
 )
 def test_a_bad_value_is_one_clear_line(variables: dict[str, str], message: str) -> None:
