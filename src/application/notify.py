@@ -21,6 +21,7 @@ async def notify(uow: UnitOfWork, notification: Notification, situation: Situati
     if not told:
         return
     await uow.inbox.add(notification, told)
+    await uow.events.take_turn()
     # Every recipient's new count goes with the notification, in the same transaction: the
     # Socket.IO delivery, which coalesces counts, relies on one following each creation.
     counts = await uow.inbox.unread_counts(told)
