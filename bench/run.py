@@ -4,7 +4,9 @@
 2. `herald serve` and the bare baseline (bench/bare.py) side by side: GraphQL reads against the
    same SQL without GraphQL, under closed-loop load;
 3. markAllAsRead of 10k unread, createLead fanned out to 10k users;
-4. 1,000 Socket.IO clients while leads are created at 20/s: delivery latency, losses, memory;
+4. 1,000 Socket.IO clients while leads are created at 20/s: delivery latency, losses, memory,
+   CPU per delivery; with python-socketio and with the official JavaScript client on Node, on
+   one `herald serve` and on two behind Redis;
 5. the reads again on a 10k-row database;
 6. docs/benchmarks.md from the figures (the raw ones are kept as JSON beside the profiles).
 """
@@ -32,9 +34,26 @@ import httpx
 from adapters.jwt.tokens import JwtTokenIssuer
 from bench import report
 from bench.load import GraphQL, Request, Stats, graphql_request, measure, percentile, tool
-from bench.seed import HEAVY, Database, Scale, create_database, drop_database, migrate, seed
-from bench.servers import SECRET, Server, base_env, can_profile, herald_and_bare, profiled
-from bench.sockets import Fleet
+from bench.seed import (
+    HEAVY,
+    Database,
+    Scale,
+    create_database,
+    drop_database,
+    migrate,
+    seed,
+    user_id,
+)
+from bench.servers import (
+    SECRET,
+    Server,
+    base_env,
+    can_profile,
+    herald_and_bare,
+    herald_processes,
+    profiled,
+)
+from bench.sockets import Client, Fleet
 
 
 @dataclass(frozen=True)
@@ -330,32 +349,62 @@ async def _published(connection: asyncpg.Connection) -> None:
 # Sockets --------------------------------------------------------------------------------------
 
 
+# (client, serve processes) of each socket run; the two-process run splits its sockets between
+# the processes, which share Redis, while the leads are created through the first one.
+SOCKET_RUNS: tuple[tuple[Client, int], ...] = (("python", 1), ("node", 1), ("node", 2))
+
+
+def socket_run_name(client: str, processes: int) -> str:
+    label = "python-socketio" if client == "python" else "socket.io-client (Node)"
+    return f"{label}, {processes} process{'es' * (processes > 1)}"
+
+
 async def sockets(
-    plan: Plan, herald: Server, database: Database, actor_id: str, profiles: Path | None
+    plan: Plan, database: Database, actor_id: str, logs: Path, profiles: Path | None
 ) -> dict[str, Any]:
-    """Many connected users while one creates leads at a fixed rate.
+    """Many connected users while one creates leads at a fixed rate, once per socket run.
 
     On the small database: the connected users are (nearly) all the registered users, so each
-    lead is told to about as many users as there are sockets.
+    lead is told to about as many users as there are sockets. Every run has servers of its own.
     """
-    fleet = Fleet(herald.url, SECRET, plan.sockets, plan.per_process)
+    runs: dict[str, Any] = {}
+    for client, processes in SOCKET_RUNS:
+        name = socket_run_name(client, processes)
+        say(f"  sockets: {name}")
+        async with herald_processes(database, processes, logs) as servers:
+            profile = profiles / f"sockets-{client}-{processes}.txt" if profiles else None
+            runs[name] = await socket_run(plan, servers, client, database, actor_id, profile)
+    return runs
+
+
+async def socket_run(
+    plan: Plan,
+    servers: list[Server],
+    client: Client,
+    database: Database,
+    actor_id: str,
+    profile: Path | None,
+) -> dict[str, Any]:
+    fleet = Fleet(
+        [server.url for server in servers], SECRET, plan.sockets, plan.per_process, client
+    )
     connection = await asyncpg.connect(database.dsn)
     try:
         await asyncio.sleep(2)
-        rss_before = herald.rss_kib()
+        rss_before = sum(server.rss_kib() for server in servers)
         connected, failed = await fleet.connect()
         await asyncio.sleep(5)  # idle
-        rss_after = herald.rss_kib()
-        say(f"  {connected} sockets connected ({failed} failed); leads at {plan.lead_rate}/s")
+        rss_after = sum(server.rss_kib() for server in servers)
+        say(f"    {connected} sockets connected ({failed} failed); leads at {plan.lead_rate}/s")
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http:
-            actor = GraphQL(http, herald.url, token(actor_id))
+            actor = GraphQL(http, servers[0].url, token(actor_id))
+            cpu_before = sum(server.cpu_seconds() for server in servers)
             sent, answered, errors = await _lead_burst(actor, plan, "Live")
             await _published(connection)
             await asyncio.sleep(2)  # the last frames on their way
-            profile = None
-            if profiles is not None:
-                profile = profiles / "sockets.txt"
-                async with profiled(profile, herald.pid, plan.lead_seconds):
+            cpu = sum(server.cpu_seconds() for server in servers) - cpu_before
+            if profile is not None:
+                async with profiled(profile, servers[0].pid, plan.lead_seconds):
                     await _lead_burst(actor, plan, "Profiled live")
                 await _published(connection)
         received = await fleet.stop()
@@ -363,10 +412,14 @@ async def sockets(
         fleet.kill()
         await connection.close()
     latencies = [at - sent[lead] for lead, at in received if lead in sent]
-    expected = len(sent) * connected
+    # The actor's own socket, when it is one of the fleet's, is never told of its leads.
+    actor_listens = actor_id in {user_id(number) for number in range(plan.sockets)}
+    expected = len(sent) * (connected - actor_listens)
     first_sent = min(sent.values(), default=0.0)
     last_received = max((at for lead, at in received if lead in sent), default=first_sent)
     return {
+        "client": client,
+        "processes": len(servers),
         "sockets": plan.sockets,
         "connected": connected,
         "failed": failed,
@@ -385,6 +438,8 @@ async def sockets(
         "p99_ms": percentile(latencies, 99) * 1e3,
         "max_ms": max(latencies, default=float("nan")) * 1e3,
         "delivered_per_second": len(latencies) / max(last_received - first_sent, 1e-9),
+        "cpu_seconds": cpu,
+        "cpu_us_per_delivery": cpu / max(len(latencies), 1) * 1e6,
         "profile": profile and str(profile),
     }
 
@@ -465,9 +520,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["mark_all"] = await mark_all(plan, herald, big, profiles)
             say("  createLead fan-out")
             results["fan_out"] = await fan_out(plan, herald, big, profiles)
-            say("  sockets")
-            herald, small = servers["small"][0], databases["small"]
-            results["sockets"] = await sockets(plan, herald, small, plan.small.actor, profiles)
+        # The sockets run on servers of their own, with the reads' servers stopped.
+        small = databases["small"]
+        results["sockets"] = await sockets(plan, small, plan.small.actor, args.workdir, profiles)
     finally:
         for database in created:
             if args.keep:

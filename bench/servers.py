@@ -54,6 +54,11 @@ class Server:
                 return int(line.split()[1])
         raise RuntimeError("no VmRSS")
 
+    def cpu_seconds(self) -> float:
+        """User + system time so far, from /proc."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -116,6 +121,54 @@ async def herald_and_bare(database: Database, logs: Path) -> AsyncIterator[tuple
             stop(bare)
     finally:
         stop(herald)
+
+
+@asynccontextmanager
+async def herald_processes(
+    database: Database, count: int, logs: Path
+) -> AsyncIterator[list[Server]]:
+    """`count` `herald serve` processes on the database; with more than one, they share a
+    redis-server of the run's own (on a free port: nothing else hears their channel)."""
+    env = {**base_env(), "DATABASE_URL": database.url}
+    redis: subprocess.Popen[bytes] | None = None
+    servers: list[Server] = []
+    try:
+        if count > 1:
+            redis_port = free_port()
+            redis = await _redis_server(redis_port)
+            env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+        for number in range(count):
+            port = free_port()
+            log = logs / f"herald-{database.name}-{count}-{number}.log"
+            servers.append(
+                await start([HERALD, "serve"], {**env, "HERALD_PORT": str(port)}, port, log)
+            )
+        yield servers
+    finally:
+        for server in servers:
+            stop(server)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=10)
+
+
+async def _redis_server(port: int) -> subprocess.Popen[bytes]:
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise SystemExit("the two-process socket run needs redis-server")
+    command = [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return process
+    process.kill()
+    raise RuntimeError("redis-server did not start")
 
 
 def can_profile() -> bool:

@@ -1,19 +1,24 @@
 """Many Socket.IO clients spread over a few processes, and leads created at a fixed rate.
 
-A client process (`python -m bench.sockets URL SECRET FIRST COUNT`) connects COUNT sockets as
-users FIRST…, prints one JSON line when they are up, and, when told `stop` on stdin, prints
-what each socket received: (relatedLeadId, time) of every `notification:created`, once per
-socket. Times are `time.monotonic()`, one clock for every process on Linux.
+A client process connects its sockets, prints one JSON line when they are up, and, when told
+`stop` on stdin, prints what each socket received: (relatedLeadId, time) of every
+`notification:created`, once per socket. Times are CLOCK_MONOTONIC (`time.monotonic()`), one
+clock for every process on Linux. Two kinds of client process: python-socketio
+(`python -m bench.sockets URL SECRET FIRST COUNT`: users FIRST…), and the official JavaScript
+client on Node (`bench/js/fleet.mjs`, which, like a browser, offers permessage-deflate).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
 import sys
 import time
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import socketio
 
@@ -21,6 +26,8 @@ from adapters.jwt.tokens import JwtTokenIssuer
 from bench.seed import user_id
 
 CONNECT_BATCH = 25
+NODE_CLIENT = Path(__file__).with_name("js")
+Client = Literal["python", "node"]
 
 
 async def client_process(url: str, secret: str, first: int, count: int) -> None:
@@ -66,25 +73,41 @@ def _say(message: dict[str, Any]) -> None:
 
 
 class Fleet:
-    """The client processes, seen from the benchmark."""
+    """The client processes, seen from the benchmark; their sockets are spread over `urls` (one
+    process's sockets all go to one URL, and processes take the URLs in turn)."""
 
-    def __init__(self, url: str, secret: str, sockets: int, per_process: int) -> None:
-        self._spec = (url, secret, sockets, per_process)
+    def __init__(
+        self, urls: list[str], secret: str, sockets: int, per_process: int, client: Client
+    ) -> None:
+        self._spec = (urls, secret, sockets, per_process, client)
         self._processes: list[asyncio.subprocess.Process] = []
 
     async def connect(self) -> tuple[int, int]:
         """Starts the processes; returns (connected, failed) once every one has reported."""
-        url, secret, sockets, per_process = self._spec
-        for first in range(0, sockets, per_process):
-            count = min(per_process, sockets - first)
-            self._processes.append(
-                await asyncio.create_subprocess_exec(
-                    *(sys.executable, "-m", "bench.sockets", url, secret, str(first), str(count)),
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    limit=2**30,
-                )
+        urls, secret, sockets, per_process, client = self._spec
+        for index, first in enumerate(range(0, sockets, per_process)):
+            count, url = min(per_process, sockets - first), urls[index % len(urls)]
+            if client == "python":
+                command = [sys.executable, "-m", "bench.sockets", url, secret, str(first)]
+                command.append(str(count))
+            else:
+                command = [node(), str(NODE_CLIENT / "fleet.mjs"), url]
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=2**30,
             )
+            self._processes.append(process)
+            if client == "node":
+                issuer = JwtTokenIssuer(secret)
+                tokens = [
+                    issuer.issue(user_id(n), ttl=timedelta(hours=2))
+                    for n in range(first, first + count)
+                ]
+                assert process.stdin is not None
+                process.stdin.write(json.dumps({"tokens": tokens}).encode() + b"\n")
+                await process.stdin.drain()
         reports = [await self._read(process) for process in self._processes]
         return sum(r["connected"] for r in reports), sum(r["failed"] for r in reports)
 
@@ -112,6 +135,18 @@ class Fleet:
         if not line:
             raise RuntimeError("a socket client process ended early")
         return dict(json.loads(line))
+
+
+def node() -> str:
+    """Node.js, with the locked socket.io-client installed beside the fleet script."""
+    executable, npm = shutil.which("node"), shutil.which("npm")
+    if executable is None or npm is None:
+        raise SystemExit("the benchmark's JavaScript clients need Node.js and npm")
+    if not (NODE_CLIENT / "node_modules" / "socket.io-client").exists():
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_CLIENT, check=True, timeout=300
+        )
+    return executable
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ async def notify(
     if not told:
         return
     await uow.inbox.add(notification, told)
+    await uow.events.take_turn()
+    # Every recipient's new count goes with the notification, in the same transaction: the
+    # Socket.IO delivery, which coalesces counts, relies on one following each creation.
     counts = await uow.inbox.unread_counts(told)
     await uow.events.add(
         [NotificationCreated(notification, tuple(told)), UnreadCountsChanged(counts)]

@@ -238,6 +238,13 @@ class EventLog(Protocol):
         """Write the events in this unit of work; they get their ids when it commits."""
         ...
 
+    async def take_turn(self) -> None:
+        """From now until this unit of work ends, no other one commits events: what it reads
+        next (unread counts) is as of its own place in the order of events, so that the last
+        count event a user gets is always the current count. Take it after the inbox writes,
+        just before reading the counts that its events carry."""
+        ...
+
     async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
         """The oldest events not yet published, in id order, held by this unit of work until it
         ends; None when another relay holds them."""

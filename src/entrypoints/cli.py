@@ -98,6 +98,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         # Only the trusted proxies' X-Forwarded-For / -Proto rewrite the client's address.
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=list(settings.forwarded_allow_ips) or None,
+        ws_per_message_deflate=settings.websocket_compression,
     )
 
 

@@ -48,7 +48,7 @@ from application.users.register_user import RegisterUser
 from entrypoints.auth import Authenticator
 from entrypoints.delivery import BackgroundRelay
 from entrypoints.emails import EmailScheduler
-from entrypoints.graphql.subscriptions import LiveEvents
+from entrypoints.live_events import LiveEvents
 from entrypoints.metrics import Metrics
 from entrypoints.rate_limit import InMemoryRateLimiter, make_rate_limiter
 from entrypoints.realtime import Realtime

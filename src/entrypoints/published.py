@@ -58,7 +58,8 @@ EVENTS: list[tuple[str, str, InboxEvent | None]] = [
     ("notification:deleted", "the user deleted it", NotificationDeleted("bob", _SAMPLE.id)),
     (
         "notifications:unread-count",
-        "the user's unread count changed",
+        "the user's unread count changed; under a burst at most one per user every 250 ms,"
+        " the last one always current and sent within 250 ms",
         UnreadCountsChanged({"bob": 2}),
     ),
     (

@@ -20,6 +20,7 @@ DEV_SECRET_FILE = Path(".herald/jwt-secret")
 MIN_SECRET_BYTES = 32
 ENVIRONMENTS = ("development", "production")
 LOG_FORMATS = ("console", "json")
+SWITCH = ("on", "off")
 DEFAULT_RATE_LIMIT_PER_SECOND = 20
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_SOCKET_CONNECTS_PER_SECOND = 50
@@ -61,6 +62,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def public_base_url(self) -> str:
         """Where users reach Herald, for the links in emails; no trailing slash."""
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    # permessage-deflate on Socket.IO's WebSocket: off unless asked for (see docs/benchmarks.md)
+    websocket_compression: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -104,6 +108,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             email_from=_email_from(env.get("EMAIL_FROM")),
             email_delay_seconds=_email_delay(env.get("EMAIL_DELAY_SECONDS")),
             public_url=_public_url(env.get("PUBLIC_URL")),
+            websocket_compression=_choice(env, "WEBSOCKET_COMPRESSION", "off", SWITCH) == "on",
         )
 
 

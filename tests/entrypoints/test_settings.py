@@ -21,6 +21,7 @@ def test_the_defaults_are_the_contracts() -> None:
     assert settings.rate_limit_per_second == 20
     assert settings.max_sockets_per_user == 20
     assert settings.forwarded_allow_ips == ()
+    assert settings.websocket_compression is False
 
 
 def test_trusted_proxies_are_addresses_networks_or_any() -> None:
@@ -31,6 +32,12 @@ def test_trusted_proxies_are_addresses_networks_or_any() -> None:
 
     assert settings.forwarded_allow_ips == ("10.0.0.1", "192.168.0.0/16", "::1")
     assert trusting_any.forwarded_allow_ips == ("*",)
+
+
+def test_websocket_compression_is_turned_on_by_name() -> None:
+    settings = Settings.from_env({"JWT_SECRET": SECRET, "WEBSOCKET_COMPRESSION": "on"})
+
+    assert settings.websocket_compression is True
 
 
 @pytest.mark.parametrize(
@@ -50,6 +57,7 @@ def test_trusted_proxies_are_addresses_networks_or_any() -> None:
         ({"MAX_SOCKETS_PER_USER": "0"}, "MAX_SOCKETS_PER_USER must be a positive integer"),
         ({"FORWARDED_ALLOW_IPS": "proxy.internal"}, "FORWARDED_ALLOW_IPS must list IP"),
         ({"FORWARDED_ALLOW_IPS": "10.0.0.1/8"}, "FORWARDED_ALLOW_IPS must list IP"),
+        ({"WEBSOCKET_COMPRESSION": "yes"}, "WEBSOCKET_COMPRESSION must be one of"),
     ],
 )
 def test_a_bad_value_is_one_clear_line(variables: dict[str, str], message: str) -> None:

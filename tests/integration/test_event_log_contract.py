@@ -504,22 +504,12 @@ async def test_a_commit_waits_for_the_one_that_took_ids_before_it(
             second_is_committing.set()
             await uow.commit()
 
-    async def lock_waits() -> int:
-        async with pg_sessions() as session:
-            result = await session.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-            return int(result.scalar_one())
-
     async with asyncio.timeout(WAIT_SECONDS), asyncio.TaskGroup() as steps:
         steps.create_task(first())
         committing = steps.create_task(second())
         await wait_for(second_is_committing)
         while True:  # until the second one waits for the first one's lock
-            if await lock_waits():
+            if await lock_waits(pg_sessions):
                 break
             await asyncio.sleep(0.01)
         # The second one cannot be seen before the first one is: its id would be higher.
@@ -575,3 +565,60 @@ async def test_one_relay_at_a_time_holds_the_unpublished_events(
     expected = [3] if holder_ends == "marks-published" else [1, 2, 3]
     assert ids_of(afterwards or []) == expected
     assert ids_of(await claim(pg_uow) or []) == expected
+
+
+@pytest.mark.postgres
+async def test_counts_read_after_taking_a_turn_include_every_earlier_commit(
+    pg_uow: Callable[[], SqlAlchemyUnitOfWork],
+    pg_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two notifications for bob committed at once: the count event with the higher id counts
+    both, so that the last count bob is sent is his current one."""
+    await register(pg_uow, "bob")
+    first_has_counted = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def notify_bob(counted: asyncio.Event | None, release: asyncio.Event | None) -> None:
+        notification = a_notification()
+        async with pg_uow() as uow:
+            await uow.inbox.add(notification, ["bob"])
+            await uow.events.take_turn()
+            counts = await uow.inbox.unread_counts(["bob"])
+            if counted is not None and release is not None:
+                counted.set()
+                await wait_for(release)
+            await uow.events.add(
+                [NotificationCreated(notification, ("bob",)), UnreadCountsChanged(counts)]
+            )
+            await uow.commit()
+
+    async with asyncio.timeout(WAIT_SECONDS), asyncio.TaskGroup() as steps:
+        steps.create_task(notify_bob(first_has_counted, release_first))
+        await wait_for(first_has_counted)
+        steps.create_task(notify_bob(None, None))
+        while not await lock_waits(pg_sessions):  # noqa: ASYNC110 - the second one waits its turn
+            await asyncio.sleep(0.01)
+        release_first.set()
+
+    counts = [
+        s.event for s in await history(pg_uow, "bob") if isinstance(s.event, UnreadCountsChanged)
+    ]
+    assert counts == [UnreadCountsChanged({"bob": 1}), UnreadCountsChanged({"bob": 2})]
+
+
+async def register(new_uow: NewUnitOfWork, user_id: str) -> None:
+    async with new_uow() as uow:
+        await uow.users.add(User.register(user_id, user_id.title(), None, NOW))
+        await uow.commit()
+
+
+async def lock_waits(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """How many sessions of this database wait for a lock."""
+    async with sessions() as session:
+        result = await session.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+        return int(result.scalar_one())

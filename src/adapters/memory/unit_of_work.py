@@ -280,6 +280,9 @@ class InMemoryEventLog:
     async def add(self, events: Sequence[InboxEvent]) -> None:
         self.pending.extend(events)
 
+    async def take_turn(self) -> None:
+        """Units of work take turns already: each holds the store's lock from start to end."""
+
     def assign_ids(self) -> bool:
         """At commit: give the pending events their ids; returns whether there were any."""
         now = self._clock.now()

@@ -14,6 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
+from socketio import packet
+
+from adapters.socketio.coalescing import CountCoalescer
+from adapters.socketio.publisher import CREATED, UNREAD_COUNT
 
 log = logging.getLogger("herald.socketio")
 
@@ -25,9 +30,16 @@ class PublishFailed(Exception):
 
 
 class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
-    """Local delivery, with sockets whose events can be held for a while."""
+    """Local delivery, with sockets whose events can be held for a while.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    An event is encoded once and its frame put straight on the queue of each recipient socket
+    (python-socketio would start a task per recipient): no socket waits for another, a slow one
+    only lets its own queue grow. Unread counts are coalesced per user (see `coalescing`).
+    """
+
+    def __init__(
+        self, *args: Any, clock: Callable[[], float] = time.monotonic, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._held: dict[str, Held] = {}
         # After catching up, a socket has had every event up to its floor: a late live copy of
@@ -37,6 +49,7 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # Called with every event this process delivers (name, payload, rooms): other live
         # transports (GraphQL subscriptions) are fed from here, so all share one publisher.
         self.observers: list[Callable[[str, dict[str, Any], list[str]], None]] = []
+        self.counts = CountCoalescer(self._send_count, clock=clock)
 
     async def emit(  # the local delivery of every event that reaches this process
         self,
@@ -51,31 +64,53 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     ) -> None:
         room = to or room
         event_id = data.get("eventId") if isinstance(data, dict) else None
-        if isinstance(event_id, int):
-            self.last_event_id = max(self.last_event_id, event_id)
-            rooms = [room] if isinstance(room, str) else list(room or [])
-            for observe in self.observers:
-                observe(event, data, rooms)
-            if self._held or self._floors:
-                skip_sid = self._hold_for(event, data, namespace or "/", room, skip_sid)
-        await super().emit(
-            event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback
-        )
+        if not isinstance(event_id, int) or callback is not None or (namespace or "/") != "/":
+            await super().emit(
+                event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback
+            )
+            return
+        self.last_event_id = max(self.last_event_id, event_id)
+        rooms = [room] if isinstance(room, str) else list(room or [])
+        if event == UNREAD_COUNT:
+            rooms = self.counts.counts(data, rooms)
+        elif event == CREATED:
+            self.counts.created(rooms)
+        else:
+            self.counts.before(rooms)
+        if rooms:
+            self._deliver(event, data, rooms, skip_sid)
 
-    def _hold_for(
-        self, event: str, data: dict[str, Any], namespace: str, room: Any, skip_sid: Any
-    ) -> list[str]:
-        skipped = [skip_sid] if isinstance(skip_sid, str) else list(skip_sid or [])
-        for sid, _ in self.get_participants(namespace, room):
-            if sid in self._held:
-                self._held[sid].append((event, data))
-                skipped.append(sid)
-            elif sid in self._floors:
-                if data["eventId"] <= self._floors[sid]:
-                    skipped.append(sid)
-                else:
+    def _send_count(self, data: dict[str, Any], rooms: list[str]) -> None:
+        self._deliver(UNREAD_COUNT, data, rooms, None)
+
+    def _deliver(self, event: str, data: dict[str, Any], rooms: list[str], skip_sid: Any) -> None:
+        for observe in self.observers:
+            observe(event, data, rooms)
+        if "/" not in self.rooms:
+            return
+        skipped = {skip_sid} if isinstance(skip_sid, str) else set(skip_sid or ())
+        frame = self._frame(event, data)
+        sockets, event_id = self.server.eio.sockets, data["eventId"]
+        for sid, eio_sid in self.get_participants("/", rooms):
+            if sid in skipped:
+                continue
+            if self._held or self._floors:
+                if sid in self._held:
+                    self._held[sid].append((event, data))
+                    continue
+                floor = self._floors.get(sid)
+                if floor is not None:
+                    if event_id <= floor:
+                        continue
                     del self._floors[sid]
-        return skipped
+            socket = sockets.get(eio_sid)
+            if socket is not None and not socket.closed:
+                socket.queue.put_nowait(frame)
+
+    def _frame(self, event: str, data: dict[str, Any]) -> eio_packet.Packet:
+        """The Engine.IO packet of an event, encoded once for every socket that gets it."""
+        encoded = self.server.packet_class(packet.EVENT, namespace="/", data=[event, data])
+        return eio_packet.Packet(eio_packet.MESSAGE, encoded.encode())
 
     def hold(self, sid: str) -> None:
         self._held.setdefault(sid, [])

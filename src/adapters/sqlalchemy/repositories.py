@@ -598,6 +598,15 @@ class SqlAlchemyEventLog(_Repository):
     async def add(self, events: Sequence[InboxEvent]) -> None:
         self.pending.extend(events)
 
+    async def take_turn(self) -> None:
+        # The lock that commits take their ids under (see `write_pending`), taken early: every
+        # unit of work that held it before has committed, so the next statements see its rows.
+        await self._execute(
+            sa.select(outbox_state.c.position)
+            .where(outbox_state.c.name == "assigned")
+            .with_for_update()
+        )
+
     async def write_pending(self) -> bool:
         """Just before commit: give the pending events their ids and write them."""
         events, self.pending = self.pending, []

@@ -26,6 +26,7 @@ class DeleteNotification:
                 raise NotificationNotFound(notification_id)
             events: list[InboxEvent] = [NotificationDeleted(command.user_id, notification_id)]
             if not entry.is_read:
+                await uow.events.take_turn()
                 count = await uow.inbox.unread_count(command.user_id)
                 events.append(UnreadCountsChanged({command.user_id: count}))
             await uow.events.add(events)

@@ -22,6 +22,7 @@ class MarkAllAsRead:
             if not count:
                 return 0
             # Read back rather than assume 0: a notification may arrive meanwhile.
+            await uow.events.take_turn()
             unread = await uow.inbox.unread_count(command.user_id)
             await uow.events.add(
                 [

@@ -28,6 +28,7 @@ class MarkAsRead:
             if not entry.mark_read(self._clock.now()):
                 return entry
             await uow.inbox.save(entry)
+            await uow.events.take_turn()
             count = await uow.inbox.unread_count(command.user_id)
             await uow.events.add(
                 [NotificationUpdated(entry), UnreadCountsChanged({command.user_id: count})]

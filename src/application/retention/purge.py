@@ -64,6 +64,7 @@ class PurgeOlderThan:
         losing = await uow.inbox.unread_recipients_before(cutoff, limit)
         deleted = await uow.inbox.purge_before(cutoff, limit)
         if losing:
+            await uow.events.take_turn()
             counts = await uow.inbox.unread_counts(sorted(losing))
             await uow.events.add([UnreadCountsChanged(counts)])
         return deleted

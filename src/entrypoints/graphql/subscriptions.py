@@ -2,81 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import strawberry
 
-from adapters.socketio.managers import HoldingManager
-from adapters.socketio.payloads import user_of_room
 from adapters.socketio.publisher import CREATED, UPDATED
-from application.delivery.events_since import EventsSince
-from entrypoints.catch_up import Message, Missed
 from entrypoints.graphql.context import Info
 from entrypoints.graphql.types import Notification, NotificationType
-
-QUEUE_LIMIT = 10_000  # events waiting for one slow subscriber before it is ended
-
-
-class Subscriber:
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[Message] = asyncio.Queue(QUEUE_LIMIT)
-        self.overflowed = False
-
-    def offer(self, message: Message) -> None:
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.overflowed = True
-
-
-class LiveEvents:
-    """The subscribers of this process, fed with every event the Socket.IO manager delivers here
-    (from this process's relay, or through Redis from another's): one publisher for both."""
-
-    def __init__(self, manager: HoldingManager) -> None:
-        self._subscribers: dict[str, set[Subscriber]] = {}
-        manager.observers.append(self._deliver)
-
-    def _deliver(self, event: str, data: dict[str, Any], rooms: list[str]) -> None:
-        if not self._subscribers:
-            return
-        for room in rooms:
-            user_id = user_of_room(room)
-            for subscriber in self._subscribers.get(user_id or "", ()):
-                subscriber.offer((event, data))
-
-    @contextlib.contextmanager
-    def _subscribe(self, user_id: str) -> Iterator[Subscriber]:
-        subscriber = Subscriber()
-        self._subscribers.setdefault(user_id, set()).add(subscriber)
-        try:
-            yield subscriber
-        finally:
-            mine = self._subscribers[user_id]
-            mine.discard(subscriber)
-            if not mine:
-                del self._subscribers[user_id]
-
-    async def stream(
-        self, events_since: EventsSince, user_id: str, after: int | None
-    ) -> AsyncIterator[Message]:
-        """What the user missed after `after`, then live events, in order and without repeats.
-
-        Ends when the subscriber falls too far behind: it resubscribes with its lastEventId.
-        """
-        with self._subscribe(user_id) as subscriber:  # live events wait while history is read
-            missed = Missed(events_since, user_id, after)
-            async for message in missed.messages():
-                yield message
-            while not subscriber.overflowed:
-                event, data = await subscriber.queue.get()
-                if missed.is_new(data):
-                    missed.through = data["eventId"]
-                    yield event, data
 
 
 @strawberry.type(description="One event of the caller's inbox, as Socket.IO sends it.")

@@ -1,0 +1,46 @@
+// Many sockets of the official socket.io-client (which, like a browser, offers
+// permessage-deflate), in one Node process, for the benchmark (bench/sockets.py drives it).
+// Usage: node fleet.mjs URL; stdin: one line {"tokens": [...]}, later one line "stop".
+// stdout: {"connected": N, "failed": M} once every socket tried, then on "stop"
+// {"received": [[relatedLeadId, seconds], ...]}: every notification:created, once per socket,
+// timed on CLOCK_MONOTONIC (Python's time.monotonic on Linux).
+import { createInterface } from "node:readline";
+import { io } from "socket.io-client";
+
+const [url] = process.argv.slice(2);
+const BATCH = 25;
+// A pipe takes a long line in several writes: the promise is kept once all of it is written.
+const say = (line) =>
+  new Promise((resolve) => process.stdout.write(JSON.stringify(line) + "\n", resolve));
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+const received = [];
+const sockets = [];
+
+function connect(token) {
+  return new Promise((resolve) => {
+    const seen = new Set();
+    const socket = io(url, { auth: { token }, transports: ["websocket"], reconnection: false });
+    socket.on("notification:created", (data) => {
+      const lead = data.relatedLeadId;
+      if (!seen.has(lead)) {
+        seen.add(lead); // delivery is at least once: a repeat is not a delivery
+        received.push([lead, now()]);
+      }
+    });
+    socket.on("connect", () => resolve(socket));
+    socket.on("connect_error", () => resolve(null));
+  });
+}
+
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const { tokens } = JSON.parse((await lines.next()).value);
+let failed = 0;
+for (let start = 0; start < tokens.length; start += BATCH) {
+  const batch = await Promise.all(tokens.slice(start, start + BATCH).map(connect));
+  for (const socket of batch) socket ? sockets.push(socket) : (failed += 1);
+}
+await say({ connected: sockets.length, failed });
+await lines.next(); // "stop"
+await say({ received });
+for (const socket of sockets) socket.disconnect();
+process.exit(0);
