@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import strawberry
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.permission import BasePermission
 
 from entrypoints.graphql.execution import LeafObjectsExecutor
 
@@ -22,6 +23,20 @@ class Colour(enum.Enum):
     BLUE = "blue"
 
 
+class Shouts(FieldExtension):
+    """A field extension on a field without a resolver of its own."""
+
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        return str(next_(source, info, **kwargs)).upper()
+
+
+class NeverAllowed(BasePermission):
+    message = "not allowed"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
 @strawberry.type
 class Item:
     id: strawberry.ID
@@ -32,6 +47,8 @@ class Item:
     at: datetime
     maybe: datetime | None
     note: str | None
+    loud: str = strawberry.field(default="quiet", extensions=[Shouts()])
+    secret: str | None = strawberry.field(default="hidden", permission_classes=[NeverAllowed])
 
     @strawberry.field
     def shout(self) -> str:
@@ -127,6 +144,8 @@ DOCUMENTS = [
     "{ a: shelves { box { label } } b: shelves { box { items { count } } } }",
     "{ brokenShelves { box { label } } }",
     "{ broken { id } later { id } }",
+    "{ items { id loud } }",
+    "{ items { id secret } box { items { secret } } }",
 ]
 
 

@@ -148,6 +148,10 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
             raise _NotPlain
         if definition.default_resolver is not getattr:
             raise _NotPlain
+        # strawberry calls a field without a resolver of its own a default one even when its
+        # extensions or permission classes wrap it: those run only on the ordinary path.
+        if definition.extensions or definition.permission_classes:
+            raise _NotPlain
         attribute = definition.python_name
         non_null = isinstance(field.type, GraphQLNonNull)
         of_type = get_nullable_type(field.type)
