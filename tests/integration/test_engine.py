@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from adapters.sqlalchemy.engine import database_problem, make_engine
+from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.tables import notification_recipients, users
+from application.ports import InboxSlice
 
 
 async def test_a_reachable_database_has_no_problem(database_url: str) -> None:
@@ -62,5 +64,23 @@ async def test_a_naive_datetime_is_refused(migrated_sqlite_url: str) -> None:
                 await connection.execute(
                     sa.insert(users).values(id="alice", created_at=naive, updated_at=naive)
                 )
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_reads_go_on_beside_a_writer_holding_the_lock(
+    migrated_sqlite_url: str,
+) -> None:
+    # A short busy timeout: a read that queued behind the writer would fail at once.
+    engine = make_engine(migrated_sqlite_url, lock_timeout_ms=100)
+    queries = SqlAlchemyInboxQueries(engine)
+    now = datetime.now(UTC)
+    try:
+        async with engine.begin() as writer:
+            await writer.execute(sa.insert(users).values(id="bob", created_at=now, updated_at=now))
+
+            assert await queries.unread_count("bob") == 0
+            assert await queries.page(InboxSlice(user_id="bob", limit=10)) == []
+            assert await database_problem(engine) is None
     finally:
         await engine.dispose()

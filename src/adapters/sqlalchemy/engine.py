@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,10 +18,20 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from application.ports import ConcurrentUpdate, DatabaseBusy
+
 # How long a statement waits for a lock before the unit of work fails with `DatabaseBusy`:
 # SQLite's busy timeout, PostgreSQL's lock_timeout.
 LOCK_TIMEOUT_MS = 5_000
 READY_TIMEOUT_SECONDS = 5
+
+# The execution option of connections that only read (see `read_only`).
+READ_ONLY = "herald_read_only"
+
+# PostgreSQL's codes for "run it again": serialization_failure, deadlock_detected; and for a
+# lock not granted within `lock_timeout`: lock_not_available.
+_RETRY_STATES = frozenset({"40001", "40P01"})
+_LOCK_TIMEOUT_STATE = "55P03"
 
 
 def make_engine(url: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> AsyncEngine:
@@ -52,9 +64,35 @@ def make_engine(url: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> AsyncEngine
     def _on_begin(connection: Connection) -> None:
         # Take the write lock up front: a transaction that read first and writes later would
         # otherwise fail with "database is locked" when another one committed in between.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that only reads needs no lock: with WAL it reads beside the writer.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The engine, for transactions that only read: on SQLite they begin without taking the
+    write lock, so they neither wait for writers nor keep them waiting. Shares its pool."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+@contextmanager
+def concurrency_errors() -> Iterator[None]:
+    """Turns the database's concurrency refusals into the ports' errors; the others pass."""
+    try:
+        yield
+    except DBAPIError as error:
+        cause = error.orig
+        if getattr(cause, "sqlstate", None) in _RETRY_STATES:
+            raise ConcurrentUpdate(str(cause)) from error
+        if getattr(cause, "sqlstate", None) == _LOCK_TIMEOUT_STATE or getattr(
+            cause, "sqlite_errorname", None
+        ) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            raise DatabaseBusy(str(cause)) from error
+        raise
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -65,7 +103,7 @@ async def database_problem(engine: AsyncEngine) -> str | None:
     """None when the database answers `SELECT 1`, else a one-line reason without secrets."""
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            async with engine.connect() as connection:
+            async with read_only(engine).connect() as connection:
                 await connection.execute(sa.text("SELECT 1"))
     except TimeoutError:
         return f"database did not answer within {READY_TIMEOUT_SECONDS} s"

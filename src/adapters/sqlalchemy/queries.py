@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sqlalchemy.engine import concurrency_errors, read_only
 from adapters.sqlalchemy.tables import notification_recipients as inbox
 from adapters.sqlalchemy.tables import notifications
 from application.ports import InboxSlice
@@ -117,22 +118,24 @@ def page_query(wanted: InboxSlice, *, on_postgresql: bool) -> tuple[sa.Select[An
 
 class SqlAlchemyInboxQueries:
     """`InboxQueries` on an engine's connections: no session, no unit of work, one statement
-    per call in a transaction of its own."""
+    per call in a read-only transaction of its own."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self._engine = read_only(engine)
         self._on_postgresql = engine.dialect.name == "postgresql"
 
     async def unread_count(self, user_id: str) -> int:
-        async with self._engine.connect() as connection:
-            result = await connection.execute(UNREAD_COUNT, {"user_id": user_id})
-            return int(result.scalar_one())
+        with concurrency_errors():
+            async with self._engine.connect() as connection:
+                result = await connection.execute(UNREAD_COUNT, {"user_id": user_id})
+                return int(result.scalar_one())
 
     async def page(self, wanted: InboxSlice) -> list[InboxEntry]:
         statement, parameters = page_query(wanted, on_postgresql=self._on_postgresql)
-        async with self._engine.connect() as connection:
-            result = await connection.execute(statement, parameters)
-            return [entry_of(row) for row in result]
+        with concurrency_errors():
+            async with self._engine.connect() as connection:
+                result = await connection.execute(statement, parameters)
+                return [entry_of(row) for row in result]
 
     async def close(self) -> None:
         """Nothing of its own to release: the engine is disposed of by its owner."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,10 +11,10 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Row
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
+from adapters.sqlalchemy.engine import concurrency_errors
 from adapters.sqlalchemy.queries import UNREAD, UNREAD_COUNT, entry_of, page_query, select_entries
 from adapters.sqlalchemy.tables import (
     comments,
@@ -32,8 +31,6 @@ from adapters.sqlalchemy.tables import notification_recipients as inbox
 from adapters.system import SystemClock
 from application.ports import (
     Clock,
-    ConcurrentUpdate,
-    DatabaseBusy,
     EventHorizon,
     InboxPosition,
     InboxSlice,
@@ -57,27 +54,6 @@ from domain.users import User
 _unread = UNREAD
 _muted = sa.not_(preferences.c.enabled)
 _email_off = sa.not_(preferences.c.email)
-
-# PostgreSQL's codes for "run it again": serialization_failure, deadlock_detected; and for a
-# lock not granted within `lock_timeout`: lock_not_available.
-_RETRY_STATES = frozenset({"40001", "40P01"})
-_LOCK_TIMEOUT_STATE = "55P03"
-
-
-@contextmanager
-def concurrency_errors() -> Iterator[None]:
-    """Turns the database's concurrency refusals into the ports' errors; the others pass."""
-    try:
-        yield
-    except DBAPIError as error:
-        cause = error.orig
-        if getattr(cause, "sqlstate", None) in _RETRY_STATES:
-            raise ConcurrentUpdate(str(cause)) from error
-        if getattr(cause, "sqlstate", None) == _LOCK_TIMEOUT_STATE or getattr(
-            cause, "sqlite_errorname", None
-        ) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
-            raise DatabaseBusy(str(cause)) from error
-        raise
 
 
 def _locked(statement: sa.Select[Any], *, of: Any = None) -> sa.Select[Any]:

@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.sqlalchemy.engine import concurrency_errors
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyCommentRepository,
     SqlAlchemyDueEmailRepository,
@@ -16,7 +17,6 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyPreferenceRepository,
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
-    concurrency_errors,
 )
 from application.ports import (
     Clock,
