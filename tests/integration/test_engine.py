@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.pool import QueuePool
 
+from adapters.asyncpg.queries import POOL_MAX_SIZE
 from adapters.sqlalchemy.engine import database_problem, make_engine
 from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.tables import notification_recipients, users
@@ -84,3 +87,15 @@ async def test_sqlite_reads_go_on_beside_a_writer_holding_the_lock(
             assert await database_problem(engine) is None
     finally:
         await engine.dispose()
+
+
+def test_two_processes_stay_within_postgresql_default_connections() -> None:
+    engine = make_engine("postgresql+asyncpg://herald@127.0.0.1/herald")  # connects lazily
+    pool = engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    per_process = pool.size() + pool._max_overflow + POOL_MAX_SIZE
+    deploying = (Path(__file__).parents[2] / "docs" / "deploying.md").read_text()
+
+    # PostgreSQL's default max_connections (100) less its superuser_reserved_connections (3).
+    assert 2 * per_process <= 97
+    assert f"at most **{per_process} PostgreSQL connections**" in deploying

@@ -16,9 +16,10 @@ from application.ports import InboxSlice
 from domain.notifications import InboxEntry
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-# Opened on demand, up to 20: beside the engine's pool (10, and 20 more on demand), a process
-# then stays well within PostgreSQL's default of 100 connections.
-POOL_MIN_SIZE, POOL_MAX_SIZE = 1, 20
+# Opened on demand, up to 10: beside the engine's pool (10, and 20 more on demand), a process
+# holds at most 40 connections, and two processes stay within the 97 that PostgreSQL's default
+# `max_connections` (100) leaves to ordinary users (docs/deploying.md).
+POOL_MIN_SIZE, POOL_MAX_SIZE = 1, 10
 
 
 class _ReadOnlyConnection(asyncpg.Connection):  # type: ignore[misc]
