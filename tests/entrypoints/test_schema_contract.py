@@ -115,3 +115,13 @@ def test_everything_listed_as_not_yet_built_is_in_the_contract() -> None:
 
     named = set(theirs) | {m.split("(")[0] for m in theirs} | {m.split(".")[0] for m in theirs}
     assert sorted(NOT_YET_BUILT - named) == []
+
+
+def test_set_notification_preference_shows_no_default_for_email_as_the_contract() -> None:
+    def email(schema: GraphQLSchema) -> GraphQLArgument:
+        assert schema.mutation_type is not None
+        return schema.mutation_type.fields["setNotificationPreference"].args["email"]
+
+    # Introspection shows an explicit null default as "null"; the contract writes none.
+    assert email(build_herald_schema()._schema).default_value is Undefined
+    assert email(contract_schema()).default_value is Undefined

@@ -25,8 +25,14 @@ class PreferenceMutations:
         " whether it also comes by email (left as it was when omitted)."
     )
     async def set_notification_preference(
-        self, info: Info, type: NotificationType, enabled: bool, email: bool | None = None
+        self,
+        info: Info,
+        type: NotificationType,
+        enabled: bool,
+        # UNSET, not None: the schema then shows no default, as the contract writes it.
+        email: bool | None = strawberry.UNSET,
     ) -> NotificationPreference:
+        email = None if email is strawberry.UNSET else email
         command = SetPreferenceCommand(info.context.user_id, type.to_domain(), enabled, email)
         preference = await info.context.container.set_preference()(command)
         return NotificationPreference.from_domain(preference)
