@@ -46,7 +46,8 @@ class ConcurrentUpdate(Exception):
 
 
 class DatabaseBusy(Exception):
-    """A lock was waited on past the database's lock timeout: nothing of it was kept."""
+    """A lock, or a free connection to the database, was waited on past its timeout: nothing of
+    the unit of work was kept."""
 
 
 class UserRepository(Protocol):

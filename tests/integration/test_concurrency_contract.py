@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 from test_repository_contract import (
     NOW,
     NewUnitOfWork,
@@ -166,3 +168,25 @@ async def test_a_deadlock_is_a_concurrent_update(migrated_postgres_url: str) -> 
         (False, ConcurrentUpdate),
         (True, type(None)),
     ]
+
+
+@pytest.mark.postgres
+async def test_a_pool_with_no_connection_free_in_time_is_database_busy(
+    migrated_postgres_url: str,
+) -> None:
+    # The writes of an overloaded process queue for connections: the one that waits too long
+    # is told to try again, not answered with an internal error.
+    engine = create_async_engine(
+        migrated_postgres_url, pool_size=1, max_overflow=0, pool_timeout=0.2
+    )
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    try:
+        async with engine.connect() as the_only_connection:
+            await the_only_connection.execute(sa.text("SELECT 1"))
+            with pytest.raises(DatabaseBusy):
+                async with new_uow() as uow:
+                    await uow.users.get("alice")
+        async with new_uow() as uow:  # free again
+            assert await uow.users.get("alice") is None
+    finally:
+        await engine.dispose()

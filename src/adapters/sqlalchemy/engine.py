@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -81,9 +82,14 @@ def read_only(engine: AsyncEngine) -> AsyncEngine:
 
 @contextmanager
 def concurrency_errors() -> Iterator[None]:
-    """Turns the database's concurrency refusals into the ports' errors; the others pass."""
+    """Turns the database's concurrency refusals, and a pool with no connection free in time,
+    into the ports' errors; the others pass."""
     try:
         yield
+    except PoolTimeout as error:
+        # Every connection of the pool is in use and none came back in time: the writes queue
+        # behind each other. Nothing of this unit of work was done; the client may try again.
+        raise DatabaseBusy("no database connection was free in time") from error
     except DBAPIError as error:
         cause = error.orig
         if getattr(cause, "sqlstate", None) in _RETRY_STATES:
