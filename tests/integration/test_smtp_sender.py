@@ -167,3 +167,16 @@ async def test_starttls_is_required_when_the_url_asks_for_it(server: SmtpServer)
         await sender_for(f"smtp+starttls://127.0.0.1:{server.port}").send(a_digest("One"))
 
     assert server.mailbox.messages == []
+
+
+async def test_a_line_break_in_a_title_or_name_is_one_space_in_the_headers(
+    server: SmtpServer,
+) -> None:
+    digest = a_digest("New lead: Acme\nCorp")
+    digest = Digest(digest.user_id, "Bob\r\nExample", digest.address, digest.notifications)
+
+    await sender_for(server.url).send(digest)
+
+    (message,) = server.mailbox.wait_for(1)
+    assert message["Subject"] == "New lead: Acme Corp"
+    assert message["To"] == "Bob Example <bob@example.com>"

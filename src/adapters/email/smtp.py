@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import msgspec
 
-from adapters.email.message import POLICY, DigestComposer
+from adapters.email.message import POLICY, DigestComposer, UnusableAddress
 from adapters.system import SystemClock
 from application.ports import Clock, EmailRefused, EmailUnavailable
 from domain.emails import Digest
@@ -82,7 +82,7 @@ class AiosmtplibSender:
     async def send(self, digest: Digest) -> None:
         try:
             message = self._composer.compose(digest, self._clock.now())
-        except ValueError as error:  # an address no header can carry: no server would take it
+        except UnusableAddress as error:
             raise EmailRefused(f"the address {digest.address!r} is unusable: {error}") from error
         raw = io.BytesIO()
         BytesGenerator(raw, policy=POLICY).flatten(message)
