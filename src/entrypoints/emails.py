@@ -78,10 +78,10 @@ class EmailScheduler(BackgroundLoop):
             self._failures = 0
         if result.sent:
             self._metrics.emails_sent.inc(result.sent)
-        for refusal in result.refused:
-            self._metrics.emails_failed.labels(reason="refused").inc()
-            log.warning(
-                "the mail server refused the email to user %s for good: %s",
-                refusal.user_id,
-                refusal.reason,
-            )
+        for reason, refusals, level, what in (
+            ("deferred", result.deferred, logging.INFO, "put the email to user %s off for now"),
+            ("refused", result.refused, logging.WARNING, "refused the email to user %s for good"),
+        ):
+            for refusal in refusals:
+                self._metrics.emails_failed.labels(reason=reason).inc()
+                log.log(level, f"the mail server {what}: %s", refusal.user_id, refusal.reason)

@@ -53,15 +53,24 @@ async def test_the_pause_doubles_up_to_30_seconds_and_resets_once_it_works(
     assert sample(metrics, "herald_emails_sent_total") == 2
 
 
-async def test_a_refusal_for_good_is_logged_and_counted_without_a_pause(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(
+    ("reason", "answer"),
+    [
+        ("refused", EmailRound(sent=1, refused=(Refusal("bob", "550 5.1.1 No such mailbox"),))),
+        # One recipient put off for now is theirs alone: no backoff for everyone.
+        ("deferred", EmailRound(sent=1, deferred=(Refusal("bob", "452 4.2.2 Mailbox full"),))),
+    ],
+)
+async def test_a_refusal_is_logged_and_counted_without_a_pause(
+    reason: str, answer: EmailRound, caplog: pytest.LogCaptureFixture
 ) -> None:
-    refused = Refusal("bob", "550 5.1.1 No such mailbox")
-    emails, metrics = scheduler(EmailRound(sent=1, refused=(refused,)))
+    emails, metrics = scheduler(answer)
 
     with caplog.at_level(logging.INFO, logger="herald.email"):
         assert await emails.run_once() == 1
 
-    assert ["550 5.1.1 No such mailbox" in r.getMessage() for r in caplog.records] == [True]
-    assert sample(metrics, "herald_emails_failed_total", reason="refused") == 1
+    (refusal,) = answer.refused + answer.deferred
+    assert [refusal.reason in r.getMessage() for r in caplog.records] == [True]
+    assert sample(metrics, "herald_emails_failed_total", reason=reason) == 1
+    assert sample(metrics, "herald_emails_failed_total", reason="unavailable") == 0
     assert sample(metrics, "herald_emails_sent_total") == 1

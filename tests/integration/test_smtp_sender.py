@@ -16,7 +16,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from adapters.email.message import DigestComposer
 from adapters.email.smtp import AiosmtplibSender, parse_smtp_url
 from adapters.unsubscribe import HmacUnsubscribeTokens
-from application.ports import EmailRefused, EmailUnavailable
+from application.ports import EmailDeferred, EmailRefused, EmailUnavailable
 from domain.emails import Digest
 from domain.notifications import Notification, NotificationType
 from smtp_server import SmtpServer, free_port
@@ -111,10 +111,12 @@ async def test_a_permanent_refusal_of_the_recipient_is_refused_for_good(
         await sender_for(server.url).send(a_digest("One", address="gone@example.com"))
 
 
-async def test_a_temporary_refusal_is_tried_again(server: SmtpServer) -> None:
+async def test_a_temporary_refusal_of_the_recipient_puts_them_alone_off(
+    server: SmtpServer,
+) -> None:
     server.mailbox.refuse["busy@example.com"] = "451 4.3.0 Try again later"
 
-    with pytest.raises(EmailUnavailable, match="451"):
+    with pytest.raises(EmailDeferred, match="451"):
         await sender_for(server.url).send(a_digest("One", address="busy@example.com"))
 
 

@@ -13,7 +13,7 @@ import msgspec
 
 from adapters.email.message import POLICY, DigestComposer, UnusableAddress
 from adapters.system import SystemClock
-from application.ports import Clock, EmailRefused, EmailUnavailable
+from application.ports import Clock, EmailDeferred, EmailRefused, EmailUnavailable
 from domain.emails import Digest
 
 Security = Literal["plain", "starttls", "tls"]
@@ -102,16 +102,19 @@ class AiosmtplibSender:
                     self._composer.sender.addr_spec, [digest.address], raw.getvalue()
                 )
         except aiosmtplib.SMTPRecipientsRefused as error:
+            # The one recipient refused: theirs alone, for good (5xx) or for now (4xx).
             codes = [refused.code for refused in error.recipients]
+            first = error.recipients[0] if error.recipients else error
             if codes and all(code >= 500 for code in codes):
-                raise EmailRefused(_describe(error.recipients[0])) from error
-            raise EmailUnavailable(_describe(error)) from error
+                raise EmailRefused(_describe(first)) from error
+            raise EmailDeferred(_describe(first)) from error
         except aiosmtplib.SMTPDataError as error:
             if error.code >= 500:  # this message, refused for good
                 raise EmailRefused(_describe(error)) from error
-            raise EmailUnavailable(_describe(error)) from error
+            raise EmailDeferred(_describe(error)) from error
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            # Down, slow, busy, or refusing us as a whole (sender, login): try again later.
+            # Down, slow, busy, or refusing us as a whole (sender, login): try again later,
+            # every recipient.
             raise EmailUnavailable(_describe(error)) from error
 
 
