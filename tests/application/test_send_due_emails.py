@@ -260,3 +260,20 @@ async def test_a_round_that_outlasts_its_claim_sends_nothing_twice(
 
     addresses = [d.address for d in slow.sent + other.sent]
     assert sorted(addresses) == ["bob@example.com", "carol@example.com", "erin@example.com"]
+
+
+async def test_a_round_told_to_stop_gives_back_the_users_not_begun(channel: Channel) -> None:
+    await channel.lead("Umbrella")
+    channel.clock.advance(minutes=10)
+    asked: list[bool] = []
+
+    def keep_going() -> bool:  # shutdown comes while the first user is sent
+        asked.append(len(asked) == 0)
+        return asked[-1]
+
+    assert await channel.send_due(keep_going) == EmailRound(sent=1)
+    assert list(channel.emailed()) == ["bob@example.com"]
+
+    # Carol's claim was given back: the next round (after a restart) takes her at once.
+    assert await channel.send_due() == EmailRound(sent=1)
+    assert list(channel.emailed()) == ["bob@example.com", "carol@example.com"]

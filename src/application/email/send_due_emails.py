@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -62,7 +62,9 @@ class SendDueEmails:
         self._uow, self._sender, self._clock = uow, sender, clock
         self._users_per_round = users_per_round
 
-    async def __call__(self) -> EmailRound:
+    async def __call__(self, keep_going: Callable[[], bool] = lambda: True) -> EmailRound:
+        """One round; once `keep_going()` turns false (shutdown), the users not begun yet are
+        given back and the round ends."""
         now = self._clock.now()
         ours = now + CLAIM_FOR
         async with self._uow() as uow:
@@ -71,6 +73,9 @@ class SendDueEmails:
         sent, skipped, refused, deferred = 0, 0, [], []
         pending = list(claimed)
         while pending:
+            if not keep_going():
+                await self._release((user, claimed[user]) for user in pending)
+                break
             user_id = pending[0]
             held = self._clock.now() + CLAIM_FOR
             notification_ids = await self._renew(user_id, ours, held)
@@ -88,7 +93,8 @@ class SendDueEmails:
                     await self._renew(user_id, held, self._clock.now() + DEFER_FOR)
                     notification_ids = []
                 except EmailUnavailable:
-                    await self._release(user_id, notification_ids, pending[1:], claimed)
+                    rest = [(user, claimed[user]) for user in pending[1:]]
+                    await self._release([(user_id, notification_ids), *rest])
                     raise
             if notification_ids:
                 async with self._uow() as uow:
@@ -112,15 +118,8 @@ class SendDueEmails:
             email_off |= await uow.preferences.disabled_types(user_id)
         return digest(user, entries, email_off)
 
-    async def _release(
-        self,
-        user_id: str,
-        notification_ids: Sequence[UUID],
-        rest: Sequence[str],
-        claimed: dict[str, list[UUID]],
-    ) -> None:
+    async def _release(self, claims: Iterable[tuple[str, Sequence[UUID]]]) -> None:
         async with self._uow() as uow:
-            await uow.emails.release(user_id, notification_ids)
-            for other in rest:
-                await uow.emails.release(other, claimed[other])
+            for user_id, notification_ids in claims:
+                await uow.emails.release(user_id, notification_ids)
             await uow.commit()
