@@ -5,7 +5,7 @@ server is away, and a permanent refusal not retried."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -277,3 +277,37 @@ async def test_a_round_told_to_stop_gives_back_the_users_not_begun(channel: Chan
     # Carol's claim was given back: the next round (after a restart) takes her at once.
     assert await channel.send_due() == EmailRound(sent=1)
     assert list(channel.emailed()) == ["bob@example.com", "carol@example.com"]
+
+
+class TurnSpy(InMemoryUnitOfWork):
+    """Notes when the unit of work takes its turn of events and when it schedules emails."""
+
+    calls: list[str]
+
+    async def __aenter__(self) -> TurnSpy:
+        entered = await super().__aenter__()
+        self.calls = []
+        take_turn, add = self.events.take_turn, self.emails.add
+
+        async def spied_turn() -> None:
+            self.calls.append("take_turn")
+            await take_turn()
+
+        async def spied_add(*args: Any) -> None:
+            self.calls.append("emails")
+            await add(*args)
+
+        self.events.take_turn = spied_turn  # type: ignore[method-assign]
+        self.emails.add = spied_add  # type: ignore[method-assign]
+        return entered
+
+
+async def test_emails_are_scheduled_before_the_turn_of_events(
+    channel: Channel, clock: FixedClock, ids: SequentialIds
+) -> None:
+    spy = TurnSpy(channel.store)
+
+    await CreateLead(spy, clock, ids, EmailSchedule(DELAY))(CreateLeadCommand("alice", "Acme"))
+
+    # Every writer waits while one holds its turn: the emails' round trips come before it.
+    assert spy.calls == ["emails", "take_turn"]
