@@ -120,6 +120,22 @@ async def test_a_temporary_refusal_of_the_recipient_puts_them_alone_off(
         await sender_for(server.url).send(a_digest("One", address="busy@example.com"))
 
 
+async def test_a_temporary_refusal_of_the_message_puts_its_recipient_off(
+    server: SmtpServer,
+) -> None:
+    server.mailbox.refuse_data = "451 4.7.1 Greylisted, try again later"
+
+    with pytest.raises(EmailDeferred, match="451"):
+        await sender_for(server.url).send(a_digest("One"))
+
+
+async def test_a_refused_sender_is_tried_again_for_everyone(server: SmtpServer) -> None:
+    server.mailbox.refuse_sender = "451 4.3.0 Sender not accepted now"
+
+    with pytest.raises(EmailUnavailable, match="451"):
+        await sender_for(server.url).send(a_digest("One"))
+
+
 async def test_no_server_is_tried_again() -> None:
     with pytest.raises(EmailUnavailable):
         await sender_for(f"smtp://127.0.0.1:{free_port()}").send(a_digest("One"))
