@@ -28,7 +28,18 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.raw: list[bytes] = []
         self.refuse: dict[str, str] = {}  # recipient → the answer to RCPT, e.g. "550 …"
+        self.refuse_sender: str | None = None  # the answer to MAIL FROM, e.g. "451 …"
+        self.refuse_data: str | None = None  # the answer to DATA, e.g. "451 …"
         self._lock = threading.Lock()
+
+    async def handle_MAIL(  # aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        if self.refuse_sender is not None:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(  # aiosmtpd's hook name
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
@@ -39,6 +50,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse_data is not None:
+            return self.refuse_data
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)

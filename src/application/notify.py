@@ -28,6 +28,10 @@ async def notify(
     if not told:
         return
     await uow.inbox.add(notification, told)
+    # Emails do not depend on the order of events: scheduled before this unit of work takes
+    # its turn, they keep their round trips out of the time every writer waits on it.
+    if emails is not None:
+        await emails.add(uow, notification, told)
     await uow.events.take_turn()
     # Every recipient's new count goes with the notification, in the same transaction: the
     # Socket.IO delivery, which coalesces counts, relies on one following each creation.
@@ -35,8 +39,6 @@ async def notify(
     await uow.events.add(
         [NotificationCreated(notification, tuple(told)), UnreadCountsChanged(counts)]
     )
-    if emails is not None:
-        await emails.add(uow, notification, told)
 
 
 # Lookups every action starts with; each raises the domain's not-found error.

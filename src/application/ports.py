@@ -296,6 +296,11 @@ class DueEmailRepository(Protocol):
         """
         ...
 
+    async def renew(self, user_id: str, ours: datetime, until: datetime) -> list[UUID]:
+        """The rows of `user_id` still claimed until `ours` (this claim's), now claimed until
+        `until`: their notifications' ids; none when the claim lapsed and another took them."""
+        ...
+
     async def settle(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
         """These rows are done with (sent, refused, or nothing to send): delete them."""
         ...
@@ -341,13 +346,19 @@ class EmailUnavailable(Exception):
     """The email could not be handed to the mail server now (down, slow, busy, 4xx): try again."""
 
 
+class EmailDeferred(Exception):
+    """The mail server put this recipient off for now (a 4xx for them: a full mailbox,
+    greylisting): try them again later, and the others at once."""
+
+
 class EmailRefused(Exception):
     """The mail server refused this email for good (a 5xx for its recipient): do not retry it."""
 
 
 class EmailSender(Protocol):
     async def send(self, digest: Digest) -> None:
-        """Hand the email to the mail server; raises EmailRefused or EmailUnavailable."""
+        """Hand the email to the mail server; raises EmailRefused, EmailDeferred or
+        EmailUnavailable."""
         ...
 
 

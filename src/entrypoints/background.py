@@ -8,16 +8,32 @@ import contextlib
 
 
 class BackgroundLoop:
-    """`start()` runs `_run()` in a task named `task_name`; `stop()` cancels it and waits."""
+    """`start()` runs `_run()` in a task named `task_name`; `stop()` cancels it and waits.
+
+    While `_working` is set (a loop sets it around work that should not be cut in the middle),
+    `stop()` first lets that work finish, for at most `stop_grace` seconds; `stopping` tells the
+    loop to take on nothing more.
+    """
 
     task_name = "herald-background"
+    stop_grace = 0.0
     _task: asyncio.Task[None] | None = None
+    _stopping = False
+    _working = False
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name=self.task_name)
 
     async def stop(self) -> None:
         if self._task is not None:
+            self._stopping = True
+            if self._working and self.stop_grace > 0:
+                await asyncio.wait({self._task}, timeout=self.stop_grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

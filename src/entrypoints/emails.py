@@ -16,6 +16,7 @@ log = logging.getLogger("herald.email")
 
 POLL_SECONDS = 1.0
 MAX_PAUSE_SECONDS = 30.0
+STOP_GRACE_SECONDS = 8.0  # under the 10 s a container is commonly given to stop
 
 
 class EmailScheduler(BackgroundLoop):
@@ -24,10 +25,14 @@ class EmailScheduler(BackgroundLoop):
     When the mail server cannot be reached, the round's claims are given back and the next
     try waits 1, 2, 4 … at most 30 seconds; the failure is logged once per streak, and when it
     ends. A failure of the database is treated the same way. Every process may run one: claims
-    keep them from sending the same email.
+    keep them from sending the same email. `stop()` lets the user in progress finish (within
+    `stop_grace` seconds) before it cancels the loop.
     """
 
     task_name = "herald-email"
+    # On shutdown, the user in progress is sent and settled first (a send cut in the middle
+    # would go again after a restart); the rest of the round is given back.
+    stop_grace = STOP_GRACE_SECONDS
 
     def __init__(
         self,
@@ -41,15 +46,19 @@ class EmailScheduler(BackgroundLoop):
         self._failures = 0
 
     async def _run(self) -> None:
-        while True:
-            pause = await self.run_once()
-            if pause:
+        while not self.stopping:
+            self._working = True
+            try:
+                pause = await self.run_once()
+            finally:
+                self._working = False
+            if pause and not self.stopping:
                 await asyncio.sleep(pause)
 
     async def run_once(self) -> float:
         """One round; returns how long to wait before the next (0: go on at once)."""
         try:
-            result = await self._send()()
+            result = await self._send()(keep_going=lambda: not self.stopping)
         except Exception as error:
             return self._failed(error)
         self._succeeded(result)
@@ -78,10 +87,10 @@ class EmailScheduler(BackgroundLoop):
             self._failures = 0
         if result.sent:
             self._metrics.emails_sent.inc(result.sent)
-        for refusal in result.refused:
-            self._metrics.emails_failed.labels(reason="refused").inc()
-            log.warning(
-                "the mail server refused the email to user %s for good: %s",
-                refusal.user_id,
-                refusal.reason,
-            )
+        for reason, refusals, level, what in (
+            ("deferred", result.deferred, logging.INFO, "put the email to user %s off for now"),
+            ("refused", result.refused, logging.WARNING, "refused the email to user %s for good"),
+        ):
+            for refusal in refusals:
+                self._metrics.emails_failed.labels(reason=reason).inc()
+                log.log(level, f"the mail server {what}: %s", refusal.user_id, refusal.reason)

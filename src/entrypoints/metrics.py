@@ -87,7 +87,8 @@ class Metrics:
         )
         self.emails_failed = Counter(
             "herald_emails_failed",
-            "Emails not sent: `unavailable` (tried again later) or `refused` (for good).",
+            "Emails not sent: `unavailable` (the server, tried again later), `deferred` (one"
+            " recipient put off for now, tried again later) or `refused` (for good).",
             ["reason"],
             registry=self.registry,
         )

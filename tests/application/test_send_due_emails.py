@@ -5,7 +5,7 @@ server is away, and a permanent refusal not retried."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,7 +20,7 @@ from application.commands import (
     UnsubscribeCommand,
 )
 from application.email.schedule import EmailSchedule
-from application.email.send_due_emails import EmailRound, Refusal, SendDueEmails
+from application.email.send_due_emails import DEFER_FOR, EmailRound, Refusal, SendDueEmails
 from application.email.unsubscribe import Unsubscribe
 from application.leads.create_lead import CreateLead
 from application.notifications.delete_notification import DeleteNotification
@@ -29,6 +29,7 @@ from application.ports import EmailUnavailable
 from application.preferences.get_preferences import GetPreferences
 from application.preferences.set_preference import SetPreference
 from application.users.register_user import RegisterUser
+from domain.emails import Digest
 from domain.notifications import NotificationType
 
 if TYPE_CHECKING:
@@ -204,3 +205,109 @@ async def test_without_the_email_channel_nothing_is_due(
     await channel.lead("Umbrella")
 
     assert store.state.due_emails == {}
+
+
+async def test_a_recipient_put_off_for_now_waits_alone_and_others_go(channel: Channel) -> None:
+    await channel.lead("Umbrella")
+    channel.clock.advance(minutes=10)
+    channel.sender.deferred.add("bob@example.com")
+
+    # No backoff for everyone: the round goes on with Carol, and Bob alone is put off.
+    assert await channel.send_due() == EmailRound(
+        sent=1, deferred=(Refusal("bob", "452 mailbox full: bob@example.com"),)
+    )
+    channel.sender.deferred.clear()
+    await channel.lead("Globex")  # Bob's rows are not claimed again every round meanwhile
+    channel.clock.advance(seconds=DEFER_FOR.total_seconds() - 2)
+    assert await channel.send_due() == EmailRound()
+
+    channel.clock.advance(seconds=1)
+    assert await channel.send_due() == EmailRound(sent=1)
+    assert channel.emailed() == {
+        "carol@example.com": ["New lead: Umbrella"],
+        "bob@example.com": ["New lead: Globex", "New lead: Umbrella"],  # with his newer one
+    }
+
+
+class SlowSender(RecordingEmailSender):
+    """Each send takes four minutes; during the second, another process runs a round."""
+
+    def __init__(self, clock: FixedClock, other_round: SendDueEmails) -> None:
+        super().__init__()
+        self._clock, self._other_round = clock, other_round
+
+    async def send(self, digest: Digest) -> None:
+        self._clock.advance(minutes=4)
+        if len(self.sent) == 1:
+            await self._other_round()
+        await super().send(digest)
+
+
+async def test_a_round_that_outlasts_its_claim_sends_nothing_twice(
+    store: InMemoryStore, clock: FixedClock, ids: SequentialIds
+) -> None:
+    channel = Channel(store, clock, ids)
+    await channel.team()
+    await channel.register(RegisterUserCommand("erin", "Erin", "erin@example.com"))
+    await channel.lead("Umbrella")
+    clock.advance(minutes=10)
+    uow = lambda: InMemoryUnitOfWork(store)  # noqa: E731
+    other = RecordingEmailSender()
+    slow = SlowSender(clock, SendDueEmails(uow, other, clock))
+
+    # Three sends of four minutes: the round outlasts the first claim of five.
+    await SendDueEmails(uow, slow, clock)()
+
+    addresses = [d.address for d in slow.sent + other.sent]
+    assert sorted(addresses) == ["bob@example.com", "carol@example.com", "erin@example.com"]
+
+
+async def test_a_round_told_to_stop_gives_back_the_users_not_begun(channel: Channel) -> None:
+    await channel.lead("Umbrella")
+    channel.clock.advance(minutes=10)
+    asked: list[bool] = []
+
+    def keep_going() -> bool:  # shutdown comes while the first user is sent
+        asked.append(len(asked) == 0)
+        return asked[-1]
+
+    assert await channel.send_due(keep_going) == EmailRound(sent=1)
+    assert list(channel.emailed()) == ["bob@example.com"]
+
+    # Carol's claim was given back: the next round (after a restart) takes her at once.
+    assert await channel.send_due() == EmailRound(sent=1)
+    assert list(channel.emailed()) == ["bob@example.com", "carol@example.com"]
+
+
+class TurnSpy(InMemoryUnitOfWork):
+    """Notes when the unit of work takes its turn of events and when it schedules emails."""
+
+    calls: list[str]
+
+    async def __aenter__(self) -> TurnSpy:
+        entered = await super().__aenter__()
+        self.calls = []
+        take_turn, add = self.events.take_turn, self.emails.add
+
+        async def spied_turn() -> None:
+            self.calls.append("take_turn")
+            await take_turn()
+
+        async def spied_add(*args: Any) -> None:
+            self.calls.append("emails")
+            await add(*args)
+
+        self.events.take_turn = spied_turn  # type: ignore[method-assign]
+        self.emails.add = spied_add  # type: ignore[method-assign]
+        return entered
+
+
+async def test_emails_are_scheduled_before_the_turn_of_events(
+    channel: Channel, clock: FixedClock, ids: SequentialIds
+) -> None:
+    spy = TurnSpy(channel.store)
+
+    await CreateLead(spy, clock, ids, EmailSchedule(DELAY))(CreateLeadCommand("alice", "Acme"))
+
+    # Every writer waits while one holds its turn: the emails' round trips come before it.
+    assert spy.calls == ["emails", "take_turn"]

@@ -3,7 +3,9 @@ line per failure streak and one when it ends, and the emails counted in /metrics
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -19,7 +21,7 @@ class Rounds:
     def __init__(self, *answers: EmailRound | Exception) -> None:
         self._answers = list(answers)
 
-    async def __call__(self) -> EmailRound:
+    async def __call__(self, keep_going: Callable[[], bool] = lambda: True) -> EmailRound:
         answer = self._answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -53,15 +55,68 @@ async def test_the_pause_doubles_up_to_30_seconds_and_resets_once_it_works(
     assert sample(metrics, "herald_emails_sent_total") == 2
 
 
-async def test_a_refusal_for_good_is_logged_and_counted_without_a_pause(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(
+    ("reason", "answer"),
+    [
+        ("refused", EmailRound(sent=1, refused=(Refusal("bob", "550 5.1.1 No such mailbox"),))),
+        # One recipient put off for now is theirs alone: no backoff for everyone.
+        ("deferred", EmailRound(sent=1, deferred=(Refusal("bob", "452 4.2.2 Mailbox full"),))),
+    ],
+)
+async def test_a_refusal_is_logged_and_counted_without_a_pause(
+    reason: str, answer: EmailRound, caplog: pytest.LogCaptureFixture
 ) -> None:
-    refused = Refusal("bob", "550 5.1.1 No such mailbox")
-    emails, metrics = scheduler(EmailRound(sent=1, refused=(refused,)))
+    emails, metrics = scheduler(answer)
 
     with caplog.at_level(logging.INFO, logger="herald.email"):
         assert await emails.run_once() == 1
 
-    assert ["550 5.1.1 No such mailbox" in r.getMessage() for r in caplog.records] == [True]
-    assert sample(metrics, "herald_emails_failed_total", reason="refused") == 1
+    (refusal,) = answer.refused + answer.deferred
+    assert [refusal.reason in r.getMessage() for r in caplog.records] == [True]
+    assert sample(metrics, "herald_emails_failed_total", reason=reason) == 1
+    assert sample(metrics, "herald_emails_failed_total", reason="unavailable") == 0
     assert sample(metrics, "herald_emails_sent_total") == 1
+
+
+class OneUserAtATime:
+    """Stands in for SendDueEmails: a round of two users, each send held until `go` is set."""
+
+    def __init__(self) -> None:
+        self.sending, self.go = asyncio.Event(), asyncio.Event()
+        self.settled: list[str] = []
+
+    async def __call__(self, keep_going: Callable[[], bool] = lambda: True) -> EmailRound:
+        for user_id in ["bob", "carol"]:
+            if not keep_going():
+                break
+            self.sending.set()
+            await self.go.wait()
+            self.settled.append(user_id)
+        return EmailRound(sent=len(self.settled))
+
+
+async def test_stop_lets_the_user_in_progress_finish_and_begins_no_other() -> None:
+    rounds = OneUserAtATime()
+    emails = EmailScheduler(lambda: rounds, Metrics())  # type: ignore[arg-type]
+    emails.start()
+    await asyncio.wait_for(rounds.sending.wait(), 5)
+
+    stopping = asyncio.create_task(emails.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # not cancelled mid-send
+    rounds.go.set()
+    await asyncio.wait_for(stopping, 5)
+
+    assert rounds.settled == ["bob"]
+
+
+async def test_stop_cancels_a_send_that_outlasts_the_grace() -> None:
+    rounds = OneUserAtATime()
+    emails = EmailScheduler(lambda: rounds, Metrics())  # type: ignore[arg-type]
+    emails.stop_grace = 0.05
+    emails.start()
+    await asyncio.wait_for(rounds.sending.wait(), 5)
+
+    await asyncio.wait_for(emails.stop(), 5)
+
+    assert rounds.settled == []

@@ -4,9 +4,13 @@ in-memory container."""
 from __future__ import annotations
 
 import httpx
+import pytest
+from dependency_injector import providers
 from edge_support import callers, make_container
 
 from adapters.unsubscribe import HmacUnsubscribeTokens
+from application.commands import UnsubscribeCommand
+from application.ports import ConcurrentUpdate, DatabaseBusy
 from entrypoints.app import create_app
 from entrypoints.container import Container
 
@@ -94,3 +98,22 @@ async def test_a_forged_or_altered_token_is_400_and_changes_nothing() -> None:
 
     assert [answer.status_code for answer in answers] == [400] * len(answers)
     assert await preferences(container, "bob") == before
+
+
+@pytest.mark.parametrize("error", [ConcurrentUpdate("deadlock"), DatabaseBusy("lock timeout")])
+async def test_a_busy_database_is_a_try_again_page_not_a_graphql_error(error: Exception) -> None:
+    container = make_container()
+
+    async def busy(command: UnsubscribeCommand) -> None:
+        raise error
+
+    url = f"/unsubscribe/{container.unsubscribe_tokens().issue('bob')}"
+    with container.unsubscribe.override(providers.Object(busy)):
+        async with unsubscribe_client(container) as http:
+            answer = await http.post(url, content="List-Unsubscribe=One-Click")
+
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "try again" in answer.text
+    assert "errors" not in answer.text

@@ -80,6 +80,23 @@ async def test_released_rows_may_be_claimed_at_once(new_uow: NewUnitOfWork) -> N
     assert await claim(new_uow, NOW + DELAY) == {"bob": {first}}
 
 
+async def test_a_claim_is_renewed_only_while_it_is_still_ours(new_uow: NewUnitOfWork) -> None:
+    first = await given_notification(new_uow, ["bob"])
+    ours = NOW + DELAY + LEASE
+    await claim(new_uow, NOW + DELAY)
+    renewed = ours + LEASE
+
+    async with new_uow() as uow:
+        assert await uow.emails.renew("bob", ours, renewed) == [first]
+        assert await uow.emails.renew("carol", ours, renewed) == []
+        await uow.commit()
+    assert await claim(new_uow, ours) == {}  # the renewed claim holds past the first
+    # Lapsed and taken by another claim: no longer ours to renew.
+    assert await claim(new_uow, renewed) == {"bob": {first}}
+    async with new_uow() as uow:
+        assert await uow.emails.renew("bob", renewed, renewed + LEASE) == []
+
+
 async def test_settled_rows_are_gone(new_uow: NewUnitOfWork) -> None:
     first = await given_notification(new_uow, ["bob"])
     second = await given_notification(new_uow, ["bob"], at=NOW + timedelta(seconds=1))
@@ -105,6 +122,9 @@ async def test_a_round_claims_at_most_that_many_users_oldest_first(
 
 
 async def test_concurrent_claims_never_share_a_user(new_uow: NewUnitOfWork) -> None:
+    """Only the PostgreSQL run tests concurrency (FOR UPDATE SKIP LOCKED): SQLite lets one
+    writer in at a time and the memory store has no concurrency, so there these claims run one
+    after another and the test shows no more than the sequential ones above."""
     users = [f"user-{n}" for n in range(8)]
     for user_id in users:
         await given_notification(new_uow, [user_id])

@@ -16,7 +16,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from adapters.email.message import DigestComposer
 from adapters.email.smtp import AiosmtplibSender, parse_smtp_url
 from adapters.unsubscribe import HmacUnsubscribeTokens
-from application.ports import EmailRefused, EmailUnavailable
+from application.ports import EmailDeferred, EmailRefused, EmailUnavailable
 from domain.emails import Digest
 from domain.notifications import Notification, NotificationType
 from smtp_server import SmtpServer, free_port
@@ -111,11 +111,29 @@ async def test_a_permanent_refusal_of_the_recipient_is_refused_for_good(
         await sender_for(server.url).send(a_digest("One", address="gone@example.com"))
 
 
-async def test_a_temporary_refusal_is_tried_again(server: SmtpServer) -> None:
+async def test_a_temporary_refusal_of_the_recipient_puts_them_alone_off(
+    server: SmtpServer,
+) -> None:
     server.mailbox.refuse["busy@example.com"] = "451 4.3.0 Try again later"
 
-    with pytest.raises(EmailUnavailable, match="451"):
+    with pytest.raises(EmailDeferred, match="451"):
         await sender_for(server.url).send(a_digest("One", address="busy@example.com"))
+
+
+async def test_a_temporary_refusal_of_the_message_puts_its_recipient_off(
+    server: SmtpServer,
+) -> None:
+    server.mailbox.refuse_data = "451 4.7.1 Greylisted, try again later"
+
+    with pytest.raises(EmailDeferred, match="451"):
+        await sender_for(server.url).send(a_digest("One"))
+
+
+async def test_a_refused_sender_is_tried_again_for_everyone(server: SmtpServer) -> None:
+    server.mailbox.refuse_sender = "451 4.3.0 Sender not accepted now"
+
+    with pytest.raises(EmailUnavailable, match="451"):
+        await sender_for(server.url).send(a_digest("One"))
 
 
 async def test_no_server_is_tried_again() -> None:
@@ -167,3 +185,16 @@ async def test_starttls_is_required_when_the_url_asks_for_it(server: SmtpServer)
         await sender_for(f"smtp+starttls://127.0.0.1:{server.port}").send(a_digest("One"))
 
     assert server.mailbox.messages == []
+
+
+async def test_a_line_break_in_a_title_or_name_is_one_space_in_the_headers(
+    server: SmtpServer,
+) -> None:
+    digest = a_digest("New lead: Acme\nCorp")
+    digest = Digest(digest.user_id, "Bob\r\nExample", digest.address, digest.notifications)
+
+    await sender_for(server.url).send(digest)
+
+    (message,) = server.mailbox.wait_for(1)
+    assert message["Subject"] == "New lead: Acme Corp"
+    assert message["To"] == "Bob Example <bob@example.com>"

@@ -26,6 +26,15 @@ _PAGE = Template(_templates.joinpath("digest.html").read_text(encoding="utf-8"))
 _ITEM = Template(_templates.joinpath("item.html").read_text(encoding="utf-8"))
 
 
+class UnusableAddress(ValueError):
+    """The recipient's address cannot be written in a header: no server would take it."""
+
+
+def header_text(text: str) -> str:
+    """Text on one header line: every run of whitespace, line breaks too, as one space."""
+    return " ".join(text.split())
+
+
 def parse_sender(value: str) -> Address:
     """`Name <address>` or a bare address, as EMAIL_FROM gives it; ValueError otherwise."""
     message = EmailMessage(policy=POLICY)
@@ -51,16 +60,21 @@ class DigestComposer:
         return f"{self._public_url}/unsubscribe/{self._tokens.issue(user_id)}"
 
     def compose(self, digest: Digest, now: datetime) -> EmailMessage:
-        """Raises ValueError when the recipient's address cannot be written in a header."""
+        """Raises UnusableAddress when the recipient's address cannot be written in a header."""
         try:
-            recipient = Address(display_name=digest.name or "", addr_spec=digest.address)
-        except MessageError as error:  # the parser's own errors are not ValueErrors
-            raise ValueError(str(error)) from error
+            recipient = Address(
+                display_name=header_text(digest.name or ""), addr_spec=digest.address
+            )
+        except (MessageError, ValueError) as error:  # the parser raises both
+            raise UnusableAddress(str(error)) from error
         unsubscribe = self.unsubscribe_url(digest.user_id)
         message = EmailMessage(policy=POLICY)
         message["From"] = self.sender
-        message["To"] = recipient
-        message["Subject"] = digest.subject
+        try:
+            message["To"] = recipient
+        except ValueError as error:
+            raise UnusableAddress(str(error)) from error
+        message["Subject"] = header_text(digest.subject)
         message["Date"] = format_datetime(now)
         message["Message-ID"] = make_msgid("herald", domain=self.sender.domain or None)
         message["Auto-Submitted"] = "auto-generated"

@@ -11,9 +11,9 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import msgspec
 
-from adapters.email.message import POLICY, DigestComposer
+from adapters.email.message import POLICY, DigestComposer, UnusableAddress
 from adapters.system import SystemClock
-from application.ports import Clock, EmailRefused, EmailUnavailable
+from application.ports import Clock, EmailDeferred, EmailRefused, EmailUnavailable
 from domain.emails import Digest
 
 Security = Literal["plain", "starttls", "tls"]
@@ -82,7 +82,7 @@ class AiosmtplibSender:
     async def send(self, digest: Digest) -> None:
         try:
             message = self._composer.compose(digest, self._clock.now())
-        except ValueError as error:  # an address no header can carry: no server would take it
+        except UnusableAddress as error:
             raise EmailRefused(f"the address {digest.address!r} is unusable: {error}") from error
         raw = io.BytesIO()
         BytesGenerator(raw, policy=POLICY).flatten(message)
@@ -102,16 +102,19 @@ class AiosmtplibSender:
                     self._composer.sender.addr_spec, [digest.address], raw.getvalue()
                 )
         except aiosmtplib.SMTPRecipientsRefused as error:
+            # The one recipient refused: theirs alone, for good (5xx) or for now (4xx).
             codes = [refused.code for refused in error.recipients]
+            first = error.recipients[0] if error.recipients else error
             if codes and all(code >= 500 for code in codes):
-                raise EmailRefused(_describe(error.recipients[0])) from error
-            raise EmailUnavailable(_describe(error)) from error
+                raise EmailRefused(_describe(first)) from error
+            raise EmailDeferred(_describe(first)) from error
         except aiosmtplib.SMTPDataError as error:
             if error.code >= 500:  # this message, refused for good
                 raise EmailRefused(_describe(error)) from error
-            raise EmailUnavailable(_describe(error)) from error
+            raise EmailDeferred(_describe(error)) from error
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            # Down, slow, busy, or refusing us as a whole (sender, login): try again later.
+            # Down, slow, busy, or refusing us as a whole (sender, login): try again later,
+            # every recipient.
             raise EmailUnavailable(_describe(error)) from error
 
 

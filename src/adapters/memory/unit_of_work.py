@@ -356,6 +356,14 @@ class InMemoryDueEmailRepository:
                     claimed.setdefault(user_id, []).append(notification_id)
         return claimed
 
+    async def renew(self, user_id: str, ours: datetime, until: datetime) -> list[UUID]:
+        renewed = []
+        for (owner, notification_id), row in self._rows.items():
+            if owner == user_id and row.claimed_until == ours:
+                row.claimed_until = until
+                renewed.append(notification_id)
+        return renewed
+
     async def settle(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
         for notification_id in notification_ids:
             self._rows.pop((user_id, notification_id), None)

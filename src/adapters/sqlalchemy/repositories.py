@@ -532,6 +532,15 @@ class SqlAlchemyDueEmailRepository(_Repository):
             claimed.setdefault(claimed_row.user_id, []).append(claimed_row.notification_id)
         return claimed
 
+    async def renew(self, user_id: str, ours: datetime, until: datetime) -> list[UUID]:
+        result = await self._execute(
+            sa.update(due_emails)
+            .where(due_emails.c.user_id == user_id, due_emails.c.claimed_until == ours)
+            .values(claimed_until=until)
+            .returning(due_emails.c.notification_id)
+        )
+        return list(result.scalars())
+
     async def settle(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
         await self._execute(sa.delete(due_emails).where(_rows(user_id, notification_ids)))
 

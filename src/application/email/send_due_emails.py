@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import msgspec
 
-from application.ports import Clock, EmailRefused, EmailSender, EmailUnavailable, UnitOfWork
+from application.ports import (
+    Clock,
+    EmailDeferred,
+    EmailRefused,
+    EmailSender,
+    EmailUnavailable,
+    UnitOfWork,
+)
 from domain.emails import Digest, digest
 
-# How long a claim holds: far longer than a send may take (the sender's timeouts bound it), so
-# that only a process that died leaves rows for another to take up.
+# How long a claim holds: far longer than one send may take (the sender's timeouts bound it).
+# A round renews a user's claim just before their send, so a round of many users never outlives
+# it; only a process that died leaves rows for another to take up.
 CLAIM_FOR = timedelta(minutes=5)
+# How long a recipient the server put off for now (full mailbox, greylisting) waits for a retry.
+DEFER_FOR = timedelta(minutes=5)
 USERS_PER_ROUND = 20
 
 
@@ -27,6 +37,7 @@ class EmailRound(msgspec.Struct, frozen=True):
     refused: tuple[Refusal, ...] = ()
     skipped: int = 0  # users whose due notifications no longer waited (read, deleted …)
     more: bool = False  # the round was full: more may be due already
+    deferred: tuple[Refusal, ...] = ()  # put off for now by the server: tried again later
 
 
 class SendDueEmails:
@@ -34,9 +45,11 @@ class SendDueEmails:
     with every notification of theirs that still waits (`domain.emails.digest`).
 
     Rows are deleted only after the mail server took the email (or refused it for good): a
-    crash in between sends that one email again, nothing else can. When the server cannot be
-    reached, the claims are given back and EmailUnavailable is raised for the caller to back
-    off; nothing is lost.
+    crash in between sends that one email again, nothing else can. Each user's claim is renewed
+    just before their send, and a user whose claim lapsed (another process took them) is left
+    to that process. A recipient the server puts off for now waits DEFER_FOR, alone. When the
+    server cannot be reached, the claims are given back and EmailUnavailable is raised for the
+    caller to back off; nothing is lost.
     """
 
     def __init__(
@@ -49,33 +62,53 @@ class SendDueEmails:
         self._uow, self._sender, self._clock = uow, sender, clock
         self._users_per_round = users_per_round
 
-    async def __call__(self) -> EmailRound:
+    async def __call__(self, keep_going: Callable[[], bool] = lambda: True) -> EmailRound:
+        """One round; once `keep_going()` turns false (shutdown), the users not begun yet are
+        given back and the round ends."""
         now = self._clock.now()
+        ours = now + CLAIM_FOR
         async with self._uow() as uow:
-            claimed = await uow.emails.claim(now, now + CLAIM_FOR, self._users_per_round)
+            claimed = await uow.emails.claim(now, ours, self._users_per_round)
             await uow.commit()
-        sent, skipped, refused = 0, 0, []
-        pending = list(claimed.items())
+        sent, skipped, refused, deferred = 0, 0, [], []
+        pending = list(claimed)
         while pending:
-            user_id, notification_ids = pending[0]
-            email = await self._compose(user_id, notification_ids)
-            if email is None:
+            if not keep_going():
+                await self._release((user, claimed[user]) for user in pending)
+                break
+            user_id = pending[0]
+            held = self._clock.now() + CLAIM_FOR
+            notification_ids = await self._renew(user_id, ours, held)
+            email = await self._compose(user_id, notification_ids) if notification_ids else None
+            if notification_ids and email is None:
                 skipped += 1
-            else:
+            elif email is not None:
                 try:
                     await self._sender.send(email)
                     sent += 1
                 except EmailRefused as error:
                     refused.append(Refusal(user_id, str(error)))
+                except EmailDeferred as error:
+                    deferred.append(Refusal(user_id, str(error)))
+                    await self._renew(user_id, held, self._clock.now() + DEFER_FOR)
+                    notification_ids = []
                 except EmailUnavailable:
-                    await self._release(pending)
+                    rest = [(user, claimed[user]) for user in pending[1:]]
+                    await self._release([(user_id, notification_ids), *rest])
                     raise
-            async with self._uow() as uow:
-                await uow.emails.settle(user_id, notification_ids)
-                await uow.commit()
+            if notification_ids:
+                async with self._uow() as uow:
+                    await uow.emails.settle(user_id, notification_ids)
+                    await uow.commit()
             pending.pop(0)
         full = len(claimed) == self._users_per_round
-        return EmailRound(sent, tuple(refused), skipped, more=full)
+        return EmailRound(sent, tuple(refused), skipped, more=full, deferred=tuple(deferred))
+
+    async def _renew(self, user_id: str, ours: datetime, until: datetime) -> list[UUID]:
+        async with self._uow() as uow:
+            renewed = await uow.emails.renew(user_id, ours, until)
+            await uow.commit()
+        return renewed
 
     async def _compose(self, user_id: str, notification_ids: Sequence[UUID]) -> Digest | None:
         async with self._uow() as uow:
@@ -85,8 +118,8 @@ class SendDueEmails:
             email_off |= await uow.preferences.disabled_types(user_id)
         return digest(user, entries, email_off)
 
-    async def _release(self, pending: Sequence[tuple[str, Sequence[UUID]]]) -> None:
+    async def _release(self, claims: Iterable[tuple[str, Sequence[UUID]]]) -> None:
         async with self._uow() as uow:
-            for user_id, notification_ids in pending:
+            for user_id, notification_ids in claims:
                 await uow.emails.release(user_id, notification_ids)
             await uow.commit()

@@ -1,6 +1,7 @@
 """One-click unsubscribe (RFC 8058): `POST /unsubscribe/TOKEN` turns email off for every type;
 `GET` of the same URL only shows a page with a button that posts (link scanners follow GETs).
-A token that this server did not sign is 400, and nothing changes."""
+A token that this server did not sign is 400, and nothing changes; a database too busy to take
+the change is a page with 503 and Retry-After."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 
 from litestar import MediaType, Request, Response, get, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
+from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST, HTTP_503_SERVICE_UNAVAILABLE
 
 from application.commands import UnsubscribeCommand
+from application.ports import ConcurrentUpdate, DatabaseBusy
 from entrypoints.container import Container
 
+RETRY_AFTER_SECONDS = 5
 # The pages are self-contained: inline style only, and a form that posts back here.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none';"
@@ -54,6 +57,13 @@ def _refused() -> Response[str]:
     return _page("Link not valid", body, HTTP_400_BAD_REQUEST)
 
 
+def _try_again() -> Response[str]:
+    body = "<p>Herald is busy and could not unsubscribe you just now. Please try again.</p>"
+    response = _page("Please try again", body, HTTP_503_SERVICE_UNAVAILABLE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 @get("/unsubscribe/{token:str}", include_in_schema=False)
 async def unsubscribe_page(request: Request[Any, Any, Any], token: str) -> Response[str]:
     container: Container = request.app.state.container
@@ -73,7 +83,11 @@ async def unsubscribe(request: Request[Any, Any, Any], token: str) -> Response[s
     user_id = container.unsubscribe_tokens().verify(token)
     if user_id is None:
         return _refused()
-    await container.unsubscribe()(UnsubscribeCommand(user_id))
+    try:
+        await container.unsubscribe()(UnsubscribeCommand(user_id))
+    except (ConcurrentUpdate, DatabaseBusy):
+        # Still contended after the use case's own retries: a page, never a GraphQL error.
+        return _try_again()
     body = (
         "<p>Herald will send you no more emails. You can turn them on again, kind by kind,"
         " in the preferences of your inbox.</p>"
