@@ -234,24 +234,7 @@ class SqlAlchemyPreferenceRepository(_Repository):
         return {NotificationType(value) for value in result.scalars()}
 
     async def save(self, user_id: str, kind: NotificationType, enabled: bool) -> None:
-        # One statement, so that two concurrent first settings cannot both try to insert.
-        insert = postgresql.insert if self._on_postgresql else sqlite.insert
-        statement = insert(preferences).values(
-            user_id=user_id,
-            type=kind.value,
-            enabled=enabled,
-            # The port gives no time: the database's clock stamps the change.
-            updated_at=sa.func.now(),
-        )
-        await self._execute(
-            statement.on_conflict_do_update(
-                index_elements=[preferences.c.user_id, preferences.c.type],
-                set_={
-                    preferences.c.enabled: statement.excluded.enabled,
-                    preferences.c.updated_at: statement.excluded.updated_at,
-                },
-            )
-        )
+        await self._set(user_id, kind, preferences.c.enabled, enabled)
 
     async def muted_user_ids(self, kind: NotificationType) -> set[str]:
         result = await self._execute(
@@ -266,25 +249,40 @@ class SqlAlchemyPreferenceRepository(_Repository):
         return {NotificationType(value) for value in result.scalars()}
 
     async def save_email(self, user_id: str, kind: NotificationType, email: bool) -> None:
-        insert = postgresql.insert if self._on_postgresql else sqlite.insert
-        statement = insert(preferences).values(
-            user_id=user_id, type=kind.value, enabled=True, email=email, updated_at=sa.func.now()
-        )
-        await self._execute(
-            statement.on_conflict_do_update(
-                index_elements=[preferences.c.user_id, preferences.c.type],
-                set_={
-                    preferences.c.email: statement.excluded.email,
-                    preferences.c.updated_at: statement.excluded.updated_at,
-                },
-            )
-        )
+        await self._set(user_id, kind, preferences.c.email, email)
 
     async def email_off_user_ids(self, kind: NotificationType) -> set[str]:
         result = await self._execute(
             sa.select(preferences.c.user_id).where(preferences.c.type == kind.value, _email_off)
         )
         return set(result.scalars())
+
+    async def _set(
+        self, user_id: str, kind: NotificationType, column: sa.Column[bool], value: bool
+    ) -> None:
+        """Set one switch of the user's preference for the type; the other keeps its value, or
+        its default (on) for a first setting. One statement, so that two concurrent first
+        settings cannot both try to insert."""
+        insert = postgresql.insert if self._on_postgresql else sqlite.insert
+        statement = insert(preferences).values(
+            {
+                preferences.c.user_id: user_id,
+                preferences.c.type: kind.value,
+                preferences.c.enabled: True,
+                column: value,
+                # The port gives no time: the database's clock stamps the change.
+                preferences.c.updated_at: sa.func.now(),
+            }
+        )
+        await self._execute(
+            statement.on_conflict_do_update(
+                index_elements=[preferences.c.user_id, preferences.c.type],
+                set_={
+                    column: statement.excluded[column.key],
+                    preferences.c.updated_at: statement.excluded.updated_at,
+                },
+            )
+        )
 
 
 class SqlAlchemyInboxRepository(_Repository):
