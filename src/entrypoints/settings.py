@@ -91,22 +91,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             cors_origins=_origins(env.get("CORS_ORIGINS", "http://localhost:3000")),
             log_level=_log_level(env.get("LOG_LEVEL") or "INFO"),
             log_format=_choice(env, "LOG_FORMAT", "console", LOG_FORMATS),
-            rate_limit_per_second=_rate_limit(env.get("RATE_LIMIT_PER_SECOND")),
-            socket_connects_per_second=_rate_limit(
-                env.get("SOCKET_CONNECTS_PER_SECOND"),
+            rate_limit_per_second=_positive_int(
+                env,
+                "RATE_LIMIT_PER_SECOND",
+                DEFAULT_RATE_LIMIT_PER_SECOND,
+            ),
+            socket_connects_per_second=_positive_int(
+                env,
                 "SOCKET_CONNECTS_PER_SECOND",
                 DEFAULT_SOCKET_CONNECTS_PER_SECOND,
             ),
-            retention_days=_retention_days(env.get("RETENTION_DAYS")),
-            max_sockets_per_user=_rate_limit(
-                env.get("MAX_SOCKETS_PER_USER"),
+            retention_days=_positive_int(
+                env,
+                "RETENTION_DAYS",
+                DEFAULT_RETENTION_DAYS,
+                "a positive integer (days)",
+            ),
+            max_sockets_per_user=_positive_int(
+                env,
                 "MAX_SOCKETS_PER_USER",
                 DEFAULT_MAX_SOCKETS_PER_USER,
             ),
             forwarded_allow_ips=_trusted_proxies(env.get("FORWARDED_ALLOW_IPS")),
             smtp=_smtp(env.get("SMTP_URL")),
             email_from=_email_from(env.get("EMAIL_FROM")),
-            email_delay_seconds=_email_delay(env.get("EMAIL_DELAY_SECONDS")),
+            email_delay_seconds=_positive_int(
+                env,
+                "EMAIL_DELAY_SECONDS",
+                DEFAULT_EMAIL_DELAY_SECONDS,
+                "a whole number from 1",
+            ),
             public_url=_public_url(env.get("PUBLIC_URL")),
             websocket_compression=_choice(env, "WEBSOCKET_COMPRESSION", "off", SWITCH) == "on",
         )
@@ -171,17 +185,16 @@ def _log_level(value: str) -> str:
     return level
 
 
-def _rate_limit(
-    value: str | None,
-    name: str = "RATE_LIMIT_PER_SECOND",
-    default: int = DEFAULT_RATE_LIMIT_PER_SECOND,
+def _positive_int(
+    env: Mapping[str, str], name: str, default: int, what: str = "a positive integer"
 ) -> int:
-    """A rate per second, or a cap: a positive integer (at most nine digits)."""
+    """A rate per second, a cap, days or seconds: a positive integer (at most nine digits)."""
+    value = env.get(name)
     text = (value or "").strip()
     if not text:
         return default
     if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
-        raise SettingsError(f"{name} must be a positive integer, not {value!r}")
+        raise SettingsError(f"{name} must be {what}, not {value!r}")
     return int(text)
 
 
@@ -198,16 +211,6 @@ def _trusted_proxies(value: str | None) -> tuple[str, ...]:
                 f"FORWARDED_ALLOW_IPS must list IP addresses or networks, or be *, not {entry!r}"
             ) from None
     return entries
-
-
-def _retention_days(value: str | None) -> int:
-    """Days of notifications and events kept: at least one, so that a day of history is."""
-    text = (value or "").strip()
-    if not text:
-        return DEFAULT_RETENTION_DAYS
-    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0):
-        raise SettingsError(f"RETENTION_DAYS must be a positive integer (days), not {value!r}")
-    return int(text)
 
 
 def _smtp(value: str | None) -> SmtpServer | None:
@@ -230,16 +233,6 @@ def _email_from(value: str | None) -> str:
             f"EMAIL_FROM must be one address, as in 'Herald <herald@example.com>', not {text!r}"
         ) from None
     return text
-
-
-def _email_delay(value: str | None) -> int:
-    """Seconds a notification waits to be seen before it goes by email: at least one."""
-    text = (value or "").strip()
-    if not text:
-        return DEFAULT_EMAIL_DELAY_SECONDS
-    if not (text.isascii() and text.isdigit() and len(text) <= 9 and int(text) >= 1):
-        raise SettingsError(f"EMAIL_DELAY_SECONDS must be a whole number from 1, not {value!r}")
-    return int(text)
 
 
 def _public_url(value: str | None) -> str | None:
