@@ -39,6 +39,36 @@ class NotificationFeedQuery(msgspec.Struct, frozen=True):
     unread_only: bool = False
     types: tuple[NotificationType, ...] | None = None
     related_lead_id: str | None = None
+    archived: bool = False
+
+
+class NotificationGroupsQuery(msgspec.Struct, frozen=True):
+    """A page of the caller's groups: `first` groups after the cursor `after`, made of the
+    notifications the filter selects."""
+
+    user_id: str
+    first: int = 20
+    after: str | None = None
+    unread_only: bool = False
+    types: tuple[NotificationType, ...] | None = None
+    related_lead_id: str | None = None
+    archived: bool = False
+
+
+class InboxCountsQuery(msgspec.Struct, frozen=True):
+    user_id: str
+
+
+class LeadNotificationsQuery(msgspec.Struct, frozen=True):
+    """What the team was told about a lead (any registered user may look)."""
+
+    lead_id: str
+    limit: int = 20
+
+
+class ReceiptsQuery(msgspec.Struct, frozen=True):
+    notification_id: str
+    limit: int = 50
 
 
 class GetUnreadCountQuery(msgspec.Struct, frozen=True):
@@ -52,6 +82,37 @@ class MarkAsReadCommand(msgspec.Struct, frozen=True):
 
 class MarkAllAsReadCommand(msgspec.Struct, frozen=True):
     user_id: str
+
+
+class MarkAsUnreadCommand(msgspec.Struct, frozen=True):
+    user_id: str
+    notification_id: str
+
+
+class MarkAllAsSeenCommand(msgspec.Struct, frozen=True):
+    user_id: str
+
+
+class MarkGroupAsReadCommand(msgspec.Struct, frozen=True):
+    user_id: str
+    group_key: str
+
+
+class ArchiveNotificationCommand(msgspec.Struct, frozen=True):
+    user_id: str
+    notification_id: str
+
+
+class UnarchiveNotificationCommand(msgspec.Struct, frozen=True):
+    user_id: str
+    notification_id: str
+
+
+class ConfirmDeliveryCommand(msgspec.Struct, frozen=True):
+    """The user's clients received every `notification:created` up to this event id."""
+
+    user_id: str
+    through_event_id: int
 
 
 class DeleteNotificationCommand(msgspec.Struct, frozen=True):

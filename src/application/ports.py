@@ -14,7 +14,16 @@ from domain.comments import Comment
 from domain.emails import Digest
 from domain.events import InboxEvent, StoredEvent
 from domain.leads import Lead
-from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.notifications import (
+    Badge,
+    InboxCounts,
+    InboxEntry,
+    Notification,
+    NotificationGroup,
+    NotificationType,
+    Receipt,
+    SentNotification,
+)
 from domain.tasks import Task
 from domain.users import User
 
@@ -131,13 +140,17 @@ class PreferenceRepository(Protocol):
 
 # Where an entry stands in its inbox: its notification's creation time, then its id.
 InboxPosition = tuple[datetime, UUID]
+# Where a group stands among a user's groups: its newest selected member's creation time, then
+# its key (groups come newest first, then by key ascending).
+GroupPosition = tuple[datetime, str]
 
 
 class InboxRepository(Protocol):
     """Notifications and every recipient's entry for them."""
 
     async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
-        """Store the notification once and an unread entry for each recipient."""
+        """Store the notification once and an unread, unseen entry for each recipient, in the
+        notification's group (`Notification.group_key`)."""
         ...
 
     async def get(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
@@ -149,7 +162,7 @@ class InboxRepository(Protocol):
         ...
 
     async def save(self, entry: InboxEntry) -> None:
-        """Persist the entry's read state."""
+        """Persist the entry's read, seen, delivered and archived state and its update time."""
         ...
 
     async def newest(self, user_id: str, limit: int) -> list[InboxEntry]:
@@ -165,23 +178,44 @@ class InboxRepository(Protocol):
         unread_only: bool = False,
         types: Sequence[NotificationType] | None = None,
         related_lead_id: UUID | None = None,
+        archived: bool = False,
     ) -> list[InboxEntry]:
         """At most `limit` of the user's entries, newest first, that come after `before`.
 
         Newest first is by (created_at, notification id), both descending; `before` is the
         position of the last entry of the previous page, and only entries strictly older are
         given. `types`, when given, keeps the entries of those types (none, when it is empty).
+        Archived entries are left out, unless `archived`: then only they are given.
         """
         ...
 
-    async def unread_count(self, user_id: str) -> int: ...
+    async def unread_count(self, user_id: str) -> int:
+        """Unread entries that are not archived."""
+        ...
 
-    async def unread_counts(self, user_ids: Sequence[str]) -> dict[str, int]:
-        """The unread count of each of these users, in one query."""
+    async def badges(self, user_ids: Sequence[str]) -> dict[str, Badge]:
+        """The unread and unseen counts (archived entries left out) of each of these users, in
+        one query; every asked user gets one."""
         ...
 
     async def mark_all_read(self, user_id: str, now: datetime) -> int:
-        """Read every unread entry of the user; returns how many changed."""
+        """Read every unread entry of the user that is not archived (seeing it too, when it
+        was not seen); returns how many became read."""
+        ...
+
+    async def mark_all_seen(self, user_id: str, now: datetime) -> int:
+        """See every unseen entry of the user that is not archived; returns how many changed."""
+        ...
+
+    async def mark_group_read(self, user_id: str, group_key: str, now: datetime) -> int | None:
+        """Read the unread entries of the group that are not archived (seeing them too);
+        returns how many became read, or None when no entry of the user outside the archive
+        is in that group."""
+        ...
+
+    async def confirm_delivered(self, user_id: str, through_event_id: int, now: datetime) -> int:
+        """Set `delivered_at` on the user's entries not yet delivered whose
+        `notification:created` event has an id up to `through_event_id`; returns how many."""
         ...
 
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
@@ -208,6 +242,21 @@ class InboxSlice(msgspec.Struct, frozen=True):
     unread_only: bool = False
     types: Sequence[NotificationType] | None = None
     related_lead_id: UUID | None = None
+    archived: bool = False
+
+
+class GroupSlice(msgspec.Struct, frozen=True):
+    """Which of one user's groups a page holds: groups made of the entries the filter selects
+    (as `InboxSlice` selects them), at most `limit`, ordered by their newest selected member's
+    (created_at, key): created_at descending, key ascending, strictly after `after`."""
+
+    user_id: str
+    limit: int
+    after: GroupPosition | None = None
+    unread_only: bool = False
+    types: Sequence[NotificationType] | None = None
+    related_lead_id: UUID | None = None
+    archived: bool = False
 
 
 class InboxQueries(Protocol):
@@ -218,7 +267,26 @@ class InboxQueries(Protocol):
 
     async def unread_count(self, user_id: str) -> int: ...
 
+    async def counts(self, user_id: str) -> InboxCounts:
+        """Unread, unseen and all of the user's entries, archived ones left out."""
+        ...
+
     async def page(self, wanted: InboxSlice) -> list[InboxEntry]: ...
+
+    async def groups(self, wanted: GroupSlice) -> list[NotificationGroup]:
+        """The cost of a page grows with the groups it holds and their members, not with the
+        size of the inbox."""
+        ...
+
+    async def sent_about(self, lead_id: UUID, limit: int) -> list[SentNotification]:
+        """The notifications about the lead, newest first (by created_at, then id), with their
+        recipients' counts; a notification nobody holds any more is left out."""
+        ...
+
+    async def receipts(self, notification_id: UUID, limit: int) -> list[Receipt]:
+        """How each recipient who still holds the notification received it, by user id
+        ascending; `name` is the user's registered name."""
+        ...
 
 
 class CursorCodec(Protocol):
@@ -230,13 +298,22 @@ class CursorCodec(Protocol):
         """The position `encode` was given for this user; None for anything else."""
         ...
 
+    def encode_group(self, user_id: str, position: GroupPosition) -> str: ...
+
+    def decode_group(self, user_id: str, cursor: str) -> GroupPosition | None:
+        """The position `encode_group` was given for this user; None for anything else (an
+        inbox cursor included)."""
+        ...
+
 
 class EventLog(Protocol):
     """The outbox: events written in the transaction of the change that caused them, then kept
     for a while so that reconnecting clients can catch up."""
 
     async def add(self, events: Sequence[InboxEvent]) -> None:
-        """Write the events in this unit of work; they get their ids when it commits."""
+        """Write the events in this unit of work; they get their ids when it commits. The id
+        of a `NotificationCreated` is kept with its notification too: what delivery
+        confirmations (`InboxRepository.confirm_delivered`) go by."""
         ...
 
     async def take_turn(self) -> None:

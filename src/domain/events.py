@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
-from domain.notifications import InboxEntry, Notification
+from domain.notifications import Badge, InboxEntry, Notification
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +32,13 @@ class NotificationUpdated:
 
 @dataclass(frozen=True, slots=True)
 class NotificationsBulkUpdated:
+    """`action` changed `count` of the user's notifications at once: "markAllAsRead",
+    "markAllAsSeen", or "markGroupAsRead" (of the group `group_key`)."""
+
     user_id: str
     count: int
+    action: str = "markAllAsRead"
+    group_key: str | None = None
 
     @property
     def audience(self) -> tuple[str, ...]:
@@ -52,9 +57,18 @@ class NotificationDeleted:
 
 @dataclass(frozen=True, slots=True)
 class UnreadCountsChanged:
-    """The unread count of each of these users is now this number."""
+    """The unread count of each of these users is now this number, and their unseen count the
+    one in `unseen` (events written before seen existed carry none)."""
 
     counts: Mapping[str, int]
+    unseen: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, badges: Mapping[str, Badge]) -> UnreadCountsChanged:
+        return cls(
+            {user: badge.unread for user, badge in badges.items()},
+            {user: badge.unseen for user, badge in badges.items()},
+        )
 
     @property
     def audience(self) -> tuple[str, ...]:

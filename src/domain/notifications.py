@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import NamedTuple
 from uuid import UUID
 
 from domain.comments import Comment
@@ -32,15 +33,33 @@ class Notification:
     actor_id: str | None
     created_at: datetime
 
+    @property
+    def group_key(self) -> str:
+        """The group it belongs to in every recipient's inbox: new leads by actor and day (UTC),
+        the other types by type and lead."""
+        if self.type is NotificationType.LEAD_CREATED:
+            day = self.created_at.astimezone(UTC).date().isoformat()
+            return f"{self.type.value}:{day}:{self.actor_id or ''}"
+        # A lead-scoped notification without its lead stands alone.
+        return f"{self.type.value}:{self.related_lead_id or self.id}"
+
 
 @dataclass(slots=True)
 class InboxEntry:
-    """One recipient's copy of a notification: their read state is theirs alone."""
+    """One recipient's copy of a notification: its read, seen, delivered and archived state are
+    theirs alone.
+
+    Read implies seen; seen and delivered are set once and never move; archiving leaves read
+    and seen as they were.
+    """
 
     notification: Notification
     user_id: str
     read_at: datetime | None
     updated_at: datetime
+    seen_at: datetime | None = None
+    delivered_at: datetime | None = None
+    archived_at: datetime | None = None
 
     @classmethod
     def deliver(cls, notification: Notification, user_id: str) -> InboxEntry:
@@ -50,12 +69,130 @@ class InboxEntry:
     def is_read(self) -> bool:
         return self.read_at is not None
 
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
     def mark_read(self, now: datetime) -> bool:
-        """Read it now; returns whether anything changed (reading twice changes nothing)."""
+        """Read it now (and see it, if not seen yet); returns whether anything changed (reading
+        twice changes nothing)."""
         if self.read_at is not None:
             return False
         self.read_at = self.updated_at = now
+        if self.seen_at is None:
+            self.seen_at = now
         return True
+
+    def mark_unread(self, now: datetime) -> bool:
+        """Back to unread, to come back to later; it stays seen."""
+        if self.read_at is None:
+            return False
+        self.read_at, self.updated_at = None, now
+        return True
+
+    def mark_seen(self, now: datetime) -> bool:
+        if self.seen_at is not None:
+            return False
+        self.seen_at = self.updated_at = now
+        return True
+
+    def confirm_delivered(self, now: datetime) -> bool:
+        if self.delivered_at is not None:
+            return False
+        self.delivered_at = now
+        return True
+
+    def archive(self, now: datetime) -> bool:
+        """Put it away; archiving an archived one changes nothing."""
+        if self.archived_at is not None:
+            return False
+        self.archived_at = self.updated_at = now
+        return True
+
+    def unarchive(self, now: datetime) -> bool:
+        if self.archived_at is None:
+            return False
+        self.archived_at, self.updated_at = None, now
+        return True
+
+
+class Badge(NamedTuple):
+    """What a user's bell shows: their unread and unseen counts (archived ones left out)."""
+
+    unread: int
+    unseen: int
+
+
+class InboxCounts(NamedTuple):
+    """A user's counts over their non-archived notifications."""
+
+    unread: int
+    unseen: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationGroup:
+    """Related notifications of one inbox, shown as one line: the members a filter selected."""
+
+    key: str
+    count: int
+    unread_count: int
+    actor_ids: tuple[str, ...]  # distinct, most recent first, at most 3
+    actor_count: int
+    latest: InboxEntry  # the newest member
+    first_at: datetime
+    lead_name: str | None  # the related lead's, for the title of lead-scoped groups
+
+    @property
+    def type(self) -> NotificationType:
+        return self.latest.notification.type
+
+    @property
+    def related_lead_id(self) -> UUID | None:
+        if self.type is NotificationType.LEAD_CREATED:
+            return None
+        return self.latest.notification.related_lead_id
+
+    @property
+    def last_at(self) -> datetime:
+        return self.latest.notification.created_at
+
+    @property
+    def title(self) -> str:
+        """A group of one has its notification's title; a larger one says how many."""
+        if self.count == 1:
+            return self.latest.notification.title
+        lead = self.lead_name or "a removed lead"
+        return {
+            NotificationType.LEAD_CREATED: f"{self.count} new leads",
+            NotificationType.TASK_COMPLETED: f"{self.count} tasks completed on {lead}",
+            NotificationType.SCORE_UPDATED: f"{self.count} score changes on {lead}",
+            NotificationType.COMMENT_ADDED: f"{self.count} new comments on {lead}",
+        }[self.type]
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """How one recipient received a notification."""
+
+    user_id: str
+    name: str | None
+    delivered_at: datetime | None
+    seen_at: datetime | None
+    read_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SentNotification:
+    """A notification as its sender's team sees it: how many of the recipients who still hold
+    it (archived or not) got it, saw it and read it."""
+
+    notification: Notification
+    recipients: int
+    delivered: int
+    seen: int
+    read: int
 
 
 # The notifications of each action, built here and nowhere else, so that they read alike.

@@ -57,12 +57,22 @@ SCHEMA_0005 = {
     **SCHEMA_0004,
     "notifications": {*SCHEMA_0004["notifications"], "ix_notifications_created_at"},
 }
-SCHEMA = {
+SCHEMA_0006 = {
     **SCHEMA_0005,
     "due_emails": {
         "ix_due_emails_due_at",
         "ix_due_emails_user_order",
         "ix_due_emails_notification_id",
+    },
+}
+SCHEMA = {
+    **SCHEMA_0006,
+    "notification_recipients": {
+        *SCHEMA_0006["notification_recipients"],
+        "ix_notification_recipients_unseen",
+        "ix_notification_recipients_archived",
+        "ix_notification_recipients_group",
+        "ix_notification_recipients_undelivered",
     },
 }
 # The outbox's recipients are searched with a GIN index where there is one.
@@ -80,6 +90,9 @@ PARTIAL_INDEXES = {
     ("notification_recipients", "ix_notification_recipients_unread"): "isRead",
     ("notification_preferences", "ix_notification_preferences_muted"): "enabled",
     ("notification_recipients", "ix_notification_recipients_unread_inbox"): "isRead",
+    ("notification_recipients", "ix_notification_recipients_unseen"): "seenAt",
+    ("notification_recipients", "ix_notification_recipients_archived"): "archivedAt",
+    ("notification_recipients", "ix_notification_recipients_undelivered"): "deliveredAt",
 }
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 

@@ -87,6 +87,9 @@ notifications = sa.Table(
     sa.Column("actorId", sa.String(255), key="actor_id"),
     _timestamp("createdAt", "created_at"),
     _timestamp("updatedAt", "updated_at"),
+    # The id of its `notification:created` event, set at commit: what delivery confirmations
+    # ("everything up to event N") go by. Null for those written before confirmations existed.
+    sa.Column("eventId", sa.BigInteger(), key="event_id"),
 )
 
 notification_recipients = sa.Table(
@@ -105,7 +108,17 @@ notification_recipients = sa.Table(
     # A copy of the notification's, so that the inbox index alone orders a user's entries.
     _timestamp("createdAt", "created_at"),
     _timestamp("updatedAt", "updated_at"),
+    _timestamp("seenAt", "seen_at", nullable=True),
+    _timestamp("deliveredAt", "delivered_at", nullable=True),
+    _timestamp("archivedAt", "archived_at", nullable=True),
+    # The notification's group (`Notification.group_key`), copied so that an index alone finds
+    # a user's members of one group.
+    sa.Column("groupKey", sa.String(400), key="group_key", nullable=False, server_default=""),
 )
+
+# What the default views count and list: entries not archived.
+_in_inbox = notification_recipients.c.archived_at.is_(None)
+_unread_in_inbox = sa.and_(sa.not_(notification_recipients.c.is_read), _in_inbox)
 
 sa.Index("ix_notifications_related_lead_id", notifications.c.related_lead_id)
 # What retention purges: the oldest notifications.
@@ -119,8 +132,8 @@ sa.Index(
 sa.Index(
     "ix_notification_recipients_unread",
     notification_recipients.c.user_id,
-    postgresql_where=sa.not_(notification_recipients.c.is_read),
-    sqlite_where=sa.not_(notification_recipients.c.is_read),
+    postgresql_where=_unread_in_inbox,
+    sqlite_where=_unread_in_inbox,
 )
 # The feed's `unreadOnly` pages: the unread entries alone, in inbox order, read off in a range.
 sa.Index(
@@ -128,8 +141,43 @@ sa.Index(
     notification_recipients.c.user_id,
     notification_recipients.c.created_at.desc(),
     notification_recipients.c.notification_id.desc(),
-    postgresql_where=sa.not_(notification_recipients.c.is_read),
-    sqlite_where=sa.not_(notification_recipients.c.is_read),
+    postgresql_where=_unread_in_inbox,
+    sqlite_where=_unread_in_inbox,
+)
+# The unseen count: the unseen entries alone.
+_unseen_in_inbox = sa.and_(notification_recipients.c.seen_at.is_(None), _in_inbox)
+sa.Index(
+    "ix_notification_recipients_unseen",
+    notification_recipients.c.user_id,
+    postgresql_where=_unseen_in_inbox,
+    sqlite_where=_unseen_in_inbox,
+)
+# The "Archived" view, in inbox order.
+_archived = notification_recipients.c.archived_at.is_not(None)
+sa.Index(
+    "ix_notification_recipients_archived",
+    notification_recipients.c.user_id,
+    notification_recipients.c.created_at.desc(),
+    notification_recipients.c.notification_id.desc(),
+    postgresql_where=_archived,
+    sqlite_where=_archived,
+)
+# A user's members of one group, newest first: is this entry its group's newest, and the
+# group's counts and actors.
+sa.Index(
+    "ix_notification_recipients_group",
+    notification_recipients.c.user_id,
+    notification_recipients.c.group_key,
+    notification_recipients.c.created_at.desc(),
+    notification_recipients.c.notification_id.desc(),
+)
+# Delivery confirmations: a user's entries not delivered yet.
+_undelivered = notification_recipients.c.delivered_at.is_(None)
+sa.Index(
+    "ix_notification_recipients_undelivered",
+    notification_recipients.c.user_id,
+    postgresql_where=_undelivered,
+    sqlite_where=_undelivered,
 )
 # Deleting old notifications cascades to their recipients: without this, each delete scans them all.
 sa.Index("ix_notification_recipients_notification_id", notification_recipients.c.notification_id)
