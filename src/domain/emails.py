@@ -13,8 +13,13 @@ from domain.users import User
 
 def is_waiting(entry: InboxEntry | None) -> bool:
     """Whether the recipient has still not taken notice of this entry: it is in their inbox
-    (not deleted) and unread. Seen and archived entries will stop waiting here too."""
-    return entry is not None and not entry.is_read
+    (not deleted), not archived, and neither seen nor read (read implies seen)."""
+    return (
+        entry is not None
+        and entry.seen_at is None
+        and entry.read_at is None
+        and (entry.archived_at is None)
+    )
 
 
 def due_at(notification: Notification, delay: timedelta) -> datetime:

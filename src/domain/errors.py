@@ -40,3 +40,7 @@ class UserNotFound(NotFound):
 
 class TaskNotFound(NotFound):
     kind = "task"
+
+
+class GroupNotFound(NotFound):
+    kind = "group"

@@ -73,6 +73,13 @@ class InboxEntry:
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    @property
+    def badge(self) -> Badge:
+        """What this entry adds to its user's counts: archived ones add nothing."""
+        if self.archived_at is not None:
+            return Badge(0, 0)
+        return Badge(int(self.read_at is None), int(self.seen_at is None))
+
     def mark_read(self, now: datetime) -> bool:
         """Read it now (and see it, if not seen yet); returns whether anything changed (reading
         twice changes nothing)."""

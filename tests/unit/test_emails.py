@@ -30,6 +30,21 @@ def test_an_unread_entry_waits_a_read_or_deleted_one_does_not() -> None:
     assert not is_waiting(None)  # deleted from the inbox
 
 
+def test_a_seen_or_archived_entry_waits_no_more_even_unread() -> None:
+    seen, archived, unread_again = entry("A"), entry("B"), entry("C")
+    seen.mark_seen(NOW)
+    archived.archive(NOW)
+    unread_again.mark_read(NOW)
+    unread_again.mark_unread(NOW)
+
+    assert not seen.is_read
+    assert not is_waiting(seen)
+    assert not archived.is_read
+    assert not is_waiting(archived)
+    assert not unread_again.is_read
+    assert not is_waiting(unread_again)
+
+
 def test_a_notification_falls_due_the_delay_after_it_was_created() -> None:
     notification = entry("A", minutes=3).notification
 

@@ -25,10 +25,10 @@ class DeleteNotification:
             if entry is None or not await uow.inbox.remove(command.user_id, notification_id):
                 raise NotificationNotFound(notification_id)
             events: list[InboxEvent] = [NotificationDeleted(command.user_id, notification_id)]
-            if not entry.is_read:
+            if entry.badge != (0, 0):
                 await uow.events.take_turn()
-                count = await uow.inbox.unread_count(command.user_id)
-                events.append(UnreadCountsChanged({command.user_id: count}))
+                badges = await uow.inbox.badges([command.user_id])
+                events.append(UnreadCountsChanged.of(badges))
             await uow.events.add(events)
             await uow.commit()
         return True

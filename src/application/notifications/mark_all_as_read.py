@@ -9,8 +9,9 @@ from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
 
 
 class MarkAllAsRead:
-    """One conditional update: each entry is read by one request only, which counts and
-    reports it; a request that finds nothing unread left answers 0 and sends nothing."""
+    """One conditional update over the entries outside the archive: each entry is read by one
+    request only, which counts and reports it; a request that finds nothing unread left answers
+    0 and sends nothing."""
 
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow, self._clock = uow, clock
@@ -23,11 +24,11 @@ class MarkAllAsRead:
                 return 0
             # Read back rather than assume 0: a notification may arrive meanwhile.
             await uow.events.take_turn()
-            unread = await uow.inbox.unread_count(command.user_id)
+            badges = await uow.inbox.badges([command.user_id])
             await uow.events.add(
                 [
-                    NotificationsBulkUpdated(command.user_id, count),
-                    UnreadCountsChanged({command.user_id: unread}),
+                    NotificationsBulkUpdated(command.user_id, count, "markAllAsRead"),
+                    UnreadCountsChanged.of(badges),
                 ]
             )
             await uow.commit()

@@ -50,6 +50,7 @@ class NotificationFeed:
                 unread_only=query.unread_only,
                 types=query.types,
                 related_lead_id=lead_id,
+                archived=query.archived,
             )
         )
         edges = [

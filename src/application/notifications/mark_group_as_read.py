@@ -1,0 +1,43 @@
+"""MarkGroupAsRead: the caller reads every notification of one group at once."""
+
+from __future__ import annotations
+
+from application.commands import MarkGroupAsReadCommand
+from application.ports import Clock, UnitOfWork
+from application.retries import retried
+from domain.errors import GroupNotFound
+from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
+
+# Longer than any key Herald makes: such a key names no group.
+MAX_GROUP_KEY_LENGTH = 400
+
+
+class MarkGroupAsRead:
+    """A key that none of the caller's notifications outside the archive has is `GroupNotFound`
+    (another user's groups look the same as none); a group already read answers 0 and sends
+    nothing."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
+
+    @retried
+    async def __call__(self, command: MarkGroupAsReadCommand) -> int:
+        key = command.group_key
+        if not key or len(key) > MAX_GROUP_KEY_LENGTH:
+            raise GroupNotFound(key)
+        async with self._uow as uow:
+            count = await uow.inbox.mark_group_read(command.user_id, key, self._clock.now())
+            if count is None:
+                raise GroupNotFound(key)
+            if not count:
+                return 0
+            await uow.events.take_turn()
+            badges = await uow.inbox.badges([command.user_id])
+            await uow.events.add(
+                [
+                    NotificationsBulkUpdated(command.user_id, count, "markGroupAsRead", key),
+                    UnreadCountsChanged.of(badges),
+                ]
+            )
+            await uow.commit()
+        return count
