@@ -254,7 +254,8 @@ async def mark_all(
     async def restore() -> None:
         await connection.execute(
             'UPDATE notification_recipients SET "isRead" = false, "readAt" = NULL,'
-            ' "updatedAt" = "createdAt" WHERE "userId" = $1 AND "notificationId" = ANY($2)',
+            ' "seenAt" = NULL, "updatedAt" = "createdAt"'
+            ' WHERE "userId" = $1 AND "notificationId" = ANY($2)',
             HEAVY,
             unread,
         )

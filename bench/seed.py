@@ -102,25 +102,37 @@ SELECT md5('n' || i)::uuid AS id,
 FROM generate_series($1::bigint, $2::bigint - 1) AS i
 """
 
+# Each row's type, lead and actor, from its i alone: the notification and its recipient agree.
+_TYPE = "(ARRAY['lead_created', 'task_completed', 'score_updated', 'comment_added'])[1 + i % 4]"
+_LEAD = f"md5('l' || i % {LEADS})::uuid"
+_ACTOR = "'u' || lpad((i % 97)::text, 5, '0')"
+# `Notification.group_key`: new leads by UTC day and actor, the others by type and lead.
+_GROUP_KEY = f"""CASE WHEN {_TYPE} = 'lead_created'
+    THEN 'lead_created:' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ':' || {_ACTOR}
+    ELSE {_TYPE} || ':' || ({_LEAD})::text END"""
+
 _NOTIFICATIONS = f"""
 INSERT INTO notifications (id, type, title, message, "relatedLeadId", "actorId",
                            "createdAt", "updatedAt")
 SELECT id,
-       (ARRAY['lead_created', 'task_completed', 'score_updated', 'comment_added'])[1 + i % 4],
+       {_TYPE},
        'New lead: Lead ' || i % {LEADS},
        'User ' || i % 97 || ' created the lead “Lead ' || i % {LEADS} || '” at Company '
            || i % {LEADS},
-       md5('l' || i % {LEADS})::uuid,
-       'u' || lpad((i % 97)::text, 5, '0'),
+       {_LEAD},
+       {_ACTOR},
        at, at
 FROM ({_ROWS}) AS r
 """
 
+# Read ones were seen when they were read; unread ones are unseen.
 _RECIPIENTS = f"""
 INSERT INTO notification_recipients ("userId", "notificationId", "isRead", "readAt",
-                                     "createdAt", "updatedAt")
+                                     "seenAt", "groupKey", "createdAt", "updatedAt")
 SELECT user_id, id, NOT unread,
        CASE WHEN unread THEN NULL ELSE at + interval '1 hour' END,
+       CASE WHEN unread THEN NULL ELSE at + interval '1 hour' END,
+       {_GROUP_KEY},
        at,
        CASE WHEN unread THEN at ELSE at + interval '1 hour' END
 FROM ({_ROWS}) AS r
