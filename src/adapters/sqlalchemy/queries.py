@@ -228,7 +228,7 @@ def _leaders_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
     an entry is kept when no newer selected member of its group exists (one probe of
     ix_notification_recipients_group each; ties on createdAt broken by the id)."""
     newer, newer_of = inbox.alias("newer"), notifications.alias("newer_notification")
-    probe = sa.select(sa.literal(1)).select_from(newer)
+    probe = sa.select(sa.literal_column("1")).select_from(newer)
     if shape.types or shape.related_lead:
         probe = probe.join(newer_of, newer_of.c.id == newer.c.notification_id)
     probe = probe.where(
@@ -270,7 +270,7 @@ def _group_counts_statement(shape: _GroupShape) -> sa.Select[Any]:
     statement = sa.select(
         inbox.c.group_key,
         sa.func.count(),
-        sa.func.count(sa.case((sa.not_(inbox.c.is_read), 1))),
+        sa.func.count().filter(sa.not_(inbox.c.is_read)),
         sa.func.min(inbox.c.created_at),
     ).select_from(inbox)
     if shape.types or shape.related_lead:
