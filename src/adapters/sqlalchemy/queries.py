@@ -228,7 +228,7 @@ def _leaders_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
     an entry is kept when no newer selected member of its group exists (one probe of
     ix_notification_recipients_group each; ties on createdAt broken by the id)."""
     newer, newer_of = inbox.alias("newer"), notifications.alias("newer_notification")
-    probe = sa.select(sa.literal_column("1")).select_from(newer)
+    probe: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(newer)
     if shape.types or shape.related_lead:
         probe = probe.join(newer_of, newer_of.c.id == newer.c.notification_id)
     probe = probe.where(
