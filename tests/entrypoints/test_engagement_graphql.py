@@ -13,6 +13,7 @@ from edge_support import Caller, callers, make_container
 from adapters.socketio.publisher import messages_for
 from domain.events import StoredEvent
 from entrypoints.container import Container, inline_delivery
+from entrypoints.graphql import execution
 
 NOTIFICATION = "id isRead readAt seenAt deliveredAt archivedAt groupKey title"
 LIST = f"{{ getNotifications {{ {NOTIFICATION} }} }}"
@@ -453,3 +454,25 @@ async def test_the_new_mutations_spend_the_rate_limit() -> None:
         assert (await bob.post("mutation { markAllAsSeen }")).status_code == 200
     finally:
         await bob.aclose()
+
+
+async def test_the_new_fields_keep_notifications_on_the_short_path_of_execution(
+    users: dict[str, Caller], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await new_leads(users["alice"], "Umbrella Corp", "Initech")
+    computed: list[Any] = []
+    short_path = execution._values
+
+    def counted(source: Any, plan: Any) -> dict[str, Any]:
+        computed.append(source)
+        return short_path(source, plan)
+
+    monkeypatch.setattr(execution, "_values", counted)
+
+    listed = await notifications(users["bob"])
+    groups = await users["bob"].data(GROUPS)
+
+    assert len(listed) == 2
+    assert [type(source).__name__ for source in computed[:2]] == ["Notification", "Notification"]
+    assert "NotificationGroupConnection" in {type(source).__name__ for source in computed}
+    assert groups["notificationGroups"]["edges"][0]["node"]["latest"]["groupKey"]
