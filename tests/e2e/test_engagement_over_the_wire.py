@@ -22,6 +22,13 @@ CREATE_LEAD = "mutation($n: String!) { createLead(input: {name: $n}) { id } }"
 COMMENT = 'mutation($lead: ID!) { addComment(input: {leadId: $lead, body: "hi"}) { id } }'
 NOTIFICATIONS = "{ getNotifications { id type seenAt deliveredAt archivedAt groupKey isRead } }"
 ENTRY = "id isRead seenAt archivedAt groupKey"
+GROUP_PAGE = """query($after: String) {
+  notificationGroups(first: 1, after: $after) {
+    edges { node { key } } pageInfo { endCursor hasNextPage }
+  }
+}"""
+ARCHIVED = "{ notificationFeed(filter: {archived: true}) { edges { node { id } } } }"
+GROUPS = "{ notificationGroups { edges { node { key title count unreadCount actorIds } } } }"
 WITHIN_SECONDS = 10
 COUNTS = "notifications:unread-count"
 
@@ -68,6 +75,18 @@ async def test_every_new_mutation_sends_its_events_with_ids_and_they_replay_afte
     new_lead, comment, _ = await notifications(bob)
     assert new_lead["type"] == "LEAD_CREATED"
     assert comment["type"] == "COMMENT_ADDED"
+    groups = (await bob.data(GROUPS))["notificationGroups"]["edges"]
+    assert [(g["node"]["title"], g["node"]["count"], g["node"]["unreadCount"]) for g in groups] == [
+        ("New lead: Initech", 1, 1),
+        ("2 new comments on Umbrella Corp", 2, 2),
+    ]
+    assert groups[1]["node"]["key"] == comment["groupKey"]
+    assert groups[1]["node"]["actorIds"] == [alice]
+    first_page = (await bob.data(GROUP_PAGE))["notificationGroups"]
+    second_page = await bob.data(GROUP_PAGE, after=first_page["pageInfo"]["endCursor"])
+    assert [g["node"]["key"] for g in second_page["notificationGroups"]["edges"]] == [
+        comment["groupKey"]
+    ]
 
     assert (await bob.data("mutation { markAllAsSeen }")) == {"markAllAsSeen": 3}
     group = await bob.data(
@@ -93,6 +112,7 @@ async def test_every_new_mutation_sends_its_events_with_ids_and_they_replay_afte
     assert unread["markAsUnread"]["seenAt"] is not None
     assert archived["archiveNotification"]["archivedAt"] is not None
     assert back["unarchiveNotification"]["archivedAt"] is None
+    assert (await bob.data(ARCHIVED))["notificationFeed"]["edges"] == []
     after = [(name, data) for name, data in without_counts(live) if data["eventId"] > before]
     assert [name for name, _ in after] == [
         "notifications:bulk-updated",
