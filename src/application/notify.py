@@ -35,9 +35,9 @@ async def notify(
     await uow.events.take_turn()
     # Every recipient's new count goes with the notification, in the same transaction: the
     # Socket.IO delivery, which coalesces counts, relies on one following each creation.
-    counts = await uow.inbox.unread_counts(told)
+    badges = await uow.inbox.badges(told)
     await uow.events.add(
-        [NotificationCreated(notification, tuple(told)), UnreadCountsChanged(counts)]
+        [NotificationCreated(notification, tuple(told)), UnreadCountsChanged.of(badges)]
     )
 
 

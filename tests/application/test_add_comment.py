@@ -57,7 +57,7 @@ async def test_the_comment_is_stored_and_the_owner_told(
     assert await read.inbox("carol") == carols
     assert publisher.published == [
         NotificationCreated(notification, ("alice",)),
-        UnreadCountsChanged({"alice": 1}),
+        UnreadCountsChanged({"alice": 1}, {"alice": 1}),
     ]
 
 

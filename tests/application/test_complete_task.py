@@ -61,7 +61,7 @@ async def test_the_task_is_completed_and_the_owner_and_creator_told(
     assert await read.inbox("dave") == daves  # the assignee is not among those told
     assert publisher.published == [
         NotificationCreated(notification, ("alice", "bob")),
-        UnreadCountsChanged({"alice": 1, "bob": 2}),
+        UnreadCountsChanged({"alice": 1, "bob": 2}, {"alice": 1, "bob": 2}),
     ]
 
 

@@ -80,7 +80,7 @@ async def test_the_recipients_and_their_unread_counts_are_published(
     notification = (await read.inbox("bob"))[0].notification
     assert publisher.published == [
         NotificationCreated(notification, ("bob", "carol")),
-        UnreadCountsChanged({"bob": 2, "carol": 1}),
+        UnreadCountsChanged({"bob": 2, "carol": 1}, {"bob": 2, "carol": 1}),
     ]
 
 
@@ -102,7 +102,7 @@ async def test_users_who_muted_new_leads_are_not_told(
     assert [entry.notification for entry in await read.inbox("dave")] == [bobs.notification]
     assert publisher.published == [
         NotificationCreated(bobs.notification, ("bob", "dave")),
-        UnreadCountsChanged({"bob": 1, "dave": 1}),
+        UnreadCountsChanged({"bob": 1, "dave": 1}, {"bob": 1, "dave": 1}),
     ]
 
 

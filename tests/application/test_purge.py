@@ -387,4 +387,4 @@ async def test_users_who_lose_an_unread_notification_are_told_their_new_count(
     await purge(UnitsOfWork(store), clock)
     await relay()
 
-    assert publisher.published == [UnreadCountsChanged({"bob": 1})]
+    assert publisher.published == [UnreadCountsChanged({"bob": 1}, {"bob": 1})]

@@ -54,7 +54,7 @@ async def test_the_score_is_stored_and_the_owner_told(
     assert await read.inbox("carol") == carols
     assert publisher.published == [
         NotificationCreated(notification, ("alice",)),
-        UnreadCountsChanged({"alice": 1}),
+        UnreadCountsChanged({"alice": 1}, {"alice": 1}),
     ]
 
 

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.cursors import MAX_CURSOR_LENGTH, HmacCursorCodec
+from adapters.cursors import MAX_CURSOR_LENGTH, MAX_GROUP_CURSOR_LENGTH, HmacCursorCodec
 
 SECRET = "a server secret of at least 32 bytes"
 POSITION = (datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC), uuid4())
@@ -86,3 +86,32 @@ def test_a_shortened_or_lengthened_cursor_is_refused(codec: HmacCursorCodec) -> 
 )
 def test_garbage_is_refused(codec: HmacCursorCodec, cursor: str) -> None:
     assert codec.decode("bob", cursor) is None
+
+
+GROUP = (datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC), f"comment_added:{uuid4()}")
+
+
+@pytest.mark.parametrize(
+    "key", [GROUP[1], "lead_created:2025-03-14:", "lead_created:2025-03-14:" + "é" * 255, ""]
+)
+def test_a_group_position_comes_back_exactly(codec: HmacCursorCodec, key: str) -> None:
+    cursor = codec.encode_group("bob", (GROUP[0], key))
+
+    assert codec.decode_group("bob", cursor) == (GROUP[0], key)
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor)
+    assert len(cursor) <= MAX_GROUP_CURSOR_LENGTH
+
+
+def test_a_group_cursor_is_refused_for_any_other_user_or_secret(codec: HmacCursorCodec) -> None:
+    cursor = codec.encode_group("bob", GROUP)
+
+    assert codec.decode_group("carol", cursor) is None
+    assert HmacCursorCodec(SECRET + "!").decode_group("bob", cursor) is None
+    assert codec.decode_group("bob", cursor[:-1]) is None
+
+
+def test_a_group_cursor_never_passes_for_an_inbox_cursor_nor_the_other_way(
+    codec: HmacCursorCodec,
+) -> None:
+    assert codec.decode("bob", codec.encode_group("bob", GROUP)) is None
+    assert codec.decode_group("bob", codec.encode("bob", POSITION)) is None

@@ -583,12 +583,12 @@ async def test_counts_read_after_taking_a_turn_include_every_earlier_commit(
         async with pg_uow() as uow:
             await uow.inbox.add(notification, ["bob"])
             await uow.events.take_turn()
-            counts = await uow.inbox.unread_counts(["bob"])
+            badges = await uow.inbox.badges(["bob"])
             if counted is not None and release is not None:
                 counted.set()
                 await wait_for(release)
             await uow.events.add(
-                [NotificationCreated(notification, ("bob",)), UnreadCountsChanged(counts)]
+                [NotificationCreated(notification, ("bob",)), UnreadCountsChanged.of(badges)]
             )
             await uow.commit()
 
@@ -603,7 +603,10 @@ async def test_counts_read_after_taking_a_turn_include_every_earlier_commit(
     counts = [
         s.event for s in await history(pg_uow, "bob") if isinstance(s.event, UnreadCountsChanged)
     ]
-    assert counts == [UnreadCountsChanged({"bob": 1}), UnreadCountsChanged({"bob": 2})]
+    assert counts == [
+        UnreadCountsChanged({"bob": 1}, {"bob": 1}),
+        UnreadCountsChanged({"bob": 2}, {"bob": 2}),
+    ]
 
 
 async def register(new_uow: NewUnitOfWork, user_id: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from application.ports import UnitOfWork
 from domain.comments import Comment
 from domain.leads import Lead
-from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.notifications import Badge, InboxEntry, Notification, NotificationType
 from domain.tasks import Task
 from domain.users import User
 
@@ -437,7 +437,7 @@ async def test_a_notification_for_no_one_is_in_no_inbox(new_uow: NewUnitOfWork) 
 
     async with new_uow() as uow:
         assert await uow.inbox.get("bob", notification.id) is None
-        assert await uow.inbox.unread_counts([]) == {}
+        assert await uow.inbox.badges([]) == {}
 
 
 async def test_newest_lists_an_inbox_newest_first_up_to_the_limit(
@@ -462,7 +462,7 @@ async def test_newest_lists_an_inbox_newest_first_up_to_the_limit(
     assert {entry.user_id for entry in inbox} == {"bob"}
 
 
-async def test_unread_counts_give_every_asked_user_a_number(new_uow: NewUnitOfWork) -> None:
+async def test_badges_give_every_asked_user_their_counts(new_uow: NewUnitOfWork) -> None:
     await given_notification(new_uow, ["bob", "carol"])
     await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=1))
 
@@ -470,9 +470,9 @@ async def test_unread_counts_give_every_asked_user_a_number(new_uow: NewUnitOfWo
         assert await uow.inbox.unread_count("bob") == 2
         assert await uow.inbox.unread_count("carol") == 1
         assert await uow.inbox.unread_count("nobody") == 0
-        counts = await uow.inbox.unread_counts(["bob", "carol", "dave"])
+        badges = await uow.inbox.badges(["bob", "carol", "dave"])
 
-    assert counts == {"bob": 2, "carol": 1, "dave": 0}
+    assert badges == {"bob": Badge(2, 2), "carol": Badge(1, 1), "dave": Badge(0, 0)}
 
 
 async def test_mark_all_read_reads_each_unread_entry_once(new_uow: NewUnitOfWork) -> None:
@@ -553,10 +553,10 @@ async def test_a_broadcast_reaches_ten_thousand_recipients(new_uow: NewUnitOfWor
     notification = await given_notification(new_uow, everyone)
 
     async with new_uow() as uow:
-        counts = await uow.inbox.unread_counts(everyone)
+        badges = await uow.inbox.badges(everyone)
         last = await uow.inbox.get(everyone[-1], notification.id)
 
-    assert counts == dict.fromkeys(everyone, 1)
+    assert badges == dict.fromkeys(everyone, Badge(1, 1))
     assert last == InboxEntry.deliver(notification, everyone[-1])
 
 

@@ -28,9 +28,9 @@ from application.ports import (
     UserRepository,
 )
 from domain.comments import Comment
-from domain.events import InboxEvent, StoredEvent
+from domain.events import InboxEvent, NotificationCreated, StoredEvent
 from domain.leads import Lead
-from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.notifications import Badge, InboxEntry, Notification, NotificationType
 from domain.tasks import Task
 from domain.users import User
 
@@ -52,6 +52,8 @@ class InMemoryState:
     # (user, notification) → [due at, claimed until]
     due_emails: dict[tuple[str, UUID], DueEmail] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
+    # The id of each notification's `notification:created` event: what deliveries go by.
+    notification_event_ids: dict[UUID, int] = field(default_factory=dict)
     inboxes: dict[str, dict[UUID, InboxEntry]] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
     # When each event was written: what retention goes by.
@@ -188,6 +190,7 @@ class InMemoryInboxRepository:
         self._notifications = state.notifications
         self._inboxes = state.inboxes
         self._due_emails = state.due_emails
+        self._event_ids = state.notification_event_ids
 
     async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
         self._notifications[notification.id] = notification
@@ -218,26 +221,66 @@ class InMemoryInboxRepository:
         unread_only: bool = False,
         types: Sequence[NotificationType] | None = None,
         related_lead_id: UUID | None = None,
+        archived: bool = False,
     ) -> list[InboxEntry]:
         entries = [
             entry
-            for entry in self._inboxes.get(user_id, {}).values()
-            if (before is None or _newest_first(entry) < before)
-            and not (unread_only and entry.is_read)
-            and (types is None or entry.notification.type in types)
-            and (related_lead_id is None or entry.notification.related_lead_id == related_lead_id)
+            for entry in self.selected(user_id, unread_only, types, related_lead_id, archived)
+            if before is None or _newest_first(entry) < before
         ]
         ordered = sorted(entries, key=_newest_first, reverse=True)
         return [copy.copy(entry) for entry in ordered[:limit]]
 
-    async def unread_count(self, user_id: str) -> int:
-        return sum(not entry.is_read for entry in self._inboxes.get(user_id, {}).values())
+    def selected(
+        self,
+        user_id: str,
+        unread_only: bool = False,
+        types: Sequence[NotificationType] | None = None,
+        related_lead_id: UUID | None = None,
+        archived: bool = False,
+    ) -> list[InboxEntry]:
+        """The user's entries a feed filter selects, in no order (the store's own, not copies)."""
+        return [
+            entry
+            for entry in self._inboxes.get(user_id, {}).values()
+            if entry.is_archived == archived
+            and not (unread_only and entry.is_read)
+            and (types is None or entry.notification.type in types)
+            and (related_lead_id is None or entry.notification.related_lead_id == related_lead_id)
+        ]
 
-    async def unread_counts(self, user_ids: Sequence[str]) -> dict[str, int]:
-        return {user_id: await self.unread_count(user_id) for user_id in user_ids}
+    async def unread_count(self, user_id: str) -> int:
+        return sum(not entry.is_read for entry in self.selected(user_id))
+
+    async def badges(self, user_ids: Sequence[str]) -> dict[str, Badge]:
+        return {
+            user_id: Badge(
+                sum(not entry.is_read for entry in inbox),
+                sum(entry.seen_at is None for entry in inbox),
+            )
+            for user_id in user_ids
+            for inbox in [self.selected(user_id)]
+        }
 
     async def mark_all_read(self, user_id: str, now: datetime) -> int:
-        return sum(entry.mark_read(now) for entry in self._inboxes.get(user_id, {}).values())
+        return sum(entry.mark_read(now) for entry in self.selected(user_id))
+
+    async def mark_all_seen(self, user_id: str, now: datetime) -> int:
+        return sum(entry.mark_seen(now) for entry in self.selected(user_id))
+
+    async def mark_group_read(self, user_id: str, group_key: str, now: datetime) -> int | None:
+        members = [e for e in self.selected(user_id) if e.notification.group_key == group_key]
+        if not members:
+            return None
+        return sum(entry.mark_read(now) for entry in members)
+
+    async def confirm_delivered(self, user_id: str, through_event_id: int, now: datetime) -> int:
+        return sum(
+            entry.confirm_delivered(now)
+            for entry in self._inboxes.get(user_id, {}).values()
+            if (event_id := self._event_ids.get(entry.notification.id)) is not None
+            and event_id <= through_event_id
+        )
 
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
         return self._inboxes.get(user_id, {}).pop(notification_id, None) is not None
@@ -246,6 +289,7 @@ class InMemoryInboxRepository:
         doomed = self._oldest(cutoff, limit)
         for notification_id in doomed:
             del self._notifications[notification_id]
+            self._event_ids.pop(notification_id, None)
         for inbox in self._inboxes.values():
             for notification_id in doomed & inbox.keys():
                 del inbox[notification_id]
@@ -290,6 +334,9 @@ class InMemoryEventLog:
             self._state.last_event_id += 1
             self._state.events.append(StoredEvent(self._state.last_event_id, event))
             self._state.event_times[self._state.last_event_id] = now
+            if isinstance(event, NotificationCreated):
+                notification_id = event.notification.id
+                self._state.notification_event_ids[notification_id] = self._state.last_event_id
         written, self.pending = bool(self.pending), []
         return written
 

@@ -65,8 +65,8 @@ class PurgeOlderThan:
         deleted = await uow.inbox.purge_before(cutoff, limit)
         if losing:
             await uow.events.take_turn()
-            counts = await uow.inbox.unread_counts(sorted(losing))
-            await uow.events.add([UnreadCountsChanged(counts)])
+            badges = await uow.inbox.badges(sorted(losing))
+            await uow.events.add([UnreadCountsChanged.of(badges)])
         return deleted
 
     async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[int]]) -> int:
