@@ -255,9 +255,7 @@ def archive(store: InMemoryStore, relay: InlineRelay, clock: FixedClock) -> Arch
 
 
 @pytest.fixture
-def unarchive(
-    store: InMemoryStore, relay: InlineRelay, clock: FixedClock
-) -> UnarchiveNotification:
+def unarchive(store: InMemoryStore, relay: InlineRelay, clock: FixedClock) -> UnarchiveNotification:
     return UnarchiveNotification(InMemoryUnitOfWork(store, relay), clock)
 
 
