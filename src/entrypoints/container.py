@@ -31,14 +31,25 @@ from application.email.unsubscribe import Unsubscribe
 from application.leads.assign_lead import AssignLead
 from application.leads.create_lead import CreateLead
 from application.leads.get_lead import GetLead
+from application.leads.lead_notifications import LeadNotifications, Receipts
 from application.leads.list_leads import ListLeads
 from application.leads.update_lead_score import UpdateLeadScore
+from application.notifications.archive_notification import (
+    ArchiveNotification,
+    UnarchiveNotification,
+)
+from application.notifications.confirm_delivery import ConfirmDelivery
 from application.notifications.delete_notification import DeleteNotification
 from application.notifications.get_unread_count import GetUnreadCount
+from application.notifications.inbox_counts import GetInboxCounts
 from application.notifications.list_notifications import ListNotifications
 from application.notifications.mark_all_as_read import MarkAllAsRead
+from application.notifications.mark_all_as_seen import MarkAllAsSeen
 from application.notifications.mark_as_read import MarkAsRead
+from application.notifications.mark_as_unread import MarkAsUnread
+from application.notifications.mark_group_as_read import MarkGroupAsRead
 from application.notifications.notification_feed import NotificationFeed
+from application.notifications.notification_groups import NotificationGroups
 from application.preferences.get_preferences import GetPreferences
 from application.preferences.set_preference import SetPreference
 from application.retention.purge import PurgeOlderThan
@@ -145,6 +156,17 @@ class Container(containers.DeclarativeContainer):
     mark_as_read = providers.Factory(MarkAsRead, uow=uow, clock=clock)
     mark_all_as_read = providers.Factory(MarkAllAsRead, uow=uow, clock=clock)
     delete_notification = providers.Factory(DeleteNotification, uow=uow)
+    # Engagement and groups
+    notification_groups = providers.Singleton(NotificationGroups, inbox_queries, cursor_codec)
+    inbox_counts = providers.Singleton(GetInboxCounts, inbox_queries)
+    lead_notifications = providers.Singleton(LeadNotifications, inbox_queries)
+    receipts = providers.Singleton(Receipts, inbox_queries)
+    mark_as_unread = providers.Factory(MarkAsUnread, uow=uow, clock=clock)
+    archive_notification = providers.Factory(ArchiveNotification, uow=uow, clock=clock)
+    unarchive_notification = providers.Factory(UnarchiveNotification, uow=uow, clock=clock)
+    mark_all_as_seen = providers.Factory(MarkAllAsSeen, uow=uow, clock=clock)
+    mark_group_as_read = providers.Factory(MarkGroupAsRead, uow=uow, clock=clock)
+    confirm_delivery = providers.Factory(ConfirmDelivery, uow=uow, clock=clock)
 
     authenticator = providers.Singleton(
         Authenticator, verifier=token_verifier, register_user=register_user.provider

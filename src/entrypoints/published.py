@@ -6,6 +6,7 @@ events), committed, and checked by a test: `uv run python -m entrypoints.publish
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,36 +40,79 @@ _SAMPLE = Notification(
     created_at=_AT,
 )
 _READ = InboxEntry(
-    _SAMPLE, "bob", read_at=_AT.replace(minute=45), updated_at=_AT.replace(minute=45)
+    _SAMPLE,
+    "bob",
+    read_at=_AT.replace(minute=45),
+    updated_at=_AT.replace(minute=45),
+    seen_at=_AT.replace(minute=40),
+    delivered_at=_AT.replace(second=2),
+)
+_ARCHIVED = InboxEntry(
+    _SAMPLE,
+    "bob",
+    read_at=_READ.read_at,
+    updated_at=_AT.replace(minute=50),
+    seen_at=_READ.seen_at,
+    delivered_at=_READ.delivered_at,
+    archived_at=_AT.replace(minute=50),
 )
 
-# (event, when it is sent, a sample domain event that makes it)
-EVENTS: list[tuple[str, str, InboxEvent | None]] = [
+# (event, when it is sent, sample domain events that make it; none for the resync)
+EVENTS: list[tuple[str, str, tuple[InboxEvent, ...]]] = [
     (
         "notification:created",
         "a notification for this user was committed (the same payload for every recipient)",
-        NotificationCreated(_SAMPLE, ("bob",)),
+        (NotificationCreated(_SAMPLE, ("bob",)),),
     ),
-    ("notification:updated", "it changed: the user read it", NotificationUpdated(_READ)),
+    (
+        "notification:updated",
+        "it changed: the user read it (and so saw it), marked it unread, archived or "
+        "unarchived it; here read, then archived",
+        (NotificationUpdated(_READ), NotificationUpdated(_ARCHIVED)),
+    ),
     (
         "notifications:bulk-updated",
-        "`markAllAsRead` changed `count` of the user's notifications",
-        NotificationsBulkUpdated("bob", 3),
+        "`markAllAsRead`, `markAllAsSeen` or `markGroupAsRead` (with the group's `groupKey`) "
+        "changed `count` of the user's notifications (never with a count of 0)",
+        (
+            NotificationsBulkUpdated("bob", 3),
+            NotificationsBulkUpdated("bob", 5, "markAllAsSeen"),
+            NotificationsBulkUpdated("bob", 2, "markGroupAsRead", _SAMPLE.group_key),
+        ),
     ),
-    ("notification:deleted", "the user deleted it", NotificationDeleted("bob", _SAMPLE.id)),
+    (
+        "notification:deleted",
+        "the user deleted it",
+        (NotificationDeleted("bob", _SAMPLE.id),),
+    ),
     (
         "notifications:unread-count",
-        "the user's unread count changed; under a burst at most one per user every 250 ms,"
-        " the last one always current and sent within 250 ms",
-        UnreadCountsChanged({"bob": 2}),
+        "the user's unread or unseen count changed (archived ones are not counted); under a "
+        "burst at most one per user every 250 ms, the last one always current and sent "
+        "within 250 ms",
+        (UnreadCountsChanged({"bob": 2}, {"bob": 1}),),
     ),
     (
         RESYNC,
         "first, on a reconnect whose `lastEventId` is older than the retained history: "
         "refetch over GraphQL (no `eventId`)",
-        None,
+        (),
     ),
 ]
+
+# What a client sends the server.
+CONFIRMATION = """## `notifications:delivered` (client to server)
+
+Emit it with the largest `eventId` received: every `notification:created` up to it is
+delivered (`deliveredAt`). Cumulative; the server applies a user's confirmations at most once
+a second. Anything but an object with a non-negative integer `eventId` is ignored.
+
+```json
+{
+  "eventId": 42
+}
+```
+"""
 
 
 def graphql_sdl() -> str:
@@ -89,15 +133,16 @@ def events_markdown() -> str:
         "user, in commit order. Keep the largest; drop repeats (delivery is at least once).",
         "",
     ]
-    for number, (name, when, sample) in enumerate(EVENTS, start=1):
-        payload = (
-            {"reason": "history-expired"}
-            if sample is None
-            else next(messages_for(StoredEvent(41 + number, sample))).payload
-        )
-        lines += [f"## `{name}`", "", f"Sent when {when}.", "", "```json"]
-        lines += [json.dumps(payload, indent=2, ensure_ascii=False), "```", ""]
-    return "\n".join(lines)
+    event_ids = itertools.count(42)
+    for name, when, samples in EVENTS:
+        payloads = [
+            next(messages_for(StoredEvent(next(event_ids), sample))).payload for sample in samples
+        ] or [{"reason": "history-expired"}]
+        lines += [f"## `{name}`", "", f"Sent when {when}.", ""]
+        for payload in payloads:
+            lines += ["```json", json.dumps(payload, indent=2, ensure_ascii=False), "```", ""]
+    lines.append(CONFIRMATION)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main() -> None:

@@ -20,7 +20,13 @@ def user_of_room(room: str) -> str | None:
 
 
 def notification_json(
-    notification: Notification, read_at: datetime | None, updated_at: datetime
+    notification: Notification,
+    read_at: datetime | None,
+    updated_at: datetime,
+    *,
+    seen_at: datetime | None = None,
+    delivered_at: datetime | None = None,
+    archived_at: datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "id": str(notification.id),
@@ -35,16 +41,27 @@ def notification_json(
         "actorId": notification.actor_id,
         "createdAt": _iso(notification.created_at),
         "updatedAt": _iso(updated_at),
+        "seenAt": _iso(seen_at),
+        "deliveredAt": _iso(delivered_at),
+        "archivedAt": _iso(archived_at),
+        "groupKey": notification.group_key,
     }
 
 
 def new_notification_json(notification: Notification) -> dict[str, Any]:
-    """A notification as every recipient first sees it: unread."""
+    """A notification as every recipient first sees it: unread, unseen, not yet delivered."""
     return notification_json(notification, None, notification.created_at)
 
 
 def entry_json(entry: InboxEntry) -> dict[str, Any]:
-    return notification_json(entry.notification, entry.read_at, entry.updated_at)
+    return notification_json(
+        entry.notification,
+        entry.read_at,
+        entry.updated_at,
+        seen_at=entry.seen_at,
+        delivered_at=entry.delivered_at,
+        archived_at=entry.archived_at,
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:

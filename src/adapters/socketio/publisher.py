@@ -52,18 +52,22 @@ def _messages(event: InboxEvent) -> Iterator[tuple[str, dict[str, Any], Sequence
             yield CREATED, new_notification_json(notification), recipients
         case NotificationUpdated(entry):
             yield UPDATED, entry_json(entry), (entry.user_id,)
-        case NotificationsBulkUpdated(user_id, count):
-            yield BULK_UPDATED, {"action": "markAllAsRead", "count": count}, (user_id,)
+        case NotificationsBulkUpdated(user_id, count, action, group_key):
+            bulk: dict[str, Any] = {"action": action, "count": count}
+            if group_key is not None:
+                bulk["groupKey"] = group_key
+            yield BULK_UPDATED, bulk, (user_id,)
         case NotificationDeleted(user_id, notification_id):
             yield DELETED, {"id": str(notification_id)}, (user_id,)
-        case UnreadCountsChanged(counts):
-            # Users who now have the same count share one payload, so a broadcast
-            # costs one encode per distinct count, not one per recipient.
-            by_count: dict[int, list[str]] = defaultdict(list)
+        case UnreadCountsChanged(counts, unseen):
+            # Users who now have the same counts share one payload, so a broadcast costs one
+            # encode per distinct pair of counts, not one per recipient. An event stored before
+            # seen existed has no unseen count: everything unread was unseen then.
+            by_counts: dict[tuple[int, int], list[str]] = defaultdict(list)
             for user_id, count in counts.items():
-                by_count[count].append(user_id)
-            for count, user_ids in by_count.items():
-                yield UNREAD_COUNT, {"count": count}, user_ids
+                by_counts[count, unseen.get(user_id, count)].append(user_id)
+            for (count, unseen_count), user_ids in by_counts.items():
+                yield UNREAD_COUNT, {"count": count, "unseen": unseen_count}, user_ids
 
 
 class SocketIoPublisher:

@@ -19,9 +19,17 @@ class NotificationEvent:
     event: str = strawberry.field(description="The Socket.IO event name, e.g. notification:created")
     notification: Notification | None = None
     count: int | None = strawberry.field(
-        default=None, description="The unread count, or how many were marked read."
+        default=None, description="The unread count, or how many the bulk action changed."
     )
-    action: str | None = None
+    unseen: int | None = strawberry.field(
+        default=None, description="The unseen count (notifications:unread-count)."
+    )
+    action: str | None = strawberry.field(
+        default=None, description="The bulk action: markAllAsRead, markAllAsSeen, markGroupAsRead."
+    )
+    group_key: str | None = strawberry.field(
+        default=None, description="The group markGroupAsRead read."
+    )
     id: strawberry.ID | None = strawberry.field(default=None, description="A deleted one's id.")
     reason: str | None = strawberry.field(default=None, description="Why a resync is needed.")
 
@@ -34,26 +42,36 @@ class NotificationEvent:
             event=event,
             notification=notification,
             count=data.get("count"),
+            unseen=data.get("unseen"),
             action=data.get("action"),
+            group_key=data.get("groupKey") if notification is None else None,
             id=strawberry.ID(deleted) if deleted else None,
             reason=data.get("reason"),
         )
 
 
 def _notification(data: dict[str, Any]) -> Notification:
-    read_at, lead_id = data["readAt"], data["relatedLeadId"]
+    lead_id = data["relatedLeadId"]
     return Notification(
         id=strawberry.ID(data["id"]),
         type=NotificationType(data["type"]),
         title=data["title"],
         message=data["message"],
         is_read=data["isRead"],
-        read_at=datetime.fromisoformat(read_at) if read_at else None,
+        read_at=_moment(data["readAt"]),
         related_lead_id=strawberry.ID(lead_id) if lead_id else None,
         actor_id=data["actorId"],
         created_at=datetime.fromisoformat(data["createdAt"]),
         updated_at=datetime.fromisoformat(data["updatedAt"]),
+        seen_at=_moment(data["seenAt"]),
+        delivered_at=_moment(data["deliveredAt"]),
+        archived_at=_moment(data["archivedAt"]),
+        group_key=data["groupKey"],
     )
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 @strawberry.type

@@ -7,13 +7,20 @@ from datetime import datetime
 
 import strawberry
 
+from application.commands import LeadNotificationsQuery, ReceiptsQuery
 from application.notifications.notification_feed import FeedPage
+from application.notifications.notification_groups import GroupPage
 from domain.comments import Comment as DomainComment
 from domain.leads import Lead as DomainLead
+from domain.notifications import InboxCounts as DomainInboxCounts
 from domain.notifications import InboxEntry
+from domain.notifications import NotificationGroup as DomainNotificationGroup
 from domain.notifications import NotificationType as DomainNotificationType
+from domain.notifications import Receipt as DomainReceipt
+from domain.notifications import SentNotification as DomainSentNotification
 from domain.preferences import NotificationPreference as DomainPreference
 from domain.tasks import Task as DomainTask
+from entrypoints.graphql.context import Info
 
 
 @strawberry.enum
@@ -47,6 +54,10 @@ class Notification:
     actor_id: str | None
     created_at: datetime
     updated_at: datetime
+    seen_at: datetime | None = strawberry.field(description="For the calling user.")
+    delivered_at: datetime | None = strawberry.field(description="For the calling user.")
+    archived_at: datetime | None = strawberry.field(description="For the calling user.")
+    group_key: str = strawberry.field(description="The group it belongs to (see Groups).")
 
     @classmethod
     def from_domain(cls, entry: InboxEntry) -> Notification:
@@ -63,6 +74,10 @@ class Notification:
             actor_id=notification.actor_id,
             created_at=notification.created_at,
             updated_at=entry.updated_at,
+            seen_at=entry.seen_at,
+            delivered_at=entry.delivered_at,
+            archived_at=entry.archived_at,
+            group_key=notification.group_key,
         )
 
 
@@ -73,6 +88,9 @@ class NotificationFilter:
         default=None, description="Only these types; an empty list matches none."
     )
     related_lead_id: strawberry.ID | None = None
+    archived: bool | None = strawberry.field(
+        default=False, description="true: only the archived ones; else they are left out."
+    )
 
     def types_to_domain(self) -> tuple[DomainNotificationType, ...] | None:
         return None if self.types is None else tuple(kind.to_domain() for kind in self.types)
@@ -129,6 +147,12 @@ class Lead:
             created_at=lead.created_at,
             updated_at=lead.updated_at,
         )
+
+    @strawberry.field(description="Every notification about the lead, newest first; limit 1..100.")
+    async def notifications(self, info: Info, limit: int | None = 20) -> list[SentNotification]:
+        query = LeadNotificationsQuery(str(self.id), 20 if limit is None else limit)
+        sent = await info.context.container.lead_notifications()(query)
+        return [SentNotification.from_domain(one) for one in sent]
 
 
 @strawberry.input
@@ -209,3 +233,126 @@ class CreateTaskInput:
 class AddCommentInput:
     lead_id: strawberry.ID
     body: str
+
+
+@strawberry.type(description="The caller's counts over their non-archived notifications.")
+class InboxCounts:
+    unread: int
+    unseen: int
+    total: int
+
+    @classmethod
+    def from_domain(cls, counts: DomainInboxCounts) -> InboxCounts:
+        return cls(unread=counts.unread, unseen=counts.unseen, total=counts.total)
+
+
+@strawberry.type(description="How one recipient received a notification.")
+class Receipt:
+    user_id: str
+    name: str | None
+    delivered_at: datetime | None
+    seen_at: datetime | None
+    read_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, receipt: DomainReceipt) -> Receipt:
+        return cls(
+            user_id=receipt.user_id,
+            name=receipt.name,
+            delivered_at=receipt.delivered_at,
+            seen_at=receipt.seen_at,
+            read_at=receipt.read_at,
+        )
+
+
+@strawberry.type(
+    description="A notification as the team sees it; the counts are over the recipients who "
+    "still hold it (archived or not)."
+)
+class SentNotification:
+    id: strawberry.ID
+    type: NotificationType
+    title: str
+    actor_id: str | None
+    created_at: datetime
+    recipients: int
+    delivered: int
+    seen: int
+    read: int
+
+    @classmethod
+    def from_domain(cls, sent: DomainSentNotification) -> SentNotification:
+        notification = sent.notification
+        return cls(
+            id=strawberry.ID(str(notification.id)),
+            type=NotificationType.from_domain(notification.type),
+            title=notification.title,
+            actor_id=notification.actor_id,
+            created_at=notification.created_at,
+            recipients=sent.recipients,
+            delivered=sent.delivered,
+            seen=sent.seen,
+            read=sent.read,
+        )
+
+    @strawberry.field(description="One per recipient, by user id ascending; limit 1..100.")
+    async def receipts(self, info: Info, limit: int | None = 50) -> list[Receipt]:
+        query = ReceiptsQuery(str(self.id), 50 if limit is None else limit)
+        receipts = await info.context.container.receipts()(query)
+        return [Receipt.from_domain(receipt) for receipt in receipts]
+
+
+@strawberry.type(description="Related notifications of the caller's inbox, as one line.")
+class NotificationGroup:
+    key: str
+    type: NotificationType
+    title: str
+    count: int = strawberry.field(description="Members selected by the filter.")
+    unread_count: int
+    actor_ids: list[str] = strawberry.field(description="Distinct, most recent first, at most 3.")
+    actor_count: int
+    related_lead_id: strawberry.ID | None
+    latest: Notification = strawberry.field(description="The newest member.")
+    first_at: datetime
+    last_at: datetime
+
+    @classmethod
+    def from_domain(cls, group: DomainNotificationGroup) -> NotificationGroup:
+        lead_id = group.related_lead_id
+        return cls(
+            key=group.key,
+            type=NotificationType.from_domain(group.type),
+            title=group.title,
+            count=group.count,
+            unread_count=group.unread_count,
+            actor_ids=list(group.actor_ids),
+            actor_count=group.actor_count,
+            related_lead_id=strawberry.ID(str(lead_id)) if lead_id else None,
+            latest=Notification.from_domain(group.latest),
+            first_at=group.first_at,
+            last_at=group.last_at,
+        )
+
+
+@strawberry.type
+class NotificationGroupEdge:
+    cursor: str
+    node: NotificationGroup
+
+
+@strawberry.type(description="A page of the caller's groups, newest first.")
+class NotificationGroupConnection:
+    edges: list[NotificationGroupEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: GroupPage) -> NotificationGroupConnection:
+        return cls(
+            edges=[
+                NotificationGroupEdge(
+                    cursor=edge.cursor, node=NotificationGroup.from_domain(edge.group)
+                )
+                for edge in page.edges
+            ],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )
