@@ -7,13 +7,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from test_repository_contract import (
     NOW,
+    a_lead,
+    a_user,
     assert_utc,
     deliver,
     given_lead,
@@ -26,8 +28,15 @@ from adapters.memory import InMemoryInboxQueries, InMemoryStore, InMemoryUnitOfW
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import InboxQueries, InboxSlice, UnitOfWork
-from domain.notifications import InboxEntry, NotificationType
+from application.ports import GroupSlice, InboxQueries, InboxSlice, UnitOfWork
+from domain.notifications import (
+    InboxCounts,
+    InboxEntry,
+    Notification,
+    NotificationGroup,
+    NotificationType,
+    Receipt,
+)
 
 
 @dataclass
@@ -209,3 +218,350 @@ async def test_reads_see_each_commit_at_once(backend: Backend) -> None:
 
     assert await read_page(backend, "bob") == [second]
     assert await backend.queries.unread_count("bob") == 1
+
+
+# Engagement: counts, the archive, receipts.
+
+
+async def change(
+    backend: Backend, user_id: str, notification_id: UUID, how: Callable[[InboxEntry], Any]
+) -> None:
+    async with backend.new_uow() as uow:
+        entry = await uow.inbox.get_for_update(user_id, notification_id)
+        assert entry is not None
+        how(entry)
+        await uow.inbox.save(entry)
+        await uow.commit()
+
+
+async def test_counts_leave_the_archive_out(backend: Backend) -> None:
+    ids = [await deliver(backend.new_uow, ["bob", "carol"], minutes(at)) for at in range(5)]
+    await change(backend, "bob", ids[0], lambda entry: entry.mark_read(minutes(10)))
+    await change(backend, "bob", ids[1], lambda entry: entry.mark_seen(minutes(10)))
+    await change(backend, "bob", ids[2], lambda entry: entry.archive(minutes(10)))
+    await change(backend, "bob", ids[3], lambda entry: entry.mark_read(minutes(10)))
+    await change(backend, "bob", ids[3], lambda entry: entry.archive(minutes(11)))
+
+    assert await backend.queries.counts("bob") == InboxCounts(unread=2, unseen=1, total=3)
+    assert await backend.queries.unread_count("bob") == 2
+    assert await backend.queries.counts("carol") == InboxCounts(unread=5, unseen=5, total=5)
+    assert await backend.queries.counts("stranger") == InboxCounts(0, 0, 0)
+
+
+async def test_the_archived_filter_selects_as_the_repository_does(backend: Backend) -> None:
+    lead = await given_lead(backend.new_uow)
+    kinds = itertools.cycle(NotificationType)
+    ids = [
+        await deliver(backend.new_uow, ["bob"], minutes(at % 5), next(kinds), lead.id)
+        for at in range(12)
+    ]
+    for notification_id in ids[::2]:
+        await change(backend, "bob", notification_id, lambda entry: entry.archive(minutes(9)))
+    await mark_read(backend, "bob", *ids[::3])
+
+    for options in (
+        {"archived": True},
+        {"archived": True, "unread_only": True},
+        {"archived": True, "types": [NotificationType.LEAD_CREATED]},
+        {"archived": True, "related_lead_id": lead.id},
+        {"archived": False, "unread_only": True},
+    ):
+        for before in (None, (minutes(2), ids[7])):
+            expected = await page_of(backend.new_uow, "bob", 4, before=before, **options)
+            read = await backend.queries.page(InboxSlice("bob", 4, before, **options))
+            assert read == expected, options
+    assert set(await read_page(backend, "bob", archived=True)) == set(ids[::2])
+    assert set(await read_page(backend, "bob")) == set(ids[1::2])
+
+
+async def test_sent_about_lists_the_leads_notifications_newest_first(backend: Backend) -> None:
+    umbrella, acme = await given_lead(backend.new_uow), await given_lead(backend.new_uow)
+    lead_created = await deliver(backend.new_uow, ["bob", "carol", "dave"], minutes(0))
+    comment = NotificationType.COMMENT_ADDED
+    # Ties at one instant come by the larger id first.
+    tied = [
+        await deliver(backend.new_uow, ["bob", "carol"], minutes(2), comment, umbrella.id)
+        for _ in range(2)
+    ]
+    older = await deliver(
+        backend.new_uow, ["bob", "carol", "dave"], minutes(1), comment, umbrella.id
+    )
+    await deliver(backend.new_uow, ["bob"], minutes(3), comment, acme.id)
+    forgotten = await deliver(backend.new_uow, ["carol"], minutes(4), comment, umbrella.id)
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.remove("carol", forgotten)
+        assert await uow.inbox.remove("dave", older)
+        await uow.commit()
+    await change(backend, "bob", older, lambda entry: entry.mark_read(minutes(5)))
+    await change(backend, "carol", older, lambda entry: entry.mark_seen(minutes(5)))
+    await change(backend, "carol", older, lambda entry: entry.confirm_delivered(minutes(5)))
+    # Archived, it is still held.
+    await change(backend, "carol", older, lambda entry: entry.archive(minutes(6)))
+    del lead_created  # about no lead: `deliver` gives it none
+
+    sent = await backend.queries.sent_about(umbrella.id, 20)
+
+    tied.sort(reverse=True)
+    assert [s.notification.id for s in sent] == [*tied, older]
+    counts = {s.notification.id: (s.recipients, s.delivered, s.seen, s.read) for s in sent}
+    assert counts[older] == (2, 1, 2, 1)
+    assert counts[tied[0]] == (2, 0, 0, 0)
+    async with backend.new_uow() as uow:
+        assert (await uow.inbox.get("bob", older)) is not None
+    [first] = await backend.queries.sent_about(umbrella.id, 1)
+    assert first.notification.id == tied[0]
+    assert first.notification.related_lead_id == umbrella.id
+    assert_utc(first.notification.created_at)
+    assert await backend.queries.sent_about(uuid4(), 20) == []
+
+
+async def test_receipts_are_the_holders_by_user_id(backend: Backend) -> None:
+    async with backend.new_uow() as uow:
+        for user_id in ("carol", "bob"):
+            await uow.users.add(a_user(user_id))
+        await uow.commit()
+    notification_id = await deliver(backend.new_uow, ["dave", "carol", "bob", "erin"], minutes(0))
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.remove("erin", notification_id)
+        await uow.commit()
+    at = minutes(1) + timedelta(microseconds=3)
+    await change(backend, "bob", notification_id, lambda entry: entry.mark_read(at))
+    await change(backend, "carol", notification_id, lambda entry: entry.confirm_delivered(at))
+    await change(backend, "carol", notification_id, lambda entry: entry.archive(at))
+
+    receipts = await backend.queries.receipts(notification_id, 50)
+
+    assert receipts == [
+        Receipt("bob", "Bob", delivered_at=None, seen_at=at, read_at=at),
+        Receipt("carol", "Carol", delivered_at=at, seen_at=None, read_at=None),
+        Receipt("dave", None, delivered_at=None, seen_at=None, read_at=None),
+    ]
+    assert_utc(receipts[0].read_at)
+    assert [r.user_id for r in await backend.queries.receipts(notification_id, 2)] == [
+        "bob",
+        "carol",
+    ]
+    assert await backend.queries.receipts(uuid4(), 50) == []
+
+
+# Groups.
+
+
+async def notify(
+    backend: Backend,
+    at: datetime,
+    kind: NotificationType = NotificationType.COMMENT_ADDED,
+    lead_id: UUID | None = None,
+    actor_id: str | None = "alice",
+    recipients: tuple[str, ...] = ("bob",),
+    title: str = "Something happened",
+) -> Notification:
+    notification = Notification(uuid4(), kind, title, "…", lead_id, actor_id, at)
+    async with backend.new_uow() as uow:
+        await uow.inbox.add(notification, recipients)
+        await uow.commit()
+    return notification
+
+
+async def read_groups(
+    backend: Backend, user_id: str = "bob", limit: int = 100, **options: Any
+) -> list[NotificationGroup]:
+    return await backend.queries.groups(GroupSlice(user_id, limit, **options))
+
+
+async def walk_groups(backend: Backend, limit: int, **options: Any) -> list[NotificationGroup]:
+    """Every group, a page at a time, each page after the last group of the one before."""
+    groups: list[NotificationGroup] = []
+    after = None
+    while True:
+        page = await backend.queries.groups(GroupSlice("bob", limit, after, **options))
+        groups += page
+        if len(page) < limit:
+            return groups
+        after = (page[-1].last_at, page[-1].key)
+
+
+def grouped(entries: list[InboxEntry]) -> list[tuple[str, list[UUID]]]:
+    """The groups these entries (newest first) make, in the groups' order, each with its
+    members' ids newest first: what `groups` must give, worked out from a feed page."""
+    members: dict[str, list[InboxEntry]] = {}
+    for entry in entries:
+        members.setdefault(entry.notification.group_key, []).append(entry)
+    ordered = sorted(members.items())
+    ordered.sort(key=lambda group: group[1][0].notification.created_at, reverse=True)
+    return [(key, [e.notification.id for e in group]) for key, group in ordered]
+
+
+async def given_groups(backend: Backend) -> dict[str, Any]:
+    """A mixed inbox: comments, tasks and scores on two leads, new leads by two actors over two
+    days, ties at one instant across groups and within one, some read, some archived."""
+    umbrella = a_lead("Umbrella")
+    acme = a_lead("Acme")
+    async with backend.new_uow() as uow:
+        await uow.leads.add(umbrella)
+        await uow.leads.add(acme)
+        await uow.commit()
+    comment, task = NotificationType.COMMENT_ADDED, NotificationType.TASK_COMPLETED
+    score, new_lead = NotificationType.SCORE_UPDATED, NotificationType.LEAD_CREATED
+    plan = [
+        (0, comment, umbrella.id, "alice"),
+        (1, new_lead, umbrella.id, "alice"),
+        (1, new_lead, acme.id, "carol"),
+        (2, task, umbrella.id, "carol"),
+        (3, comment, acme.id, "dave"),
+        (3, score, umbrella.id, None),  # a tie across groups
+        (4, comment, umbrella.id, "carol"),
+        (4, comment, umbrella.id, "dave"),  # a tie within a group
+        (5, task, acme.id, "alice"),
+        (6, comment, umbrella.id, "erin"),
+        (24 * 60 + 1, new_lead, acme.id, "alice"),  # the next day: another group
+        (24 * 60 + 2, score, acme.id, "alice"),
+        (24 * 60 + 2, comment, acme.id, "bob"),
+    ]
+    ids = [
+        (await notify(backend, minutes(at), kind, lead_id, actor)).id
+        for at, kind, lead_id, actor in plan
+    ]
+    await mark_read(backend, "bob", ids[0], ids[4], ids[8])
+    await change(backend, "bob", ids[3], lambda entry: entry.archive(minutes(2000)))
+    await change(backend, "bob", ids[9], lambda entry: entry.archive(minutes(2000)))
+    return {"umbrella": umbrella, "acme": acme, "ids": ids}
+
+
+GROUP_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"unread_only": True},
+    {"archived": True},
+    {"types": [NotificationType.COMMENT_ADDED]},
+    {"types": [NotificationType.LEAD_CREATED, NotificationType.SCORE_UPDATED]},
+    {"types": []},
+    {"unread_only": True, "types": [NotificationType.COMMENT_ADDED]},
+]
+
+
+async def test_groups_are_their_members_in_order_newest_first_then_by_key(
+    backend: Backend,
+) -> None:
+    given = await given_groups(backend)
+    filters = [*GROUP_FILTERS, {"related_lead_id": given["umbrella"].id}]
+
+    for options in filters:
+        entries = await backend.queries.page(InboxSlice("bob", 100, **options))
+        expected = grouped(entries)
+        groups = await read_groups(backend, **options)
+        assert [(g.key, g.latest.notification.id) for g in groups] == [
+            (key, members[0]) for key, members in expected
+        ], options
+        assert [g.count for g in groups] == [len(members) for _, members in expected], options
+        by_id = {entry.notification.id: entry for entry in entries}
+        for group, (_, members) in zip(groups, expected, strict=True):
+            assert group.latest == by_id[members[0]]
+            assert group.unread_count == sum(not by_id[m].is_read for m in members)
+            assert group.first_at == by_id[members[-1]].notification.created_at
+            assert group.last_at == group.latest.notification.created_at
+            assert_utc(group.first_at)
+
+
+async def test_ties_go_by_key_across_groups_and_by_id_within_one(backend: Backend) -> None:
+    given = await given_groups(backend)
+    umbrella = given["umbrella"].id
+    ids = given["ids"]
+
+    groups = await read_groups(backend, limit=100)
+
+    keys = [g.key for g in groups]
+    # At minute 3: Acme's comments and Umbrella's scores, by key ascending.
+    assert keys.index(f"comment_added:{given['acme'].id}") < keys.index(f"score_updated:{umbrella}")
+    [comments] = [g for g in groups if g.key == f"comment_added:{umbrella}"]
+    # Erin's (minute 6) is archived: the newest is one of the two at minute 4, the larger id.
+    assert comments.latest.notification.id == max(ids[6], ids[7])
+
+
+async def test_pages_of_groups_walk_every_group_once(backend: Backend) -> None:
+    await given_groups(backend)
+
+    for options in GROUP_FILTERS:
+        everything = await read_groups(backend, **options)
+        for limit in (1, 2, 3, 5):
+            walked = await walk_groups(backend, limit, **options)
+            assert [g.key for g in walked] == [g.key for g in everything], (options, limit)
+            assert walked == everything
+
+
+async def test_a_groups_title_actors_and_lead_name(backend: Backend) -> None:
+    umbrella = a_lead("Umbrella")
+    async with backend.new_uow() as uow:
+        await uow.leads.add(umbrella)
+        await uow.commit()
+    comment = NotificationType.COMMENT_ADDED
+    for at, actor in (
+        (1, "alice"),
+        (2, "carol"),
+        (3, None),
+        (4, "dave"),
+        (5, "carol"),
+        (6, "erin"),
+    ):
+        await notify(backend, minutes(at), comment, umbrella.id, actor)
+    # Two actors at one instant: the smaller id first.
+    for actor in ("zoe", "yann"):
+        await notify(backend, minutes(7), NotificationType.TASK_COMPLETED, umbrella.id, actor)
+    alone = await notify(
+        backend,
+        minutes(8),
+        NotificationType.SCORE_UPDATED,
+        umbrella.id,
+        None,
+        title="Score of Umbrella: 90",
+    )
+    for at in (9, 10):
+        await notify(backend, minutes(at), NotificationType.LEAD_CREATED, None, "alice")
+
+    leads_by_alice, scores, tasks, comments = await read_groups(backend)
+
+    assert (comments.count, comments.title) == (6, "6 new comments on Umbrella")
+    assert comments.actor_ids == ("erin", "carol", "dave")
+    assert comments.actor_count == 4
+    assert (comments.type, comments.related_lead_id) == (comment, umbrella.id)
+    assert comments.lead_name == "Umbrella"
+    assert comments.first_at == minutes(1)
+    assert tasks.title == "2 tasks completed on Umbrella"
+    assert (tasks.actor_ids, tasks.actor_count) == (("yann", "zoe"), 2)
+    assert (scores.count, scores.title) == (1, "Score of Umbrella: 90")
+    assert scores.latest.notification.id == alone.id
+    assert (scores.actor_ids, scores.actor_count) == ((), 0)
+    assert leads_by_alice.title == "2 new leads"
+    assert leads_by_alice.related_lead_id is None
+    assert leads_by_alice.lead_name is None
+    assert (leads_by_alice.actor_ids, leads_by_alice.actor_count) == (("alice",), 1)
+    # A filter counts the members it selects.
+    [unread_comments] = await read_groups(backend, unread_only=True, types=[comment])
+    assert unread_comments.count == 6
+
+
+async def test_a_new_member_moves_its_group_to_the_top_unread(backend: Backend) -> None:
+    lead = await given_lead(backend.new_uow)
+    old = await notify(backend, minutes(1), NotificationType.COMMENT_ADDED, lead.id, "carol")
+    await notify(backend, minutes(2), NotificationType.TASK_COMPLETED, lead.id, "dave")
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.mark_group_read("bob", old.group_key, minutes(3)) == 1
+        await uow.commit()
+    before = await read_groups(backend)
+    assert [(g.key, g.unread_count) for g in before][1] == (old.group_key, 0)
+
+    newer = await notify(backend, minutes(4), NotificationType.COMMENT_ADDED, lead.id, "erin")
+
+    first, _ = await read_groups(backend)
+    assert (first.key, first.count, first.unread_count) == (old.group_key, 2, 1)
+    assert first.latest.notification.id == newer.id
+    assert first.actor_ids == ("erin", "carol")
+    [unread] = await read_groups(backend, unread_only=True, types=[NotificationType.COMMENT_ADDED])
+    assert (unread.key, unread.count) == (old.group_key, 1)
+
+
+async def test_group_pages_are_the_callers_own(backend: Backend) -> None:
+    await notify(backend, minutes(1), recipients=("bob", "carol"))
+    await notify(backend, minutes(2), recipients=("carol",))
+
+    assert [g.count for g in await read_groups(backend, "bob")] == [1]
+    assert await read_groups(backend, "stranger") == []

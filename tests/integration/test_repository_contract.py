@@ -12,6 +12,7 @@ import pytest
 
 from application.ports import UnitOfWork
 from domain.comments import Comment
+from domain.events import NotificationCreated, NotificationsBulkUpdated
 from domain.leads import Lead
 from domain.notifications import Badge, InboxEntry, Notification, NotificationType
 from domain.tasks import Task
@@ -874,3 +875,294 @@ async def test_concurrent_units_of_work_all_commit(new_uow: NewUnitOfWork) -> No
 
     async with new_uow() as uow:
         assert sorted(await uow.users.all_ids()) == names
+
+
+# Engagement: seen, delivered and archived, each entry's own.
+
+
+async def change_entry(
+    new_uow: NewUnitOfWork, user_id: str, notification_id: UUID, change: Callable[[InboxEntry], Any]
+) -> InboxEntry:
+    """Reads the entry, changes it and saves it, in one unit of work; returns it changed."""
+    async with new_uow() as uow:
+        entry = await uow.inbox.get_for_update(user_id, notification_id)
+        assert entry is not None
+        change(entry)
+        await uow.inbox.save(entry)
+        await uow.commit()
+    return entry
+
+
+async def badge(new_uow: NewUnitOfWork, user_id: str) -> Badge:
+    async with new_uow() as uow:
+        return (await uow.inbox.badges([user_id]))[user_id]
+
+
+async def test_a_new_entry_is_unseen_undelivered_and_not_archived(new_uow: NewUnitOfWork) -> None:
+    notification = await given_notification(new_uow, ["bob"])
+
+    entry = await read_entry(new_uow, "bob", notification.id)
+
+    assert entry is not None
+    assert (entry.seen_at, entry.delivered_at, entry.archived_at) == (None, None, None)
+    assert await badge(new_uow, "bob") == Badge(unread=1, unseen=1)
+
+
+async def test_a_saved_entry_keeps_every_state(new_uow: NewUnitOfWork) -> None:
+    notification = await given_notification(new_uow, ["bob", "carol"])
+    seen, delivered, archived = (NOW + timedelta(minutes=n, microseconds=n) for n in (1, 2, 3))
+
+    def engage(entry: InboxEntry) -> None:
+        entry.mark_seen(seen)
+        entry.confirm_delivered(delivered)
+        entry.archive(archived)
+
+    saved = await change_entry(new_uow, "bob", notification.id, engage)
+
+    stored = await read_entry(new_uow, "bob", notification.id)
+    assert stored == saved
+    assert stored is not None
+    assert (stored.seen_at, stored.delivered_at, stored.archived_at) == (seen, delivered, archived)
+    assert stored.updated_at == archived
+    for moment in (stored.seen_at, stored.delivered_at, stored.archived_at):
+        assert_utc(moment)
+    carols = await read_entry(new_uow, "carol", notification.id)
+    assert carols == InboxEntry.deliver(notification, "carol")
+
+
+async def test_read_implies_seen_and_unread_keeps_it_seen(new_uow: NewUnitOfWork) -> None:
+    notification = await given_notification(new_uow, ["bob"])
+    read_at, unread_at = NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)
+
+    await change_entry(new_uow, "bob", notification.id, lambda entry: entry.mark_read(read_at))
+    assert await badge(new_uow, "bob") == Badge(unread=0, unseen=0)
+    entry = await change_entry(
+        new_uow, "bob", notification.id, lambda entry: entry.mark_unread(unread_at)
+    )
+
+    assert (entry.read_at, entry.seen_at) == (None, read_at)
+    assert await read_entry(new_uow, "bob", notification.id) == entry
+    assert await badge(new_uow, "bob") == Badge(unread=1, unseen=0)
+
+
+async def test_archived_entries_leave_counts_lists_and_marks(new_uow: NewUnitOfWork) -> None:
+    kept = await given_notification(new_uow, ["bob"])
+    put_away = await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=1))
+    archived_at = NOW + timedelta(minutes=2)
+    later = NOW + timedelta(hours=1)
+    await change_entry(new_uow, "bob", put_away.id, lambda entry: entry.archive(archived_at))
+
+    assert await unread(new_uow, "bob") == 1
+    assert await badge(new_uow, "bob") == Badge(unread=1, unseen=1)
+    assert [e.notification for e in await page_of(new_uow, "bob")] == [kept]
+    assert [e.notification for e in await page_of(new_uow, "bob", archived=True)] == [put_away]
+    assert await page_of(new_uow, "bob", archived=True, unread_only=True, limit=1) != []
+    async with new_uow() as uow:
+        assert await uow.inbox.newest("bob", 10) == await uow.inbox.page("bob", limit=10)
+        assert await uow.inbox.mark_all_seen("bob", later) == 1
+        assert await uow.inbox.mark_all_read("bob", later) == 1
+        assert await uow.inbox.mark_group_read("bob", put_away.group_key, later) == 0
+        await uow.commit()
+
+    # The group has a member outside the archive (kept); the archived one stays as it was.
+    archived = await read_entry(new_uow, "bob", put_away.id)
+    assert archived is not None
+    assert (archived.read_at, archived.seen_at, archived.archived_at) == (None, None, archived_at)
+    # Unarchived, it comes back as it was: unread, unseen, and counted again.
+    await change_entry(new_uow, "bob", put_away.id, lambda entry: entry.unarchive(later))
+    assert await badge(new_uow, "bob") == Badge(unread=1, unseen=1)
+    assert [e.notification for e in await page_of(new_uow, "bob")] == [put_away, kept]
+    assert await page_of(new_uow, "bob", archived=True) == []
+
+
+async def test_archiving_keeps_read_and_seen(new_uow: NewUnitOfWork) -> None:
+    notification = await given_notification(new_uow, ["bob"])
+    read_at, archived_at = NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)
+    await change_entry(new_uow, "bob", notification.id, lambda entry: entry.mark_read(read_at))
+
+    archived = await change_entry(
+        new_uow, "bob", notification.id, lambda entry: entry.archive(archived_at)
+    )
+    back = await change_entry(
+        new_uow, "bob", notification.id, lambda entry: entry.unarchive(NOW + timedelta(hours=1))
+    )
+
+    assert (archived.read_at, archived.seen_at) == (read_at, read_at)
+    assert (back.read_at, back.seen_at, back.archived_at) == (read_at, read_at, None)
+    assert await read_entry(new_uow, "bob", notification.id) == back
+
+
+async def test_mark_all_read_sees_what_it_reads_and_keeps_earlier_sightings(
+    new_uow: NewUnitOfWork,
+) -> None:
+    seen_before = await given_notification(new_uow, ["bob"])
+    unseen = await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=1))
+    seen_at, later = NOW + timedelta(minutes=2), NOW + timedelta(hours=1)
+    await change_entry(new_uow, "bob", seen_before.id, lambda entry: entry.mark_seen(seen_at))
+
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_all_read("bob", later) == 2
+        await uow.commit()
+
+    first = await read_entry(new_uow, "bob", seen_before.id)
+    second = await read_entry(new_uow, "bob", unseen.id)
+    assert first is not None
+    assert second is not None
+    assert (first.read_at, first.seen_at, first.is_read) == (later, seen_at, True)
+    assert (second.read_at, second.seen_at, second.is_read) == (later, later, True)
+    assert await badge(new_uow, "bob") == Badge(0, 0)
+
+
+async def test_mark_all_seen_sees_each_entry_once(new_uow: NewUnitOfWork) -> None:
+    first = await given_notification(new_uow, ["bob", "carol"])
+    read = await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=1))
+    third = await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=2))
+    read_at, later = NOW + timedelta(minutes=3), NOW + timedelta(hours=1)
+    await change_entry(new_uow, "bob", read.id, lambda entry: entry.mark_read(read_at))
+
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_all_seen("bob", later) == 2
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_all_seen("bob", later + timedelta(hours=1)) == 0
+        await uow.commit()
+
+    async with new_uow() as uow:
+        seen = {e.notification.id: e.seen_at for e in await uow.inbox.newest("bob", 10)}
+    assert seen == {first.id: later, read.id: read_at, third.id: later}
+    assert await badge(new_uow, "bob") == Badge(unread=2, unseen=0)
+    assert await badge(new_uow, "carol") == Badge(unread=1, unseen=1)
+    carols = await read_entry(new_uow, "carol", first.id)
+    assert carols is not None
+    assert carols.seen_at is None
+
+
+async def test_mark_group_read_reads_that_group_only(new_uow: NewUnitOfWork) -> None:
+    umbrella, acme = await given_lead(new_uow), await given_lead(new_uow)
+    comments = [
+        await deliver(new_uow, ["bob", "carol"], minutes(at), NotificationType.COMMENT_ADDED, lead)
+        for at, lead in ((0, umbrella.id), (1, acme.id), (2, umbrella.id), (3, umbrella.id))
+    ]
+    seen_at, later = minutes(10), minutes(60)
+    async with new_uow() as uow:
+        member = await uow.inbox.get("bob", comments[0])
+        assert member is not None
+        key = member.notification.group_key
+        entry = await uow.inbox.get("bob", comments[2])
+        assert entry is not None
+        entry.mark_seen(seen_at)
+        await uow.inbox.save(entry)
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_group_read("bob", key, later) == 3
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_group_read("bob", key, later + timedelta(hours=1)) == 0
+        assert await uow.inbox.mark_group_read("bob", "comment_added:nothing", later) is None
+        assert await uow.inbox.mark_group_read("dave", key, later) is None
+        await uow.commit()
+
+    read = {e.notification.id: (e.read_at, e.seen_at) for e in await page_of(new_uow, "bob")}
+    assert read == {
+        comments[0]: (later, later),
+        comments[1]: (None, None),
+        comments[2]: (later, seen_at),
+        comments[3]: (later, later),
+    }
+    assert await badge(new_uow, "bob") == Badge(unread=1, unseen=1)
+    assert await badge(new_uow, "carol") == Badge(unread=4, unseen=4)
+
+
+async def test_mark_group_read_finds_no_group_in_the_archive(new_uow: NewUnitOfWork) -> None:
+    notification = await given_notification(new_uow, ["bob"])
+    await change_entry(new_uow, "bob", notification.id, lambda entry: entry.archive(minutes(1)))
+
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_group_read("bob", notification.group_key, minutes(2)) is None
+        await uow.commit()
+
+    entry = await read_entry(new_uow, "bob", notification.id)
+    assert entry is not None
+    assert not entry.is_read
+
+
+async def committed_with_events(new_uow: NewUnitOfWork, recipients: list[str]) -> Notification:
+    """A notification added with its `notification:created` event, as use cases add them."""
+    notification = a_notification()
+    async with new_uow() as uow:
+        await uow.inbox.add(notification, recipients)
+        await uow.events.add([NotificationCreated(notification, tuple(recipients))])
+        await uow.commit()
+    return notification
+
+
+async def event_id_of(new_uow: NewUnitOfWork, notification: Notification) -> int:
+    async with new_uow() as uow:
+        stored = await uow.events.history("bob", 0, 1000)
+    [event_id] = [
+        e.id
+        for e in stored
+        if isinstance(e.event, NotificationCreated) and e.event.notification.id == notification.id
+    ]
+    return event_id
+
+
+async def test_confirm_delivered_goes_by_the_notifications_event_ids(
+    new_uow: NewUnitOfWork,
+) -> None:
+    first = await committed_with_events(new_uow, ["bob", "carol"])
+    async with new_uow() as uow:  # events of other kinds take ids in between
+        await uow.events.add([NotificationsBulkUpdated("bob", 0)])
+        await uow.commit()
+    second = await committed_with_events(new_uow, ["bob"])
+    third = await committed_with_events(new_uow, ["bob"])
+    without_event = await given_notification(new_uow, ["bob"])
+    through = await event_id_of(new_uow, second)
+    assert await event_id_of(new_uow, first) < through < await event_id_of(new_uow, third)
+    delivered_at, later = minutes(5), minutes(60)
+
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered("bob", through, delivered_at) == 2
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered("bob", through, later) == 0
+        assert await uow.inbox.confirm_delivered("dave", through + 10, later) == 0
+        await uow.commit()
+
+    delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
+    assert delivered == {
+        first.id: delivered_at,
+        second.id: delivered_at,
+        third.id: None,
+        without_event.id: None,
+    }
+    carols = await read_entry(new_uow, "carol", first.id)
+    assert carols is not None
+    assert carols.delivered_at is None
+    # Set once: a later confirmation delivers the newer one and moves none of the others.
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered("bob", through + 100, later) == 1
+        await uow.commit()
+    delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
+    assert delivered[first.id] == delivered_at
+    assert delivered[third.id] == later
+    assert delivered[without_event.id] is None
+    # Delivery is no read nor sight.
+    assert await badge(new_uow, "bob") == Badge(unread=4, unseen=4)
+
+
+async def test_a_notification_is_in_its_group_in_every_inbox(new_uow: NewUnitOfWork) -> None:
+    lead = await given_lead(new_uow)
+    notification_id = await deliver(
+        new_uow, ["bob", "carol"], NOW, NotificationType.TASK_COMPLETED, lead.id
+    )
+    entry = await read_entry(new_uow, "bob", notification_id)
+    assert entry is not None
+
+    async with new_uow() as uow:
+        key = entry.notification.group_key
+        assert key == f"task_completed:{lead.id}"
+        assert await uow.inbox.mark_group_read("bob", key, minutes(1)) == 1
+        assert await uow.inbox.mark_group_read("carol", key, minutes(1)) == 1
+        await uow.commit()

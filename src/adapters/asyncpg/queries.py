@@ -5,15 +5,34 @@ from __future__ import annotations
 import asyncio
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from adapters.sqlalchemy.queries import UNREAD_COUNT, entry_of, page_query
-from application.ports import InboxSlice
-from domain.notifications import InboxEntry
+from adapters.sqlalchemy.queries import (
+    COUNTS,
+    RECEIPTS,
+    SENT_ABOUT,
+    UNREAD_COUNT,
+    Rows,
+    entry_of,
+    page_query,
+    read_groups,
+    receipt_of,
+    sent_of,
+)
+from application.ports import GroupSlice, InboxSlice
+from domain.notifications import (
+    InboxCounts,
+    InboxEntry,
+    NotificationGroup,
+    Receipt,
+    SentNotification,
+)
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 # Opened on demand, up to 10: beside the engine's pool (10, and 20 more on demand), a process
@@ -33,8 +52,9 @@ class _ReadOnlyConnection(asyncpg.Connection):  # type: ignore[misc]
 class _Compiled:
     """A statement's SQL with `$n` placeholders, and the order its parameters go in."""
 
-    def __init__(self, statement: sa.Select[Any]) -> None:
+    def __init__(self, statement: sa.ClauseElement) -> None:
         compiled = statement.compile(dialect=_DIALECT)
+        assert isinstance(compiled, SQLCompiler)  # a statement's, not a DDL's
         self.sql = str(compiled)
         self.names = tuple(compiled.positiontup or ())
 
@@ -43,7 +63,7 @@ class _Compiled:
 
 
 @cache
-def _compiled(statement: sa.Select[Any]) -> _Compiled:
+def _compiled(statement: sa.ClauseElement) -> _Compiled:
     return _Compiled(statement)
 
 
@@ -68,12 +88,43 @@ class AsyncpgInboxQueries:
         count = await pool.fetchval(_compiled(UNREAD_COUNT).sql, user_id)
         return int(count)
 
+    async def counts(self, user_id: str) -> InboxCounts:
+        pool = self._pool or await self._open()
+        row = await pool.fetchrow(_compiled(COUNTS).sql, user_id)
+        return InboxCounts(*row)
+
     async def page(self, wanted: InboxSlice) -> list[InboxEntry]:
         statement, parameters = page_query(wanted, on_postgresql=True)
+        return [entry_of(row) for row in await self._fetch(statement, parameters)]
+
+    async def groups(self, wanted: GroupSlice) -> list[NotificationGroup]:
+        pool = self._pool or await self._open()
+        async with (
+            pool.acquire() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            # One snapshot for the page's statements: the counts are those of the groups found.
+
+            async def fetch(statement: sa.Executable, parameters: dict[str, Any]) -> Rows:
+                compiled = _compiled(statement)
+                rows: Rows = await connection.fetch(compiled.sql, *compiled.arguments(parameters))
+                return rows
+
+            return await read_groups(wanted, fetch, on_postgresql=True)
+
+    async def sent_about(self, lead_id: UUID, limit: int) -> list[SentNotification]:
+        rows = await self._fetch(SENT_ABOUT, {"lead_id": lead_id, "limit": limit})
+        return [sent_of(row) for row in rows]
+
+    async def receipts(self, notification_id: UUID, limit: int) -> list[Receipt]:
+        rows = await self._fetch(RECEIPTS, {"notification_id": notification_id, "limit": limit})
+        return [receipt_of(row) for row in rows]
+
+    async def _fetch(self, statement: sa.ClauseElement, parameters: dict[str, Any]) -> Rows:
         compiled = _compiled(statement)
         pool = self._pool or await self._open()
-        rows = await pool.fetch(compiled.sql, *compiled.arguments(parameters))
-        return [entry_of(row) for row in rows]
+        rows: Rows = await pool.fetch(compiled.sql, *compiled.arguments(parameters))
+        return rows
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

@@ -114,7 +114,7 @@ class InMemoryInboxQueries:
     def _group(self, key: str, members: list[InboxEntry]) -> NotificationGroup:
         """The group of these selected members, newest first."""
         latest = members[0]
-        actors = _distinct(e.notification.actor_id for e in members)
+        actors = _actors(members)
         lead_id = latest.notification.related_lead_id
         lead = self._store.state.leads.get(lead_id) if lead_id is not None else None
         lead_scoped = latest.notification.type is not NotificationType.LEAD_CREATED
@@ -138,6 +138,12 @@ def _newest_first(entry: InboxEntry) -> tuple[datetime, UUID]:
     return entry.notification.created_at, entry.notification.id
 
 
-def _distinct(actor_ids: Iterable[str | None]) -> list[str]:
-    """The actors in the order first met, each once."""
-    return list(dict.fromkeys(actor for actor in actor_ids if actor is not None))
+def _actors(members: Iterable[InboxEntry]) -> list[str]:
+    """The members' distinct actors by their latest time: most recent first, ties by id."""
+    latest: dict[str, datetime] = {}
+    for entry in members:
+        actor, at = entry.notification.actor_id, entry.notification.created_at
+        if actor is not None and (actor not in latest or latest[actor] < at):
+            latest[actor] = at
+    by_id = sorted(latest.items())
+    return [actor for actor, _ in sorted(by_id, key=lambda pair: pair[1], reverse=True)]

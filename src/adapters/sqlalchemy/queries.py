@@ -3,27 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple, Protocol
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import concurrency_errors, read_only
+from adapters.sqlalchemy.tables import leads, notifications, users
 from adapters.sqlalchemy.tables import notification_recipients as inbox
-from adapters.sqlalchemy.tables import notifications
-from application.ports import InboxSlice
-from domain.notifications import InboxEntry, Notification, NotificationType
+from application.ports import GroupSlice, InboxSlice
+from domain.notifications import (
+    InboxCounts,
+    InboxEntry,
+    Notification,
+    NotificationGroup,
+    NotificationType,
+    Receipt,
+    SentNotification,
+)
 
-# The same expression as the partial indexes', so that the database can use those indexes.
-UNREAD = sa.not_(inbox.c.is_read)
+# The same expressions as the partial indexes', so that the database can use those indexes.
+IN_INBOX = inbox.c.archived_at.is_(None)
+UNREAD = sa.and_(sa.not_(inbox.c.is_read), IN_INBOX)
+UNSEEN = sa.and_(inbox.c.seen_at.is_(None), IN_INBOX)
+ARCHIVED = inbox.c.archived_at.is_not(None)
+
+
+def _user_param() -> sa.BindParameter[str]:
+    return sa.bindparam("user_id", type_=inbox.c.user_id.type)
+
+
+def _count_of(*conditions: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(inbox)
+        .where(inbox.c.user_id == _user_param(), *conditions)
+        .scalar_subquery()
+    )
+
 
 UNREAD_COUNT = (
-    sa.select(sa.func.count())
-    .select_from(inbox)
-    .where(inbox.c.user_id == sa.bindparam("user_id", type_=inbox.c.user_id.type), UNREAD)
+    sa.select(sa.func.count()).select_from(inbox).where(inbox.c.user_id == _user_param(), UNREAD)
 )
+
+# Each count off an index of its own: the unread and unseen ones off their partial indexes,
+# all of them off the inbox index less the archived ones off theirs.
+COUNTS = sa.select(_count_of(UNREAD), _count_of(UNSEEN), _count_of() - _count_of(ARCHIVED))
 
 
 def select_entries() -> sa.Select[Any]:
@@ -39,12 +68,15 @@ def select_entries() -> sa.Select[Any]:
         inbox.c.user_id,
         inbox.c.read_at,
         inbox.c.updated_at,
+        inbox.c.seen_at,
+        inbox.c.delivered_at,
+        inbox.c.archived_at,
     ).join_from(inbox, notifications)
 
 
-def entry_of(row: Sequence[Any]) -> InboxEntry:
-    """The entry of a row of `select_entries()`, read by position (SQLAlchemy or asyncpg)."""
-    notification = Notification(
+def notification_of(row: Sequence[Any]) -> Notification:
+    """The notification of the first seven columns of `select_entries()` (or of `SENT_ABOUT`)."""
+    return Notification(
         id=row[0],
         type=NotificationType(row[1]),
         title=row[2],
@@ -53,18 +85,79 @@ def entry_of(row: Sequence[Any]) -> InboxEntry:
         actor_id=row[5],
         created_at=row[6],
     )
-    return InboxEntry(notification, row[7], read_at=row[8], updated_at=row[9])
+
+
+def entry_of(row: Sequence[Any]) -> InboxEntry:
+    """The entry of a row of `select_entries()`, read by position (SQLAlchemy or asyncpg)."""
+    return InboxEntry(
+        notification_of(row),
+        row[7],
+        read_at=row[8],
+        updated_at=row[9],
+        seen_at=row[10],
+        delivered_at=row[11],
+        archived_at=row[12],
+    )
+
+
+def _selected(
+    entries: sa.FromClause,
+    of: sa.FromClause,
+    *,
+    user: sa.ColumnElement[str],
+    unread_only: bool,
+    types: bool,
+    related_lead: bool,
+    archived: bool,
+    on_postgresql: bool,
+) -> list[sa.ColumnElement[bool]]:
+    """What a feed filter asks of an entry (of the inbox table `entries`) and its notification
+    (of the notifications table `of`); `types` and `related_lead_id` are bind parameters."""
+    in_inbox = entries.c.archived_at.is_(None)
+    conditions = [
+        entries.c.user_id == user,
+        entries.c.archived_at.is_not(None) if archived else in_inbox,
+    ]
+    if unread_only:
+        conditions.append(sa.not_(entries.c.is_read))
+    if types:
+        conditions.append(
+            of.c.type == sa.any_(sa.bindparam("types", type_=_TYPE_ARRAY))
+            if on_postgresql
+            else of.c.type.in_(sa.bindparam("types", expanding=True))
+        )
+    if related_lead:
+        conditions.append(
+            of.c.related_lead_id
+            == sa.bindparam("related_lead_id", type_=notifications.c.related_lead_id.type)
+        )
+    return conditions
 
 
 @cache
 def page_statement(
-    *, after: bool, unread_only: bool, types: bool, related_lead: bool, on_postgresql: bool
+    *,
+    after: bool,
+    unread_only: bool,
+    types: bool,
+    related_lead: bool,
+    on_postgresql: bool,
+    archived: bool = False,
 ) -> sa.Select[Any]:
     """A page of one inbox, newest first, with bind parameters for what varies per call:
     `user_id`, `limit`, and, where the filter asks for them, `before_created_at`/`before_id`,
     `types` and `related_lead_id`. Built once per shape of filter."""
     statement = select_entries().where(
-        inbox.c.user_id == sa.bindparam("user_id", type_=inbox.c.user_id.type)
+        *_selected(
+            inbox,
+            notifications,
+            user=_user_param(),
+            unread_only=unread_only,
+            types=types,
+            related_lead=related_lead,
+            archived=archived,
+            on_postgresql=on_postgresql,
+        )
     )
     if after:
         # A row-value comparison, in the order of the inbox indexes: the page starts with an
@@ -76,19 +169,6 @@ def page_statement(
                 sa.bindparam("before_id", type_=inbox.c.notification_id.type),
             )
         )
-    if unread_only:
-        statement = statement.where(UNREAD)
-    if types:
-        statement = statement.where(
-            notifications.c.type == sa.any_(sa.bindparam("types", type_=_TYPE_ARRAY))
-            if on_postgresql
-            else notifications.c.type.in_(sa.bindparam("types", expanding=True))
-        )
-    if related_lead:
-        statement = statement.where(
-            notifications.c.related_lead_id
-            == sa.bindparam("related_lead_id", type_=notifications.c.related_lead_id.type)
-        )
     return statement.order_by(inbox.c.created_at.desc(), inbox.c.notification_id.desc()).limit(
         sa.bindparam("limit", type_=sa.Integer())
     )
@@ -97,23 +177,261 @@ def page_statement(
 _TYPE_ARRAY = postgresql.ARRAY(sa.String())
 
 
+def _filter_parameters(
+    user_id: str,
+    limit: int,
+    types: Sequence[NotificationType] | None,
+    related_lead_id: UUID | None,
+) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"user_id": user_id, "limit": limit}
+    if types is not None:
+        parameters["types"] = [kind.value for kind in types]
+    if related_lead_id is not None:
+        parameters["related_lead_id"] = related_lead_id
+    return parameters
+
+
 def page_query(wanted: InboxSlice, *, on_postgresql: bool) -> tuple[sa.Select[Any], dict[str, Any]]:
     """The statement of this page and its parameters."""
-    parameters: dict[str, Any] = {"user_id": wanted.user_id, "limit": wanted.limit}
+    parameters = _filter_parameters(
+        wanted.user_id, wanted.limit, wanted.types, wanted.related_lead_id
+    )
     if wanted.before is not None:
         parameters["before_created_at"], parameters["before_id"] = wanted.before
-    if wanted.types is not None:
-        parameters["types"] = [kind.value for kind in wanted.types]
-    if wanted.related_lead_id is not None:
-        parameters["related_lead_id"] = wanted.related_lead_id
     statement = page_statement(
         after=wanted.before is not None,
         unread_only=wanted.unread_only,
         types=wanted.types is not None,
         related_lead=wanted.related_lead_id is not None,
+        archived=wanted.archived,
         on_postgresql=on_postgresql,
     )
     return statement, parameters
+
+
+# Groups. A page of groups is read in four statements, none of which reads more than the page's
+# groups and their members: the groups' newest members (`leaders`), then, for those groups
+# alone, their counts, their actors and their leads' names.
+
+
+class _GroupShape(NamedTuple):
+    unread_only: bool
+    types: bool
+    related_lead: bool
+    archived: bool
+    on_postgresql: bool
+
+
+@cache
+def _leaders_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
+    """The newest selected member of each group, walked newest first off the inbox index:
+    an entry is kept when no newer selected member of its group exists (one probe of
+    ix_notification_recipients_group each; ties on createdAt broken by the id)."""
+    newer, newer_of = inbox.alias("newer"), notifications.alias("newer_notification")
+    probe: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(newer)
+    if shape.types or shape.related_lead:
+        probe = probe.join(newer_of, newer_of.c.id == newer.c.notification_id)
+    probe = probe.where(
+        newer.c.group_key == inbox.c.group_key,
+        sa.tuple_(newer.c.created_at, newer.c.notification_id)
+        > sa.tuple_(inbox.c.created_at, inbox.c.notification_id),
+        *_selected(newer, newer_of, user=inbox.c.user_id, **shape._asdict()),
+    )
+    statement = (
+        sa.select(*select_entries().selected_columns, inbox.c.group_key)
+        .join_from(inbox, notifications)
+        .where(*_selected(inbox, notifications, user=_user_param(), **shape._asdict()))
+        .where(~sa.exists(probe))
+    )
+    if after:
+        after_at = sa.bindparam("after_created_at", type_=inbox.c.created_at.type)
+        after_key = sa.bindparam("after_key", type_=inbox.c.group_key.type)
+        statement = statement.where(
+            inbox.c.created_at <= after_at,  # where the walk starts: an index bound
+            sa.or_(
+                inbox.c.created_at < after_at,
+                sa.and_(inbox.c.created_at == after_at, inbox.c.group_key > after_key),
+            ),
+        )
+    return statement.order_by(inbox.c.created_at.desc(), inbox.c.group_key).limit(
+        sa.bindparam("limit", type_=sa.Integer())
+    )
+
+
+def _in_groups(shape: _GroupShape) -> sa.ColumnElement[bool]:
+    if shape.on_postgresql:
+        return inbox.c.group_key == sa.any_(sa.bindparam("keys", type_=_TYPE_ARRAY))
+    return inbox.c.group_key.in_(sa.bindparam("keys", expanding=True))
+
+
+@cache
+def _group_counts_statement(shape: _GroupShape) -> sa.Select[Any]:
+    """Each asked group's selected members: how many, how many unread, the oldest's time."""
+    statement = sa.select(
+        inbox.c.group_key,
+        sa.func.count(),
+        sa.func.count().filter(sa.not_(inbox.c.is_read)),
+        sa.func.min(inbox.c.created_at),
+    ).select_from(inbox)
+    if shape.types or shape.related_lead:
+        statement = statement.join(notifications)
+    return statement.where(
+        *_selected(inbox, notifications, user=_user_param(), **shape._asdict()),
+        _in_groups(shape),
+    ).group_by(inbox.c.group_key)
+
+
+@cache
+def _group_actors_statement(shape: _GroupShape) -> sa.Select[Any]:
+    """Each asked group's distinct actors among its selected members, with their latest time."""
+    return (
+        sa.select(inbox.c.group_key, notifications.c.actor_id, sa.func.max(inbox.c.created_at))
+        .join_from(inbox, notifications)
+        .where(
+            *_selected(inbox, notifications, user=_user_param(), **shape._asdict()),
+            _in_groups(shape),
+            notifications.c.actor_id.is_not(None),
+        )
+        .group_by(inbox.c.group_key, notifications.c.actor_id)
+    )
+
+
+@cache
+def _lead_names_statement(on_postgresql: bool) -> sa.Select[Any]:
+    among = (
+        leads.c.id == sa.any_(sa.bindparam("lead_ids", type_=postgresql.ARRAY(sa.Uuid())))
+        if on_postgresql
+        else leads.c.id.in_(sa.bindparam("lead_ids", expanding=True))
+    )
+    return sa.select(leads.c.id, leads.c.name).where(among)
+
+
+Rows = Sequence[Sequence[Any]]
+
+
+class Fetch(Protocol):
+    """Runs a statement with its parameters and gives its rows (all in one transaction)."""
+
+    async def __call__(self, statement: sa.Executable, parameters: dict[str, Any]) -> Rows: ...
+
+
+async def read_groups(
+    wanted: GroupSlice, fetch: Fetch, *, on_postgresql: bool
+) -> list[NotificationGroup]:
+    """The page of groups `wanted` asks for, read with `fetch`."""
+    shape = _GroupShape(
+        unread_only=wanted.unread_only,
+        types=wanted.types is not None,
+        related_lead=wanted.related_lead_id is not None,
+        archived=wanted.archived,
+        on_postgresql=on_postgresql,
+    )
+    parameters = _filter_parameters(
+        wanted.user_id, wanted.limit, wanted.types, wanted.related_lead_id
+    )
+    if wanted.after is not None:
+        parameters["after_created_at"], parameters["after_key"] = wanted.after
+    leaders = await fetch(_leaders_statement(shape, after=wanted.after is not None), parameters)
+    if not leaders:
+        return []
+    latest = {row[13]: entry_of(row) for row in leaders}
+    del parameters["limit"]
+    parameters["keys"] = list(latest)
+    counts = {row[0]: row[1:] for row in await fetch(_group_counts_statement(shape), parameters)}
+    actors: dict[str, list[tuple[datetime, str]]] = {}
+    for key, actor_id, last_at in await fetch(_group_actors_statement(shape), parameters):
+        actors.setdefault(key, []).append((last_at, actor_id))
+    lead_ids = {
+        entry.notification.related_lead_id
+        for entry in latest.values()
+        if entry.notification.type is not NotificationType.LEAD_CREATED
+        and entry.notification.related_lead_id is not None
+    }
+    names: dict[UUID, str] = {}
+    if lead_ids:
+        rows = await fetch(_lead_names_statement(on_postgresql), {"lead_ids": list(lead_ids)})
+        names = {row[0]: row[1] for row in rows}
+    groups = []
+    for key, entry in latest.items():
+        count, unread, first_at = counts[key]
+        actor_ids = ordered_actors(actors.get(key, []))
+        lead_id = entry.notification.related_lead_id
+        lead_scoped = entry.notification.type is not NotificationType.LEAD_CREATED
+        groups.append(
+            NotificationGroup(
+                key=key,
+                count=count,
+                unread_count=unread,
+                actor_ids=tuple(actor_ids[:3]),
+                actor_count=len(actor_ids),
+                latest=entry,
+                first_at=first_at,
+                lead_name=names.get(lead_id) if lead_scoped and lead_id is not None else None,
+            )
+        )
+    return groups
+
+
+def ordered_actors(actors: Sequence[tuple[datetime, str]]) -> list[str]:
+    """Distinct actors, each with their latest time: most recent first, ties by id ascending."""
+    by_id = sorted(actors, key=lambda pair: pair[1])
+    return [actor for _, actor in sorted(by_id, key=lambda pair: pair[0], reverse=True)]
+
+
+# Receipts and what a lead's team was told.
+
+SENT_ABOUT = (
+    sa.select(
+        notifications.c.id,
+        notifications.c.type,
+        notifications.c.title,
+        notifications.c.message,
+        notifications.c.related_lead_id,
+        notifications.c.actor_id,
+        notifications.c.created_at,
+        sa.func.count(),
+        sa.func.count(inbox.c.delivered_at),
+        sa.func.count(inbox.c.seen_at),
+        sa.func.count(inbox.c.read_at),
+    )
+    # An inner join: a notification nobody holds any more has no row to count.
+    .join_from(notifications, inbox)
+    .where(
+        notifications.c.related_lead_id
+        == sa.bindparam("lead_id", type_=notifications.c.related_lead_id.type)
+    )
+    .group_by(
+        notifications.c.id,
+        notifications.c.type,
+        notifications.c.title,
+        notifications.c.message,
+        notifications.c.related_lead_id,
+        notifications.c.actor_id,
+        notifications.c.created_at,
+    )
+    .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+    .limit(sa.bindparam("limit", type_=sa.Integer()))
+)
+
+
+def sent_of(row: Sequence[Any]) -> SentNotification:
+    return SentNotification(notification_of(row), *row[7:11])
+
+
+RECEIPTS = (
+    sa.select(inbox.c.user_id, users.c.name, inbox.c.delivered_at, inbox.c.seen_at, inbox.c.read_at)
+    .select_from(inbox.outerjoin(users, users.c.id == inbox.c.user_id))
+    .where(
+        inbox.c.notification_id
+        == sa.bindparam("notification_id", type_=inbox.c.notification_id.type)
+    )
+    .order_by(inbox.c.user_id)
+    .limit(sa.bindparam("limit", type_=sa.Integer()))
+)
+
+
+def receipt_of(row: Sequence[Any]) -> Receipt:
+    return Receipt(*row[:5])
 
 
 class SqlAlchemyInboxQueries:
@@ -130,12 +448,34 @@ class SqlAlchemyInboxQueries:
                 result = await connection.execute(UNREAD_COUNT, {"user_id": user_id})
                 return int(result.scalar_one())
 
+    async def counts(self, user_id: str) -> InboxCounts:
+        return InboxCounts(*(await self._fetch(COUNTS, {"user_id": user_id}))[0])
+
     async def page(self, wanted: InboxSlice) -> list[InboxEntry]:
         statement, parameters = page_query(wanted, on_postgresql=self._on_postgresql)
+        return [entry_of(row) for row in await self._fetch(statement, parameters)]
+
+    async def groups(self, wanted: GroupSlice) -> list[NotificationGroup]:
         with concurrency_errors():
             async with self._engine.connect() as connection:
-                result = await connection.execute(statement, parameters)
-                return [entry_of(row) for row in result]
+
+                async def fetch(statement: sa.Executable, parameters: dict[str, Any]) -> Rows:
+                    return list(await connection.execute(statement, parameters))
+
+                return await read_groups(wanted, fetch, on_postgresql=self._on_postgresql)
+
+    async def sent_about(self, lead_id: UUID, limit: int) -> list[SentNotification]:
+        rows = await self._fetch(SENT_ABOUT, {"lead_id": lead_id, "limit": limit})
+        return [sent_of(row) for row in rows]
+
+    async def receipts(self, notification_id: UUID, limit: int) -> list[Receipt]:
+        rows = await self._fetch(RECEIPTS, {"notification_id": notification_id, "limit": limit})
+        return [receipt_of(row) for row in rows]
+
+    async def _fetch(self, statement: sa.Executable, parameters: dict[str, Any]) -> Rows:
+        with concurrency_errors():
+            async with self._engine.connect() as connection:
+                return list(await connection.execute(statement, parameters))
 
     async def close(self) -> None:
         """Nothing of its own to release: the engine is disposed of by its owner."""

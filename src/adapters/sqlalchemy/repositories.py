@@ -15,7 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
 from adapters.sqlalchemy.engine import concurrency_errors
-from adapters.sqlalchemy.queries import UNREAD, UNREAD_COUNT, entry_of, page_query, select_entries
+from adapters.sqlalchemy.queries import (
+    IN_INBOX,
+    UNREAD,
+    UNREAD_COUNT,
+    UNSEEN,
+    entry_of,
+    page_query,
+    select_entries,
+)
 from adapters.sqlalchemy.tables import (
     comments,
     due_emails,
@@ -46,12 +54,14 @@ from domain.events import (
     UnreadCountsChanged,
 )
 from domain.leads import Lead
-from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.notifications import Badge, InboxEntry, Notification, NotificationType
 from domain.tasks import Task
 from domain.users import User
 
 # The same expressions as the partial indexes', so that the database can use those indexes.
 _unread = UNREAD
+_unseen = UNSEEN
+_in_inbox = IN_INBOX
 _muted = sa.not_(preferences.c.enabled)
 _email_off = sa.not_(preferences.c.email)
 
@@ -313,6 +323,7 @@ class SqlAlchemyInboxRepository(_Repository):
                     "read_at": None,
                     "created_at": created_at,
                     "updated_at": created_at,
+                    "group_key": notification.group_key,
                 }
                 for user_id in recipients
             ]
@@ -342,7 +353,14 @@ class SqlAlchemyInboxRepository(_Repository):
                 inbox.c.user_id == entry.user_id,
                 inbox.c.notification_id == entry.notification.id,
             )
-            .values(is_read=entry.is_read, read_at=entry.read_at, updated_at=entry.updated_at)
+            .values(
+                is_read=entry.is_read,
+                read_at=entry.read_at,
+                seen_at=entry.seen_at,
+                delivered_at=entry.delivered_at,
+                archived_at=entry.archived_at,
+                updated_at=entry.updated_at,
+            )
         )
 
     async def newest(self, user_id: str, limit: int) -> list[InboxEntry]:
@@ -357,8 +375,9 @@ class SqlAlchemyInboxRepository(_Repository):
         unread_only: bool = False,
         types: Sequence[NotificationType] | None = None,
         related_lead_id: UUID | None = None,
+        archived: bool = False,
     ) -> list[InboxEntry]:
-        wanted = InboxSlice(user_id, limit, before, unread_only, types, related_lead_id)
+        wanted = InboxSlice(user_id, limit, before, unread_only, types, related_lead_id, archived)
         statement, parameters = page_query(wanted, on_postgresql=self._on_postgresql)
         result = await self._execute(statement, parameters)
         return [entry_of(row) for row in result]
@@ -367,28 +386,72 @@ class SqlAlchemyInboxRepository(_Repository):
         result = await self._execute(UNREAD_COUNT, {"user_id": user_id})
         return int(result.scalar_one())
 
-    async def unread_counts(self, user_ids: Sequence[str]) -> dict[str, int]:
+    async def badges(self, user_ids: Sequence[str]) -> dict[str, Badge]:
         if not user_ids:
             return {}
-        among = (
-            inbox.c.user_id == sa.any_(_string_array(user_ids))
-            if self._on_postgresql
-            else inbox.c.user_id.in_(user_ids)
-        )
-        result = await self._execute(
-            sa.select(inbox.c.user_id, sa.func.count().label("unread"))
+        among = self._among(inbox.c.user_id, user_ids)
+        # Each count read off its own partial index alone (index-only), in one statement.
+        unread = (
+            sa.select(
+                inbox.c.user_id,
+                sa.literal(True).label("unread"),
+                sa.func.count().label("count"),
+            )
             .where(among, _unread)
             .group_by(inbox.c.user_id)
         )
-        counts = dict.fromkeys(user_ids, 0)
-        counts.update({row.user_id: row.unread for row in result})
-        return counts
+        unseen = (
+            sa.select(inbox.c.user_id, sa.literal(False), sa.func.count())
+            .where(self._among(inbox.c.user_id, user_ids), _unseen)
+            .group_by(inbox.c.user_id)
+        )
+        result = await self._execute(sa.union_all(unread, unseen))
+        unread_counts: dict[str, int] = {}
+        unseen_counts: dict[str, int] = {}
+        for row in result.mappings():
+            (unread_counts if row["unread"] else unseen_counts)[row["user_id"]] = row["count"]
+        return {
+            user_id: Badge(unread_counts.get(user_id, 0), unseen_counts.get(user_id, 0))
+            for user_id in user_ids
+        }
 
     async def mark_all_read(self, user_id: str, now: datetime) -> int:
         result = await self._execute(
+            sa.update(inbox).where(inbox.c.user_id == user_id, _unread).values(**_reading(now))
+        )
+        return result.rowcount
+
+    async def mark_all_seen(self, user_id: str, now: datetime) -> int:
+        result = await self._execute(
             sa.update(inbox)
-            .where(inbox.c.user_id == user_id, _unread)
-            .values(is_read=True, read_at=now, updated_at=now)
+            .where(inbox.c.user_id == user_id, _unseen)
+            .values(seen_at=now, updated_at=now)
+        )
+        return result.rowcount
+
+    async def mark_group_read(self, user_id: str, group_key: str, now: datetime) -> int | None:
+        in_group = sa.and_(inbox.c.user_id == user_id, inbox.c.group_key == group_key)
+        result = await self._execute(
+            sa.update(inbox).where(in_group, _unread).values(**_reading(now))
+        )
+        if result.rowcount:
+            return result.rowcount
+        member = await self._execute(sa.select(sa.literal(1)).where(in_group, _in_inbox).limit(1))
+        return None if member.first() is None else 0
+
+    async def confirm_delivered(self, user_id: str, through_event_id: int, now: datetime) -> int:
+        # The user's undelivered entries off their partial index, each checked against its
+        # notification's event id.
+        confirmed = sa.exists(
+            sa.select(sa.literal(1)).where(
+                notifications.c.id == inbox.c.notification_id,
+                notifications.c.event_id <= through_event_id,
+            )
+        )
+        result = await self._execute(
+            sa.update(inbox)
+            .where(inbox.c.user_id == user_id, inbox.c.delivered_at.is_(None), confirmed)
+            .values(delivered_at=now)
         )
         return result.rowcount
 
@@ -414,6 +477,16 @@ class SqlAlchemyInboxRepository(_Repository):
             .where(inbox.c.notification_id.in_(_oldest_notifications(cutoff, limit)), _unread)
         )
         return set(result.scalars())
+
+
+def _reading(now: datetime) -> dict[str, Any]:
+    """What reading unread entries sets: read now, and seen now unless seen before."""
+    return {
+        "is_read": True,
+        "read_at": now,
+        "seen_at": sa.func.coalesce(inbox.c.seen_at, now),
+        "updated_at": now,
+    }
 
 
 def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
@@ -445,6 +518,7 @@ def _insert_recipients_from_array(notification: Notification, user_ids: Sequence
             inbox.c.is_read,
             inbox.c.created_at,
             inbox.c.updated_at,
+            inbox.c.group_key,
         ],
         sa.select(
             sa.literal(notification.id, sa.Uuid()),
@@ -452,6 +526,7 @@ def _insert_recipients_from_array(notification: Notification, user_ids: Sequence
             sa.false(),
             created_at,
             created_at,
+            sa.literal(notification.group_key, inbox.c.group_key.type),
         ),
     )
 
@@ -614,6 +689,18 @@ class SqlAlchemyEventLog(_Repository):
             for offset, event in enumerate(events)
         ]
         await self._execute(sa.insert(outbox_events), rows)
+        created = [
+            {"notification": event.notification.id, "event": first + offset}
+            for offset, event in enumerate(events)
+            if isinstance(event, NotificationCreated)
+        ]
+        if created:  # what delivery confirmations go by: one row per notification
+            await self._execute(
+                sa.update(notifications)
+                .where(notifications.c.id == sa.bindparam("notification"))
+                .values(event_id=sa.bindparam("event")),
+                created,
+            )
         return True
 
     async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
