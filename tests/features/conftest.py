@@ -125,6 +125,8 @@ def container(
     )
     yield container
     if request.param == "postgres":
+        # The read side keeps a pool of its own: closed here, or its tasks outlive the loop.
+        runner.run(container.inbox_queries().close())
         runner.run(container.engine().dispose())
 
 
