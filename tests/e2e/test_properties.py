@@ -523,6 +523,21 @@ def test_a_page_size_is_accepted_exactly_within_1_to_100(
         assert answer.codes == ["BAD_USER_INPUT"], answer.body
 
 
+@pytest.mark.parametrize("limit", [0, 101])
+def test_a_mutation_refused_for_a_limit_in_its_answer_stores_nothing(api: Api, limit: int) -> None:
+    # Bad input never changes stored data: not even when it is in what the answer asks for.
+    newest_before = api.send(NEWEST_LEAD).data
+
+    answer = api.send(
+        "mutation($n: Int) {"
+        ' createLead(input: {name: "Refused"}) { id notifications(limit: $n) { id } } }',
+        n=limit,
+    )
+
+    assert answer.codes == ["BAD_USER_INPUT"], answer.body
+    assert api.send(NEWEST_LEAD).data == newest_before
+
+
 CONFIRM = "mutation($n: Int!) { confirmDelivery(upToEventId: $n) }"
 
 
