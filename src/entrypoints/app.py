@@ -130,6 +130,7 @@ def create_app(container: Container) -> ASGIApp:
             if emails is not None:
                 await emails.stop()
             await daily_purge.stop()
+            await container.realtime().close()  # before the database goes away
             if isinstance(relay, BackgroundRelay):
                 await relay.stop()
             await container.inbox_queries().close()

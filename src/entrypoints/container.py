@@ -62,7 +62,7 @@ from entrypoints.emails import EmailScheduler
 from entrypoints.live_events import LiveEvents
 from entrypoints.metrics import Metrics
 from entrypoints.rate_limit import InMemoryRateLimiter, make_rate_limiter
-from entrypoints.realtime import Realtime
+from entrypoints.realtime import DeliveryConfirmations, Realtime
 from entrypoints.retention import DailyPurge
 from entrypoints.settings import Settings
 
@@ -217,6 +217,7 @@ class Container(containers.DeclarativeContainer):
         events_since=events_since.provider,
         connect_limiter=connect_limiter,
         max_sockets_per_user=settings.provided.max_sockets_per_user,
+        confirmations=providers.Singleton(DeliveryConfirmations, confirm_delivery.provider),
     )
 
 

@@ -16,13 +16,100 @@ from socketio.exceptions import ConnectionRefusedError as SocketRefused
 from adapters.socketio.managers import HoldingManager, HoldingRedisManager
 from adapters.socketio.payloads import user_room
 from application.auth import InvalidToken
+from application.commands import ConfirmDeliveryCommand
 from application.delivery.events_since import EventsSince
+from application.notifications.confirm_delivery import ConfirmDelivery
 from application.ports import ConcurrentUpdate, DatabaseBusy
 from entrypoints.auth import Authenticator
 from entrypoints.catch_up import Missed
 from entrypoints.rate_limit import RateLimiter
 
 log = logging.getLogger("herald.realtime")
+
+DELIVERED = "notifications:delivered"  # from the client: {"eventId": N}
+CONFIRM_EVERY_SECONDS = 1.0
+MAX_EVENT_ID = 2**63 - 1  # event ids are 64-bit: a larger one names no event
+
+
+class DeliveryConfirmations:
+    """Delivery confirmations, gathered per user and applied at most once a second per user.
+
+    Confirmations are cumulative: of a user's confirmations within a second, only the highest
+    matters. A flush applies every waiting user's highest; a user whose flush met a busy
+    database waits for the next one. `close` applies what still waits.
+    """
+
+    def __init__(
+        self,
+        confirm_delivery: Callable[[], ConfirmDelivery],
+        every: float = CONFIRM_EVERY_SECONDS,
+    ) -> None:
+        self._confirm_delivery, self._every = confirm_delivery, every
+        self._waiting: dict[str, int] = {}  # user id → the highest event id confirmed
+        self._last_flush: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def confirm(self, user_id: str, event_id: int) -> None:
+        if self._closed:
+            return
+        if event_id > self._waiting.get(user_id, -1):
+            self._waiting[user_id] = event_id
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._timer is not None or self._flushing is not None or not self._waiting:
+            return
+        loop = asyncio.get_running_loop()
+        delay = 0.0
+        if self._last_flush is not None:
+            delay = max(self._last_flush + self._every - loop.time(), 0.0)
+        self._timer = loop.call_later(delay, self._start_flush)
+
+    def _start_flush(self) -> None:
+        self._timer = None
+        self._flushing = asyncio.ensure_future(self.flush())
+        self._flushing.add_done_callback(self._flushed)
+
+    def _flushed(self, task: asyncio.Future[None]) -> None:
+        self._flushing = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("delivery confirmations failed: %s", task.exception())
+        if not self._closed:
+            self._schedule()
+
+    async def flush(self) -> None:
+        """Apply every waiting user's highest confirmation, once."""
+        self._last_flush = asyncio.get_running_loop().time()
+        waiting, self._waiting = self._waiting, {}
+        failed, last_error = 0, None
+        for user_id, event_id in waiting.items():
+            try:
+                await self._confirm_delivery()(ConfirmDeliveryCommand(user_id, event_id))
+            except (ConcurrentUpdate, DatabaseBusy):
+                # Again at the next flush, unless a higher one came meanwhile.
+                if event_id > self._waiting.get(user_id, -1):
+                    self._waiting[user_id] = event_id
+            except Exception as error:  # one user's failure is not every user's
+                failed, last_error = failed + 1, error
+        if failed:
+            log.warning("delivery confirmations of %d users not applied: %s", failed, last_error)
+
+    async def close(self) -> None:
+        """Stop gathering, and apply what waits."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._flushing is not None:
+            await asyncio.wait([self._flushing])
+        if self._waiting:
+            await self.flush()
 
 
 class Realtime:
@@ -35,6 +122,7 @@ class Realtime:
         events_since: Callable[[], EventsSince],
         connect_limiter: RateLimiter,
         max_sockets_per_user: int,
+        confirmations: DeliveryConfirmations,
     ) -> None:
         self._server, self._authenticator, self._events_since = server, authenticator, events_since
         self._connect_limiter, self._max_sockets_per_user = connect_limiter, max_sockets_per_user
@@ -43,8 +131,10 @@ class Realtime:
         self._sockets_per_user: Counter[str] = Counter()
         self._expiries: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Future[Any]] = set()  # keeps background work referenced
+        self.confirmations = confirmations
         server.on("connect", self.connect)
         server.on("disconnect", self.disconnect)
+        server.on(DELIVERED, self.delivered)
         if isinstance(self._manager, HoldingRedisManager):
             self._manager.on_resumed = self.catch_up_everyone
 
@@ -96,6 +186,25 @@ class Realtime:
         timer = self._expiries.pop(sid, None)
         if timer is not None:
             timer.cancel()
+
+    async def delivered(self, sid: str, *args: Any) -> None:
+        """`notifications:delivered` `{"eventId": N}`: the socket's user received every new
+        notification up to event N. Anything else is dropped quietly: a client's mistake is
+        worth neither a disconnect nor a log line per frame."""
+        user_id = self._users.get(sid)
+        if user_id is None or len(args) != 1 or not isinstance(args[0], dict):
+            return
+        event_id = args[0].get("eventId")
+        if (
+            isinstance(event_id, int)
+            and not isinstance(event_id, bool)
+            and 0 <= event_id <= MAX_EVENT_ID
+        ):
+            self.confirmations.confirm(user_id, event_id)
+
+    async def close(self) -> None:
+        """At shutdown: the confirmations that still wait are applied."""
+        await self.confirmations.close()
 
     async def catch_up(
         self, sid: str, user_id: str, after: int | None, *, join: bool = False

@@ -18,6 +18,7 @@ from domain.events import (
     InboxEvent,
     NotificationCreated,
     NotificationDeleted,
+    NotificationsBulkUpdated,
     NotificationUpdated,
     StoredEvent,
     UnreadCountsChanged,
@@ -167,3 +168,57 @@ async def test_under_a_burst_the_last_count_is_current_and_ids_keep_their_order(
             assert min(gaps) >= WINDOW_SECONDS - 1e-9, gaps
             if leads_per_second > 1 / WINDOW_SECONDS:
                 assert len(counts) < len(created)
+
+
+async def test_a_waiting_count_keeps_its_unseen_count_and_the_newest_pair_goes() -> None:
+    delivery = Delivery()
+    await delivery.publish(UnreadCountsChanged({"bob": 3}, {"bob": 3}))
+    delivery.clock.now += 0.05
+    # The bell opened: nothing unread changed, but nothing is unseen any more.
+    await delivery.publish(UnreadCountsChanged({"bob": 3}, {"bob": 0}))
+    delivery.clock.now += 0.05
+    await delivery.publish(UnreadCountsChanged({"bob": 4}, {"bob": 1}))
+    delivery.clock.now += 0.05
+    await delivery.publish(UnreadCountsChanged({"bob": 4}, {"bob": 0}))
+
+    delivery.wait(WINDOW_SECONDS)
+
+    sent = [(data["count"], data["unseen"]) for _, _, data in delivery.of("bob", UNREAD_COUNT)]
+    assert sent == [(3, 3), (4, 0)]
+
+
+async def test_a_bulk_update_sends_the_waiting_counts_with_their_unseen_first() -> None:
+    delivery = Delivery()
+    await delivery.publish(UnreadCountsChanged({"bob": 2}, {"bob": 2}))
+    await delivery.publish(UnreadCountsChanged({"bob": 2}, {"bob": 1}))
+
+    await delivery.publish(NotificationsBulkUpdated("bob", 1, "markAllAsSeen"))
+
+    sent = [(name, data.get("unseen")) for _, name, data in delivery.of("bob")]
+    assert sent == [
+        (UNREAD_COUNT, 2),
+        (UNREAD_COUNT, 1),
+        ("notifications:bulk-updated", None),
+    ]
+    assert delivery.manager.counts.waiting == 0
+
+
+async def test_users_share_a_payload_only_when_both_their_counts_agree() -> None:
+    delivery = Delivery()
+
+    await delivery.publish(
+        UnreadCountsChanged({"bob": 2, "carol": 2, "dave": 2}, {"bob": 1, "carol": 2, "dave": 1})
+    )
+
+    assert [data["unseen"] for _, _, data in delivery.of("bob")] == [1]
+    assert [data["unseen"] for _, _, data in delivery.of("carol")] == [2]
+    assert [data["unseen"] for _, _, data in delivery.of("dave")] == [1]
+    assert delivery.of("bob")[0][2] is delivery.of("dave")[0][2]  # one payload, encoded once
+
+
+async def test_a_count_stored_before_unseen_existed_counts_every_unread_one_unseen() -> None:
+    delivery = Delivery()
+
+    await delivery.publish(UnreadCountsChanged({"bob": 5}))
+
+    assert [data for _, _, data in delivery.of("bob")] == [{"count": 5, "unseen": 5, "eventId": 1}]

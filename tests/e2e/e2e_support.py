@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -177,6 +177,15 @@ class Socket:
                 self._arrived.clear()
                 await self._arrived.wait()
         return self.named(event)[:count]
+
+    async def wait_until(
+        self, done: Callable[[], bool], within: float = EVENT_TIMEOUT_SECONDS
+    ) -> None:
+        """Until `done()` holds, checked again as each event arrives."""
+        async with asyncio.timeout(within):
+            while not done():
+                self._arrived.clear()
+                await self._arrived.wait()
 
 
 @dataclass

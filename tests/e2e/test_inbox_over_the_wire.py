@@ -21,6 +21,10 @@ NOTIFICATION_KEYS = {
     "actorId",
     "createdAt",
     "updatedAt",
+    "seenAt",
+    "deliveredAt",
+    "archivedAt",
+    "groupKey",
 }
 CREATE_LEAD = """
 mutation Create($name: String!) {
@@ -52,7 +56,7 @@ async def test_a_new_lead_is_pushed_to_teammates_and_not_to_its_creator(clients:
     assert created["isRead"] is False
     assert created["readAt"] is None
     assert datetime.fromisoformat(created["createdAt"]).utcoffset().total_seconds() == 0
-    assert count == {"count": 1}
+    assert count == {"count": 1, "unseen": 1}
     assert lead["ownerId"] == alice
     await clients.quiet()
     assert alice_socket.events == []
@@ -84,13 +88,19 @@ async def test_reading_reading_all_and_deleting_reach_only_the_owners_sockets(
         assert updated["id"] == first["id"]
         assert updated["isRead"] is True
         assert updated["readAt"] == read["markAsRead"]["readAt"]
-        assert (await tab.wait_for("notifications:unread-count", 3))[-1] == {"count": 1}
+        assert (await tab.wait_for("notifications:unread-count", 3))[-1] == {
+            "count": 1,
+            "unseen": 1,
+        }
 
     assert (await reader.data("mutation { markAllAsRead }"))["markAllAsRead"] == 1
     for tab in (bob_tab, bob_other_tab):
         [bulk] = await tab.wait_for("notifications:bulk-updated")
         assert bulk == {"action": "markAllAsRead", "count": 1}
-        assert (await tab.wait_for("notifications:unread-count", 4))[-1] == {"count": 0}
+        assert (await tab.wait_for("notifications:unread-count", 4))[-1] == {
+            "count": 0,
+            "unseen": 0,
+        }
 
     deleted = await reader.data(
         "mutation($id: String!) { deleteNotification(id: $id) }", id=second["id"]

@@ -1,5 +1,6 @@
-"""Engagement and groups over GraphQL, on the in-memory container: seen, delivered, archived,
-counts, groups, receipts, and the Socket.IO messages each change sends (or does not)."""
+"""Engagement and groups over GraphQL, on the in-memory container and on PostgreSQL: seen,
+delivered, archived, counts, groups, receipts, and the Socket.IO messages each change sends (or
+does not)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
-from edge_support import Caller, callers, make_container
+from edge_support import SECRET, Caller, callers, make_container
 
 from adapters.socketio.publisher import messages_for
+from adapters.sqlalchemy.migrations import upgrade_async
+from databases import create_postgres_database, drop_postgres_database
 from domain.events import StoredEvent
 from entrypoints.container import Container, inline_delivery
+from entrypoints.graphql import execution
+from entrypoints.settings import Settings
 
 NOTIFICATION = "id isRead readAt seenAt deliveredAt archivedAt groupKey title"
 LIST = f"{{ getNotifications {{ {NOTIFICATION} }} }}"
@@ -66,11 +71,25 @@ def wire() -> Wire:
     return Wire()
 
 
-@pytest.fixture
-def container(wire: Wire) -> Container:
-    container = inline_delivery(make_container())
+@pytest.fixture(params=["memory", "postgresql"])
+async def container(request: pytest.FixtureRequest, wire: Wire) -> AsyncIterator[Container]:
+    """The in-memory container, and the real one on a fresh, migrated PostgreSQL database."""
+    url = None
+    if request.param == "memory":
+        container = make_container()
+    else:
+        url = await create_postgres_database()
+        await upgrade_async(url)
+        container = Container(settings=Settings(jwt_secret=SECRET, database_url=url))
+    inline_delivery(container)
     container.publisher.override(providers.Object(wire))
-    return container
+    try:
+        yield container
+    finally:
+        await container.inbox_queries().close()
+        await container.engine().dispose()
+        if url is not None:
+            await drop_postgres_database(url)
 
 
 @pytest.fixture
@@ -453,3 +472,25 @@ async def test_the_new_mutations_spend_the_rate_limit() -> None:
         assert (await bob.post("mutation { markAllAsSeen }")).status_code == 200
     finally:
         await bob.aclose()
+
+
+async def test_the_new_fields_keep_notifications_on_the_short_path_of_execution(
+    users: dict[str, Caller], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await new_leads(users["alice"], "Umbrella Corp", "Initech")
+    computed: list[Any] = []
+    short_path = execution._values
+
+    def counted(source: Any, plan: Any) -> dict[str, Any]:
+        computed.append(source)
+        return short_path(source, plan)
+
+    monkeypatch.setattr(execution, "_values", counted)
+
+    listed = await notifications(users["bob"])
+    groups = await users["bob"].data(GROUPS)
+
+    assert len(listed) == 2
+    assert [type(source).__name__ for source in computed[:2]] == ["Notification", "Notification"]
+    assert "NotificationGroupConnection" in {type(source).__name__ for source in computed}
+    assert groups["notificationGroups"]["edges"][0]["node"]["latest"]["groupKey"]

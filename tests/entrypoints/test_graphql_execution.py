@@ -63,6 +63,10 @@ class Item:
 class Box:
     label: str
     items: list[Item]
+    tags: list[str] = strawberry.field(default_factory=lambda: ["new", "fragile"])
+    colours: list[Colour | None] | None = strawberry.field(
+        default_factory=lambda: [Colour.BLUE, None, Colour.RED]
+    )
 
 
 def an_item(number: int, **changes: Any) -> Item:
@@ -125,6 +129,15 @@ class Query:
         good.spare = Box(label="odd", items=None)  # type: ignore[arg-type]
         return [good, bad]
 
+    @strawberry.field
+    def broken_boxes(self) -> list[Box]:
+        # A null among leaves that may not be null; a value the enum does not know; no list.
+        return [
+            Box(label="null tag", items=[], tags=["a", None]),  # type: ignore[list-item]
+            Box(label="odd colour", items=[], colours=["green"]),  # type: ignore[list-item]
+            Box(label="no tags", items=[], tags=None, colours=None),  # type: ignore[arg-type]
+        ]
+
 
 DOCUMENTS = [
     "{ items { id name colour count ready at maybe note } }",
@@ -146,6 +159,10 @@ DOCUMENTS = [
     "{ broken { id } later { id } }",
     "{ items { id loud } }",
     "{ items { id secret } box { items { secret } } }",
+    "{ box { label tags colours items { id } } }",
+    "{ shelves { box { tags } spare { colours } } }",
+    "{ brokenBoxes { label tags } }",
+    "{ brokenBoxes { label colours } }",
 ]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from test_repository_contract import (
     NOW,
     NewUnitOfWork,
+    a_notification,
     a_user,
     given_lead,
     given_notification,
@@ -23,7 +24,8 @@ from test_repository_contract import (
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.migrations import upgrade_async
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import ConcurrentUpdate, DatabaseBusy
+from application.ports import ConcurrentUpdate, DatabaseBusy, UnitOfWork
+from domain.notifications import InboxEntry
 
 HELD_SECONDS = 0.3
 
@@ -190,3 +192,47 @@ async def test_a_pool_with_no_connection_free_in_time_is_database_busy(
             assert await uow.users.get("alice") is None
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("mark", ["mark_all_seen", "mark_group_read", "mark_all_read"])
+@pytest.mark.parametrize("added", ["before the mark", "after the mark"])
+async def test_a_notification_committed_while_a_mark_runs_stays_unseen_and_unread(
+    migrated_postgres_url: str, mark: str, added: str
+) -> None:
+    # The newcomer's transaction begins before the mark's commit and commits in the middle of
+    # it: either before or after the mark's UPDATE, it is not marked.
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    old = await given_notification(new_uow, ["bob"])
+    newcomer = a_notification(NOW + timedelta(minutes=1))
+    assert newcomer.group_key == old.group_key
+    later = NOW + timedelta(hours=1)
+
+    async def marking(uow: UnitOfWork) -> int | None:
+        if mark == "mark_all_seen":
+            return await uow.inbox.mark_all_seen("bob", later)
+        if mark == "mark_all_read":
+            return await uow.inbox.mark_all_read("bob", later)
+        return await uow.inbox.mark_group_read("bob", old.group_key, later)
+
+    try:
+        async with asyncio.timeout(10), new_uow() as marker, new_uow() as adder:
+            if added == "before the mark":
+                await adder.inbox.add(newcomer, ["bob"])
+                assert await marking(marker) == 1
+                await adder.commit()
+            else:
+                assert await marking(marker) == 1
+                await adder.inbox.add(newcomer, ["bob"])
+                await adder.commit()
+            await marker.commit()
+
+        entry = await read_entry(new_uow, "bob", newcomer.id)
+        marked = await read_entry(new_uow, "bob", old.id)
+    finally:
+        await engine.dispose()
+
+    assert entry == InboxEntry.deliver(newcomer, "bob")
+    assert marked is not None
+    assert marked.seen_at == later

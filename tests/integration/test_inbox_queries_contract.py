@@ -565,3 +565,29 @@ async def test_group_pages_are_the_callers_own(backend: Backend) -> None:
 
     assert [g.count for g in await read_groups(backend, "bob")] == [1]
     assert await read_groups(backend, "stranger") == []
+
+
+async def test_purged_and_deleted_notifications_leave_nothing_behind(backend: Backend) -> None:
+    lead = await given_lead(backend.new_uow)
+    comment = NotificationType.COMMENT_ADDED
+    old = await notify(backend, minutes(1), comment, lead.id, recipients=("bob", "carol"))
+    kept = await notify(backend, minutes(3), comment, lead.id, recipients=("bob", "carol"))
+    await change(backend, "carol", old.id, lambda entry: entry.archive(minutes(4)))
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.purge_before(minutes(2), 10) == 1
+        assert await uow.inbox.remove("bob", kept.id)
+        await uow.commit()
+
+    assert await backend.queries.receipts(old.id, 50) == []
+    assert [r.user_id for r in await backend.queries.receipts(kept.id, 50)] == ["carol"]
+    [sent] = await backend.queries.sent_about(lead.id, 20)
+    assert (sent.notification.id, sent.recipients) == (kept.id, 1)
+    assert await read_groups(backend, "bob") == []
+    assert await backend.queries.counts("bob") == InboxCounts(0, 0, 0)
+    [carols] = await read_groups(backend, "carol")
+    assert (carols.count, carols.latest.notification.id) == (1, kept.id)
+    assert await read_groups(backend, "carol", archived=True) == []
+    async with backend.new_uow() as uow:  # the last holder gone, the lead was told nothing
+        assert await uow.inbox.remove("carol", kept.id)
+        await uow.commit()
+    assert await backend.queries.sent_about(lead.id, 20) == []

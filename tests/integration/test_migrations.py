@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from uuid import uuid4
 
@@ -22,7 +22,9 @@ from adapters.sqlalchemy.migrations import (
     upgrade,
     upgrade_async,
 )
-from adapters.sqlalchemy.tables import comments, leads, metadata, tasks
+from adapters.sqlalchemy.tables import comments, leads, metadata, notifications, tasks
+from adapters.sqlalchemy.tables import notification_recipients as recipients
+from domain.notifications import Notification, NotificationType
 
 SCHEMA_0001 = {
     "users": set(),
@@ -249,3 +251,96 @@ def test_upgrade_runs_from_plain_code(tmp_path: Path) -> None:
     with sqlite3.connect(path) as connection:
         versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
     assert versions == [(head_revision(),)]
+
+
+async def test_0007_puts_existing_entries_in_their_groups_and_sees_the_read_ones(
+    database_url: str,
+) -> None:
+    await upgrade_async(database_url, "0006_email")
+    engine = make_engine(database_url)
+    lead_id = uuid4()
+    two_hours_east = timezone(timedelta(hours=2))
+    made = [
+        Notification(uuid4(), kind, "Title", "Message", lead, actor, at)
+        for kind, lead, actor, at in [
+            (
+                NotificationType.LEAD_CREATED,
+                lead_id,
+                "alice",
+                datetime(2025, 3, 14, 23, 59, tzinfo=UTC),
+            ),
+            # Just after midnight east of Greenwich: still the 14th in UTC.
+            (
+                NotificationType.LEAD_CREATED,
+                None,
+                None,
+                datetime(2025, 3, 15, 1, 30, tzinfo=two_hours_east),
+            ),
+            (NotificationType.COMMENT_ADDED, lead_id, "bob", NOW),
+            (NotificationType.SCORE_UPDATED, lead_id, None, NOW),
+            (NotificationType.TASK_COMPLETED, None, "carol", NOW),  # no lead: stands alone
+        ]
+    ]
+    read_at = NOW + timedelta(minutes=5, microseconds=7)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.insert(leads).values(
+                    id=lead_id, name="Umbrella", score=0, created_at=NOW, updated_at=NOW
+                )
+            )
+            for notification in made:
+                await connection.execute(
+                    sa.insert(notifications).values(
+                        id=notification.id,
+                        type=notification.type.value,
+                        title=notification.title,
+                        message=notification.message,
+                        related_lead_id=notification.related_lead_id,
+                        actor_id=notification.actor_id,
+                        created_at=notification.created_at,
+                        updated_at=notification.created_at,
+                    )
+                )
+                for user_id, was_read in (("bob", True), ("carol", False)):
+                    await connection.execute(
+                        sa.insert(recipients).values(
+                            notification_id=notification.id,
+                            user_id=user_id,
+                            is_read=was_read,
+                            read_at=read_at if was_read else None,
+                            created_at=notification.created_at,
+                            updated_at=notification.created_at,
+                        )
+                    )
+
+        await upgrade_async(database_url)
+
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.select(
+                        recipients.c.notification_id,
+                        recipients.c.user_id,
+                        recipients.c.group_key,
+                        recipients.c.read_at,
+                        recipients.c.seen_at,
+                        recipients.c.delivered_at,
+                        recipients.c.archived_at,
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+
+    key_of = {notification.id: notification.group_key for notification in made}
+    assert len(rows) == 2 * len(made)
+    for notification_id, user_id, group_key, was_read_at, seen_at, delivered, archived in rows:
+        assert group_key == key_of[notification_id], user_id
+        assert seen_at == was_read_at == (read_at if user_id == "bob" else None)
+        assert (delivered, archived) == (None, None)
+    assert {key_of[n.id] for n in made[:2]} == {
+        "lead_created:2025-03-14:alice",
+        "lead_created:2025-03-14:",
+    }
+    assert key_of[made[4].id] == f"task_completed:{made[4].id}"

@@ -258,41 +258,69 @@ def _leaders_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
     )
 
 
-def _in_groups(shape: _GroupShape) -> sa.ColumnElement[bool]:
+def _of_member(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+    """A column of the member's notification, looked up by its primary key row by row: a
+    subquery in the select list is never turned into a join, so the cost stays with the
+    members, however many notifications there are."""
+    return sa.select(column).where(notifications.c.id == inbox.c.notification_id).scalar_subquery()
+
+
+def _page_members(shape: _GroupShape) -> list[sa.ColumnElement[bool]]:
+    """The selected members of the groups asked for (the bind parameter `keys`). A group's key
+    begins with its type, so all its members are of its newest member's type, which the
+    filter selected: the types need no checking again."""
+    conditions = _selected(
+        inbox,
+        notifications,
+        user=_user_param(),
+        unread_only=shape.unread_only,
+        types=False,
+        related_lead=False,
+        archived=shape.archived,
+        on_postgresql=shape.on_postgresql,
+    )
+    if shape.related_lead:
+        lead = sa.bindparam("related_lead_id", type_=notifications.c.related_lead_id.type)
+        conditions.append(_of_member(notifications.c.related_lead_id) == lead)
     if shape.on_postgresql:
-        return inbox.c.group_key == sa.any_(sa.bindparam("keys", type_=_TYPE_ARRAY))
-    return inbox.c.group_key.in_(sa.bindparam("keys", expanding=True))
+        conditions.append(inbox.c.group_key == sa.any_(sa.bindparam("keys", type_=_TYPE_ARRAY)))
+    else:
+        conditions.append(inbox.c.group_key.in_(sa.bindparam("keys", expanding=True)))
+    return conditions
 
 
 @cache
 def _group_counts_statement(shape: _GroupShape) -> sa.Select[Any]:
-    """Each asked group's selected members: how many, how many unread, the oldest's time."""
-    statement = sa.select(
-        inbox.c.group_key,
-        sa.func.count(),
-        sa.func.count().filter(sa.not_(inbox.c.is_read)),
-        sa.func.min(inbox.c.created_at),
-    ).select_from(inbox)
-    if shape.types or shape.related_lead:
-        statement = statement.join(notifications)
-    return statement.where(
-        *_selected(inbox, notifications, user=_user_param(), **shape._asdict()),
-        _in_groups(shape),
-    ).group_by(inbox.c.group_key)
+    """Each asked group's selected members: how many, how many unread, the oldest's time; off
+    ix_notification_recipients_group."""
+    return (
+        sa.select(
+            inbox.c.group_key,
+            sa.func.count(),
+            sa.func.count().filter(sa.not_(inbox.c.is_read)),
+            sa.func.min(inbox.c.created_at),
+        )
+        .where(*_page_members(shape))
+        .group_by(inbox.c.group_key)
+    )
 
 
 @cache
 def _group_actors_statement(shape: _GroupShape) -> sa.Select[Any]:
     """Each asked group's distinct actors among its selected members, with their latest time."""
-    return (
-        sa.select(inbox.c.group_key, notifications.c.actor_id, sa.func.max(inbox.c.created_at))
-        .join_from(inbox, notifications)
-        .where(
-            *_selected(inbox, notifications, user=_user_param(), **shape._asdict()),
-            _in_groups(shape),
-            notifications.c.actor_id.is_not(None),
+    members = (
+        sa.select(
+            inbox.c.group_key,
+            _of_member(notifications.c.actor_id).label("actor_id"),
+            inbox.c.created_at,
         )
-        .group_by(inbox.c.group_key, notifications.c.actor_id)
+        .where(*_page_members(shape))
+        .subquery("members")
+    )
+    return (
+        sa.select(members.c.group_key, members.c.actor_id, sa.func.max(members.c.created_at))
+        .where(members.c.actor_id.is_not(None))
+        .group_by(members.c.group_key, members.c.actor_id)
     )
 
 
@@ -335,7 +363,8 @@ async def read_groups(
     if not leaders:
         return []
     latest = {row[13]: entry_of(row) for row in leaders}
-    del parameters["limit"]
+    for name in ("limit", "types", "after_created_at", "after_key"):
+        parameters.pop(name, None)
     parameters["keys"] = list(latest)
     counts = {row[0]: row[1:] for row in await fetch(_group_counts_statement(shape), parameters)}
     actors: dict[str, list[tuple[datetime, str]]] = {}

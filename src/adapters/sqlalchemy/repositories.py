@@ -440,17 +440,21 @@ class SqlAlchemyInboxRepository(_Repository):
         return None if member.first() is None else 0
 
     async def confirm_delivered(self, user_id: str, through_event_id: int, now: datetime) -> int:
-        # The user's undelivered entries off their partial index, each checked against its
-        # notification's event id.
-        confirmed = sa.exists(
-            sa.select(sa.literal(1)).where(
-                notifications.c.id == inbox.c.notification_id,
-                notifications.c.event_id <= through_event_id,
-            )
+        # The user's undelivered entries off their partial index, each one's event id looked
+        # up by its notification's key: a scalar subquery, which the planner never turns into
+        # a join over every notification up to that id.
+        event_id = (
+            sa.select(notifications.c.event_id)
+            .where(notifications.c.id == inbox.c.notification_id)
+            .scalar_subquery()
         )
         result = await self._execute(
             sa.update(inbox)
-            .where(inbox.c.user_id == user_id, inbox.c.delivered_at.is_(None), confirmed)
+            .where(
+                inbox.c.user_id == user_id,
+                inbox.c.delivered_at.is_(None),
+                event_id <= through_event_id,
+            )
             .values(delivered_at=now)
         )
         return result.rowcount

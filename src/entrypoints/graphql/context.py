@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ class HeraldContext(BaseContext, kw_only=True):
     identity: Identity | None
     request_id: str
     connection_params: dict[str, Any] | None = None  # a subscription's `connection_init`
+    expiry: asyncio.TimerHandle | None = None  # a subscription's hang-up when its token expires
 
     @property
     def user_id(self) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import msgspec
 import strawberry
 from cross_web import HTTPException
-from litestar import Request, Response, post
+from litestar import Request, Response, WebSocket, post
 from litestar.background_tasks import BackgroundTasks
 from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK
@@ -19,6 +22,7 @@ from strawberry.http import process_result as plain_result
 from strawberry.litestar import make_graphql_controller
 from strawberry.litestar.controller import LitestarWebSocketAdapter
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from application.auth import InvalidToken
 from entrypoints.graphql.context import HeraldContext, get_context
@@ -76,6 +80,22 @@ def graphql_controller(
                 )
             except InvalidToken:
                 raise ConnectionRejectionError from None
+            # As a Socket.IO socket, the subscription ends when its token does: the client
+            # comes back with a fresh one and its last eventId.
+            socket = context.websocket
+            if socket is not None:
+                delay = (context.identity.expires_at - datetime.now(UTC)).total_seconds()
+                context.expiry = asyncio.get_running_loop().call_later(
+                    max(delay, 0), _hang_up, socket
+                )
+
+        async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+            try:
+                return await super().run(request, context=context, root_value=root_value)
+            finally:
+                if isinstance(context, HeraldContext) and context.expiry is not None:
+                    context.expiry.cancel()
+                    context.expiry = None
 
         async def process_result(
             self, request: Request[Any, Any, Any], result: ExecutionResult
@@ -144,6 +164,21 @@ def graphql_controller(
             return body
 
     return GraphQLController
+
+
+_hang_ups: set[asyncio.Task[None]] = set()  # keeps each closing task referenced
+
+
+def _hang_up(socket: WebSocket[Any, Any, Any]) -> None:
+    task = asyncio.ensure_future(_close_expired(socket))
+    _hang_ups.add(task)
+    task.add_done_callback(_hang_ups.discard)
+
+
+async def _close_expired(socket: WebSocket[Any, Any, Any]) -> None:
+    if socket.connection_state != "disconnect":
+        with contextlib.suppress(Exception):  # it may be closing already
+            await socket.close(code=UNAUTHORIZED, reason="Token expired")
 
 
 async def _sub_response() -> Response[Any]:
