@@ -39,6 +39,28 @@ Feature: An email for the people who are away
     Then Bob gets no email
     And Carol gets one email "New lead: Umbrella Corp" listing "New lead: Umbrella Corp"
 
+  Scenario: Who opened the bell before it fell due gets no email
+    Given Alice has created the lead "Umbrella Corp"
+    And Bob has opened his notifications
+    When 10 minutes pass
+    Then Bob gets no email
+    And Bob has an unread notification about "Umbrella Corp"
+    And Carol gets one email "New lead: Umbrella Corp" listing "New lead: Umbrella Corp"
+
+  Scenario: What came after the bell was opened is still emailed
+    Given Alice has created the lead "Umbrella Corp"
+    And Bob has opened his notifications
+    When Alice creates the lead "Globex"
+    And 10 minutes pass
+    Then Bob gets one email "New lead: Globex" listing "New lead: Globex"
+
+  Scenario: What was archived in time is not emailed
+    Given Alice has created the lead "Umbrella Corp"
+    And Bob has archived his notification about "Umbrella Corp"
+    When 10 minutes pass
+    Then Bob gets no email
+    And Carol gets one email "New lead: Umbrella Corp" listing "New lead: Umbrella Corp"
+
   Scenario: What was deleted in time is not emailed
     Given Alice has created the lead "Umbrella Corp"
     And Alice has created the lead "Globex"

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.cursors import HmacCursorCodec
 from adapters.memory import (
     InMemoryInboxQueries,
     InMemoryStore,
@@ -26,13 +27,25 @@ from application.delivery.relay_events import InlineRelay, RelayEvents
 from application.leads.assign_lead import AssignLead
 from application.leads.create_lead import CreateLead
 from application.leads.get_lead import GetLead
+from application.leads.lead_notifications import LeadNotifications, Receipts
 from application.leads.list_leads import ListLeads
 from application.leads.update_lead_score import UpdateLeadScore
+from application.notifications.archive_notification import (
+    ArchiveNotification,
+    UnarchiveNotification,
+)
+from application.notifications.confirm_delivery import ConfirmDelivery
 from application.notifications.delete_notification import DeleteNotification
 from application.notifications.get_unread_count import GetUnreadCount
+from application.notifications.inbox_counts import GetInboxCounts
 from application.notifications.list_notifications import ListNotifications
 from application.notifications.mark_all_as_read import MarkAllAsRead
+from application.notifications.mark_all_as_seen import MarkAllAsSeen
 from application.notifications.mark_as_read import MarkAsRead
+from application.notifications.mark_as_unread import MarkAsUnread
+from application.notifications.mark_group_as_read import MarkGroupAsRead
+from application.notifications.notification_feed import NotificationFeed
+from application.notifications.notification_groups import NotificationGroups
 from application.preferences.get_preferences import GetPreferences
 from application.preferences.set_preference import SetPreference
 from application.tasks.complete_task import CompleteTask
@@ -45,6 +58,7 @@ from domain.tasks import Task
 from domain.users import User
 
 START = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
+CURSOR_SECRET = "a server secret of at least 32 bytes"
 
 
 class FixedClock:
@@ -228,6 +242,65 @@ def mark_all_as_read(store: InMemoryStore, relay: InlineRelay, clock: FixedClock
 @pytest.fixture
 def delete_notification(store: InMemoryStore, relay: InlineRelay) -> DeleteNotification:
     return DeleteNotification(InMemoryUnitOfWork(store, relay))
+
+
+@pytest.fixture
+def mark_as_unread(store: InMemoryStore, relay: InlineRelay, clock: FixedClock) -> MarkAsUnread:
+    return MarkAsUnread(InMemoryUnitOfWork(store, relay), clock)
+
+
+@pytest.fixture
+def archive(store: InMemoryStore, relay: InlineRelay, clock: FixedClock) -> ArchiveNotification:
+    return ArchiveNotification(InMemoryUnitOfWork(store, relay), clock)
+
+
+@pytest.fixture
+def unarchive(store: InMemoryStore, relay: InlineRelay, clock: FixedClock) -> UnarchiveNotification:
+    return UnarchiveNotification(InMemoryUnitOfWork(store, relay), clock)
+
+
+@pytest.fixture
+def mark_all_as_seen(store: InMemoryStore, relay: InlineRelay, clock: FixedClock) -> MarkAllAsSeen:
+    return MarkAllAsSeen(InMemoryUnitOfWork(store, relay), clock)
+
+
+@pytest.fixture
+def mark_group_as_read(
+    store: InMemoryStore, relay: InlineRelay, clock: FixedClock
+) -> MarkGroupAsRead:
+    return MarkGroupAsRead(InMemoryUnitOfWork(store, relay), clock)
+
+
+@pytest.fixture
+def confirm_delivery(
+    store: InMemoryStore, relay: InlineRelay, clock: FixedClock
+) -> ConfirmDelivery:
+    return ConfirmDelivery(InMemoryUnitOfWork(store, relay), clock)
+
+
+@pytest.fixture
+def inbox_counts(store: InMemoryStore) -> GetInboxCounts:
+    return GetInboxCounts(InMemoryInboxQueries(store))
+
+
+@pytest.fixture
+def notification_feed(store: InMemoryStore) -> NotificationFeed:
+    return NotificationFeed(InMemoryInboxQueries(store), HmacCursorCodec(CURSOR_SECRET))
+
+
+@pytest.fixture
+def notification_groups(store: InMemoryStore) -> NotificationGroups:
+    return NotificationGroups(InMemoryInboxQueries(store), HmacCursorCodec(CURSOR_SECRET))
+
+
+@pytest.fixture
+def lead_notifications(store: InMemoryStore) -> LeadNotifications:
+    return LeadNotifications(InMemoryInboxQueries(store))
+
+
+@pytest.fixture
+def receipts(store: InMemoryStore) -> Receipts:
+    return Receipts(InMemoryInboxQueries(store))
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ async def test_deleting_an_unread_one_tells_the_new_unread_count(
     assert await read.unread("bob") == 1
     assert publisher.published == [
         NotificationDeleted("bob", deleted),
-        UnreadCountsChanged({"bob": 1}),
+        UnreadCountsChanged({"bob": 1}, {"bob": 1}),
     ]
 
 

@@ -39,7 +39,7 @@ async def test_reads_every_unread_notification_and_counts_them(
     assert await read.unread("bob") == 0
     assert publisher.published == [
         NotificationsBulkUpdated("bob", 3),
-        UnreadCountsChanged({"bob": 0}),
+        UnreadCountsChanged({"bob": 0}, {"bob": 0}),
     ]
 
 
@@ -68,7 +68,7 @@ async def test_counts_only_those_that_were_unread(
     assert earlier.read_at == read_earlier
     assert publisher.published == [
         NotificationsBulkUpdated("bob", 1),
-        UnreadCountsChanged({"bob": 0}),
+        UnreadCountsChanged({"bob": 0}, {"bob": 0}),
     ]
 
 
@@ -118,5 +118,5 @@ async def test_other_users_are_untouched(
     assert (await read.unread("carol"), await read.unread("alice")) == (2, 1)
     assert publisher.published == [
         NotificationsBulkUpdated("bob", 1),
-        UnreadCountsChanged({"bob": 0}),
+        UnreadCountsChanged({"bob": 0}, {"bob": 0}),
     ]

@@ -40,7 +40,10 @@ async def test_reading_ones_own_notification(
     assert (entry.is_read, entry.read_at, entry.updated_at) == (True, read_at, read_at)
     assert await read.entry("bob", first) == entry
     assert await read.unread("bob") == 1
-    assert publisher.published == [NotificationUpdated(entry), UnreadCountsChanged({"bob": 1})]
+    assert publisher.published == [
+        NotificationUpdated(entry),
+        UnreadCountsChanged({"bob": 1}, {"bob": 1}),
+    ]
 
 
 async def test_reading_leaves_the_other_recipients_unread(

@@ -181,6 +181,33 @@ async def test_who_gets_one_email_for_what_waited(emailing: HeraldServer, smtp: 
     assert emailed(smtp) == {"bob": [both], "carol": [["New lead: Initech"]]}
 
 
+async def test_who_opened_the_bell_before_it_fell_due_gets_no_email(
+    emailing: HeraldServer, smtp: SmtpServer
+) -> None:
+    # Bob opens the bell at once; Carol is away.
+    await sign_in(emailing, "alice", "bob", "carol")
+    await graphql(emailing, "alice", CREATE_LEAD, n="Umbrella Corp")
+    assert await graphql(emailing, "bob", "mutation { markAllAsSeen }") == {"markAllAsSeen": 1}
+
+    smtp.mailbox.wait_for(1)
+    await asyncio.sleep(QUIET_SECONDS)
+
+    assert emailed(smtp) == {"carol": [["New lead: Umbrella Corp"]]}
+    # Seen is not read: it waits in Bob's inbox, unread, and no longer new.
+    counts = await graphql(emailing, "bob", "{ inboxCounts { unread unseen total } }")
+    assert counts == {"inboxCounts": {"unread": 1, "unseen": 0, "total": 1}}
+
+    # What arrives after the bell was opened is new again, and emailed alone.
+    await graphql(emailing, "alice", CREATE_LEAD, n="Globex")
+    smtp.mailbox.wait_for(3)
+    await asyncio.sleep(QUIET_SECONDS)
+
+    assert emailed(smtp) == {
+        "carol": [["New lead: Umbrella Corp"], ["New lead: Globex"]],
+        "bob": [["New lead: Globex"]],
+    }
+
+
 async def test_an_email_due_across_kill_9_arrives_once_after_restart(
     emailing: HeraldServer, smtp: SmtpServer, own_database_url: str
 ) -> None:

@@ -46,17 +46,31 @@ EXAMPLES = {
     "Mutation.completeTask": 12,
     "Mutation.updateLeadScore": 12,
     "Mutation.assignLead": 10,
+    # The inbox's own: enough for known ids, keys and cursors to come up, and malformed ones.
+    "Mutation.markAsRead": 10,
+    "Mutation.markAsUnread": 10,
+    "Mutation.archiveNotification": 12,
+    "Mutation.unarchiveNotification": 10,
+    "Mutation.markGroupAsRead": 16,
+    "Mutation.confirmDelivery": 10,
+    "Query.notificationGroups": 12,
 }
-OTHER_EXAMPLES = 6  # each of the nine other operations
+OTHER_EXAMPLES = 6  # each of the other operations
 LOOK_AROUND = """{
   leads(limit: 100) { id }
-  getNotifications(limit: 100) { id }
+  getNotifications(limit: 100) { id groupKey }
   notificationFeed(first: 5) { pageInfo { endCursor } }
+  archived: notificationFeed(first: 5, filter: {archived: true}) { edges { node { id } } }
+  notificationGroups(first: 5) { pageInfo { endCursor } edges { node { key } } }
 }"""
 NOTIFICATION_ROOTS = {
     "Query.getNotifications",
     "Query.notificationFeed",
+    "Query.notificationGroups",
     "Mutation.markAsRead",
+    "Mutation.markAsUnread",
+    "Mutation.archiveNotification",
+    "Mutation.unarchiveNotification",
 }
 # The same examples on every run, so that CI judges the code and not the draw; set
 # HERALD_FUZZ_EXPLORE=1 to draw new ones (a failure prints the example to replay).
@@ -70,6 +84,9 @@ REQUEST_TIMEOUT_SECONDS = 10
 # scalars in one global registry; no other test of the project uses it.
 KNOWN_IDS: list[str] = []
 KNOWN_STRINGS: list[str] = []
+# Notification ids and group keys, the strings the inbox's mutations take: drawn more often, so
+# that those mutations act on notifications that exist, not only refuse.
+KNOWN_INBOX: list[str] = []
 # NUL is refused with an internal error today (test_properties.py's
 # test_a_nul_character_is_bad_user_input); lone surrogates cannot be sent as UTF-8 by this client.
 _text = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=60)
@@ -95,7 +112,15 @@ schemathesis.graphql.scalar(
 _users = st.sampled_from(USERS)  # a valid owner or assignee, and a valid name or title too
 schemathesis.graphql.scalar(
     "String",
-    st.one_of(_text, _users, _users, st.emails(), _one_of_known(KNOWN_STRINGS)).map(nodes.String),
+    st.one_of(
+        _text,
+        _users,
+        _users,
+        st.emails(),
+        _one_of_known(KNOWN_STRINGS),
+        _one_of_known(KNOWN_INBOX),
+        _one_of_known(KNOWN_INBOX),
+    ).map(nodes.String),
 )
 # Scores, limits and page sizes: inside their ranges as often as anywhere in a 32-bit Int.
 schemathesis.graphql.scalar(
@@ -191,12 +216,21 @@ def _harvest(value: Any, *, notifications: bool = False) -> None:
 
     Notification ids are `String` arguments (markAsRead, deleteNotification): they join the
     strings, not the ids, where they would only stand in for leads and tasks that are not there.
+    Group keys are strings too (markGroupAsRead).
     """
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(item, str) and key in ("id", "leadId", "cursor", "endCursor"):
+            if isinstance(item, str) and key in (
+                "id",
+                "leadId",
+                "cursor",
+                "endCursor",
+                "key",
+                "groupKey",
+            ):
                 is_id = key == "leadId" or (key == "id" and not notifications)
-                known = KNOWN_IDS if is_id else []
+                in_inbox = key in ("key", "groupKey") or (key == "id" and notifications)
+                known = KNOWN_IDS if is_id else KNOWN_INBOX if in_inbox else []
                 for pool in (known, KNOWN_STRINGS):
                     if item not in pool:
                         pool.append(item)
@@ -240,7 +274,12 @@ async def _rows(url: str) -> dict[str, list[dict[str, Any]]]:
                     {column.key: row._mapping[column] for column in table.c}
                     for row in await connection.execute(sa.select(table))
                 ]
-                for table in (tables.leads, tables.tasks, tables.comments)
+                for table in (
+                    tables.leads,
+                    tables.tasks,
+                    tables.comments,
+                    tables.notification_recipients,
+                )
             }
     finally:
         await engine.dispose()
@@ -261,7 +300,7 @@ def fuzzed_server(own_database_url: str) -> Iterator[HeraldServer]:
 def test_fuzzed_requests_get_contract_answers_and_only_accepted_ones_are_stored(
     fuzzed_server: HeraldServer, own_database_url: str
 ) -> None:
-    del KNOWN_IDS[:], KNOWN_STRINGS[:]
+    del KNOWN_IDS[:], KNOWN_STRINGS[:], KNOWN_INBOX[:]
     ledger = Ledger()
     endpoint = f"{fuzzed_server.url}/graphql"
     tokens = {user: f"Bearer {fuzzed_server.token(user)}" for user in USERS}
@@ -294,7 +333,8 @@ def test_fuzzed_requests_get_contract_answers_and_only_accepted_ones_are_stored(
                 assert answer.status_code == 200, answer.text
                 data = answer.json()["data"]
                 _harvest(data["leads"])
-                _harvest([data["getNotifications"], data["notificationFeed"]], notifications=True)
+                inbox = ("getNotifications", "notificationFeed", "archived", "notificationGroups")
+                _harvest([data[name] for name in inbox], notifications=True)
 
         def fuzz_operation(operation: APIOperation) -> None:
             valid = operation.as_strategy(GenerationMode.POSITIVE)
@@ -350,7 +390,18 @@ def test_fuzzed_requests_get_contract_answers_and_only_accepted_ones_are_stored(
             expected
         )
     assert {task_id for task_id, row in tasks.items() if row["completed_at"]} == ledger.completed
+    # Whatever was sent, every entry keeps the rules of its states: read ones are seen, the
+    # read flag and time agree, and nothing happened to it before it was made.
+    for entry in stored["notification_recipients"]:
+        assert entry["is_read"] == (entry["read_at"] is not None), entry
+        assert entry["read_at"] is None or entry["seen_at"] is not None, entry
+        for moment in ("read_at", "seen_at", "delivered_at", "archived_at"):
+            assert entry[moment] is None or entry[moment] >= entry["created_at"], entry
     # The run reached past validation: objects were made, and mutations on them were accepted.
     assert ledger.leads_created, summary
     assert ledger.tasks_created, summary
     assert ledger.comments_created, summary
+    # … and the inbox's own mutations reached notifications that exist, not only refusals (group
+    # reads on real groups are test_properties.py's model's: here keys are few among the strings).
+    for accepted in ("markAsRead", "archiveNotification", "markAllAsSeen", "confirmDelivery"):
+        assert ledger.answers.get(f"{accepted}:data"), summary

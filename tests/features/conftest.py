@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from dependency_injector import providers
@@ -25,7 +26,7 @@ from pytest_bdd import given, then, when
 from adapters.memory import InMemoryStore
 from adapters.memory.unit_of_work import InMemoryInboxRepository
 from application.commands import GetUnreadCountQuery, ListNotificationsQuery
-from domain.errors import InvalidInput, LeadNotFound, NotificationNotFound
+from domain.errors import GroupNotFound, InvalidInput, LeadNotFound, NotificationNotFound
 from domain.events import NotificationCreated
 from domain.notifications import InboxEntry
 from entrypoints.container import Container, in_memory, inline_delivery
@@ -124,6 +125,8 @@ def container(
     )
     yield container
     if request.param == "postgres":
+        # The read side keeps a pool of its own: closed here, or its tasks outlive the loop.
+        runner.run(container.inbox_queries().close())
         runner.run(container.engine().dispose())
 
 
@@ -248,6 +251,25 @@ def _has_deleted(herald: Herald, person: str, lead: str) -> None:
     assert herald.delete(person, str(herald.notification_id(lead))).value is True
 
 
+@given(phrase("{person:Person} has opened {_:Pronoun} notifications"))
+def _has_opened(herald: Herald, person: str) -> None:
+    herald.mark_all_as_seen(person)
+    assert all(entry.seen_at is not None for entry in herald.inbox(person))
+
+
+@given(phrase('{person:Person} has archived {_:Pronoun} notification about "{lead:Text}"'))
+def _has_archived(herald: Herald, person: str, lead: str) -> None:
+    entry: InboxEntry = herald.archive(person, str(herald.notification_id(lead))).value
+    assert entry.archived_at is not None
+
+
+@given("a day has passed")
+def _a_day_passed(herald: Herald) -> None:
+    clock = herald.container.clock()
+    assert isinstance(clock, TickingClock)
+    clock.advance(timedelta(days=1))
+
+
 # --- When: the actions every feature uses --------------------------------------------------------
 
 
@@ -267,6 +289,19 @@ def _reads(herald: Herald, person: str, lead: str) -> Outcome:
 @when(phrase("{person:Person} reads all {_:Pronoun} notifications"), target_fixture="outcome")
 def _reads_all(herald: Herald, person: str) -> Outcome:
     return herald.mark_all_as_read(person)
+
+
+@when(phrase("{person:Person} opens {_:Pronoun} notifications"), target_fixture="outcome")
+def _opens(herald: Herald, person: str) -> Outcome:
+    return herald.mark_all_as_seen(person)
+
+
+@when(
+    phrase('{person:Person} archives {_:Pronoun} notification about "{lead:Text}"'),
+    target_fixture="outcome",
+)
+def _archives(herald: Herald, person: str, lead: str) -> Outcome:
+    return herald.archive(person, str(herald.notification_id(lead)))
 
 
 @when(
@@ -325,6 +360,27 @@ def _inbox_holds(herald: Herald, person: str, leads: list[str]) -> None:
 @then(phrase("{person:Person} has {count:Number} unread {_:Notifications}"))
 def _unread_count(herald: Herald, person: str, count: int) -> None:
     assert herald.unread(person) == count
+
+
+@then(phrase("{person:Person} has {count:Number} unseen {_:Notifications}"))
+def _unseen_count(herald: Herald, person: str, count: int) -> None:
+    assert herald.counts(person).unseen == count
+    assert sum(entry.seen_at is None for entry in herald.inbox(person)) == count
+
+
+@then(phrase("{count:Number} {_:Notifications} became {state:State}"))
+def _became(outcome: Outcome, count: int) -> None:
+    assert outcome.value == count
+
+
+@then(phrase('{person:Person}\'s notification about "{lead:Text}" is seen'))
+def _is_seen(herald: Herald, person: str, lead: str) -> None:
+    assert herald.entry(person, lead).seen_at is not None
+
+
+@then(phrase('{person:Person}\'s notification about "{lead:Text}" is unseen'))
+def _is_unseen(herald: Herald, person: str, lead: str) -> None:
+    assert herald.entry(person, lead).seen_at is None
 
 
 @then(phrase('{person:Person} has an unread notification about "{lead:Text}"'))
@@ -402,6 +458,11 @@ def _refused_page_size(outcome: Outcome) -> None:
     assert outcome.refused_with(InvalidInput).field == "limit"
 
 
+@then("there is no such group")
+def _no_such_group(outcome: Outcome) -> None:
+    outcome.refused_with(GroupNotFound)
+
+
 @then("the notification is not found")
 def _notification_not_found(outcome: Outcome) -> None:
     outcome.refused_with(NotificationNotFound)
@@ -418,6 +479,13 @@ def _nobody_told(herald: Herald) -> None:
 @then(phrase("{person:Person} is told nothing"))
 def _told_nothing(herald: Herald, person: str) -> None:
     assert herald.news(person) == []
+
+
+@then(phrase("{person:Person} is told {_:Pronoun} unseen count is {count:Number}"))
+def _told_unseen(herald: Herald, person: str, count: int) -> None:
+    told = herald.badges_told(person)
+    assert told, f"{person} was told no count"
+    assert told[-1][1] == count
 
 
 @then(phrase("only {person:Person} is told anything"))

@@ -18,20 +18,31 @@ from pytest_bdd import parsers
 from adapters.memory import RecordingPublisher
 from application.commands import (
     AddCommentCommand,
+    ArchiveNotificationCommand,
     AssignLeadCommand,
     CompleteTaskCommand,
+    ConfirmDeliveryCommand,
     CreateLeadCommand,
     CreateTaskCommand,
     DeleteNotificationCommand,
     GetLeadQuery,
     GetPreferencesQuery,
     GetUnreadCountQuery,
+    InboxCountsQuery,
+    LeadNotificationsQuery,
     ListLeadsQuery,
     ListNotificationsQuery,
     MarkAllAsReadCommand,
+    MarkAllAsSeenCommand,
     MarkAsReadCommand,
+    MarkAsUnreadCommand,
+    MarkGroupAsReadCommand,
+    NotificationFeedQuery,
+    NotificationGroupsQuery,
+    ReceiptsQuery,
     RegisterUserCommand,
     SetPreferenceCommand,
+    UnarchiveNotificationCommand,
     UpdateLeadScoreCommand,
 )
 from domain.errors import DomainError
@@ -44,7 +55,15 @@ from domain.events import (
     UnreadCountsChanged,
 )
 from domain.leads import Lead
-from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.notifications import (
+    InboxCounts,
+    InboxEntry,
+    Notification,
+    NotificationGroup,
+    NotificationType,
+    Receipt,
+    SentNotification,
+)
 from domain.preferences import NotificationPreference
 from domain.tasks import Task
 from domain.users import User
@@ -104,6 +123,11 @@ def _notifications(text: str) -> str:
     return text
 
 
+@parse.with_pattern(r"read|seen|delivered")
+def _state(text: str) -> str:
+    return text
+
+
 # The kinds of notification, as a salesperson names them.
 KINDS = {
     "new leads": NotificationType.LEAD_CREATED,
@@ -127,6 +151,7 @@ WORDS = {
     "Number": _number,
     "Pronoun": _pronoun,
     "Notifications": _notifications,
+    "State": _state,
 }
 
 
@@ -221,6 +246,14 @@ def told_users(events: Sequence[InboxEvent]) -> set[str]:
     return users
 
 
+# What a bulk change is called in the news, by its action.
+BULK_NEWS = {
+    "markAllAsRead": "all read",
+    "markAllAsSeen": "all seen",
+    "markGroupAsRead": "group read",
+}
+
+
 def news_for(events: Sequence[InboxEvent], user_id: str) -> list[tuple[str, object]]:
     """What this user's open screens were told, in order, in a few plain words each."""
     news: list[tuple[str, object]] = []
@@ -232,8 +265,10 @@ def news_for(events: Sequence[InboxEvent], user_id: str) -> list[tuple[str, obje
                 news.append(("unread", counts[user_id]))
             case NotificationUpdated(entry=entry) if entry.user_id == user_id:
                 news.append(("read" if entry.is_read else "unread again", entry.notification.id))
-            case NotificationsBulkUpdated(user_id=who, count=count) if who == user_id:
-                news.append(("all read", count))
+            case NotificationsBulkUpdated(user_id=who, count=count, action=action) if (
+                who == user_id
+            ):
+                news.append((BULK_NEWS[action], count))
             case NotificationDeleted(user_id=who, notification_id=gone) if who == user_id:
                 news.append(("deleted", gone))
     return news
@@ -276,6 +311,8 @@ class Story:
     tasks: dict[str, Task] = field(default_factory=dict)  # by title, as last given back
     first_completed: dict[str, datetime] = field(default_factory=dict)  # task title → when
     titles: dict[UUID, str] = field(default_factory=dict)  # of every notification told
+    event_ids: dict[str, int] = field(default_factory=dict)  # lead → its notification's event
+    delivered_at: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (person, lead)
 
 
 class Herald:
@@ -341,10 +378,12 @@ class Herald:
         if outcome.error is None:
             lead: Lead = outcome.value
             self.story.leads[lead.name] = lead
-            for event in self.publisher.published:
+            told = zip(self.publisher.published, self.publisher.event_ids, strict=True)
+            for event, event_id in told:
                 if isinstance(event, NotificationCreated):
                     assert event.notification.related_lead_id == lead.id
                     self.story.notifications[lead.name] = event.notification.id
+                    self.story.event_ids[lead.name] = event_id
         return outcome
 
     def mark_as_read(
@@ -362,6 +401,55 @@ class Herald:
         command = DeleteNotificationCommand(self.user_id(person), notification_id)
         use_case = self.container.delete_notification()
         return self.act(person, use_case(command), may_be_refused=may_be_refused)
+
+    def mark_as_unread(
+        self, person: str, notification_id: str, *, may_be_refused: bool = False
+    ) -> Outcome:
+        command = MarkAsUnreadCommand(self.user_id(person), notification_id)
+        use_case = self.container.mark_as_unread()
+        return self.act(person, use_case(command), may_be_refused=may_be_refused)
+
+    def mark_all_as_seen(self, person: str) -> Outcome:
+        """The person opens the bell."""
+        command = MarkAllAsSeenCommand(self.user_id(person))
+        return self.act(person, self.container.mark_all_as_seen()(command))
+
+    def archive(
+        self, person: str, notification_id: str, *, may_be_refused: bool = False
+    ) -> Outcome:
+        command = ArchiveNotificationCommand(self.user_id(person), notification_id)
+        use_case = self.container.archive_notification()
+        return self.act(person, use_case(command), may_be_refused=may_be_refused)
+
+    def unarchive(
+        self, person: str, notification_id: str, *, may_be_refused: bool = False
+    ) -> Outcome:
+        command = UnarchiveNotificationCommand(self.user_id(person), notification_id)
+        use_case = self.container.unarchive_notification()
+        return self.act(person, use_case(command), may_be_refused=may_be_refused)
+
+    def mark_group_as_read(
+        self, person: str, group_key: str, *, may_be_refused: bool = False
+    ) -> Outcome:
+        command = MarkGroupAsReadCommand(self.user_id(person), group_key)
+        use_case = self.container.mark_group_as_read()
+        return self.act(person, use_case(command), may_be_refused=may_be_refused)
+
+    def confirm_delivery(self, person: str, lead: str) -> Outcome:
+        """One of the person's screens confirms it received every new notification up to the
+        one about this lead; when each became delivered is kept in the story."""
+        command = ConfirmDeliveryCommand(self.user_id(person), self.story.event_ids[lead])
+        outcome = self.act(person, self.container.confirm_delivery()(command))
+        inbox = self.inbox(person)
+        for name, entry in zip(self.leads_in(inbox), inbox, strict=True):
+            if entry.delivered_at is not None:
+                self.story.delivered_at.setdefault((person, name), entry.delivered_at)
+        return outcome
+
+    def group_key(self, kind: NotificationType, lead: str) -> str:
+        """The key of the group of this kind of notification about the lead, as the inbox
+        gives it (lead-scoped kinds have one group per lead)."""
+        return f"{kind.value}:{self.story.leads[lead].id}"
 
     def lead_ref(self, lead: str) -> str:
         return str(self.story.leads[lead].id)
@@ -472,6 +560,31 @@ class Herald:
         query = ListNotificationsQuery(self.user_id(person), WHOLE_INBOX)
         return self.run(self.container.list_notifications()(query))
 
+    def archived(self, person: str) -> list[InboxEntry]:
+        """The person's "Archived" view, newest first."""
+        query = NotificationFeedQuery(self.user_id(person), WHOLE_INBOX, archived=True)
+        page = self.run(self.container.notification_feed()(query))
+        return [edge.entry for edge in page.edges]
+
+    def counts(self, person: str) -> InboxCounts:
+        query = InboxCountsQuery(self.user_id(person))
+        return self.run(self.container.inbox_counts()(query))
+
+    def groups(self, person: str) -> list[NotificationGroup]:
+        query = NotificationGroupsQuery(self.user_id(person), WHOLE_INBOX)
+        page = self.run(self.container.notification_groups()(query))
+        return [edge.group for edge in page.edges]
+
+    def sent_about(self, lead: str) -> list[SentNotification]:
+        """What the team was told about the lead, newest first (leads are shared: everyone on
+        the team sees the same)."""
+        query = LeadNotificationsQuery(self.lead_ref(lead), WHOLE_INBOX)
+        return self.run(self.container.lead_notifications()(query))
+
+    def receipts(self, notification_id: UUID) -> list[Receipt]:
+        query = ReceiptsQuery(str(notification_id), WHOLE_INBOX)
+        return self.run(self.container.receipts()(query))
+
     def unread(self, person: str) -> int:
         query = GetUnreadCountQuery(self.user_id(person))
         return self.run(self.container.get_unread_count()(query))
@@ -493,7 +606,7 @@ class Herald:
 
     def entry(self, person: str, lead: str) -> InboxEntry:
         notification_id = self.notification_id(lead)
-        for entry in self.inbox(person):
+        for entry in [*self.inbox(person), *self.archived(person)]:
             if entry.notification.id == notification_id:
                 return entry
         raise AssertionError(f"{person}'s inbox holds no notification about {lead!r}")
@@ -513,6 +626,24 @@ class Herald:
 
     def news(self, person: str) -> list[tuple[str, object]]:
         return news_for(self.publisher.published, self.user_id(person))
+
+    def badges_told(self, person: str) -> list[tuple[int, int]]:
+        """The (unread, unseen) counts the person's screens were told, in order."""
+        user_id = self.user_id(person)
+        return [
+            (event.counts[user_id], event.unseen[user_id])
+            for event in self.publisher.published
+            if isinstance(event, UnreadCountsChanged) and user_id in event.counts
+        ]
+
+    def updates_told(self, person: str) -> list[InboxEntry]:
+        """The notifications the person's screens were told changed, as they were told."""
+        user_id = self.user_id(person)
+        return [
+            event.entry
+            for event in self.publisher.published
+            if isinstance(event, NotificationUpdated) and event.entry.user_id == user_id
+        ]
 
     def told(self) -> set[str]:
         names = {user_id: person for person, user_id in TEAM.items()}

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from feature_support import Herald, Outcome, phrase
+from feature_support import Herald, phrase
 from pytest_bdd import scenarios, then
 
 scenarios("notifications/mark_all_as_read.feature")
-
-
-@then(phrase("{count:Number} {_:Notifications} became read"))
-def _became_read(outcome: Outcome, count: int) -> None:
-    assert outcome.value == count
 
 
 @then(phrase("every notification in {person:Person}'s inbox is read"))
