@@ -1,4 +1,5 @@
-"""End to end in a real browser: the live inbox page at `/`, signed in through development sign-in.
+"""End to end in a real browser: the live inbox page at `/`, signed in through development sign-in,
+with two people (and two tabs of one of them) watching each other's actions arrive over Socket.IO.
 
 Chromium is Debian's (`/usr/bin/chromium`), driven by Playwright; Playwright's own browsers are
 never downloaded. With `HERALD_INBOX_SCREENSHOT=docs/inbox.png` the first test also saves the

@@ -68,7 +68,7 @@ const ui = {
   leadRefresh: $("lead-refresh"), scoreForm: $("lead-score"), scoreInput: $("lead-score-value"),
   taskForm: $("lead-task"), tasks: $("lead-tasks"), commentForm: $("lead-comment"),
   comments: $("lead-comments"), sent: $("lead-sent"), sentEmpty: $("lead-sent-empty"),
-  leadMessage: $("lead-status"),
+  leadViewStatus: $("lead-status"),
 };
 
 class SignedOut extends Error {}
@@ -766,7 +766,7 @@ async function openLead(id) {
   for (const list of [ui.tasks, ui.comments, ui.sent]) list.replaceChildren();
   ui.leadTitle.textContent = "Loading…";
   ui.leadFacts.textContent = "";
-  ui.leadMessage.textContent = "";
+  ui.leadViewStatus.textContent = "";
   ui.scoreInput.value = "";
   ui.lead.hidden = false;
   ui.leadTitle.focus();
@@ -889,11 +889,11 @@ function sentElement(sent) {
 async function leadAction(button, action) {
   const id = lead?.id;
   button.disabled = true;
-  ui.leadMessage.textContent = "";
+  ui.leadViewStatus.textContent = "";
   ui.problem.hidden = true;
   try {
     const done = await action();
-    if (lead?.id === id) ui.leadMessage.textContent = done;
+    if (lead?.id === id) ui.leadViewStatus.textContent = done;
   } catch (error) {
     report(error);
   } finally {
