@@ -40,8 +40,8 @@ def client() -> Client:
     ("path", "media_type", "marker"),
     [
         ("/", "text/html", '<script type="module" src="/inbox.js">'),
-        ("/inbox.js", "text/javascript", "graphql-transport-ws"),
-        ("/inbox.css", "text/css", ".notification"),
+        ("/inbox.js", "text/javascript", "/socket.io/?EIO=4&transport=websocket"),
+        ("/inbox.css", "text/css", ".group"),
     ],
 )
 async def test_the_page_and_its_files_are_served_from_the_package(

@@ -1,25 +1,48 @@
-// The live inbox: GraphQL over HTTP for reads and actions, graphql-transport-ws for live events.
+// The live inbox: GraphQL over HTTP for reads and actions, Socket.IO for live events (spoken
+// directly over a WebSocket: the protocol is a few packet kinds, so no client library is needed).
 // No framework and no build step; everything the page shows is built with textContent.
 
 const TOKEN_KEY = "herald.token"; // sessionStorage: one sign-in per tab
 const PAGE_SIZE = 20;
-const PING_EVERY_MS = 20_000;
+const MEMBER_PAGES = 5; // an opened group shows the members found in at most 5 pages of 100
+const REFRESH_DELAY_MS = 150; // live changes that close together cause one refetch
+const CONFIRM_EVERY_MS = 1000; // delivery confirmations: cumulative, at most about once a second
+const LEAD_POLL_MS = 5000; // others seeing and reading send this user no event: look again
 const RETRY_MAX_MS = 15_000;
 
-const FIELDS = "fragment Fields on Notification { id title message isRead createdAt }";
-const FIRST_PAGE = `query FirstPage { getUnreadCount
-  notificationFeed(first: ${PAGE_SIZE}) { edges { node { ...Fields } } pageInfo { hasNextPage endCursor } } }
-  ${FIELDS}`;
-const NEXT_PAGE = `query NextPage($after: String) {
-  notificationFeed(first: ${PAGE_SIZE}, after: $after) { edges { node { ...Fields } } pageInfo { hasNextPage endCursor } } }
-  ${FIELDS}`;
-const EVENTS = `subscription Events($lastEventId: Int) {
-  notificationEvents(lastEventId: $lastEventId) { eventId event count action id reason notification { ...Fields } } }
-  ${FIELDS}`;
-const MARK_AS_READ = `mutation MarkAsRead($id: String!) { markAsRead(id: $id) { ...Fields } } ${FIELDS}`;
-const MARK_ALL_AS_READ = "mutation MarkAllAsRead { markAllAsRead }";
+const ITEM = `fragment Item on Notification {
+  id type title message isRead createdAt relatedLeadId groupKey archivedAt }`;
+const GROUP = `fragment Group on NotificationGroup {
+  key type title count unreadCount actorIds actorCount relatedLeadId lastAt latest { message relatedLeadId } }`;
+const GROUP_PAGE = `edges { node { ...Group } } pageInfo { hasNextPage endCursor }`;
+const ITEM_PAGE = `edges { node { ...Item } } pageInfo { hasNextPage endCursor }`;
+const INBOX = `query Inbox { inboxCounts { unread unseen }
+  notificationGroups(first: ${PAGE_SIZE}) { ${GROUP_PAGE} } } ${GROUP}`;
+const GROUPS = `query Groups($after: String) {
+  notificationGroups(first: ${PAGE_SIZE}, after: $after) { ${GROUP_PAGE} } } ${GROUP}`;
+const ARCHIVED = `query Archived { inboxCounts { unread unseen }
+  notificationFeed(first: ${PAGE_SIZE}, filter: {archived: true}) { ${ITEM_PAGE} } } ${ITEM}`;
+const FEED = `query Feed($first: Int, $after: String, $filter: NotificationFilter) {
+  notificationFeed(first: $first, after: $after, filter: $filter) { ${ITEM_PAGE} } } ${ITEM}`;
+const LEAD = `query Lead($id: ID!) {
+  lead(id: $id) { id name email company score ownerId
+    notifications(limit: 20) { id title createdAt recipients delivered seen read
+      receipts(limit: 50) { userId name deliveredAt seenAt readAt } } }
+  notificationFeed(first: 50, filter: {relatedLeadId: $id, types: [TASK_COMPLETED, COMMENT_ADDED]}) {
+    edges { node { id type message createdAt } } } }`;
+const MARK_AS_READ = `mutation MarkAsRead($id: String!) { markAsRead(id: $id) { ...Item } } ${ITEM}`;
+const MARK_AS_UNREAD = `mutation MarkAsUnread($id: String!) { markAsUnread(id: $id) { ...Item } } ${ITEM}`;
+const ARCHIVE = `mutation Archive($id: String!) { archiveNotification(id: $id) { ...Item } } ${ITEM}`;
+const UNARCHIVE = `mutation Unarchive($id: String!) { unarchiveNotification(id: $id) { ...Item } } ${ITEM}`;
 const DELETE = "mutation Delete($id: String!) { deleteNotification(id: $id) }";
+const MARK_GROUP_AS_READ = "mutation MarkGroupAsRead($key: String!) { markGroupAsRead(groupKey: $key) }";
+const MARK_ALL_AS_READ = "mutation MarkAllAsRead { markAllAsRead }";
+const MARK_ALL_AS_SEEN = "mutation MarkAllAsSeen { markAllAsSeen }";
 const CREATE_LEAD = `mutation CreateLead($input: CreateLeadInput!) { createLead(input: $input) { id name } }`;
+const UPDATE_SCORE = `mutation UpdateLeadScore($id: ID!, $score: Int!) { updateLeadScore(id: $id, score: $score) { id score } }`;
+const CREATE_TASK = `mutation CreateTask($input: CreateTaskInput!) { createTask(input: $input) { id title completedAt } }`;
+const COMPLETE_TASK = `mutation CompleteTask($id: ID!) { completeTask(id: $id) { id title completedAt } }`;
+const ADD_COMMENT = `mutation AddComment($input: AddCommentInput!) { addComment(input: $input) { id body createdAt } }`;
 const PREFERENCES = "query Preferences { notificationPreferences { type enabled email } }";
 const SET_PREFERENCE = `mutation SetPreference($type: NotificationType!, $enabled: Boolean!, $email: Boolean) {
   setNotificationPreference(type: $type, enabled: $enabled, email: $email) { type enabled email } }`;
@@ -34,12 +57,18 @@ const ui = {
   devForm: $("dev-sign-in"), devName: $("dev-name"), devButton: $("dev-sign-in-button"),
   tokenForm: $("token-sign-in"), tokenInput: $("token"),
   account: $("account"), who: $("who"), signOut: $("sign-out"),
-  bell: $("bell"), badge: $("unread-badge"), unreadStatus: $("unread-status"),
+  bell: $("bell"), badge: $("unseen-badge"), unreadStatus: $("unread-status"),
   workspace: $("workspace"), heading: $("inbox-title"), connection: $("connection"),
-  markAllRead: $("mark-all-read"), list: $("notifications"), empty: $("empty"),
-  loadMore: $("load-more"), theEnd: $("the-end"), template: $("notification-template"),
+  markAllRead: $("mark-all-read"), showInbox: $("show-inbox"), showArchived: $("show-archived"),
+  list: $("notifications"), empty: $("empty"), loadMore: $("load-more"), theEnd: $("the-end"),
+  groupTemplate: $("group-template"), itemTemplate: $("item-template"),
   leadForm: $("create-lead"), leadStatus: $("create-lead-status"),
   preferences: $("preferences"), preferencesStatus: $("preferences-status"),
+  lead: $("lead"), leadTitle: $("lead-title"), leadFacts: $("lead-facts"), leadClose: $("lead-close"),
+  leadRefresh: $("lead-refresh"), scoreForm: $("lead-score"), scoreInput: $("lead-score-value"),
+  taskForm: $("lead-task"), tasks: $("lead-tasks"), commentForm: $("lead-comment"),
+  comments: $("lead-comments"), sent: $("lead-sent"), sentEmpty: $("lead-sent-empty"),
+  leadViewStatus: $("lead-status"),
 };
 
 class SignedOut extends Error {}
@@ -51,11 +80,19 @@ let session = 0; // bumped on sign-in, sign-out and refetch: late answers of an 
 let lastEventId = null;
 let ready = false; // false while the first page loads: events wait in `pending`
 let pending = [];
+let view = "inbox"; // or "archived"
 let endCursor = null;
 let hasNextPage = false;
+let pagesLoaded = 0;
 let loadingPage = false;
-const items = new Map(); // notification id -> its <li>
+let refreshTimer = null;
+let counts = { unread: 0, unseen: 0 };
+const groups = new Map(); // group key -> { group, element, expanded }
+const items = new Map(); // notification id -> { notification, element }: opened groups' members, archived ones
+const delivery = { upTo: 0, confirmed: 0, lastAt: 0, timer: null };
 let live = null;
+let lead = null; // the open lead view: { id, poller, reloadTimer }
+const madeHere = new Map(); // lead id -> { tasks: Map(id -> task), comments: [] } added in this tab
 
 // ---------------------------------------------------------------- GraphQL over HTTP
 
@@ -79,81 +116,103 @@ async function graphql(query, variables = {}) {
   return body.data;
 }
 
-// ---------------------------------------------------------------- graphql-transport-ws
+// ---------------------------------------------------------------- Socket.IO over a WebSocket
 
-class LiveEvents {
-  constructor(onEvent, onState, onRefused) {
-    Object.assign(this, { onEvent, onState, onRefused });
+// Engine.IO 4 packets are a digit and a payload: 0 open, 1 close, 2 ping, 3 pong, 4 message.
+// A message carries a Socket.IO packet: 0 connect, 1 disconnect, 2 event, 4 connect error;
+// the default namespace has no prefix, so an event reads `42["name",{...}]`.
+class LiveSocket {
+  constructor(auth, onEvent, onState, onRefused) {
+    Object.assign(this, { auth, onEvent, onState, onRefused });
     this.socket = null;
+    this.connected = false;
     this.retries = 0;
-    this.nextId = 1;
     this.stopped = false;
   }
 
   open() {
-    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`;
-    const socket = new WebSocket(url, "graphql-transport-ws");
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/socket.io/?EIO=4&transport=websocket`);
     this.socket = socket;
     this.onState(this.retries ? "reconnecting" : "connecting");
-    socket.onopen = () => this.send({ type: "connection_init", payload: { token } });
-    socket.onmessage = (message) => this.receive(JSON.parse(message.data));
-    socket.onclose = (event) => this.closed(socket, event.code);
+    socket.onmessage = (message) => {
+      if (socket === this.socket && typeof message.data === "string") this.receive(message.data);
+    };
+    socket.onclose = () => this.closed(socket);
   }
 
-  send(message) {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
-  }
-
-  subscribe() {
-    this.subscription = String(this.nextId++);
-    const variables = { lastEventId };
-    this.send({ id: this.subscription, type: "subscribe", payload: { query: EVENTS, variables } });
-    return lastEventId === null; // nothing seen yet: the caller fetches the inbox now
-  }
-
-  receive(message) {
-    switch (message.type) {
-      case "connection_ack":
-        this.retries = 0;
-        this.startPinging();
-        this.onState("live", this.subscribe());
+  receive(data) {
+    switch (data[0]) {
+      case "0": { // the handshake: how often the server pings; then join the default namespace
+        const { pingInterval, pingTimeout } = JSON.parse(data.slice(1));
+        this.silence = pingInterval + pingTimeout;
+        this.heard();
+        this.send(`40${JSON.stringify(this.auth())}`);
         break;
-      case "next":
-        if (message.id !== this.subscription) return;
-        if (message.payload.errors) console.warn("herald: event errors", message.payload.errors);
-        if (message.payload.data) this.onEvent(message.payload.data.notificationEvents);
+      }
+      case "2":
+        this.send("3");
+        this.heard();
         break;
-      case "error":
-        console.warn("herald: the subscription was refused", message.payload);
-        this.socket.close(1000);
+      case "1":
+        this.socket.close();
         break;
-      case "complete": // the server ended the stream (this tab fell behind): pick up where it was
-        if (message.id === this.subscription) this.onState("live", this.subscribe());
-        break;
-      case "ping":
-        this.send({ type: "pong" });
-        break;
-      case "pong":
-        this.awaitingPong = false;
+      case "4":
+        this.packet(data.slice(1));
         break;
     }
   }
 
-  startPinging() {
-    clearInterval(this.pinger);
-    this.awaitingPong = false;
-    this.pinger = setInterval(() => {
-      if (this.awaitingPong) return this.socket.close(4408); // no answer: the line is dead
-      this.awaitingPong = true;
-      this.send({ type: "ping" });
-    }, PING_EVERY_MS);
+  packet(packet) {
+    const body = packet.slice(1);
+    switch (packet[0]) {
+      case "0":
+        this.retries = 0;
+        this.connected = true;
+        this.onState("live");
+        break;
+      case "1": // the server hung up (the token expired): reconnecting tells whether it still holds
+        this.socket.close();
+        break;
+      case "2": {
+        const [event, data] = JSON.parse(body.replace(/^\d+/, "")); // an ack id may precede it
+        this.onEvent(event, data);
+        break;
+      }
+      case "4": {
+        const { message } = JSON.parse(body || "{}");
+        if (message === "unauthorized") {
+          this.stop();
+          this.onRefused();
+        } else {
+          console.warn("herald: the server refused the socket:", message);
+          this.socket.close();
+        }
+        break;
+      }
+    }
   }
 
-  closed(socket, code) {
+  emit(event, data) {
+    if (!this.connected) return false;
+    this.send(`42${JSON.stringify([event, data])}`);
+    return true;
+  }
+
+  send(text) {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(text);
+  }
+
+  heard() { // no ping for longer than the server promised: the line is dead
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.socket.close(), this.silence);
+  }
+
+  closed(socket) {
     if (socket !== this.socket) return;
-    clearInterval(this.pinger);
+    this.connected = false;
+    clearTimeout(this.watchdog);
     if (this.stopped) return;
-    if (code === 4401) return this.onRefused();
     const delay = Math.min(RETRY_MAX_MS, 1000 * 2 ** this.retries) * (0.75 + Math.random() / 2);
     this.retries += 1;
     this.onState("offline", Math.round(delay / 1000));
@@ -168,44 +227,56 @@ class LiveEvents {
 
   stop() {
     this.stopped = true;
+    this.connected = false;
     clearTimeout(this.timer);
-    clearInterval(this.pinger);
+    clearTimeout(this.watchdog);
     this.socket?.close(1000);
   }
 }
 
 // ---------------------------------------------------------------- events
 
-function onEvent(event) {
-  if (event.eventId !== null) {
-    if (lastEventId !== null && event.eventId <= lastEventId) return; // delivered twice
-    lastEventId = event.eventId;
+function onEvent(name, data) {
+  const eventId = data?.eventId;
+  if (Number.isInteger(eventId)) {
+    if (lastEventId !== null && eventId <= lastEventId) return; // delivered twice
+    lastEventId = eventId;
+    if (name === "notification:created") {
+      delivery.upTo = Math.max(delivery.upTo, eventId);
+      confirmSoon();
+    }
   }
-  if (ready) apply(event);
-  else pending.push(event);
+  if (ready) apply(name, data);
+  else pending.push([name, data]);
 }
 
-function apply(event) {
-  switch (event.event) {
+function apply(name, data) {
+  switch (name) {
     case "notification:created":
-      if (!items.has(event.notification.id)) ui.list.prepend(render(event.notification));
+      refreshSoon();
       break;
     case "notification:updated":
-      if (items.has(event.notification.id)) show(items.get(event.notification.id), event.notification);
+      updated(data);
+      refreshSoon();
       break;
     case "notification:deleted":
-      remove(event.id);
+      removeItem(data.id);
+      refreshSoon();
       break;
     case "notifications:bulk-updated":
-      for (const item of items.values()) markShownAsRead(item);
+      if (data.action === "markAllAsRead" || data.action === "markGroupAsRead") {
+        shownAsRead(data.groupKey);
+        refreshSoon();
+      }
       break;
     case "notifications:unread-count":
-      showUnread(event.count);
+      showCounts(data.count, data.unseen);
       break;
     case "notifications:resync": // too long away: what was missed is gone, so start over
       refetch();
       break;
   }
+  if (lead && data?.relatedLeadId === lead.id) reloadLeadSoon();
   updateEmpty();
 }
 
@@ -214,70 +285,293 @@ function onConnection(state, detail) {
     reconnecting: "Reconnecting…" };
   ui.connection.dataset.state = state;
   ui.connection.textContent = labels[state];
-  if (state === "live" && detail) refetch(); // subscribed with no lastEventId: read the inbox now
+  if (state !== "live") return;
+  confirmSoon(); // what arrived while the line was down
+  if (lastEventId === null) refetch(); // nothing to resume from: read the inbox now
+}
+
+// Every notification:created up to `eventId` is delivered; one confirmation covers them all.
+function confirmSoon() {
+  if (delivery.timer !== null || delivery.upTo <= delivery.confirmed) return;
+  const wait = Math.max(0, delivery.lastAt + CONFIRM_EVERY_MS - Date.now());
+  delivery.timer = setTimeout(() => {
+    delivery.timer = null;
+    if (delivery.upTo <= delivery.confirmed) return;
+    if (!live?.emit("notifications:delivered", { eventId: delivery.upTo })) return; // on reconnect
+    delivery.confirmed = delivery.upTo;
+    delivery.lastAt = Date.now();
+  }, wait);
+}
+
+// ---------------------------------------------------------------- groups
+
+function groupElement(group) {
+  const element = ui.groupTemplate.content.firstElementChild.cloneNode(true);
+  const entry = { group, element, expanded: false };
+  element.querySelector(".expand").addEventListener("click", () => toggleMembers(entry));
+  const markRead = element.querySelector(".mark-read");
+  markRead.addEventListener("click", () => markGroupAsRead(entry, markRead));
+  element.querySelector(".open-lead").addEventListener("click", () => openLead(groupLead(entry.group)));
+  groups.set(group.key, entry);
+  showGroup(entry, group);
+  return entry;
+}
+
+function groupLead(group) {
+  return group.relatedLeadId ?? (group.count === 1 ? group.latest.relatedLeadId : null);
+}
+
+function showGroup(entry, group) {
+  const before = entry.group;
+  entry.group = group;
+  const { element } = entry;
+  element.dataset.key = group.key;
+  element.classList.toggle("unread", group.unreadCount > 0);
+  element.querySelector(".title").textContent = group.title;
+  element.querySelector(".message").textContent = group.latest.message;
+  element.querySelector(".counts").textContent = group.unreadCount
+    ? `${group.count} · ${group.unreadCount} unread` : `${group.count} · all read`;
+  element.querySelector(".actors").textContent = actors(group);
+  showTime(element.querySelector("time"), group.lastAt);
+  const expand = element.querySelector(".expand");
+  expand.textContent = entry.expanded ? "Hide" : group.count === 1 ? "Show" : `Show ${group.count}`;
+  expand.setAttribute("aria-label", `Expand: ${group.title}`);
+  const markRead = element.querySelector(".mark-read");
+  markRead.hidden = group.unreadCount === 0;
+  markRead.setAttribute("aria-label", `Mark group read: ${group.title}`);
+  const openLeadButton = element.querySelector(".open-lead");
+  openLeadButton.hidden = !groupLead(group);
+  openLeadButton.setAttribute("aria-label", `Open the lead of: ${group.title}`);
+  const changed = before !== group && (before.count !== group.count
+    || before.unreadCount !== group.unreadCount || before.lastAt !== group.lastAt);
+  if (entry.expanded && changed) loadMembers(entry);
+}
+
+function actors(group) {
+  const others = group.actorCount - group.actorIds.length;
+  return `by ${group.actorIds.join(", ")}${others > 0 ? ` and ${others} more` : ""}`;
+}
+
+// Orders as the server does: the newest `lastAt` first, then the key.
+function comesBefore(a, b) {
+  const [at, bt] = [Date.parse(a.lastAt), Date.parse(b.lastAt)];
+  return at !== bt ? at > bt : a.key < b.key;
+}
+
+// Shows these groups in this order: the shown ones are updated in place, the others dropped.
+function showGroups(list) {
+  const keep = new Set(list.map((group) => group.key));
+  for (const [key, entry] of groups) if (!keep.has(key)) dropGroup(entry);
+  const elements = list.map((group) => {
+    const entry = groups.get(group.key);
+    if (!entry) return groupElement(group).element;
+    showGroup(entry, group);
+    return entry.element;
+  });
+  const shown = [...ui.list.children];
+  if (elements.length !== shown.length || elements.some((element, at) => element !== shown[at])) {
+    const focused = document.activeElement;
+    ui.list.append(...elements); // moves the shown ones, in order
+    if (focused !== document.activeElement && focused?.isConnected) focused.focus();
+  }
+}
+
+function dropGroup(entry) {
+  for (const [id, item] of items) if (entry.element.contains(item.element)) items.delete(id);
+  removeElement(entry.element);
+  groups.delete(entry.group.key);
+}
+
+// A live change: refetch the first page of groups, and keep the older pages that were loaded.
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, REFRESH_DELAY_MS);
+}
+
+async function refresh() {
+  if (view !== "inbox") return; // the Archived view changes only by what `updated` sees
+  if (!ready) return refreshSoon(); // the first page is on its way; look again after it
+  const mine = session;
+  try {
+    const { notificationGroups: page } = await graphql(GROUPS, { after: null });
+    if (mine !== session) return;
+    const fresh = page.edges.map((edge) => edge.node);
+    const keys = new Set(fresh.map((group) => group.key));
+    const last = fresh.at(-1);
+    const older = page.pageInfo.hasNextPage
+      ? [...groups.values()].map((entry) => entry.group)
+        .filter((group) => !keys.has(group.key) && comesBefore(last, group))
+      : [];
+    showGroups([...fresh, ...older]);
+    if (pagesLoaded <= 1) showPaging(page.pageInfo);
+    updateEmpty();
+  } catch (error) {
+    if (mine === session) report(error);
+  }
+}
+
+async function toggleMembers(entry) {
+  entry.expanded = !entry.expanded;
+  const button = entry.element.querySelector(".expand");
+  button.setAttribute("aria-expanded", String(entry.expanded));
+  showGroup(entry, entry.group);
+  const members = entry.element.querySelector(".members");
+  members.hidden = !entry.expanded;
+  if (entry.expanded) await loadMembers(entry);
+  else {
+    for (const child of members.children) items.delete(child.dataset.id);
+    members.replaceChildren();
+  }
+}
+
+// The members of a group: lead-scoped groups by their type and lead; lead_created ones by their
+// type, keeping those of the group's key (one actor's leads of one day).
+async function loadMembers(entry) {
+  const { group } = entry;
+  const filter = group.type === "LEAD_CREATED" ? { types: [group.type] }
+    : { types: [group.type], relatedLeadId: group.relatedLeadId };
+  const mine = session;
+  const found = [];
+  let after = null;
+  try {
+    for (let page = 0; page < MEMBER_PAGES && found.length < group.count; page += 1) {
+      const { notificationFeed: feed } = await graphql(FEED, { first: 100, after, filter });
+      found.push(...feed.edges.map((edge) => edge.node).filter((node) => node.groupKey === group.key));
+      if (!feed.pageInfo.hasNextPage) break;
+      after = feed.pageInfo.endCursor;
+    }
+  } catch (error) {
+    if (mine === session) report(error);
+    return;
+  }
+  if (mine !== session || !entry.expanded || groups.get(group.key) !== entry) return;
+  const members = entry.element.querySelector(".members");
+  for (const child of members.children) items.delete(child.dataset.id);
+  members.replaceChildren(...found.map(itemElement));
+}
+
+async function markGroupAsRead(entry, button) {
+  button.disabled = true;
+  ui.problem.hidden = true;
+  try {
+    await graphql(MARK_GROUP_AS_READ, { key: entry.group.key });
+    shownAsRead(entry.group.key);
+  } catch (error) {
+    if (error.code !== "NOT_FOUND") report(error); // read, archived or deleted meanwhile
+  } finally {
+    button.disabled = false;
+    refreshSoon();
+  }
+}
+
+// ---------------------------------------------------------------- single notifications
+
+function itemElement(notification) {
+  const element = ui.itemTemplate.content.firstElementChild.cloneNode(true);
+  const entry = { notification, element };
+  const act = (selector, mutation, label) => {
+    const button = element.querySelector(selector);
+    button.setAttribute("aria-label", `${label}: ${notification.title}`);
+    button.addEventListener("click", () => change(entry, button, mutation));
+  };
+  act(".mark-read", MARK_AS_READ, "Mark read");
+  act(".mark-unread", MARK_AS_UNREAD, "Mark unread");
+  act(".archive", ARCHIVE, "Archive");
+  act(".unarchive", UNARCHIVE, "Unarchive");
+  act(".delete", DELETE, "Delete");
+  const openLeadButton = element.querySelector(".open-lead");
+  openLeadButton.hidden = !notification.relatedLeadId;
+  openLeadButton.setAttribute("aria-label", `Open the lead: ${notification.title}`);
+  openLeadButton.addEventListener("click", () => openLead(entry.notification.relatedLeadId));
+  element.dataset.id = notification.id;
+  element.querySelector(".title").textContent = notification.title;
+  element.querySelector(".message").textContent = notification.message;
+  showTime(element.querySelector("time"), notification.createdAt);
+  items.set(notification.id, entry);
+  showItem(entry, notification);
+  return element;
+}
+
+function showItem(entry, notification) {
+  entry.notification = notification;
+  const { element } = entry;
+  const archived = Boolean(notification.archivedAt);
+  element.classList.toggle("unread", !notification.isRead);
+  element.querySelector(".state").textContent =
+    `${notification.isRead ? "Read" : "Unread"}${archived ? " · archived" : ""}`;
+  const show = { ".mark-read": !notification.isRead, ".mark-unread": notification.isRead,
+    ".archive": !archived, ".unarchive": archived };
+  for (const [selector, shown] of Object.entries(show)) {
+    const button = element.querySelector(selector);
+    if (!shown && button === document.activeElement) element.querySelector(".delete").focus();
+    button.hidden = !shown;
+  }
+}
+
+// A notification changed (here or in another tab): show it where it is, or let it go when it
+// no longer belongs to the view (archived in the inbox, unarchived in the Archived view).
+function updated(notification) {
+  const entry = items.get(notification.id);
+  const belongs = Boolean(notification.archivedAt) === (view === "archived");
+  if (entry && belongs) showItem(entry, { ...entry.notification, ...notification });
+  else if (entry) removeItem(notification.id);
+  else if (belongs && view === "archived") refetch(); // archived in another tab: show it here too
+}
+
+async function change(entry, button, mutation) {
+  const { id } = entry.notification;
+  button.disabled = true;
+  ui.problem.hidden = true;
+  try {
+    const data = await graphql(mutation, { id });
+    if (mutation === DELETE) removeItem(id);
+    else updated(Object.values(data)[0]);
+  } catch (error) {
+    if (error.code === "NOT_FOUND") removeItem(id);
+    else report(error);
+  } finally {
+    button.disabled = false;
+    refreshSoon();
+  }
+}
+
+function shownAsRead(groupKey) {
+  for (const entry of items.values()) {
+    if (groupKey === undefined || entry.notification.groupKey === groupKey) {
+      showItem(entry, { ...entry.notification, isRead: true });
+    }
+  }
+  for (const entry of groups.values()) {
+    if (groupKey === undefined || entry.group.key === groupKey) {
+      showGroup(entry, { ...entry.group, unreadCount: 0 });
+    }
+  }
+}
+
+function removeItem(id) {
+  const entry = items.get(id);
+  if (!entry) return;
+  items.delete(id);
+  removeElement(entry.element);
+  updateEmpty();
+}
+
+function removeElement(element) {
+  if (element.contains(document.activeElement)) ui.heading.focus();
+  element.remove();
 }
 
 // ---------------------------------------------------------------- the list
 
-function render(notification) {
-  const item = ui.template.content.firstElementChild.cloneNode(true);
-  item.dataset.id = notification.id;
-  item.querySelector(".title").textContent = notification.title;
-  item.querySelector(".message").textContent = notification.message;
-  const time = item.querySelector("time");
-  time.dateTime = notification.createdAt;
-  time.title = new Date(notification.createdAt).toLocaleString();
-  time.textContent = ago(notification.createdAt);
-  const markRead = item.querySelector(".mark-read");
-  markRead.setAttribute("aria-label", `Mark read: ${notification.title}`);
-  markRead.addEventListener("click", () => markAsRead(item, markRead));
-  const remove = item.querySelector(".delete");
-  remove.setAttribute("aria-label", `Delete: ${notification.title}`);
-  remove.addEventListener("click", () => deleteNotification(item, remove));
-  items.set(notification.id, item);
-  show(item, notification);
-  return item;
-}
-
-function show(item, notification) {
-  if (notification.isRead) markShownAsRead(item);
-  else {
-    item.classList.add("unread");
-    item.querySelector(".state").textContent = "Unread";
-    item.querySelector(".mark-read").hidden = false;
-  }
-}
-
-function markShownAsRead(item) {
-  item.classList.remove("unread");
-  item.querySelector(".state").textContent = "Read";
-  const button = item.querySelector(".mark-read");
-  if (button === document.activeElement) item.querySelector(".delete").focus();
-  button.hidden = true;
-}
-
-function remove(id) {
-  const item = items.get(id);
-  if (!item) return;
-  if (item.contains(document.activeElement)) {
-    const next = item.nextElementSibling ?? item.previousElementSibling;
-    (next?.querySelector(".delete") ?? ui.heading).focus();
-  }
-  item.remove();
-  items.delete(id);
-}
-
-function append(edges) {
-  for (const { node } of edges) if (!items.has(node.id)) ui.list.append(render(node));
-}
-
-function showUnread(count) {
-  ui.badge.textContent = count > 99 ? "99+" : String(count);
-  ui.badge.hidden = count === 0;
-  ui.bell.dataset.count = String(count);
-  ui.unreadStatus.textContent = count === 0 ? "No unread notifications"
-    : `${count} unread notification${count === 1 ? "" : "s"}`;
-  ui.markAllRead.disabled = count === 0;
+function showCounts(unread, unseen) {
+  counts = { unread, unseen };
+  ui.badge.textContent = unseen > 99 ? "99+" : String(unseen);
+  ui.badge.hidden = unseen === 0;
+  ui.bell.dataset.unseen = String(unseen);
+  ui.bell.setAttribute("aria-label", unseen ? `Notifications, ${unseen} new` : "Notifications");
+  ui.unreadStatus.textContent = unread === 0 ? "No unread notifications"
+    : `${unread} unread notification${unread === 1 ? "" : "s"}${unseen ? `, ${unseen} new` : ""}`;
+  ui.markAllRead.disabled = unread === 0;
 }
 
 function showPaging(pageInfo) {
@@ -288,8 +582,15 @@ function showPaging(pageInfo) {
 }
 
 function updateEmpty() {
-  ui.empty.hidden = items.size > 0 || hasNextPage;
-  ui.theEnd.hidden = items.size === 0 || hasNextPage;
+  const shown = view === "inbox" ? groups.size : items.size;
+  ui.empty.hidden = shown > 0 || hasNextPage;
+  ui.theEnd.hidden = shown === 0 || hasNextPage;
+}
+
+function showTime(time, iso) {
+  time.dateTime = iso;
+  time.title = new Date(iso).toLocaleString();
+  time.textContent = ago(iso);
 }
 
 function ago(iso) {
@@ -305,22 +606,31 @@ function ago(iso) {
 async function refetch() {
   const mine = ++session;
   ready = false;
+  clearTimeout(refreshTimer);
   try {
-    const data = await graphql(FIRST_PAGE);
+    const data = await graphql(view === "inbox" ? INBOX : ARCHIVED);
     if (mine !== session) return;
-    items.clear();
-    ui.list.replaceChildren();
-    append(data.notificationFeed.edges);
-    showPaging(data.notificationFeed.pageInfo);
-    showUnread(data.getUnreadCount);
+    showCounts(data.inboxCounts.unread, data.inboxCounts.unseen);
+    clearList();
+    const page = view === "inbox" ? data.notificationGroups : data.notificationFeed;
+    if (view === "inbox") showGroups(page.edges.map((edge) => edge.node));
+    else ui.list.append(...page.edges.map((edge) => itemElement(edge.node)));
+    pagesLoaded = 1;
+    showPaging(page.pageInfo);
     ready = true;
     const waiting = pending;
     pending = [];
-    waiting.forEach(apply);
+    for (const [name, event] of waiting) apply(name, event);
     nearTheEnd();
   } catch (error) {
     if (mine === session) report(error);
   }
+}
+
+function clearList() {
+  groups.clear();
+  items.clear();
+  ui.list.replaceChildren();
 }
 
 async function loadNextPage() {
@@ -330,10 +640,20 @@ async function loadNextPage() {
   ui.loadMore.disabled = true;
   ui.loadMore.textContent = "Loading…";
   try {
-    const data = await graphql(NEXT_PAGE, { after: endCursor });
-    if (mine !== session) return;
-    append(data.notificationFeed.edges);
-    showPaging(data.notificationFeed.pageInfo);
+    if (view === "inbox") {
+      const { notificationGroups: page } = await graphql(GROUPS, { after: endCursor });
+      if (mine !== session) return;
+      const shown = [...groups.values()].map((entry) => entry.group);
+      showGroups([...shown, ...page.edges.map((edge) => edge.node).filter((g) => !groups.has(g.key))]);
+      showPaging(page.pageInfo);
+    } else {
+      const filter = { archived: true };
+      const { notificationFeed: page } = await graphql(FEED, { first: PAGE_SIZE, after: endCursor, filter });
+      if (mine !== session) return;
+      ui.list.append(...page.edges.filter((edge) => !items.has(edge.node.id)).map((edge) => itemElement(edge.node)));
+      showPaging(page.pageInfo);
+    }
+    pagesLoaded += 1;
   } catch (error) {
     if (mine === session) report(error);
   } finally {
@@ -349,6 +669,7 @@ const nearby = new IntersectionObserver((entries) => {
   if (entries.some((entry) => entry.isIntersecting)) loadNextPage();
 }, { rootMargin: "300px" });
 nearby.observe(ui.loadMore);
+ui.loadMore.addEventListener("click", loadNextPage);
 
 function nearTheEnd() {
   // The observer fires only on changes: a short page leaves the button in view, so look again.
@@ -359,44 +680,51 @@ function nearTheEnd() {
   });
 }
 
-// ---------------------------------------------------------------- actions
-
-async function markAsRead(item, button) {
-  button.disabled = true;
-  ui.problem.hidden = true;
-  try {
-    const { markAsRead: notification } = await graphql(MARK_AS_READ, { id: item.dataset.id });
-    show(item, notification);
-  } catch (error) {
-    if (error.code === "NOT_FOUND") remove(item.dataset.id);
-    else report(error);
-  } finally {
-    button.disabled = false;
-  }
+function showView(next) {
+  nameView(next);
+  clearList();
+  hasNextPage = false;
+  ui.loadMore.hidden = true;
+  refetch();
 }
 
-async function deleteNotification(item, button) {
-  button.disabled = true;
-  ui.problem.hidden = true;
-  try {
-    await graphql(DELETE, { id: item.dataset.id });
-    remove(item.dataset.id);
-  } catch (error) {
-    if (error.code === "NOT_FOUND") remove(item.dataset.id);
-    else report(error);
-  } finally {
-    button.disabled = false;
-  }
-  updateEmpty();
+function nameView(next) {
+  view = next;
+  ui.showInbox.setAttribute("aria-pressed", String(view === "inbox"));
+  ui.showArchived.setAttribute("aria-pressed", String(view === "archived"));
+  ui.heading.textContent = view === "inbox" ? "Inbox" : "Archived";
+  ui.empty.textContent = view === "inbox"
+    ? "Nothing here yet. When a teammate creates a lead, it shows up at once."
+    : "Nothing archived. Archive a notification to put it away without deleting it.";
 }
+
+ui.showInbox.addEventListener("click", () => view !== "inbox" && showView("inbox"));
+ui.showArchived.addEventListener("click", () => view !== "archived" && showView("archived"));
+
+// ---------------------------------------------------------------- the bell and the inbox's actions
+
+// Opening the bell: everything in the inbox counts as seen, in every tab of this user.
+ui.bell.addEventListener("click", async () => {
+  if (view !== "inbox") showView("inbox");
+  ui.heading.focus();
+  ui.heading.scrollIntoView({ block: "nearest" });
+  if (counts.unseen === 0) return;
+  try {
+    await graphql(MARK_ALL_AS_SEEN);
+    showCounts(counts.unread, 0);
+  } catch (error) {
+    report(error);
+  }
+});
 
 ui.markAllRead.addEventListener("click", async () => {
   ui.markAllRead.disabled = true;
   ui.problem.hidden = true;
   try {
     await graphql(MARK_ALL_AS_READ);
-    for (const item of items.values()) markShownAsRead(item);
-    showUnread(0);
+    shownAsRead();
+    showCounts(0, 0);
+    refreshSoon();
   } catch (error) {
     report(error);
     ui.markAllRead.disabled = false;
@@ -413,14 +741,206 @@ ui.leadForm.addEventListener("submit", async (event) => {
   ui.leadStatus.textContent = "";
   ui.problem.hidden = true;
   try {
-    const { createLead: lead } = await graphql(CREATE_LEAD, { input: { name, company } });
+    const { createLead: created } = await graphql(CREATE_LEAD, { input: { name, company } });
     ui.leadForm.reset();
-    ui.leadStatus.textContent = `Created “${lead.name}”. Your teammates have been told.`;
+    ui.leadStatus.textContent = `Created “${created.name}”. Your teammates have been told.`;
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "quiet";
+    open.textContent = "Open it";
+    open.addEventListener("click", () => openLead(created.id));
+    ui.leadStatus.append(" ", open);
   } catch (error) {
     report(error);
   } finally {
     button.disabled = false;
   }
+});
+
+// ---------------------------------------------------------------- the lead view
+
+async function openLead(id) {
+  if (!id) return;
+  closeLead();
+  lead = { id, poller: setInterval(() => document.hidden || loadLead(), LEAD_POLL_MS) };
+  for (const list of [ui.tasks, ui.comments, ui.sent]) list.replaceChildren();
+  ui.leadTitle.textContent = "Loading…";
+  ui.leadFacts.textContent = "";
+  ui.leadViewStatus.textContent = "";
+  ui.scoreInput.value = "";
+  ui.lead.hidden = false;
+  ui.leadTitle.focus();
+  ui.lead.scrollIntoView({ block: "nearest" });
+  await loadLead();
+}
+
+function closeLead() {
+  if (!lead) return;
+  clearInterval(lead.poller);
+  clearTimeout(lead.reloadTimer);
+  lead = null;
+  ui.lead.hidden = true;
+}
+
+function reloadLeadSoon() {
+  clearTimeout(lead.reloadTimer);
+  lead.reloadTimer = setTimeout(loadLead, REFRESH_DELAY_MS);
+}
+
+async function loadLead() {
+  const id = lead?.id;
+  if (!id) return;
+  let data;
+  try {
+    data = await graphql(LEAD, { id });
+  } catch (error) {
+    if (lead?.id === id) report(error);
+    return;
+  }
+  if (lead?.id !== id) return;
+  if (!data.lead) {
+    closeLead();
+    report(new Error("that lead does not exist any more"));
+    return;
+  }
+  const { name, company, email, ownerId, score, notifications } = data.lead;
+  ui.leadTitle.textContent = name;
+  ui.leadFacts.textContent = [company, email, `owner: ${ownerId ?? "nobody"}`, `score ${score}`]
+    .filter(Boolean).join(" · ");
+  if (document.activeElement !== ui.scoreInput) ui.scoreInput.value = String(score);
+  const heard = data.notificationFeed.edges.map((edge) => edge.node);
+  showTasks(id, heard.filter((node) => node.type === "TASK_COMPLETED"));
+  showComments(id, heard.filter((node) => node.type === "COMMENT_ADDED"));
+  ui.sent.replaceChildren(...notifications.map(sentElement));
+  ui.sentEmpty.hidden = notifications.length > 0;
+}
+
+function addedHere(leadId) {
+  if (!madeHere.has(leadId)) madeHere.set(leadId, { tasks: new Map(), comments: [] });
+  return madeHere.get(leadId);
+}
+
+function line(text, className = "") {
+  const element = document.createElement("li");
+  element.className = className;
+  element.textContent = text;
+  return element;
+}
+
+function heardLine(notification) {
+  const element = line(notification.message, "heard");
+  const time = document.createElement("time");
+  showTime(time, notification.createdAt);
+  element.append(" · ", time);
+  return element;
+}
+
+function showTasks(leadId, heard) {
+  const made = [...addedHere(leadId).tasks.values()].map((task) => {
+    const element = line(task.title, "task");
+    if (task.completedAt) element.append(" · done");
+    else {
+      const complete = document.createElement("button");
+      complete.type = "button";
+      complete.textContent = "Complete";
+      complete.setAttribute("aria-label", `Complete: ${task.title}`);
+      complete.addEventListener("click", () => leadAction(complete, async () => {
+        const { completeTask: done } = await graphql(COMPLETE_TASK, { id: task.id });
+        addedHere(leadId).tasks.set(done.id, done);
+        return `Completed “${done.title}”.`;
+      }));
+      element.append(" ", complete);
+    }
+    return element;
+  });
+  ui.tasks.replaceChildren(...made, ...heard.map(heardLine));
+}
+
+function showComments(leadId, heard) {
+  const made = addedHere(leadId).comments.map((comment) => line(`You: ${comment.body}`, "comment"));
+  ui.comments.replaceChildren(...made, ...heard.map(heardLine));
+}
+
+// How a lead's notification was received: counts, then each recipient's furthest step.
+function sentElement(sent) {
+  const element = line("", "sent-item");
+  const title = document.createElement("p");
+  title.className = "title";
+  title.textContent = sent.title;
+  const meta = document.createElement("p");
+  meta.className = "meta";
+  const time = document.createElement("time");
+  showTime(time, sent.createdAt);
+  meta.append(`${sent.recipients} told: ${sent.delivered} delivered, ${sent.seen} seen, `
+    + `${sent.read} read · `, time);
+  const receipts = document.createElement("ul");
+  receipts.className = "receipts";
+  receipts.append(...sent.receipts.map((receipt) => {
+    const step = receipt.readAt ? "read" : receipt.seenAt ? "seen" : receipt.deliveredAt ? "delivered" : "sent";
+    const element = line(`${receipt.name ?? receipt.userId}: ${step}`, "receipt");
+    element.dataset.step = step;
+    element.title = receipt.userId;
+    return element;
+  }));
+  element.append(title, meta, receipts);
+  return element;
+}
+
+async function leadAction(button, action) {
+  const id = lead?.id;
+  button.disabled = true;
+  ui.leadViewStatus.textContent = "";
+  ui.problem.hidden = true;
+  try {
+    const done = await action();
+    if (lead?.id === id) ui.leadViewStatus.textContent = done;
+  } catch (error) {
+    report(error);
+  } finally {
+    button.disabled = false;
+  }
+  if (lead?.id === id) await loadLead();
+}
+
+ui.leadClose.addEventListener("click", () => {
+  closeLead();
+  ui.heading.focus();
+});
+ui.leadRefresh.addEventListener("click", () => loadLead());
+
+ui.scoreForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const { id } = lead;
+  leadAction(ui.scoreForm.querySelector("button"), async () => {
+    const score = Number(ui.scoreInput.value);
+    const { updateLeadScore: scored } = await graphql(UPDATE_SCORE, { id, score });
+    ui.scoreInput.blur();
+    return `The score is ${scored.score}.`;
+  });
+});
+
+ui.taskForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const leadId = lead.id;
+  const title = new FormData(ui.taskForm).get("title").trim();
+  leadAction(ui.taskForm.querySelector("button"), async () => {
+    const { createTask: task } = await graphql(CREATE_TASK, { input: { leadId, title } });
+    addedHere(leadId).tasks.set(task.id, task);
+    ui.taskForm.reset();
+    return `Added the task “${task.title}”.`;
+  });
+});
+
+ui.commentForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const leadId = lead.id;
+  const body = new FormData(ui.commentForm).get("body").trim();
+  leadAction(ui.commentForm.querySelector("button"), async () => {
+    const { addComment: comment } = await graphql(ADD_COMMENT, { input: { leadId, body } });
+    addedHere(leadId).comments.unshift(comment);
+    ui.commentForm.reset();
+    return "Comment added.";
+  });
 });
 
 // ---------------------------------------------------------------- preferences: two switches per kind
@@ -490,9 +1010,10 @@ function signIn(newToken) {
   ui.problem.hidden = true;
   ui.signIn.hidden = true;
   ui.account.hidden = ui.bell.hidden = ui.workspace.hidden = false;
-  showUnread(0);
+  showCounts(0, 0);
   lastEventId = null;
-  live = new LiveEvents(onEvent, onConnection, () =>
+  Object.assign(delivery, { upTo: 0, confirmed: 0, lastAt: 0 });
+  live = new LiveSocket(() => ({ token, lastEventId }), onEvent, onConnection, () =>
     signOut("The server did not accept your token (it may have expired). Sign in again."));
   live.open();
   loadPreferences().catch(report);
@@ -504,10 +1025,15 @@ function signOut(note = "") {
   live = null;
   token = null;
   sessionStorage.removeItem(TOKEN_KEY);
-  items.clear();
+  clearTimeout(delivery.timer);
+  delivery.timer = null;
+  clearTimeout(refreshTimer);
+  closeLead();
+  madeHere.clear();
+  nameView("inbox");
+  clearList();
   pending = [];
   ready = false;
-  ui.list.replaceChildren();
   ui.preferences.replaceChildren();
   ui.account.hidden = ui.bell.hidden = ui.workspace.hidden = true;
   ui.signIn.hidden = false;
@@ -560,7 +1086,7 @@ async function offerDevSignIn() {
 
 addEventListener("online", () => live?.retryNow());
 setInterval(() => {
-  for (const time of ui.list.querySelectorAll("time")) time.textContent = ago(time.dateTime);
+  for (const time of ui.workspace.querySelectorAll("time")) time.textContent = ago(time.dateTime);
 }, 30_000);
 
 await offerDevSignIn();

@@ -14,7 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 # Everything comes from this origin: the page, its script and style, GraphQL over HTTP and the
-# subscription's websocket ('self' covers ws: and wss: of the same host).
+# Socket.IO websocket ('self' covers ws: and wss: of the same host).
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
