@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import socketio
 from dependency_injector import containers, providers
@@ -69,6 +71,21 @@ from entrypoints.settings import Settings
 InboxQueriesAdapter = AsyncpgInboxQueries | SqlAlchemyInboxQueries | InMemoryInboxQueries
 
 
+def allowed_origin(configured: Sequence[str]) -> Callable[[str, dict[str, Any]], bool]:
+    """Which browser origins may open a socket: those of CORS_ORIGINS, and Herald's own (the
+    page at `/` is served by the same address it connects to). A browser always sends the
+    `Host` it connects to, so a page of another site never passes for the same origin."""
+    trusted = frozenset(configured)
+
+    def allowed(origin: str, environ: dict[str, Any]) -> bool:
+        if origin in trusted:
+            return True
+        host = environ.get("HTTP_HOST")
+        return host is not None and origin == f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+
+    return allowed
+
+
 def make_socketio_server(settings: Settings) -> socketio.AsyncServer:
     manager = (
         HoldingRedisManager(settings.redis_url, channel="herald")
@@ -78,7 +95,7 @@ def make_socketio_server(settings: Settings) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
-        cors_allowed_origins=list(settings.cors_origins),
+        cors_allowed_origins=allowed_origin(settings.cors_origins),
         # Named loggers: with `False` the libraries would add handlers of their own.
         logger=logging.getLogger("herald.socketio"),
         engineio_logger=logging.getLogger("herald.engineio"),

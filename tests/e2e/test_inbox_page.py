@@ -61,10 +61,10 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[HeraldServer]:
-    """A `herald serve` whose CORS_ORIGINS names its own address: Socket.IO checks the `Origin`
-    of a WebSocket handshake against that list, and the page's origin is the server's."""
+    """A `herald serve` with the default CORS_ORIGINS, which does not name its own address: the
+    page's sockets pass the `Origin` check as the server's own origin."""
     port = free_port()
-    env = herald_env(DATABASE_URL=database_url, CORS_ORIGINS=f"http://127.0.0.1:{port}")
+    env = herald_env(DATABASE_URL=database_url)
     running = start_server(env, port=port)
     try:
         yield running

@@ -10,7 +10,7 @@ import pytest
 from edge_support import make_container, token
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
-from entrypoints.container import Container
+from entrypoints.container import Container, allowed_origin
 from entrypoints.realtime import Realtime
 
 
@@ -70,3 +70,14 @@ async def test_a_handshake_whose_client_left_meanwhile_keeps_no_slot(
     await handshakes.open("alice")
 
     assert handshakes.realtime.connected == 2
+
+
+def test_sockets_open_from_the_configured_origins_and_from_herald_itself_only() -> None:
+    allowed = allowed_origin(["http://localhost:3000"])
+    own = {"HTTP_HOST": "127.0.0.1:3001", "wsgi.url_scheme": "http"}
+
+    assert allowed("http://localhost:3000", own)
+    assert allowed("http://127.0.0.1:3001", own)  # the page at `/`
+    assert not allowed("http://evil.example", own)
+    assert not allowed("https://127.0.0.1:3001", own)  # another scheme is another origin
+    assert not allowed("http://127.0.0.1:3001", {})

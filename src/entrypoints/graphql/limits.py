@@ -7,6 +7,9 @@ Here every fragment is measured once and remembered.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -15,11 +18,13 @@ from graphql import (
     GraphQLError,
     GraphQLSyntaxError,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    VariableNode,
     parse,
 )
 
@@ -29,7 +34,9 @@ MAX_DEPTH = 10
 # Every alias asks for one more resolution of a field; 30 leaves room for a dashboard that asks
 # for a few lists side by side, while 1,000 tokens alone would allow some 330 of them.
 MAX_ALIASES = 30
-MAX_PAGE_SIZE = 100  # enforced by the use cases; named here so the README has one place to look
+# Enforced by the use cases, and for the lists inside a mutation's answer by
+# `answer_bounds_error` before the mutation runs.
+MAX_PAGE_SIZE = 100
 
 _DEEPER = MAX_DEPTH + 1  # any depth beyond the limit is as bad as any other
 
@@ -146,6 +153,74 @@ def mutation_cost(query: str, operation_name: str | None) -> int:
         return 0
     document, operation = chosen
     return len(_Measure(document).root_fields(operation))
+
+
+# Arguments that bound the size of a list in an answer, wherever the field is.
+PAGE_ARGUMENTS = ("limit", "first")
+
+
+def answer_bounds_error(
+    document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
+) -> str | None:
+    """What is wrong with the page sizes asked for inside a mutation's answer, checked before
+    the mutation runs (a mutation whose answer is then refused would still have changed data);
+    None when nothing is. The mutation's own arguments are the use cases' to check."""
+    operations = _operations(document)
+    if operation_name is not None:
+        operations = [op for op in operations if op.name and op.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation is not OperationType.MUTATION:
+        return None
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    visited: set[str] = set()
+    # The fields below the mutations: each selection set once, fragments once.
+    pending = [
+        selection.selection_set
+        for selection in _fields(operations[0].selection_set, fragments, visited)
+        if selection.selection_set is not None
+    ]
+    while pending:
+        for field in _fields(pending.pop(), fragments, visited):
+            for argument in field.arguments or ():
+                name = argument.name.value
+                if name not in PAGE_ARGUMENTS:
+                    continue
+                value = argument.value
+                if isinstance(value, VariableNode):
+                    given = (variables or {}).get(value.name.value)
+                elif isinstance(value, IntValueNode):
+                    given = int(value.value)
+                else:
+                    continue
+                if isinstance(given, int) and not 1 <= given <= MAX_PAGE_SIZE:
+                    return f"{field.name.value}({name}): must be 1..{MAX_PAGE_SIZE}"
+            if field.selection_set is not None:
+                pending.append(field.selection_set)
+    return None
+
+
+def _fields(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    visited: set[str],
+) -> Iterator[FieldNode]:
+    """The fields of a selection set, through its inline fragments and (once) its spreads."""
+    stack = [selection_set]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                stack.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is not None and name not in visited:
+                    visited.add(name)
+                    stack.append(fragment.selection_set)
 
 
 def is_subscription(query: str, operation_name: str | None) -> bool:

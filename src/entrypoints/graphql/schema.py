@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
@@ -15,7 +16,7 @@ from strawberry.types import ExecutionContext
 from entrypoints.graphql.errors import log_unexpected
 from entrypoints.graphql.execution import LeafObjectsExecutor
 from entrypoints.graphql.leads import LeadMutations, LeadQueries
-from entrypoints.graphql.limits import MAX_TOKENS, DocumentLimits
+from entrypoints.graphql.limits import MAX_TOKENS, DocumentLimits, answer_bounds_error
 from entrypoints.graphql.metrics import OperationMetrics
 from entrypoints.graphql.notifications import NotificationMutations, NotificationQueries
 from entrypoints.graphql.preferences import PreferenceMutations, PreferenceQueries
@@ -41,6 +42,17 @@ class DocumentBounds(SchemaExtension):
         context = self.execution_context
         context.parse_options["max_tokens"] = MAX_TOKENS
         context.validation_rules = context.validation_rules + self._rules
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        # A mutation runs only when its whole answer can be given (bad input changes nothing).
+        if context.graphql_document is not None and "mutation" in (context.query or ""):
+            problem = answer_bounds_error(
+                context.graphql_document, context.operation_name, context.variables
+            )
+            if problem is not None:
+                context.result = GraphQLExecutionResult(data=None, errors=[GraphQLError(problem)])
         yield
 
 
