@@ -18,31 +18,28 @@ import uvicorn
 from litestar import Litestar, Request, get
 from litestar.exceptions import NotAuthorizedException, ValidationException
 
+from adapters.asyncpg.queries import compiled_names, compiled_sql
 from adapters.cursors import HmacCursorCodec
-
-# Printed from SQLAlchemy's compilation of SqlAlchemyInboxRepository's statements.
-UNREAD_COUNT = """SELECT count(*) AS count_1
-FROM notification_recipients
-WHERE notification_recipients."userId" = $1::VARCHAR AND NOT notification_recipients."isRead\""""
-
-_ENTRIES = """SELECT notifications.id, notifications.type, notifications.title,
-notifications.message, notifications."relatedLeadId", notifications."actorId",
-notifications."createdAt", notification_recipients."userId", notification_recipients."readAt",
-notification_recipients."updatedAt"
-FROM notification_recipients JOIN notifications
-ON notifications.id = notification_recipients."notificationId"
-WHERE notification_recipients."userId" = $1::VARCHAR"""
-_NEWEST_FIRST = """ ORDER BY notification_recipients."createdAt" DESC,
-notification_recipients."notificationId" DESC"""
-
-PAGE = _ENTRIES + _NEWEST_FIRST + " LIMIT $2::INTEGER"
-PAGE_AFTER = (
-    _ENTRIES
-    + """ AND (notification_recipients."createdAt", notification_recipients."notificationId")
-< ($2::TIMESTAMP WITH TIME ZONE, $3::UUID)"""
-    + _NEWEST_FIRST
-    + " LIMIT $4::INTEGER"
+from adapters.sqlalchemy.queries import (
+    COUNTS,
+    group_parameters,
+    group_shape,
+    groups_of_rows,
+    groups_statement,
+    page_statement,
 )
+from adapters.sqlalchemy.queries import UNREAD_COUNT as UNREAD_COUNT_STATEMENT
+from application.ports import GroupSlice
+from domain.notifications import NotificationGroup
+
+# Herald's own statements, compiled for asyncpg as its read adapter compiles them.
+UNREAD_COUNT = compiled_sql(UNREAD_COUNT_STATEMENT)
+COUNTS_SQL = compiled_sql(COUNTS)
+_PAGE_SHAPE = {"unread_only": False, "types": False, "related_lead": False, "on_postgresql": True}
+PAGE = compiled_sql(page_statement(after=False, **_PAGE_SHAPE))
+PAGE_AFTER = compiled_sql(page_statement(after=True, **_PAGE_SHAPE))
+_GROUPS = groups_statement(group_shape(GroupSlice("", 1), on_postgresql=True), after=False)
+GROUPS, GROUP_NAMES = compiled_sql(_GROUPS), compiled_names(_GROUPS)
 
 SECRET = os.environ.get("JWT_SECRET", "")
 cursors = HmacCursorCodec(SECRET)
@@ -120,6 +117,56 @@ async def feed(
     return {"data": {"notificationFeed": {"edges": edges, "pageInfo": page_info}}}
 
 
+@get("/inbox-counts")
+async def inbox_counts(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    row = await pool(request).fetchrow(COUNTS_SQL, caller(request))
+    return {"data": {"inboxCounts": {"unread": row[0], "unseen": row[1], "total": row[2]}}}
+
+
+@get("/groups")
+async def groups(request: Request[Any, Any, Any], first: int = 20) -> dict[str, Any]:
+    """Herald's statement for a page of groups (`groups_of_rows` puts its rows together); the
+    JSON built by hand."""
+    user = caller(request)
+    wanted = GroupSlice(user, first + 1)
+    rows = await pool(request).fetch(
+        GROUPS, *(group_parameters(wanted)[name] for name in GROUP_NAMES)
+    )
+    found = groups_of_rows(rows)
+    edges = [
+        {
+            "cursor": cursors.encode_group(user, (group.last_at, group.key)),
+            "node": group_node(group),
+        }
+        for group in found[:first]
+    ]
+    page_info = {
+        "hasNextPage": len(found) > first,
+        "endCursor": edges[-1]["cursor"] if edges else None,
+    }
+    return {"data": {"notificationGroups": {"edges": edges, "pageInfo": page_info}}}
+
+
+def group_node(group: NotificationGroup) -> dict[str, Any]:
+    latest = group.latest
+    return {
+        "key": group.key,
+        "type": group.type.value.upper(),
+        "title": group.title,
+        "count": group.count,
+        "unreadCount": group.unread_count,
+        "actorIds": list(group.actor_ids),
+        "actorCount": group.actor_count,
+        "relatedLeadId": str(group.related_lead_id) if group.related_lead_id else None,
+        "lastAt": group.last_at.isoformat(),
+        "latest": {
+            "id": str(latest.notification.id),
+            "title": latest.notification.title,
+            "isRead": latest.is_read,
+        },
+    }
+
+
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     # Herald's SQLAlchemy pool: 10 kept, 20 more on demand.
@@ -131,7 +178,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 
 app = Litestar(
-    route_handlers=[health, unread_count, notifications, feed],
+    route_handlers=[health, unread_count, notifications, feed, inbox_counts, groups],
     lifespan=[lifespan],
     logging_config=None,
 )

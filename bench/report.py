@@ -41,6 +41,8 @@ READ_TARGETS = {
     "getNotifications(limit: 50)": (2.0, 1 / 3),
     "notificationFeed(first: 20), page 1": (1.5, 1 / 3),
     "notificationFeed(first: 20), page 100": (1.5, 1 / 3),
+    "inboxCounts": (0.7, 1 / 2),
+    "notificationGroups(first: 20)": (2.0, 1 / 3),
 }
 TAIL = 4.0  # p99 / p50 at most, at each concurrency
 MARK_ALL_MS = 50

@@ -113,6 +113,12 @@ WALK = (
     "query Walk($after: String) { notificationFeed(first: 20, after: $after) { "
     "pageInfo { endCursor } } }"
 )
+COUNTS = "query Counts { inboxCounts { unread unseen total } }"
+GROUPS = (
+    "query Groups { notificationGroups(first: 20) { edges { cursor node { key type title count "
+    "unreadCount actorIds actorCount relatedLeadId lastAt latest { id title isRead } } } "
+    "pageInfo { hasNextPage endCursor } } }"
+)
 CREATE_LEAD = "mutation Create($input: CreateLeadInput!) { createLead(input: $input) { id } }"
 MARK_ALL = "mutation MarkAll { markAllAsRead }"
 
@@ -197,6 +203,14 @@ async def _read_requests(herald: Server, bare: Server) -> dict[str, tuple[Reques
             f"notificationFeed(first: 20), page {FEED_PAGE}": (
                 graphql_request(herald.url, heavy, FEED, after=cursor),
                 Request("GET", f"{bare.url}/feed?first=20&after={cursor}", heavy),
+            ),
+            "inboxCounts": (
+                graphql_request(herald.url, heavy, COUNTS),
+                Request("GET", f"{bare.url}/inbox-counts", heavy),
+            ),
+            "notificationGroups(first: 20)": (
+                graphql_request(herald.url, heavy, GROUPS),
+                Request("GET", f"{bare.url}/groups?first=20", heavy),
             ),
         }
         for pair in pairs.values():

@@ -20,8 +20,11 @@ from adapters.sqlalchemy.queries import (
     UNREAD_COUNT,
     Rows,
     entry_of,
+    group_parameters,
+    group_shape,
+    groups_of_rows,
+    groups_statement,
     page_query,
-    read_groups,
     receipt_of,
     sent_of,
 )
@@ -67,6 +70,16 @@ def _compiled(statement: sa.ClauseElement) -> _Compiled:
     return _Compiled(statement)
 
 
+def compiled_sql(statement: sa.ClauseElement) -> str:
+    """The SQL this adapter sends for a statement (the benchmark's bare route sends it too)."""
+    return _compiled(statement).sql
+
+
+def compiled_names(statement: sa.ClauseElement) -> tuple[str, ...]:
+    """The names of a statement's parameters, in the order `compiled_sql` numbers them."""
+    return _compiled(statement).names
+
+
 def asyncpg_dsn(database_url: str) -> str:
     """The libpq-style address of a `postgresql+asyncpg://` URL, secrets kept."""
     url = make_url(database_url).set(drivername="postgresql")
@@ -98,19 +111,10 @@ class AsyncpgInboxQueries:
         return [entry_of(row) for row in await self._fetch(statement, parameters)]
 
     async def groups(self, wanted: GroupSlice) -> list[NotificationGroup]:
-        pool = self._pool or await self._open()
-        async with (
-            pool.acquire() as connection,
-            connection.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            # One snapshot for the page's statements: the counts are those of the groups found.
-
-            async def fetch(statement: sa.Executable, parameters: dict[str, Any]) -> Rows:
-                compiled = _compiled(statement)
-                rows: Rows = await connection.fetch(compiled.sql, *compiled.arguments(parameters))
-                return rows
-
-            return await read_groups(wanted, fetch, on_postgresql=True)
+        statement = groups_statement(
+            group_shape(wanted, on_postgresql=True), after=wanted.after is not None
+        )
+        return groups_of_rows(await self._fetch(statement, group_parameters(wanted)))
 
     async def sent_about(self, lead_id: UUID, limit: int) -> list[SentNotification]:
         rows = await self._fetch(SENT_ABOUT, {"lead_id": lead_id, "limit": limit})
