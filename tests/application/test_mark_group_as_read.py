@@ -199,6 +199,8 @@ async def test_an_unknown_key_is_not_found(
         f"score_updated:{umbrella.id}",
         "",
         "x" * 401,
+        f"comment_added:{umbrella.id}\x00",  # no database stores a NUL
+        "\ud800",  # nor a lone surrogate
     ):
         with pytest.raises(GroupNotFound):
             await mark_group_as_read(MarkGroupAsReadCommand("bob", key))

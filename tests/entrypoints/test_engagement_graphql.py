@@ -353,7 +353,7 @@ async def test_a_feed_cursor_is_no_group_cursor_nor_another_users(
     )
 
 
-@pytest.mark.parametrize("key", ["", "nothing:here", "x" * 500])
+@pytest.mark.parametrize("key", ["", "nothing:here", "x" * 500, "a\x00b"])
 async def test_marking_a_group_that_is_not_the_callers_is_not_found(
     users: dict[str, Caller], key: str
 ) -> None:

@@ -37,3 +37,33 @@ def test_queries_and_the_mutations_own_arguments_are_left_to_their_use_cases() -
 
     assert answer_bounds_error(query, None, None) is None
     assert answer_bounds_error(own, None, None) is None
+
+
+def test_a_variables_default_counts_as_given() -> None:
+    document = parse(
+        "mutation C($n: Int = 0) {"
+        ' createLead(input: {name: "U"}) { notifications(limit: $n) { id } } }'
+    )
+
+    assert answer_bounds_error(document, None, {}) == "notifications(limit): must be 1..100"
+    assert answer_bounds_error(document, None, {"n": 3}) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [
+        ('{ lead(id: "x") { notifications { receipts { userId } } } }', False),  # 21 reads
+        ("{ leads(limit: 100) { notifications(limit: 1) { id } } }", False),  # 100
+        ("{ leads(limit: 1) { notifications(limit: 99) { receipts { userId } } } }", False),
+        ("{ leads(limit: 2) { notifications(limit: 50) { receipts { userId } } } }", True),
+        ("{ leads { notifications { receipts { userId } } } }", True),  # 50 + 1,000
+        (
+            "{ leads(limit: 100) { notifications(limit: 100) { receipts { userId } } } }",
+            True,
+        ),
+    ],
+)
+def test_lists_inside_lists_are_bounded_per_request(query: str, refused: bool) -> None:
+    problem = answer_bounds_error(parse(query), None, None)
+
+    assert (problem is not None) is refused

@@ -7,6 +7,7 @@ from application.ports import Clock, UnitOfWork
 from application.retries import retried
 from domain.errors import GroupNotFound
 from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
+from domain.text import is_storable
 
 # Longer than any key Herald makes: such a key names no group.
 MAX_GROUP_KEY_LENGTH = 400
@@ -23,7 +24,9 @@ class MarkGroupAsRead:
     @retried
     async def __call__(self, command: MarkGroupAsReadCommand) -> int:
         key = command.group_key
-        if not key or len(key) > MAX_GROUP_KEY_LENGTH:
+        # Nothing Herald stores is too long or holds what a database cannot store (a NUL, a
+        # lone surrogate): such a key names no group, and is never sent to the database.
+        if not key or len(key) > MAX_GROUP_KEY_LENGTH or not is_storable(key):
             raise GroupNotFound(key)
         async with self._uow as uow:
             count = await uow.inbox.mark_group_read(command.user_id, key, self._clock.now())

@@ -24,8 +24,10 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    ValueNode,
     VariableNode,
     parse,
+    value_from_ast_untyped,
 )
 
 MAX_BODY_BYTES = 64 * 1024
@@ -157,48 +159,78 @@ def mutation_cost(query: str, operation_name: str | None) -> int:
 
 # Arguments that bound the size of a list in an answer, wherever the field is.
 PAGE_ARGUMENTS = ("limit", "first")
+# Fields that read the database once for each object of the list they are in (a lead's
+# notifications, a sent notification's receipts), with the default size of their own list.
+PER_ITEM_LISTS = {"notifications": 20, "receipts": 50}
+LIST_DEFAULTS = {"leads": 50, **PER_ITEM_LISTS}
+# At most this many such reads in one request: `lead(id) { notifications { receipts } }` is 21.
+MAX_PER_ITEM_READS = 100
 
 
 def answer_bounds_error(
     document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None
 ) -> str | None:
-    """What is wrong with the page sizes asked for inside a mutation's answer, checked before
-    the mutation runs (a mutation whose answer is then refused would still have changed data);
-    None when nothing is. The mutation's own arguments are the use cases' to check."""
+    """What is wrong with the lists an operation's answer asks for, checked before anything
+    runs; None when nothing is.
+
+    - Page sizes inside a mutation's answer (a mutation whose answer is then refused would
+      still have changed data); the mutation's own arguments are the use cases' to check.
+    - Lists inside lists that each cost a read: at most `MAX_PER_ITEM_READS` of them per request,
+      so that `leads { notifications { receipts } }` cannot ask for 10,000 reads at once.
+    """
     operations = _operations(document)
     if operation_name is not None:
         operations = [op for op in operations if op.name and op.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation is not OperationType.MUTATION:
+    if len(operations) != 1:
         return None
+    operation = operations[0]
+    given = {
+        definition.variable.name.value: value_from_ast_untyped(definition.default_value)
+        for definition in operation.variable_definitions or ()
+        if definition.default_value is not None
+    }
+    given.update(variables or {})
     fragments = {
         definition.name.value: definition
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    visited: set[str] = set()
-    # The fields below the mutations: each selection set once, fragments once.
-    pending = [
-        selection.selection_set
-        for selection in _fields(operations[0].selection_set, fragments, visited)
-        if selection.selection_set is not None
-    ]
+    mutation = operation.operation is OperationType.MUTATION
+    reads = 0
+    # Each selection set with how many times it is answered; fragments expanded where spread
+    # (the document limits bound their number and depth).
+    pending: list[tuple[SelectionSetNode, int, bool]] = [(operation.selection_set, 1, True)]
     while pending:
-        for field in _fields(pending.pop(), fragments, visited):
+        selection_set, times, root = pending.pop()
+        for field in _fields(selection_set, fragments, set()):
+            name = field.name.value
+            size = LIST_DEFAULTS.get(name, 1)
             for argument in field.arguments or ():
-                name = argument.name.value
-                if name not in PAGE_ARGUMENTS:
+                if argument.name.value not in PAGE_ARGUMENTS:
                     continue
-                value = argument.value
-                if isinstance(value, VariableNode):
-                    given = (variables or {}).get(value.name.value)
-                elif isinstance(value, IntValueNode):
-                    given = int(value.value)
-                else:
+                value = _value(argument.value, given)
+                if not isinstance(value, int) or isinstance(value, bool):
                     continue
-                if isinstance(given, int) and not 1 <= given <= MAX_PAGE_SIZE:
-                    return f"{field.name.value}({name}): must be 1..{MAX_PAGE_SIZE}"
+                if mutation and not root and not 1 <= value <= MAX_PAGE_SIZE:
+                    return f"{name}({argument.name.value}): must be 1..{MAX_PAGE_SIZE}"
+                size = min(max(value, 1), MAX_PAGE_SIZE)
+            if not root and name in PER_ITEM_LISTS:
+                reads += times
+                if reads > MAX_PER_ITEM_READS:
+                    return (
+                        f"asks for more than {MAX_PER_ITEM_READS} lists inside lists: "
+                        "ask for fewer at a time"
+                    )
             if field.selection_set is not None:
-                pending.append(field.selection_set)
+                pending.append((field.selection_set, times * size, False))
+    return None
+
+
+def _value(node: ValueNode, variables: dict[str, Any]) -> Any:
+    if isinstance(node, VariableNode):
+        return variables.get(node.name.value)
+    if isinstance(node, IntValueNode):
+        return int(node.value)
     return None
 
 
