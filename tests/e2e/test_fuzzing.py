@@ -39,7 +39,7 @@ USERS = ("fuzz-alice", "fuzz-bob")
 # What must never reach a client: tracebacks, the driver's SQL, paths of the source.
 # Examples per operation: those that make objects first, so that later ones can use their ids.
 EXAMPLES = {
-    "Mutation.createLead": 40,
+    "Mutation.createLead": 80,
     "Query.leads": 5,
     "Mutation.createTask": 40,
     "Mutation.addComment": 25,
@@ -47,7 +47,7 @@ EXAMPLES = {
     "Mutation.updateLeadScore": 12,
     "Mutation.assignLead": 10,
     # The inbox's own: enough for known ids, keys and cursors to come up, and malformed ones.
-    "Mutation.markAsRead": 10,
+    "Mutation.markAsRead": 20,
     "Mutation.markAsUnread": 10,
     "Mutation.archiveNotification": 12,
     "Mutation.unarchiveNotification": 10,
@@ -235,7 +235,8 @@ def _harvest(value: Any, *, notifications: bool = False) -> None:
                     if item not in pool:
                         pool.append(item)
             else:
-                _harvest(item, notifications=notifications)
+                # A lead's `notifications` are notifications: their ids are no lead's.
+                _harvest(item, notifications=notifications or key == "notifications")
     elif isinstance(value, list):
         for item in value:
             _harvest(item, notifications=notifications)
