@@ -1,5 +1,5 @@
-"""Engagement and groups: seen, delivered and archived per recipient, each entry's group, and
-the event id that delivery confirmations go by.
+"""Engagement and groups: seen, delivered and archived per recipient, each entry's group, the
+event id that delivery confirmations go by, and each user's counts, kept rather than counted.
 
 Revision ID: 0007_engagement
 Revises: 0006_email
@@ -31,15 +31,18 @@ def upgrade() -> None:
     op.execute(f'UPDATE {RECIPIENTS} SET "seenAt" = "readAt" WHERE "isRead"')
     op.execute(_group_keys(op.get_bind().dialect.name))
 
-    _replace_unread_indexes(sa.and_(_unread, _in_inbox))
-    unseen = sa.and_(sa.column("seenAt").is_(None), _in_inbox)
-    op.create_index(
-        "ix_notification_recipients_unseen",
-        RECIPIENTS,
-        ["userId"],
-        postgresql_where=unseen,
-        sqlite_where=unseen,
+    # The counts come from inbox_counts now: the unread entries' index is only the unreadOnly
+    # pages' (in inbox order), and no index holds the unseen ones.
+    op.drop_index("ix_notification_recipients_unread", RECIPIENTS)
+    _replace_unread_inbox_index(sa.and_(_unread, _in_inbox))
+    op.create_table(
+        "inbox_counts",
+        sa.Column("userId", sa.String(255), primary_key=True),
+        sa.Column("unread", sa.Integer(), nullable=False),
+        sa.Column("unseen", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
     )
+    op.execute(_COUNTED)
     archived = sa.column("archivedAt").is_not(None)
     op.create_index(
         "ix_notification_recipients_archived",
@@ -73,10 +76,11 @@ def downgrade() -> None:
         "ix_notification_recipients_undelivered",
         "ix_notification_recipients_group",
         "ix_notification_recipients_archived",
-        "ix_notification_recipients_unseen",
     ):
         op.drop_index(name, RECIPIENTS)
-    _replace_unread_indexes(_unread)
+    op.drop_table("inbox_counts")
+    _replace_unread_inbox_index(_unread)
+    op.create_index("ix_notification_recipients_unread", RECIPIENTS, ["userId"], **_where(_unread))
     for name in ("groupKey", "archivedAt", "deliveredAt", "seenAt"):
         op.drop_column(RECIPIENTS, name)  # SQLite has DROP COLUMN since 3.35
     op.drop_column("notifications", "eventId")
@@ -86,23 +90,25 @@ _unread = sa.not_(sa.column("isRead", sa.Boolean()))
 _in_inbox = sa.column("archivedAt").is_(None)
 
 
-def _replace_unread_indexes(condition: sa.ColumnElement[bool]) -> None:
+def _where(condition: sa.ColumnElement[bool]) -> dict[str, sa.ColumnElement[bool]]:
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
+
+def _replace_unread_inbox_index(condition: sa.ColumnElement[bool]) -> None:
     op.drop_index("ix_notification_recipients_unread_inbox", RECIPIENTS)
-    op.drop_index("ix_notification_recipients_unread", RECIPIENTS)
     op.create_index(
-        "ix_notification_recipients_unread",
-        RECIPIENTS,
-        ["userId"],
-        postgresql_where=condition,
-        sqlite_where=condition,
+        "ix_notification_recipients_unread_inbox", RECIPIENTS, INBOX_ORDER, **_where(condition)
     )
-    op.create_index(
-        "ix_notification_recipients_unread_inbox",
-        RECIPIENTS,
-        INBOX_ORDER,
-        postgresql_where=condition,
-        sqlite_where=condition,
-    )
+
+
+# Each user's counts, archived entries left out: what the repositories keep up from now on.
+_COUNTED = f"""INSERT INTO inbox_counts ("userId", unread, unseen, total)
+    SELECT "userId",
+        sum(CASE WHEN NOT "isRead" AND "archivedAt" IS NULL THEN 1 ELSE 0 END),
+        sum(CASE WHEN "seenAt" IS NULL AND "archivedAt" IS NULL THEN 1 ELSE 0 END),
+        sum(CASE WHEN "archivedAt" IS NULL THEN 1 ELSE 0 END)
+    FROM {RECIPIENTS} GROUP BY "userId"
+"""
 
 
 def _group_keys(dialect: str) -> str:

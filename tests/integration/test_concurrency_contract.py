@@ -23,6 +23,8 @@ from test_repository_contract import (
 
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.migrations import upgrade_async
+from adapters.sqlalchemy.tables import inbox_counts
+from adapters.sqlalchemy.tables import notification_recipients as recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import ConcurrentUpdate, DatabaseBusy, UnitOfWork
 from domain.notifications import InboxEntry
@@ -236,3 +238,95 @@ async def test_a_notification_committed_while_a_mark_runs_stays_unseen_and_unrea
     assert entry == InboxEntry.deliver(newcomer, "bob")
     assert marked is not None
     assert marked.seen_at == later
+
+
+@pytest.mark.postgres
+async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_counted(
+    migrated_postgres_url: str,
+) -> None:
+    # Every kind of change at once, on overlapping users, in the application's order (the
+    # inbox writes, then the turn, then the counts): none waits on another's counts in a
+    # cycle, and what is kept equals what the entries count.
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    users = [f"user-{number:02}" for number in range(12)]
+    old = [
+        await given_notification(new_uow, users[number % 4 :], NOW + timedelta(seconds=number))
+        for number in range(8)
+    ]
+    later = NOW + timedelta(days=1)
+
+    async def fan_out(number: int) -> None:
+        told = users[number % 3 :: 2]
+        async with new_uow() as uow:
+            await uow.inbox.add(a_notification(later + timedelta(seconds=number)), told)
+            await uow.events.take_turn()
+            await uow.inbox.badges(told)
+            await uow.commit()
+
+    async def mark(number: int) -> None:
+        user_id = users[number % len(users)]
+        async with new_uow() as uow:
+            if number % 3 == 0:
+                await uow.inbox.mark_all_read(user_id, later)
+            elif number % 3 == 1:
+                await uow.inbox.mark_all_seen(user_id, later)
+            else:
+                await uow.inbox.mark_group_read(user_id, old[number % 8].group_key, later)
+            await uow.events.take_turn()
+            await uow.inbox.unread_count(user_id)
+            await uow.commit()
+
+    async def change_one(number: int) -> None:
+        user_id, notification = users[number % len(users)], old[number % 8]
+        async with new_uow() as uow:
+            entry = await uow.inbox.get_for_update(user_id, notification.id)
+            if entry is None:
+                return
+            if number % 4 == 0:
+                await uow.inbox.remove(user_id, notification.id)
+            else:
+                changed = (entry.archive, entry.mark_read, entry.mark_unread)[number % 4 - 1]
+                if not changed(later):
+                    return
+                await uow.inbox.save(entry)
+            await uow.commit()  # the counts written without a turn taken before
+
+    async def purge(number: int) -> None:
+        async with new_uow() as uow:
+            await uow.inbox.purge_before(NOW + timedelta(seconds=number + 1), 1)
+            await uow.events.take_turn()
+            await uow.inbox.badges(users)
+            await uow.commit()
+
+    work = [
+        job(number)
+        for number in range(40)
+        for job in (fan_out, mark, change_one, purge)
+        if number < 4 or job is not purge
+    ]
+    try:
+        async with asyncio.timeout(60):
+            await asyncio.gather(*work)
+        async with engine.connect() as connection:
+            kept = {
+                row.user_id: (row.unread, row.unseen, row.total)
+                for row in await connection.execute(sa.select(inbox_counts))
+            }
+            in_inbox = recipients.c.archived_at.is_(None)
+            counted = await connection.execute(
+                sa.select(
+                    recipients.c.user_id,
+                    sa.func.count().filter(sa.not_(recipients.c.is_read), in_inbox),
+                    sa.func.count().filter(recipients.c.seen_at.is_(None), in_inbox),
+                    sa.func.count().filter(in_inbox),
+                ).group_by(recipients.c.user_id)
+            )
+            truth = {row[0]: tuple(row[1:]) for row in counted}
+    finally:
+        await engine.dispose()
+
+    assert {user_id: counts for user_id, counts in kept.items() if any(counts)} == {
+        user_id: counts for user_id, counts in truth.items() if any(counts)
+    }
+    assert sum(total for _, _, total in truth.values()) > 0

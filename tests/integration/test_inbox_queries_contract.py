@@ -30,6 +30,7 @@ from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import GroupSlice, InboxQueries, InboxSlice, UnitOfWork
 from domain.notifications import (
+    Badge,
     InboxCounts,
     InboxEntry,
     Notification,
@@ -591,3 +592,141 @@ async def test_purged_and_deleted_notifications_leave_nothing_behind(backend: Ba
         assert await uow.inbox.remove("carol", kept.id)
         await uow.commit()
     assert await backend.queries.sent_about(lead.id, 20) == []
+
+
+# Counts kept up with every change: each one equals a fresh count of the user's entries.
+
+
+async def counted(backend: Backend, user_id: str) -> InboxCounts:
+    """The user's counts, counted off their whole inbox (archive left out)."""
+    async with backend.new_uow() as uow:
+        entries = await uow.inbox.page(user_id, limit=10_000)
+    return InboxCounts(
+        unread=sum(not entry.is_read for entry in entries),
+        unseen=sum(entry.seen_at is None for entry in entries),
+        total=len(entries),
+    )
+
+
+async def assert_counts_are_counted(backend: Backend, *user_ids: str) -> None:
+    for user_id in user_ids:
+        truth = await counted(backend, user_id)
+        assert await backend.queries.counts(user_id) == truth, user_id
+        assert await backend.queries.unread_count(user_id) == truth.unread, user_id
+        async with backend.new_uow() as uow:
+            assert await uow.inbox.unread_count(user_id) == truth.unread, user_id
+            badges = await uow.inbox.badges([user_id])
+        assert badges == {user_id: Badge(truth.unread, truth.unseen)}, user_id
+
+
+async def change_entry(
+    backend: Backend,
+    user_id: str,
+    notification_id: UUID,
+    *changes: Callable[[InboxEntry], bool],
+    locked: bool = True,
+) -> None:
+    async with backend.new_uow() as uow:
+        read = uow.inbox.get_for_update if locked else uow.inbox.get
+        entry = await read(user_id, notification_id)
+        assert entry is not None
+        for change in changes:
+            assert change(entry)
+            await uow.inbox.save(entry)
+        await uow.commit()
+
+
+async def test_counts_follow_every_change_of_the_entries(backend: Backend) -> None:
+    made = [an_entry_notification(minutes(at)) for at in range(4)]
+    async with backend.new_uow() as uow:
+        await uow.inbox.add(made[0], ["bob", "carol"])
+        await uow.inbox.add(made[1], ["bob"])
+        await uow.commit()
+    async with backend.new_uow() as uow:
+        await uow.inbox.add(made[2], ["bob", "carol", "dave"])
+        await uow.inbox.add(made[3], [])
+        await uow.commit()
+    users = ("bob", "carol", "dave", "nobody")
+    await assert_counts_are_counted(backend, *users)
+
+    later = minutes(10)
+    await change_entry(backend, "bob", made[0].id, lambda entry: entry.mark_seen(later))
+    await assert_counts_are_counted(backend, *users)
+    # Saved twice in one unit of work, and without being read for update.
+    await change_entry(
+        backend,
+        "bob",
+        made[1].id,
+        lambda entry: entry.mark_read(later),
+        lambda entry: entry.archive(later),
+        locked=False,
+    )
+    await assert_counts_are_counted(backend, *users)
+    await change_entry(backend, "bob", made[1].id, lambda entry: entry.unarchive(later))
+    await assert_counts_are_counted(backend, *users)
+    await change_entry(backend, "bob", made[1].id, lambda entry: entry.mark_unread(later))
+    await assert_counts_are_counted(backend, *users)
+    await change_entry(backend, "carol", made[2].id, lambda entry: entry.archive(later))
+    await assert_counts_are_counted(backend, *users)
+
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.mark_all_seen("dave", later) == 1
+        await uow.commit()
+    await assert_counts_are_counted(backend, *users)
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.mark_all_read("bob", later) == 3
+        await uow.commit()
+    await assert_counts_are_counted(backend, *users)
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.mark_group_read("carol", made[0].group_key, later) == 1
+        assert await uow.inbox.confirm_delivered("carol", 10**9, later) == 0
+        await uow.commit()
+    await assert_counts_are_counted(backend, *users)
+
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.remove("dave", made[2].id)
+        assert await uow.inbox.remove("carol", made[2].id)  # archived: counted nowhere
+        assert not await uow.inbox.remove("carol", made[2].id)
+        await uow.commit()
+    await assert_counts_are_counted(backend, *users)
+
+    async with backend.new_uow() as uow:
+        await uow.inbox.add(an_entry_notification(minutes(20)), ["bob", "carol"])
+        assert await uow.inbox.purge_before(minutes(2), 10) == 2
+        await uow.commit()
+    await assert_counts_are_counted(backend, *users)
+
+
+async def test_counts_read_in_a_unit_of_work_include_its_own_changes(backend: Backend) -> None:
+    kept = an_entry_notification(minutes(0))
+    async with backend.new_uow() as uow:
+        await uow.inbox.add(kept, ["bob"])
+        await uow.commit()
+    async with backend.new_uow() as uow:
+        await uow.inbox.add(an_entry_notification(minutes(1)), ["bob", "carol"])
+        await uow.events.take_turn()
+        assert await uow.inbox.badges(["bob", "carol", "dave"]) == {
+            "bob": Badge(2, 2),
+            "carol": Badge(1, 1),
+            "dave": Badge(0, 0),
+        }
+        assert await uow.inbox.mark_all_seen("bob", minutes(2)) == 2
+        assert await uow.inbox.remove("carol", kept.id) is False
+        assert await uow.inbox.badges(["bob"]) == {"bob": Badge(2, 0)}
+        assert await uow.inbox.mark_all_read("bob", minutes(2)) == 2
+        assert await uow.inbox.unread_count("bob") == 0
+        # Not committed yet: what others read is the committed state.
+        assert await backend.queries.counts("bob") == InboxCounts(1, 1, 1)
+        await uow.commit()
+    await assert_counts_are_counted(backend, "bob", "carol")
+
+    async with backend.new_uow() as uow:  # rolled back: the counts with it
+        await uow.inbox.add(an_entry_notification(minutes(3)), ["bob"])
+        assert await uow.inbox.remove("bob", kept.id)
+        assert await uow.inbox.badges(["bob"]) == {"bob": Badge(1, 1)}
+    assert await backend.queries.counts("bob") == InboxCounts(0, 0, 2)
+    await assert_counts_are_counted(backend, "bob", "carol")
+
+
+def an_entry_notification(at: datetime) -> Notification:
+    return Notification(uuid4(), NotificationType.COMMENT_ADDED, "T", "M", None, "alice", at)

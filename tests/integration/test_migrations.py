@@ -22,7 +22,14 @@ from adapters.sqlalchemy.migrations import (
     upgrade,
     upgrade_async,
 )
-from adapters.sqlalchemy.tables import comments, leads, metadata, notifications, tasks
+from adapters.sqlalchemy.tables import (
+    comments,
+    inbox_counts,
+    leads,
+    metadata,
+    notifications,
+    tasks,
+)
 from adapters.sqlalchemy.tables import notification_recipients as recipients
 from domain.notifications import Notification, NotificationType
 
@@ -69,13 +76,14 @@ SCHEMA_0006 = {
 }
 SCHEMA = {
     **SCHEMA_0006,
+    # The counts are kept in inbox_counts: no index counts the unread or unseen entries.
     "notification_recipients": {
-        *SCHEMA_0006["notification_recipients"],
-        "ix_notification_recipients_unseen",
+        *(SCHEMA_0006["notification_recipients"] - {"ix_notification_recipients_unread"}),
         "ix_notification_recipients_archived",
         "ix_notification_recipients_group",
         "ix_notification_recipients_undelivered",
     },
+    "inbox_counts": set(),
 }
 # The outbox's recipients are searched with a GIN index where there is one.
 POSTGRESQL_ONLY = {"outbox_events": {"ix_outbox_events_recipients"}}
@@ -89,10 +97,8 @@ def schema_on(database_url: str) -> dict[str, set[str]]:
 
 # Each partial index, and the column its WHERE clause tests.
 PARTIAL_INDEXES = {
-    ("notification_recipients", "ix_notification_recipients_unread"): "isRead",
     ("notification_preferences", "ix_notification_preferences_muted"): "enabled",
     ("notification_recipients", "ix_notification_recipients_unread_inbox"): "isRead",
-    ("notification_recipients", "ix_notification_recipients_unseen"): "seenAt",
     ("notification_recipients", "ix_notification_recipients_archived"): "archivedAt",
     ("notification_recipients", "ix_notification_recipients_undelivered"): "deliveredAt",
 }
@@ -344,3 +350,63 @@ async def test_0007_puts_existing_entries_in_their_groups_and_sees_the_read_ones
         "lead_created:2025-03-14:",
     }
     assert key_of[made[4].id] == f"task_completed:{made[4].id}"
+
+
+async def test_0007_counts_each_users_entries_as_the_entries_themselves_do(
+    database_url: str,
+) -> None:
+    await upgrade_async(database_url, "0006_email")
+    engine = make_engine(database_url)
+    # Every (user, read) mix: two unread and one read, one read, two unread, and none.
+    held = {"bob": [False, False, True], "carol": [True], "dave": [False, False]}
+    made = [
+        Notification(uuid4(), NotificationType.COMMENT_ADDED, "T", "M", None, None, NOW)
+        for _ in range(3)
+    ]
+    try:
+        async with engine.begin() as connection:
+            for notification in made:
+                await connection.execute(
+                    sa.insert(notifications).values(
+                        id=notification.id,
+                        type=notification.type.value,
+                        title=notification.title,
+                        message=notification.message,
+                        created_at=NOW,
+                        updated_at=NOW,
+                    )
+                )
+            for user_id, reads in held.items():
+                for notification, was_read in zip(made, reads, strict=False):
+                    await connection.execute(
+                        sa.insert(recipients).values(
+                            notification_id=notification.id,
+                            user_id=user_id,
+                            is_read=was_read,
+                            read_at=NOW if was_read else None,
+                            created_at=NOW,
+                            updated_at=NOW,
+                        )
+                    )
+
+        await upgrade_async(database_url)
+
+        async with engine.connect() as connection:
+            kept = {
+                row.user_id: (row.unread, row.unseen, row.total)
+                for row in await connection.execute(sa.select(inbox_counts))
+            }
+            in_inbox = recipients.c.archived_at.is_(None)
+            counted = await connection.execute(
+                sa.select(
+                    recipients.c.user_id,
+                    sa.func.count().filter(sa.not_(recipients.c.is_read), in_inbox),
+                    sa.func.count().filter(recipients.c.seen_at.is_(None), in_inbox),
+                    sa.func.count().filter(in_inbox),
+                ).group_by(recipients.c.user_id)
+            )
+            truth = {row[0]: tuple(row[1:]) for row in counted}
+    finally:
+        await engine.dispose()
+
+    assert kept == truth == {"bob": (2, 2, 3), "carol": (0, 0, 1), "dave": (2, 2, 2)}

@@ -19,6 +19,7 @@ from adapters.sqlalchemy.queries import (
     SENT_ABOUT,
     UNREAD_COUNT,
     Rows,
+    counts_of,
     entry_of,
     group_parameters,
     group_shape,
@@ -103,8 +104,7 @@ class AsyncpgInboxQueries:
 
     async def counts(self, user_id: str) -> InboxCounts:
         pool = self._pool or await self._open()
-        row = await pool.fetchrow(_compiled(COUNTS).sql, user_id)
-        return InboxCounts(*row)
+        return counts_of(await pool.fetch(_compiled(COUNTS).sql, user_id))
 
     async def page(self, wanted: InboxSlice) -> list[InboxEntry]:
         statement, parameters = page_query(wanted, on_postgresql=True)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import concurrency_errors, read_only
-from adapters.sqlalchemy.tables import leads, notifications, users
+from adapters.sqlalchemy.tables import inbox_counts, leads, notifications, users
 from adapters.sqlalchemy.tables import notification_recipients as inbox
 from application.ports import GroupSlice, InboxSlice
 from domain.notifications import (
@@ -37,22 +37,24 @@ def _user_param() -> sa.BindParameter[str]:
     return sa.bindparam("user_id", type_=inbox.c.user_id.type)
 
 
-def _count_of(*conditions: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
-    return (
-        sa.select(sa.func.count())
-        .select_from(inbox)
-        .where(inbox.c.user_id == _user_param(), *conditions)
-        .scalar_subquery()
+# Each user's counts are kept in inbox_counts (archived entries left out) rather than counted;
+# a user without a row has none.
+UNREAD_COUNT = sa.select(
+    sa.func.coalesce(
+        sa.select(inbox_counts.c.unread)
+        .where(inbox_counts.c.user_id == _user_param())
+        .scalar_subquery(),
+        sa.literal_column("0"),  # not a parameter: the user id is the statement's only one
     )
-
-
-UNREAD_COUNT = (
-    sa.select(sa.func.count()).select_from(inbox).where(inbox.c.user_id == _user_param(), UNREAD)
+)
+COUNTS = sa.select(inbox_counts.c.unread, inbox_counts.c.unseen, inbox_counts.c.total).where(
+    inbox_counts.c.user_id == _user_param()
 )
 
-# Each count off an index of its own: the unread and unseen ones off their partial indexes,
-# all of them off the inbox index less the archived ones off theirs.
-COUNTS = sa.select(_count_of(UNREAD), _count_of(UNSEEN), _count_of() - _count_of(ARCHIVED))
+
+def counts_of(rows: Rows) -> InboxCounts:
+    """The counts of the rows of `COUNTS`: none without a row."""
+    return InboxCounts(*rows[0]) if rows else InboxCounts(0, 0, 0)
 
 
 def select_entries() -> sa.Select[Any]:
@@ -585,7 +587,7 @@ class SqlAlchemyInboxQueries:
                 return int(result.scalar_one())
 
     async def counts(self, user_id: str) -> InboxCounts:
-        return InboxCounts(*(await self._fetch(COUNTS, {"user_id": user_id}))[0])
+        return counts_of(await self._fetch(COUNTS, {"user_id": user_id}))
 
     async def page(self, wanted: InboxSlice) -> list[InboxEntry]:
         statement, parameters = page_query(wanted, on_postgresql=self._on_postgresql)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -18,7 +18,6 @@ from adapters.sqlalchemy.engine import concurrency_errors
 from adapters.sqlalchemy.queries import (
     IN_INBOX,
     UNREAD,
-    UNREAD_COUNT,
     UNSEEN,
     entry_of,
     page_query,
@@ -27,6 +26,7 @@ from adapters.sqlalchemy.queries import (
 from adapters.sqlalchemy.tables import (
     comments,
     due_emails,
+    inbox_counts,
     leads,
     notifications,
     outbox_events,
@@ -295,7 +295,104 @@ class SqlAlchemyPreferenceRepository(_Repository):
         )
 
 
+class _Counted(NamedTuple):
+    """What an entry adds to its user's counts (archived entries add nothing), or a change of
+    those counts."""
+
+    unread: int
+    unseen: int
+    total: int
+
+    def plus(self, other: _Counted) -> _Counted:
+        return _Counted(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
+
+    def negated(self) -> _Counted:
+        return _Counted(-self.unread, -self.unseen, -self.total)
+
+
+_NOTHING = _Counted(0, 0, 0)
+
+
+def _counted(*, is_read: bool, seen: bool, archived: bool) -> _Counted:
+    if archived:
+        return _NOTHING
+    return _Counted(int(not is_read), int(not seen), 1)
+
+
+def _counted_entry(entry: InboxEntry) -> _Counted:
+    return _counted(
+        is_read=entry.is_read, seen=entry.seen_at is not None, archived=entry.is_archived
+    )
+
+
+def _counted_row(row: Row[Any]) -> _Counted:
+    return _counted(
+        is_read=row.is_read, seen=row.seen_at is not None, archived=row.archived_at is not None
+    )
+
+
 class SqlAlchemyInboxRepository(_Repository):
+    """Each user's counts are kept in inbox_counts: the changes this unit of work makes to them
+    add up here, and are written in one statement when read back (`badges`, `unread_count`)
+    or at commit (`flush`), always while holding the outbox's turn (`take_turn`). Every writer
+    of the counts then takes the same lock first: none waits on another's counts, and a
+    count read under the turn is that of everything committed before."""
+
+    def __init__(self, session: AsyncSession, take_turn: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(session)
+        self._take_turn = take_turn
+        self._changes: dict[str, _Counted] = {}
+        # What the entries read for update counted when read, by (user id, notification id).
+        self._loaded: dict[tuple[str, UUID], _Counted] = {}
+
+    def _change(self, user_id: str, change: _Counted) -> None:
+        if change != _NOTHING:
+            self._changes[user_id] = self._changes.get(user_id, _NOTHING).plus(change)
+
+    async def flush(self) -> dict[str, _Counted]:
+        """Write the pending changes to the counts, under the turn; returns the new counts of
+        the users changed."""
+        changes = {
+            user_id: change for user_id, change in self._changes.items() if change != _NOTHING
+        }
+        self._changes = {}
+        if not changes:
+            return {}
+        await self._take_turn()
+        user_ids = sorted(changes)  # rows locked in one order, whoever writes
+        if self._on_postgresql:
+            result = await self._execute(_add_to_counts_from_arrays(user_ids, changes))
+            return {row.user_id: _Counted(row.unread, row.unseen, row.total) for row in result}
+        statement = sqlite.insert(inbox_counts)
+        await self._execute(
+            statement.on_conflict_do_update(
+                index_elements=[inbox_counts.c.user_id],
+                set_={
+                    name: inbox_counts.c[name] + statement.excluded[name]
+                    for name in _Counted._fields
+                },
+            ),
+            [{"user_id": user_id, **changes[user_id]._asdict()} for user_id in user_ids],
+        )
+        return await self._stored_counts(user_ids)
+
+    def forget(self) -> None:
+        """The transaction has ended: the entries read for update are no longer locked."""
+        self._changes, self._loaded = {}, {}
+
+    async def _stored_counts(self, user_ids: Sequence[str]) -> dict[str, _Counted]:
+        result = await self._execute(
+            sa.select(inbox_counts).where(self._among(inbox_counts.c.user_id, user_ids))
+        )
+        return {row.user_id: _Counted(row.unread, row.unseen, row.total) for row in result}
+
+    async def _counts(self, user_ids: Sequence[str]) -> dict[str, _Counted]:
+        counts = await self.flush()
+        others = [user_id for user_id in user_ids if user_id not in counts]
+        if others:
+            counts.update(await self._stored_counts(others))
+        return counts
+
     async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
         created_at = notification.created_at
         await self._execute(
@@ -328,12 +425,18 @@ class SqlAlchemyInboxRepository(_Repository):
                 for user_id in recipients
             ]
             await self._execute(sa.insert(inbox), rows)  # one executemany
+        new = _Counted(1, 1, 1)
+        for user_id in recipients:
+            self._change(user_id, new)
 
     async def get(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
         return await self._entry(user_id, notification_id, for_update=False)
 
     async def get_for_update(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
-        return await self._entry(user_id, notification_id, for_update=True)
+        entry = await self._entry(user_id, notification_id, for_update=True)
+        if entry is not None:  # locked: what it counts stays so until it is saved
+            self._loaded[user_id, notification_id] = _counted_entry(entry)
+        return entry
 
     async def _entry(
         self, user_id: str, notification_id: UUID, *, for_update: bool
@@ -347,12 +450,26 @@ class SqlAlchemyInboxRepository(_Repository):
         return None if row is None else entry_of(row)
 
     async def save(self, entry: InboxEntry) -> None:
+        key = (entry.user_id, entry.notification.id)
+        this_entry = sa.and_(
+            inbox.c.user_id == entry.user_id, inbox.c.notification_id == entry.notification.id
+        )
+        before = self._loaded.get(key)
+        if before is None:  # not read for update: what it counts now, locked
+            result = await self._execute(
+                _locked(
+                    sa.select(inbox.c.is_read, inbox.c.seen_at, inbox.c.archived_at).where(
+                        this_entry
+                    )
+                )
+            )
+            row = result.one_or_none()
+            if row is None:
+                return  # nothing to save
+            before = _counted_row(row)
         await self._execute(
             sa.update(inbox)
-            .where(
-                inbox.c.user_id == entry.user_id,
-                inbox.c.notification_id == entry.notification.id,
-            )
+            .where(this_entry)
             .values(
                 is_read=entry.is_read,
                 read_at=entry.read_at,
@@ -362,6 +479,8 @@ class SqlAlchemyInboxRepository(_Repository):
                 updated_at=entry.updated_at,
             )
         )
+        self._loaded[key] = after = _counted_entry(entry)
+        self._change(entry.user_id, after.plus(before.negated()))
 
     async def newest(self, user_id: str, limit: int) -> list[InboxEntry]:
         return await self.page(user_id, limit=limit)
@@ -383,43 +502,32 @@ class SqlAlchemyInboxRepository(_Repository):
         return [entry_of(row) for row in result]
 
     async def unread_count(self, user_id: str) -> int:
-        result = await self._execute(UNREAD_COUNT, {"user_id": user_id})
-        return int(result.scalar_one())
+        counts = await self._counts([user_id])
+        return counts.get(user_id, _NOTHING).unread
 
     async def badges(self, user_ids: Sequence[str]) -> dict[str, Badge]:
-        if not user_ids:
+        if not user_ids and not self._changes:
             return {}
-        among = self._among(inbox.c.user_id, user_ids)
-        # Each count read off its own partial index alone (index-only), in one statement.
-        unread = (
-            sa.select(
-                inbox.c.user_id,
-                sa.literal(True).label("unread"),
-                sa.func.count().label("count"),
-            )
-            .where(among, _unread)
-            .group_by(inbox.c.user_id)
-        )
-        unseen = (
-            sa.select(inbox.c.user_id, sa.literal(False), sa.func.count())
-            .where(self._among(inbox.c.user_id, user_ids), _unseen)
-            .group_by(inbox.c.user_id)
-        )
-        result = await self._execute(sa.union_all(unread, unseen))
-        unread_counts: dict[str, int] = {}
-        unseen_counts: dict[str, int] = {}
-        for row in result.mappings():
-            (unread_counts if row["unread"] else unseen_counts)[row["user_id"]] = row["count"]
-        return {
-            user_id: Badge(unread_counts.get(user_id, 0), unseen_counts.get(user_id, 0))
-            for user_id in user_ids
-        }
+        counts = await self._counts(user_ids)
+        return {user_id: Badge(*counts.get(user_id, _NOTHING)[:2]) for user_id in user_ids}
 
     async def mark_all_read(self, user_id: str, now: datetime) -> int:
-        result = await self._execute(
-            sa.update(inbox).where(inbox.c.user_id == user_id, _unread).values(**_reading(now))
+        return await self._read(inbox.c.user_id == user_id, user_id, now)
+
+    async def _read(self, scope: sa.ColumnElement[bool], user_id: str, now: datetime) -> int:
+        """Read the unread entries in `scope`, in two statements that each count what they
+        change: see the unseen ones (all unread, since read implies seen), then read the
+        unread ones that are seen. An entry committed in between stays unread and unseen."""
+        seen = await self._execute(
+            sa.update(inbox).where(scope, _unseen).values(seen_at=now, updated_at=now)
         )
-        return result.rowcount
+        read = await self._execute(
+            sa.update(inbox)
+            .where(scope, _unread, inbox.c.seen_at.is_not(None))
+            .values(is_read=True, read_at=now, updated_at=now)
+        )
+        self._change(user_id, _Counted(-read.rowcount, -seen.rowcount, 0))
+        return read.rowcount
 
     async def mark_all_seen(self, user_id: str, now: datetime) -> int:
         result = await self._execute(
@@ -427,15 +535,14 @@ class SqlAlchemyInboxRepository(_Repository):
             .where(inbox.c.user_id == user_id, _unseen)
             .values(seen_at=now, updated_at=now)
         )
+        self._change(user_id, _Counted(0, -result.rowcount, 0))
         return result.rowcount
 
     async def mark_group_read(self, user_id: str, group_key: str, now: datetime) -> int | None:
         in_group = sa.and_(inbox.c.user_id == user_id, inbox.c.group_key == group_key)
-        result = await self._execute(
-            sa.update(inbox).where(in_group, _unread).values(**_reading(now))
-        )
-        if result.rowcount:
-            return result.rowcount
+        read = await self._read(in_group, user_id, now)
+        if read:
+            return read
         member = await self._execute(sa.select(sa.literal(1)).where(in_group, _in_inbox).limit(1))
         return None if member.first() is None else 0
 
@@ -461,17 +568,47 @@ class SqlAlchemyInboxRepository(_Repository):
 
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
         result = await self._execute(
-            sa.delete(inbox).where(
-                inbox.c.user_id == user_id, inbox.c.notification_id == notification_id
-            )
+            sa.delete(inbox)
+            .where(inbox.c.user_id == user_id, inbox.c.notification_id == notification_id)
+            .returning(inbox.c.is_read, inbox.c.seen_at, inbox.c.archived_at)
         )
-        return result.rowcount > 0
+        row = result.one_or_none()
+        self._loaded.pop((user_id, notification_id), None)
+        if row is None:
+            return False
+        self._change(user_id, _counted_row(row).negated())
+        return True
 
     async def purge_before(self, cutoff: datetime, limit: int) -> int:
-        # The entries go by the foreign key's cascade, found through
-        # ix_notification_recipients_notification_id.
         oldest = _oldest_notifications(cutoff, limit)
-        result = await self._execute(sa.delete(notifications).where(notifications.c.id.in_(oldest)))
+        if self._on_postgresql:
+            # The ids once, so that the entries and the notifications deleted are of the same
+            # ones whatever another purge deletes meanwhile; the entries explicitly, with what
+            # they counted as they were deleted.
+            ids = list((await self._execute(oldest)).scalars())
+            if not ids:
+                return 0
+            gone = (
+                sa.delete(inbox)
+                .where(inbox.c.notification_id == sa.any_(_uuid_array(ids)))
+                .returning(inbox.c.user_id, inbox.c.is_read, inbox.c.seen_at, inbox.c.archived_at)
+                .cte("gone")
+            )
+            lost = await self._execute(_counted_by_user(gone))
+            doomed = notifications.c.id == sa.any_(_uuid_array(ids))
+        else:
+            # One writer at a time (BEGIN IMMEDIATE): the entries counted are those deleted.
+            lost = await self._execute(
+                _counted_by_user(
+                    sa.select(inbox).where(inbox.c.notification_id.in_(oldest)).subquery()
+                )
+            )
+            doomed = notifications.c.id.in_(oldest)
+        for row in lost:
+            self._change(row.user_id, _Counted(-row.unread, -row.unseen, -row.total))
+        # The entries left (SQLite's) go by the foreign key's cascade, found through
+        # ix_notification_recipients_notification_id.
+        result = await self._execute(sa.delete(notifications).where(doomed))
         return result.rowcount
 
     async def unread_recipients_before(self, cutoff: datetime, limit: int) -> set[str]:
@@ -483,14 +620,45 @@ class SqlAlchemyInboxRepository(_Repository):
         return set(result.scalars())
 
 
-def _reading(now: datetime) -> dict[str, Any]:
-    """What reading unread entries sets: read now, and seen now unless seen before."""
-    return {
-        "is_read": True,
-        "read_at": now,
-        "seen_at": sa.func.coalesce(inbox.c.seen_at, now),
-        "updated_at": now,
-    }
+def _counted_by_user(entries: sa.FromClause) -> sa.Select[Any]:
+    """What the `entries` (with the inbox's columns) count, summed by user."""
+    in_inbox = entries.c.archived_at.is_(None)
+
+    def total(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    return sa.select(
+        entries.c.user_id,
+        total(sa.and_(sa.not_(entries.c.is_read), in_inbox)).label("unread"),
+        total(sa.and_(entries.c.seen_at.is_(None), in_inbox)).label("unseen"),
+        total(in_inbox).label("total"),
+    ).group_by(entries.c.user_id)
+
+
+def _add_to_counts_from_arrays(user_ids: Sequence[str], changes: dict[str, _Counted]) -> sa.Insert:
+    """One statement for any number of users: each change added to the user's counts (or
+    their first counts), with the values in one array parameter per column."""
+    rows = (
+        sa.func.unnest(
+            _string_array(user_ids),
+            *(
+                sa.bindparam(
+                    None, [changes[user_id][field] for user_id in user_ids], type_=_INT_ARRAY
+                )
+                for field in range(len(_Counted._fields))
+            ),
+        )
+        .table_valued("user_id", *_Counted._fields)
+        .render_derived()
+    )
+    statement = postgresql.insert(inbox_counts).from_select(
+        [inbox_counts.c.user_id, *(inbox_counts.c[name] for name in _Counted._fields)],
+        sa.select(rows.c.user_id, *(rows.c[name] for name in _Counted._fields)),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[inbox_counts.c.user_id],
+        set_={name: inbox_counts.c[name] + statement.excluded[name] for name in _Counted._fields},
+    ).returning(inbox_counts.c.user_id, *(inbox_counts.c[name] for name in _Counted._fields))
 
 
 def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
@@ -505,10 +673,16 @@ def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
 
 
 _STRING_ARRAY = postgresql.ARRAY(sa.String())
+_INT_ARRAY = postgresql.ARRAY(sa.Integer())
+_UUID_ARRAY = postgresql.ARRAY(sa.Uuid())
 
 
 def _string_array(values: Sequence[str]) -> sa.BindParameter[Sequence[str]]:
     return sa.bindparam(None, list(values), type_=_STRING_ARRAY)
+
+
+def _uuid_array(values: Sequence[UUID]) -> sa.BindParameter[Sequence[UUID]]:
+    return sa.bindparam(None, list(values), type_=_UUID_ARRAY)
 
 
 def _insert_recipients_from_array(notification: Notification, user_ids: Sequence[str]) -> sa.Insert:
@@ -656,6 +830,7 @@ class SqlAlchemyEventLog(_Repository):
         super().__init__(session)
         self._clock: Clock = clock or SystemClock()
         self.pending: list[InboxEvent] = []
+        self._holding_turn = False
 
     async def add(self, events: Sequence[InboxEvent]) -> None:
         self.pending.extend(events)
@@ -663,11 +838,18 @@ class SqlAlchemyEventLog(_Repository):
     async def take_turn(self) -> None:
         # The lock that commits take their ids under (see `write_pending`), taken early: every
         # unit of work that held it before has committed, so the next statements see its rows.
+        if self._holding_turn:
+            return
         await self._execute(
             sa.select(outbox_state.c.position)
             .where(outbox_state.c.name == "assigned")
             .with_for_update()
         )
+        self._holding_turn = True
+
+    def forget(self) -> None:
+        """The transaction has ended, and the turn with it."""
+        self._holding_turn = False
 
     async def write_pending(self) -> bool:
         """Just before commit: give the pending events their ids and write them."""

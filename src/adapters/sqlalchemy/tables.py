@@ -129,12 +129,6 @@ sa.Index(
     notification_recipients.c.created_at.desc(),
     notification_recipients.c.notification_id.desc(),
 )
-sa.Index(
-    "ix_notification_recipients_unread",
-    notification_recipients.c.user_id,
-    postgresql_where=_unread_in_inbox,
-    sqlite_where=_unread_in_inbox,
-)
 # The feed's `unreadOnly` pages: the unread entries alone, in inbox order, read off in a range.
 sa.Index(
     "ix_notification_recipients_unread_inbox",
@@ -143,14 +137,6 @@ sa.Index(
     notification_recipients.c.notification_id.desc(),
     postgresql_where=_unread_in_inbox,
     sqlite_where=_unread_in_inbox,
-)
-# The unseen count: the unseen entries alone.
-_unseen_in_inbox = sa.and_(notification_recipients.c.seen_at.is_(None), _in_inbox)
-sa.Index(
-    "ix_notification_recipients_unseen",
-    notification_recipients.c.user_id,
-    postgresql_where=_unseen_in_inbox,
-    sqlite_where=_unseen_in_inbox,
 )
 # The "Archived" view, in inbox order.
 _archived = notification_recipients.c.archived_at.is_not(None)
@@ -181,6 +167,17 @@ sa.Index(
 )
 # Deleting old notifications cascades to their recipients: without this, each delete scans them all.
 sa.Index("ix_notification_recipients_notification_id", notification_recipients.c.notification_id)
+
+# Each user's counts, kept with every change of their entries (archived entries left out):
+# what badges and counts read instead of counting the entries. A user without a row has none.
+inbox_counts = sa.Table(
+    "inbox_counts",
+    metadata,
+    sa.Column("userId", sa.String(255), key="user_id", primary_key=True),
+    sa.Column("unread", sa.Integer(), nullable=False),
+    sa.Column("unseen", sa.Integer(), nullable=False),
+    sa.Column("total", sa.Integer(), nullable=False),
+)
 
 tasks = sa.Table(
     "tasks",

@@ -65,8 +65,8 @@ class SqlAlchemyUnitOfWork:
         self.tasks = SqlAlchemyTaskRepository(session)
         self.comments = SqlAlchemyCommentRepository(session)
         self.preferences = SqlAlchemyPreferenceRepository(session)
-        self.inbox = SqlAlchemyInboxRepository(session)
         self.events = self._event_log = SqlAlchemyEventLog(session, self._clock)
+        self.inbox = self._inbox = SqlAlchemyInboxRepository(session, self._event_log.take_turn)
         self.emails = SqlAlchemyDueEmailRepository(session)
         return self
 
@@ -86,8 +86,12 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         if self._session is None:
             raise RuntimeError("commit() outside of the unit of work")
-        # The outbox rows last: their ids' lock is then held for the shortest time.
+        # The counts and the outbox rows last, under the turn: its lock is then held for the
+        # shortest time.
+        await self._inbox.flush()
         wrote_events = await self._event_log.write_pending()
         with concurrency_errors():
             await self._session.commit()
+        self._inbox.forget()
+        self._event_log.forget()
         self._wrote_events |= wrote_events
