@@ -515,9 +515,47 @@ class SqlAlchemyInboxRepository(_Repository):
         return await self._read(inbox.c.user_id == user_id, user_id, now)
 
     async def _read(self, scope: sa.ColumnElement[bool], user_id: str, now: datetime) -> int:
-        """Read the unread entries in `scope`, in two statements that each count what they
-        change: see the unseen ones (all unread, since read implies seen), then read the
-        unread ones that are seen. An entry committed in between stays unread and unseen."""
+        """Read the unread entries in `scope` (seeing the unseen ones), counting how many of
+        them were unseen. An entry committed meanwhile stays unread and unseen."""
+        if self._on_postgresql:
+            # One statement: the entries locked (re-checked if a concurrent change got there
+            # first), then updated, each telling whether it was unseen before.
+            target = (
+                sa.select(
+                    inbox.c.user_id,
+                    inbox.c.notification_id,
+                    inbox.c.seen_at.is_(None).label("unseen"),
+                )
+                .where(scope, _unread)
+                .with_for_update()
+                .cte("target")
+            )
+            changed = (
+                sa.update(inbox)
+                .where(
+                    inbox.c.user_id == target.c.user_id,
+                    inbox.c.notification_id == target.c.notification_id,
+                )
+                .values(
+                    is_read=True,
+                    read_at=now,
+                    seen_at=sa.func.coalesce(inbox.c.seen_at, now),
+                    updated_at=now,
+                )
+                .returning(target.c.unseen)
+                .cte("changed")
+            )
+            counted = await self._execute(
+                sa.select(sa.func.count(), sa.func.count().filter(changed.c.unseen)).select_from(
+                    changed
+                )
+            )
+            read_count, unseen_count = (int(value) for value in counted.one())
+            self._change(user_id, _Counted(-read_count, -unseen_count, 0))
+            return read_count
+        # SQLite writes one transaction at a time (BEGIN IMMEDIATE): two statements, each
+        # counting what it changes: see the unseen ones (all unread, since read implies seen),
+        # then read the unread ones.
         seen = await self._execute(
             sa.update(inbox).where(scope, _unseen).values(seen_at=now, updated_at=now)
         )
