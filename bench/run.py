@@ -36,6 +36,7 @@ from bench import report
 from bench.load import GraphQL, Request, Stats, graphql_request, measure, percentile, tool
 from bench.seed import (
     HEAVY,
+    RECOUNT,
     Database,
     Scale,
     create_database,
@@ -273,7 +274,8 @@ async def mark_all(
             HEAVY,
             unread,
         )
-        await connection.execute("VACUUM (ANALYZE) notification_recipients")
+        await connection.execute(RECOUNT, HEAVY)
+        await connection.execute("VACUUM (ANALYZE) notification_recipients, inbox_counts")
 
     runs: list[float] = []
     counts: list[int] = []
