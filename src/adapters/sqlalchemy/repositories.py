@@ -322,9 +322,8 @@ def _counted(*, is_read: bool, seen: bool, archived: bool) -> _Counted:
 
 
 def _counted_entry(entry: InboxEntry) -> _Counted:
-    return _counted(
-        is_read=entry.is_read, seen=entry.seen_at is not None, archived=entry.is_archived
-    )
+    """The entry's badge (the domain's rule), and whether it counts in the total."""
+    return _Counted(*entry.badge, int(not entry.is_archived))
 
 
 def _counted_row(row: Row[Any]) -> _Counted:

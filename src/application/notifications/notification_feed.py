@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import msgspec
 
 from application.commands import NotificationFeedQuery
@@ -25,6 +27,11 @@ class FeedPage(msgspec.Struct, frozen=True):
     end_cursor: str | None  # the last edge's cursor; None on an empty page
 
 
+def related_lead(related_lead_id: str | None) -> UUID | None:
+    """The lead a feed or group filter asks for, parsed; None for any lead."""
+    return None if related_lead_id is None else parse_id(related_lead_id, "relatedLeadId")
+
+
 def position_of(entry: InboxEntry) -> InboxPosition:
     return entry.notification.created_at, entry.notification.id
 
@@ -36,11 +43,7 @@ class NotificationFeed:
     async def __call__(self, query: NotificationFeedQuery) -> FeedPage:
         first = check_page_size(query.first, "first")
         before = self._position_after(query)
-        lead_id = (
-            None
-            if query.related_lead_id is None
-            else parse_id(query.related_lead_id, "relatedLeadId")
-        )
+        lead_id = related_lead(query.related_lead_id)
         # One more than asked: whether it comes back tells whether there is a next page.
         entries = await self._queries.page(
             InboxSlice(

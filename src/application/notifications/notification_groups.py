@@ -6,9 +6,9 @@ import msgspec
 
 from application.commands import NotificationGroupsQuery
 from application.notifications.list_notifications import check_page_size
+from application.notifications.notification_feed import related_lead
 from application.ports import CursorCodec, GroupPosition, GroupSlice, InboxQueries
 from domain.errors import InvalidInput
-from domain.ids import parse_id
 from domain.notifications import NotificationGroup
 
 
@@ -40,11 +40,7 @@ class NotificationGroups:
             after = self._cursors.decode_group(query.user_id, query.after)
             if after is None:
                 raise InvalidInput("after", "is not a cursor of these groups")
-        lead_id = (
-            None
-            if query.related_lead_id is None
-            else parse_id(query.related_lead_id, "relatedLeadId")
-        )
+        lead_id = related_lead(query.related_lead_id)
         # One more than asked: whether it comes back tells whether there is a next page.
         groups = await self._queries.groups(
             GroupSlice(

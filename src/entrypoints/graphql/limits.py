@@ -47,11 +47,7 @@ class _Measure:
     """Depth and alias count of the selections of one document, each fragment measured once."""
 
     def __init__(self, document: DocumentNode) -> None:
-        self._fragments = {
-            definition.name.value: definition
-            for definition in document.definitions
-            if isinstance(definition, FragmentDefinitionNode)
-        }
+        self._fragments = _fragments_of(document)
         self._depths: dict[str, int] = {}
         self._aliases: dict[str, int] = {}
 
@@ -86,23 +82,11 @@ class _Measure:
 
     def root_fields(self, operation: OperationDefinitionNode) -> set[str]:
         """The response keys of the operation's top level, as execution collects them."""
-        keys: set[str] = set()
-        visited: set[str] = set()
-        pending = [operation.selection_set]
-        while pending:
-            for selection in pending.pop().selections:
-                if isinstance(selection, FieldNode):
-                    if not selection.name.value.startswith("__"):
-                        keys.add((selection.alias or selection.name).value)
-                elif isinstance(selection, InlineFragmentNode):
-                    pending.append(selection.selection_set)
-                elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    fragment = self._fragments.get(name)
-                    if fragment is not None and name not in visited:
-                        visited.add(name)
-                        pending.append(fragment.selection_set)
-        return keys
+        return {
+            (field.alias or field.name).value
+            for field in _fields(operation.selection_set, self._fragments, set())
+            if not field.name.value.startswith("__")
+        }
 
     def _fragment_depth(self, name: str) -> int:
         if name not in self._depths:
@@ -190,11 +174,7 @@ def answer_bounds_error(
         if definition.default_value is not None
     }
     given.update(variables or {})
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
+    fragments = _fragments_of(document)
     mutation = operation.operation is OperationType.MUTATION
     reads = 0
     # Each selection set with how many times it is answered; fragments expanded where spread
@@ -232,6 +212,14 @@ def _value(node: ValueNode, variables: dict[str, Any]) -> Any:
     if isinstance(node, IntValueNode):
         return int(node.value)
     return None
+
+
+def _fragments_of(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
 
 
 def _fields(

@@ -54,10 +54,7 @@ class NotificationQueries:
             user_id=info.context.user_id,
             first=20 if first is None else first,
             after=after,
-            unread_only=bool(chosen.unread_only),
-            types=chosen.types_to_domain(),
-            related_lead_id=None if chosen.related_lead_id is None else str(chosen.related_lead_id),
-            archived=bool(chosen.archived),
+            **chosen.selection(),
         )
         page = await info.context.container.notification_feed()(query)
         return NotificationConnection.from_page(page)
@@ -78,10 +75,7 @@ class NotificationQueries:
             user_id=info.context.user_id,
             first=20 if first is None else first,
             after=after,
-            unread_only=bool(chosen.unread_only),
-            types=chosen.types_to_domain(),
-            related_lead_id=None if chosen.related_lead_id is None else str(chosen.related_lead_id),
-            archived=bool(chosen.archived),
+            **chosen.selection(),
         )
         page = await info.context.container.notification_groups()(query)
         return NotificationGroupConnection.from_page(page)

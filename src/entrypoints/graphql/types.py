@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -94,6 +95,15 @@ class NotificationFilter:
 
     def types_to_domain(self) -> tuple[DomainNotificationType, ...] | None:
         return None if self.types is None else tuple(kind.to_domain() for kind in self.types)
+
+    def selection(self) -> dict[str, Any]:
+        """The filter as the feed's and the groups' queries take it."""
+        return {
+            "unread_only": bool(self.unread_only),
+            "types": self.types_to_domain(),
+            "related_lead_id": None if self.related_lead_id is None else str(self.related_lead_id),
+            "archived": bool(self.archived),
+        }
 
 
 @strawberry.type
