@@ -330,3 +330,73 @@ async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_
         user_id: counts for user_id, counts in truth.items() if any(counts)
     }
     assert sum(total for _, _, total in truth.values()) > 0
+
+
+MANY_ENTRY_WRITERS = {
+    "mark_all_read": lambda uow: uow.inbox.mark_all_read("alice", NOW),
+    "mark_all_seen": lambda uow: uow.inbox.mark_all_seen("alice", NOW),
+    "mark_group_read": lambda uow: uow.inbox.mark_group_read(
+        "alice", a_notification().group_key, NOW
+    ),
+    "confirm_delivered": lambda uow: uow.inbox.confirm_delivered("alice", 1, NOW),
+    "purge_before": lambda uow: uow.inbox.purge_before(NOW + timedelta(seconds=1), 2),
+}
+
+
+@pytest.mark.parametrize("writer", MANY_ENTRY_WRITERS)
+async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
+    migrated_postgres_url: str, writer: str
+) -> None:
+    # Two entries of one user, the one with the greater key stored first. The writer holds the
+    # lesser one while it waits for the greater one: two such writers that share entries lock
+    # them in one order, and none waits for the other in a cycle.
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    lesser, greater = sorted((a_notification(), a_notification()), key=lambda each: each.id)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_greater() -> None:
+        async with new_uow() as uow:
+            assert await uow.inbox.get_for_update("alice", greater.id) is not None
+            holding.set()
+            await release.wait()
+
+    async def write_many() -> None:
+        async with new_uow() as uow:
+            assert await MANY_ENTRY_WRITERS[writer](uow)
+            await uow.commit()
+
+    try:
+        for notification in (greater, lesser):
+            async with new_uow() as uow:
+                await uow.inbox.add(notification, ["alice"])
+                await uow.commit()
+        async with engine.begin() as connection:
+            await connection.execute(sa.text('UPDATE notifications SET "eventId" = 1'))
+        holder = asyncio.create_task(hold_greater())
+        await holding.wait()
+        writing = asyncio.create_task(write_many())
+        async with engine.connect() as connection:
+            for _ in range(200):
+                waiting = await connection.scalar(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+                await connection.rollback()  # a new snapshot for the next look
+                if waiting:
+                    break
+                await asyncio.sleep(0.01)
+        assert waiting == 1
+        locked_lesser = sa.text(
+            'SELECT 1 FROM notification_recipients WHERE "notificationId" = :id FOR UPDATE NOWAIT'
+        )
+        with pytest.raises(sa.exc.DBAPIError, match="could not obtain lock"):
+            async with engine.begin() as connection:
+                await connection.execute(locked_lesser, {"id": lesser.id})
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holder, writing), 10)
+    finally:
+        release.set()
+        await engine.dispose()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.pool import QueuePool
 
-from adapters.asyncpg.queries import POOL_MAX_SIZE
+from adapters.asyncpg.queries import PLANNED_POOL_MAX_SIZE, POOL_MAX_SIZE
 from adapters.sqlalchemy.engine import database_problem, make_engine
 from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.tables import notification_recipients, users
@@ -93,7 +93,7 @@ def test_two_processes_stay_within_postgresql_default_connections() -> None:
     engine = make_engine("postgresql+asyncpg://herald@127.0.0.1/herald")  # connects lazily
     pool = engine.sync_engine.pool
     assert isinstance(pool, QueuePool)
-    per_process = pool.size() + pool._max_overflow + POOL_MAX_SIZE
+    per_process = pool.size() + pool._max_overflow + POOL_MAX_SIZE + PLANNED_POOL_MAX_SIZE
     deploying = (Path(__file__).parents[2] / "docs" / "deploying.md").read_text()
 
     # PostgreSQL's default max_connections (100) less its superuser_reserved_connections (3).

@@ -73,6 +73,31 @@ def _locked(statement: sa.Select[Any], *, of: Any = None) -> sa.Select[Any]:
     return statement.with_for_update(key_share=True, of=of)
 
 
+def _entries_locked_in_order(
+    where: sa.ColumnElement[bool], *columns: sa.ColumnElement[Any]
+) -> sa.CTE:
+    """PostgreSQL: the entries `where` holds, each locked in the order of its key. Two writers
+    of many entries (marks, confirmations, purges) then lock the ones they share in the same
+    order and never wait on each other in a cycle; in the order a scan meets them, an entry
+    that an update moved meanwhile can come first for one and last for the other."""
+    return (
+        _locked(
+            sa.select(inbox.c.user_id, inbox.c.notification_id, *columns)
+            .where(where)
+            .order_by(inbox.c.notification_id, inbox.c.user_id)
+        )
+        .cte("target")
+        .prefix_with("MATERIALIZED")
+    )
+
+
+def _of_target(target: sa.CTE) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        inbox.c.user_id == target.c.user_id,
+        inbox.c.notification_id == target.c.notification_id,
+    )
+
+
 class _Repository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -531,22 +556,12 @@ class SqlAlchemyInboxRepository(_Repository):
         if self._on_postgresql:
             # One statement: the entries locked (re-checked if a concurrent change got there
             # first), then updated, each telling whether it was unseen before.
-            target = (
-                sa.select(
-                    inbox.c.user_id,
-                    inbox.c.notification_id,
-                    inbox.c.seen_at.is_(None).label("unseen"),
-                )
-                .where(scope, _unread)
-                .with_for_update()
-                .cte("target")
+            target = _entries_locked_in_order(
+                sa.and_(scope, _unread), inbox.c.seen_at.is_(None).label("unseen")
             )
             changed = (
                 sa.update(inbox)
-                .where(
-                    inbox.c.user_id == target.c.user_id,
-                    inbox.c.notification_id == target.c.notification_id,
-                )
+                .where(_of_target(target))
                 .values(
                     is_read=True,
                     read_at=now,
@@ -579,10 +594,11 @@ class SqlAlchemyInboxRepository(_Repository):
         return read.rowcount
 
     async def mark_all_seen(self, user_id: str, now: datetime) -> int:
+        unseen = sa.and_(inbox.c.user_id == user_id, _unseen)
+        if self._on_postgresql:
+            unseen = _of_target(_entries_locked_in_order(unseen))
         result = await self._execute(
-            sa.update(inbox)
-            .where(inbox.c.user_id == user_id, _unseen)
-            .values(seen_at=now, updated_at=now)
+            sa.update(inbox).where(unseen).values(seen_at=now, updated_at=now)
         )
         self._change(user_id, _Counted(0, -result.rowcount, 0))
         return result.rowcount
@@ -604,15 +620,14 @@ class SqlAlchemyInboxRepository(_Repository):
             .where(notifications.c.id == inbox.c.notification_id)
             .scalar_subquery()
         )
-        result = await self._execute(
-            sa.update(inbox)
-            .where(
-                inbox.c.user_id == user_id,
-                inbox.c.delivered_at.is_(None),
-                event_id <= through_event_id,
-            )
-            .values(delivered_at=now)
+        undelivered = sa.and_(
+            inbox.c.user_id == user_id,
+            inbox.c.delivered_at.is_(None),
+            event_id <= through_event_id,
         )
+        if self._on_postgresql:
+            undelivered = _of_target(_entries_locked_in_order(undelivered))
+        result = await self._execute(sa.update(inbox).where(undelivered).values(delivered_at=now))
         return result.rowcount
 
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
@@ -637,9 +652,12 @@ class SqlAlchemyInboxRepository(_Repository):
             ids = list((await self._execute(oldest)).scalars())
             if not ids:
                 return 0
+            doomed_entries = _entries_locked_in_order(
+                inbox.c.notification_id == sa.any_(_uuid_array(ids))
+            )
             gone = (
                 sa.delete(inbox)
-                .where(inbox.c.notification_id == sa.any_(_uuid_array(ids)))
+                .where(_of_target(doomed_entries))
                 .returning(inbox.c.user_id, inbox.c.is_read, inbox.c.seen_at, inbox.c.archived_at)
                 .cte("gone")
             )
