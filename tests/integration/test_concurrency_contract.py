@@ -354,6 +354,7 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
     new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
     lesser, greater = sorted((a_notification(), a_notification()), key=lambda each: each.id)
     holding, release = asyncio.Event(), asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
 
     async def hold_greater() -> None:
         async with new_uow() as uow:
@@ -363,7 +364,7 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
 
     async def write_many() -> None:
         async with new_uow() as uow:
-            assert await MANY_ENTRY_WRITERS[writer](uow)
+            assert await MANY_ENTRY_WRITERS[writer](uow) == 2  # both entries
             await uow.commit()
 
     try:
@@ -376,6 +377,7 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
         holder = asyncio.create_task(hold_greater())
         await holding.wait()
         writing = asyncio.create_task(write_many())
+        tasks += [holder, writing]
         async with engine.connect() as connection:
             for _ in range(200):
                 waiting = await connection.scalar(
@@ -399,4 +401,7 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
         await asyncio.wait_for(asyncio.gather(holder, writing), 10)
     finally:
         release.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await engine.dispose()
