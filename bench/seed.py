@@ -128,11 +128,12 @@ FROM ({_ROWS}) AS r
 # Read ones were seen when they were read; unread ones are unseen.
 _RECIPIENTS = f"""
 INSERT INTO notification_recipients ("userId", "notificationId", "isRead", "readAt",
-                                     "seenAt", "groupKey", "createdAt", "updatedAt")
+                                     "seenAt", "groupKey", "actorId", "createdAt", "updatedAt")
 SELECT user_id, id, NOT unread,
        CASE WHEN unread THEN NULL ELSE at + interval '1 hour' END,
        CASE WHEN unread THEN NULL ELSE at + interval '1 hour' END,
        {_GROUP_KEY},
+       {_ACTOR},
        at,
        CASE WHEN unread THEN at ELSE at + interval '1 hour' END
 FROM ({_ROWS}) AS r

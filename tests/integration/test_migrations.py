@@ -410,3 +410,59 @@ async def test_0007_counts_each_users_entries_as_the_entries_themselves_do(
         await engine.dispose()
 
     assert kept == truth == {"bob": (2, 2, 3), "carol": (0, 0, 1), "dave": (2, 2, 2)}
+
+
+async def test_0008_copies_each_entrys_actor_from_its_notification(database_url: str) -> None:
+    await upgrade_async(database_url, "0007_engagement")
+    engine = make_engine(database_url)
+    actors = {uuid4(): "alice", uuid4(): None}  # a notification without an actor keeps none
+    try:
+        async with engine.begin() as connection:
+            for notification_id, actor_id in actors.items():
+                await connection.execute(
+                    sa.insert(notifications).values(
+                        id=notification_id,
+                        type=NotificationType.COMMENT_ADDED.value,
+                        title="T",
+                        message="M",
+                        actor_id=actor_id,
+                        created_at=NOW,
+                        updated_at=NOW,
+                    )
+                )
+                for user_id in ("bob", "carol"):
+                    await connection.execute(
+                        sa.insert(recipients).values(
+                            notification_id=notification_id,
+                            user_id=user_id,
+                            is_read=False,
+                            created_at=NOW,
+                            updated_at=NOW,
+                            group_key=f"comment_added:{notification_id}",
+                        )
+                    )
+
+        await upgrade_async(database_url)
+
+        async with engine.connect() as connection:
+            copied = (
+                await connection.execute(
+                    sa.select(recipients.c.notification_id, recipients.c.actor_id)
+                )
+            ).all()
+            if connection.dialect.name == "postgresql":  # a page of groups reads it alone
+                definition = await connection.scalar(
+                    sa.text(
+                        "SELECT indexdef FROM pg_indexes"
+                        " WHERE indexname = 'ix_notification_recipients_group'"
+                    )
+                )
+                assert definition is not None
+                assert definition.endswith('INCLUDE ("isRead", "archivedAt", "actorId")')
+    finally:
+        await engine.dispose()
+
+    assert sorted(copied, key=str) == sorted(
+        list(actors.items()) * 2,
+        key=str,
+    )

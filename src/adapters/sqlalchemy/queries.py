@@ -310,19 +310,10 @@ def _group_counts_statement(shape: _GroupShape) -> sa.Select[Any]:
 @cache
 def _group_actors_statement(shape: _GroupShape) -> sa.Select[Any]:
     """Each asked group's distinct actors among its selected members, with their latest time."""
-    members = (
-        sa.select(
-            inbox.c.group_key,
-            _of_member(notifications.c.actor_id).label("actor_id"),
-            inbox.c.created_at,
-        )
-        .where(*_page_members(shape))
-        .subquery("members")
-    )
     return (
-        sa.select(members.c.group_key, members.c.actor_id, sa.func.max(members.c.created_at))
-        .where(members.c.actor_id.is_not(None))
-        .group_by(members.c.group_key, members.c.actor_id)
+        sa.select(inbox.c.group_key, inbox.c.actor_id, sa.func.max(inbox.c.created_at))
+        .where(*_page_members(shape), inbox.c.actor_id.is_not(None))
+        .group_by(inbox.c.group_key, inbox.c.actor_id)
     )
 
 
@@ -360,18 +351,18 @@ def group_parameters(wanted: GroupSlice) -> dict[str, Any]:
     return parameters
 
 
+# A group shows three actors: the array's first to third, written into the SQL.
+_FIRST: sa.ColumnElement[int] = sa.literal_column("1", sa.Integer)
+_THIRD: sa.ColumnElement[int] = sa.literal_column("3", sa.Integer)
+
+
 @cache
 def groups_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
     """A page of groups in one statement (PostgreSQL): each leader's entry columns and group
-    key, then its selected members' count, unread count and oldest time, its members' actors
-    newest first (`ordered_actor_ids` makes them distinct), and its lead's name."""
+    key, then its selected members' count, unread count and oldest time, its first three
+    actors (most recent first) and how many actors it has, and its lead's name."""
     leaders = _leaders_statement(shape, after=after).subquery("leaders")
     member = inbox.alias("member")
-    actor = (
-        sa.select(notifications.c.actor_id)
-        .where(notifications.c.id == member.c.notification_id)
-        .scalar_subquery()
-    )
     conditions = [
         member.c.user_id == leaders.c.user_id,
         member.c.group_key == leaders.c.group_key,
@@ -388,19 +379,36 @@ def groups_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
             == lead
         )
     # A group's key begins with its type: its members are all of the leader's type, which the
-    # filter selected, so the types need no checking again.
-    members = (
+    # filter selected, so the types need no checking again. The members are read off
+    # ix_notification_recipients_group alone, summed by actor, then by group.
+    by_actor = (
         sa.select(
+            member.c.actor_id,
             sa.func.count().label("count"),
             sa.func.count().filter(sa.not_(member.c.is_read)).label("unread"),
             sa.func.min(member.c.created_at).label("first_at"),
-            sa.func.array_agg(
-                postgresql.aggregate_order_by(actor, member.c.created_at.desc(), actor)
-            ).label("actors"),
+            sa.func.max(member.c.created_at).label("last_at"),
         )
         .where(*conditions)
-        .lateral("members")
+        .group_by(member.c.actor_id)
+        .correlate(leaders)
+        .subquery("by_actor")
     )
+    actors = sa.func.array_agg(
+        postgresql.aggregate_order_by(
+            # Ties by id in code point order, as Python's (the memory adapter's) sorts them.
+            by_actor.c.actor_id,
+            by_actor.c.last_at.desc(),
+            by_actor.c.actor_id.collate("C"),
+        )
+    ).filter(by_actor.c.actor_id.is_not(None))
+    members = sa.select(
+        sa.cast(sa.func.sum(by_actor.c.count), sa.Integer).label("count"),
+        sa.cast(sa.func.sum(by_actor.c.unread), sa.Integer).label("unread"),
+        sa.func.min(by_actor.c.first_at).label("first_at"),
+        sa.type_coerce(actors, _TYPE_ARRAY)[_FIRST:_THIRD].label("actors"),
+        sa.func.count(by_actor.c.actor_id).label("actor_count"),
+    ).lateral("members")
     lead_name = (
         sa.select(leads.c.name)
         .where(
@@ -416,6 +424,7 @@ def groups_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
             members.c.unread,
             members.c.first_at,
             members.c.actors,
+            members.c.actor_count,
             lead_name.label("lead_name"),
         )
         .select_from(leaders.join(members, sa.true()))
@@ -425,22 +434,19 @@ def groups_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
 
 def groups_of_rows(rows: Rows) -> list[NotificationGroup]:
     """The groups of the rows of `groups_statement`, in their order."""
-    groups = []
-    for row in rows:
-        actor_ids = list(dict.fromkeys(actor for actor in row[17] if actor is not None))
-        groups.append(
-            NotificationGroup(
-                key=row[13],
-                count=row[14],
-                unread_count=row[15],
-                actor_ids=tuple(actor_ids[:3]),
-                actor_count=len(actor_ids),
-                latest=entry_of(row),
-                first_at=row[16],
-                lead_name=row[18],
-            )
+    return [
+        NotificationGroup(
+            key=row[13],
+            count=row[14],
+            unread_count=row[15],
+            actor_ids=tuple(row[17] or ()),
+            actor_count=row[18],
+            latest=entry_of(row),
+            first_at=row[16],
+            lead_name=row[19],
         )
-    return groups
+        for row in rows
+    ]
 
 
 Rows = Sequence[Sequence[Any]]

@@ -459,6 +459,7 @@ class SqlAlchemyInboxRepository(_Repository):
                     "created_at": created_at,
                     "updated_at": created_at,
                     "group_key": notification.group_key,
+                    "actor_id": notification.actor_id,
                 }
                 for user_id in recipients
             ]
@@ -776,6 +777,7 @@ def _insert_recipients_from_array(notification: Notification, user_ids: Sequence
             inbox.c.created_at,
             inbox.c.updated_at,
             inbox.c.group_key,
+            inbox.c.actor_id,
         ],
         sa.select(
             sa.literal(notification.id, sa.Uuid()),
@@ -784,6 +786,7 @@ def _insert_recipients_from_array(notification: Notification, user_ids: Sequence
             created_at,
             created_at,
             sa.literal(notification.group_key, inbox.c.group_key.type),
+            sa.literal(notification.actor_id, inbox.c.actor_id.type),
         ),
     )
 
