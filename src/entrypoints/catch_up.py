@@ -23,10 +23,18 @@ class Missed:
     def __init__(self, events_since: EventsSince, user_id: str, after: int | None) -> None:
         self._events_since, self._user_id, self._after = events_since, user_id, after
         self.through: int | None = after
+        self._started = after is not None
+
+    async def start(self) -> None:
+        """With no `after`, "now" is read here: the newest event committed. Called before the
+        client learns it is connected, whatever it does next is owed to it."""
+        if not self._started:
+            self.through = await self._events_since.last_id()
+            self._started = True
 
     async def messages(self) -> AsyncIterator[Message]:
         if self._after is None:
-            self.through = await self._events_since.last_id()
+            await self.start()
             return
         query = EventsSinceQuery(self._user_id, self._after)
         if await self._events_since.resync_needed(query):

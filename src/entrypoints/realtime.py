@@ -130,6 +130,7 @@ class Realtime:
         self._users: dict[str, str] = {}  # sid → user id
         self._sockets_per_user: Counter[str] = Counter()
         self._expiries: dict[str, asyncio.TimerHandle] = {}
+        self._handshaking: set[str] = set()  # sids whose handshake is not answered yet
         self._tasks: set[asyncio.Future[Any]] = set()  # keeps background work referenced
         self.confirmations = confirmations
         server.on("connect", self.connect)
@@ -169,12 +170,38 @@ class Realtime:
             raise SocketRefused("too-many-connections")
         self._sockets_per_user[identity.user_id] += 1
         self._users[sid] = identity.user_id
+        self._handshaking.add(sid)
+        try:
+            missed = await self._join(sid, identity.user_id, last_event_id)
+        except Exception as error:
+            await self.disconnect(sid)  # python-socketio calls none for a refused handshake
+            if not isinstance(error, ConcurrentUpdate | DatabaseBusy):
+                log.warning("socket handshake failed: %s", error)
+            raise SocketRefused("try-again") from None
+        except BaseException:
+            await self.disconnect(sid)
+            raise
+        finally:
+            self._handshaking.discard(sid)
+        if self._left_meanwhile(sid):  # while the room was joined and "now" read
+            await self.disconnect(sid)
+            raise SocketRefused("gone")
         delay = (identity.expires_at - datetime.now(UTC)).total_seconds()
         self._expiries[sid] = asyncio.get_running_loop().call_later(
             max(delay, 0), self._hang_up, sid
         )
-        # After the handshake is answered, so that the client is ready for the events.
-        self._background(self.catch_up(sid, identity.user_id, last_event_id, join=True))
+        # What it missed is sent once the handshake is answered: the client is ready for it.
+        self._background(self.catch_up(sid, missed))
+
+    async def _join(self, sid: str, user_id: str, after: int | None) -> Missed:
+        """Before the handshake is answered: the socket is in its user's room, what reaches it
+        is held, and without `after` "now" is read. Whatever the client does once it is told
+        it is connected then reaches it."""
+        self._manager.hold(sid)
+        missed = Missed(self._events_since(), user_id, after)
+        await self._server.enter_room(sid, user_room(user_id))
+        await missed.start()
+        return missed
 
     async def disconnect(self, sid: str, *args: Any) -> None:
         user_id = self._users.pop(sid, None)
@@ -206,19 +233,13 @@ class Realtime:
         """At shutdown: the confirmations that still wait are applied."""
         await self.confirmations.close()
 
-    async def catch_up(
-        self, sid: str, user_id: str, after: int | None, *, join: bool = False
-    ) -> None:
-        """Send the socket its user's events after `after`, then live ones, in order; with no
-        `after`, only the events committed from now on.
+    async def catch_up(self, sid: str, missed: Missed) -> None:
+        """Send the socket what it `missed`, then live events, in order.
 
         Live events for the socket are held meanwhile; those it already has are dropped.
         """
         self._manager.hold(sid)
-        missed = Missed(self._events_since(), user_id, after)
         try:
-            if join:
-                await self._server.enter_room(sid, user_room(user_id))
             async for event, data in missed.messages():
                 await self._manager.send_now(sid, event, data)
         finally:
@@ -239,7 +260,8 @@ class Realtime:
     def catch_up_everyone(self, after: int) -> None:
         """After the Redis listener was deaf for a while: every local socket catches up."""
         for sid, user_id in list(self._users.items()):
-            self._background(self.catch_up(sid, user_id, after))
+            if sid not in self._handshaking:  # the others read "now" after the silence
+                self._background(self.catch_up(sid, Missed(self._events_since(), user_id, after)))
 
     def _hang_up(self, sid: str) -> None:
         self._expiries.pop(sid, None)

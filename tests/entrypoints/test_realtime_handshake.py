@@ -10,6 +10,8 @@ import pytest
 from edge_support import make_container, token
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
+from adapters.socketio.payloads import user_room
+from entrypoints.catch_up import Missed
 from entrypoints.container import Container, allowed_origin
 from entrypoints.realtime import Realtime
 
@@ -66,6 +68,56 @@ async def test_a_handshake_whose_client_left_meanwhile_keeps_no_slot(
         with pytest.raises(SocketRefused):
             await handshakes.open("alice", client_left=True)
 
+    await handshakes.open("alice")
+    await handshakes.open("alice")
+
+    assert handshakes.realtime.connected == 2
+
+
+async def test_a_socket_is_in_its_users_room_by_the_time_its_handshake_is_answered(
+    handshakes: Handshakes,
+) -> None:
+    # What the client does once told it is connected (a mutation, say) may publish at once:
+    # its events must find the socket in the room, not a catch-up still to come.
+    sid = await handshakes.open("alice")
+
+    assert user_room("alice") in handshakes.server.rooms(sid)
+
+
+async def test_a_client_that_leaves_while_now_is_read_keeps_no_slot(
+    handshakes: Handshakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_now = Missed.start
+
+    async def leave_then_read(missed: Missed) -> None:
+        for socket in handshakes.server.eio.sockets.values():
+            socket.closed = True
+        await read_now(missed)
+
+    monkeypatch.setattr(Missed, "start", leave_then_read)
+    with pytest.raises(SocketRefused) as refused:
+        await handshakes.open("alice")
+    monkeypatch.undo()
+    first = await handshakes.open("alice")
+    await handshakes.open("alice")
+
+    assert refused.value.error_args == {"message": "gone"}
+    assert handshakes.realtime.connected == 2
+    assert user_room("alice") in handshakes.server.rooms(first)
+
+
+async def test_a_handshake_whose_database_read_fails_is_refused_and_keeps_no_slot(
+    handshakes: Handshakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fail(missed: Missed) -> None:
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(Missed, "start", fail)
+    for _ in range(3):
+        with pytest.raises(SocketRefused) as refused:
+            await handshakes.open("alice")
+        assert refused.value.error_args == {"message": "try-again"}
+    monkeypatch.undo()
     await handshakes.open("alice")
     await handshakes.open("alice")
 
