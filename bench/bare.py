@@ -129,8 +129,10 @@ async def groups(request: Request[Any, Any, Any], first: int = 20) -> dict[str, 
     JSON built by hand."""
     user = caller(request)
     wanted = GroupSlice(user, first + 1)
-    planned: asyncpg.Pool = request.app.state.planned  # as Herald's: planned for each call
-    rows = await planned.fetch(GROUPS, *(group_parameters(wanted)[name] for name in GROUP_NAMES))
+    # As Herald's unfiltered pages: on the reads' pool, where the generic plan is kept.
+    rows = await pool(request).fetch(
+        GROUPS, *(group_parameters(wanted)[name] for name in GROUP_NAMES)
+    )
     found = groups_of_rows(rows)
     edges = [
         {
@@ -170,16 +172,9 @@ def group_node(group: NotificationGroup) -> dict[str, Any]:
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     # Herald's SQLAlchemy pool: 10 kept, 20 more on demand.
     app.state.pool = await asyncpg.create_pool(os.environ["BENCH_DSN"], min_size=10, max_size=30)
-    app.state.planned = await asyncpg.create_pool(
-        os.environ["BENCH_DSN"],
-        min_size=1,
-        max_size=4,
-        server_settings={"plan_cache_mode": "force_custom_plan"},
-    )
     try:
         yield
     finally:
-        await app.state.planned.close()
         await app.state.pool.close()
 
 

@@ -39,7 +39,7 @@ from domain.notifications import (
 )
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-# Opened on demand, up to 10, and up to 4 for the reads planned per call (groups): beside the
+# Opened on demand, up to 10, and up to 4 for the reads planned per call: beside the
 # engine's pool (10, and 20 more on demand), a process holds at most 44 connections, and two
 # processes stay within the 97 that PostgreSQL's default `max_connections` (100) leaves to
 # ordinary users (docs/deploying.md).
@@ -110,19 +110,14 @@ class AsyncpgInboxQueries:
 
     async def page(self, wanted: InboxSlice) -> list[InboxEntry]:
         statement, parameters = page_query(wanted, on_postgresql=True)
-        return [entry_of(row) for row in await self._fetch(statement, parameters)]
+        planned = wanted.related_lead_id is not None
+        return [entry_of(row) for row in await self._fetch(statement, parameters, planned)]
 
     async def groups(self, wanted: GroupSlice) -> list[NotificationGroup]:
-        """On connections of their own, planned for each call's parameters: a prepared
-        statement's generic plan, made for an average user, walks a large inbox's groups a
-        hundred times slower than the plan made for that user."""
-        statement = groups_statement(
-            group_shape(wanted, on_postgresql=True), after=wanted.after is not None
-        )
-        compiled = _compiled(statement)
-        pool = self._planned or await self._open_planned()
-        rows: Rows = await pool.fetch(compiled.sql, *compiled.arguments(group_parameters(wanted)))
-        return groups_of_rows(rows)
+        shape = group_shape(wanted, on_postgresql=True)
+        statement = groups_statement(shape, after=wanted.after is not None)
+        planned = shape.unread_only or shape.related_lead
+        return groups_of_rows(await self._fetch(statement, group_parameters(wanted), planned))
 
     async def sent_about(self, lead_id: UUID, limit: int) -> list[SentNotification]:
         rows = await self._fetch(SENT_ABOUT, {"lead_id": lead_id, "limit": limit})
@@ -132,9 +127,20 @@ class AsyncpgInboxQueries:
         rows = await self._fetch(RECEIPTS, {"notification_id": notification_id, "limit": limit})
         return [receipt_of(row) for row in rows]
 
-    async def _fetch(self, statement: sa.ClauseElement, parameters: dict[str, Any]) -> Rows:
+    async def _fetch(
+        self, statement: sa.ClauseElement, parameters: dict[str, Any], planned: bool = False
+    ) -> Rows:
+        """On the reads' connections, where PostgreSQL plans a prepared statement for its
+        parameters five times, then keeps a generic plan if it looks no dearer: no planning
+        per call. `planned` reads are planned for every call's parameters, on connections of
+        their own: a lead's entries, and unread groups, are few among many in a large inbox,
+        and the generic plan (made for an average user) walks that inbox to find them, tens
+        to thousands of times slower."""
         compiled = _compiled(statement)
-        pool = self._pool or await self._open()
+        if planned:
+            pool = self._planned or await self._open_planned()
+        else:
+            pool = self._pool or await self._open()
         rows: Rows = await pool.fetch(compiled.sql, *compiled.arguments(parameters))
         return rows
 

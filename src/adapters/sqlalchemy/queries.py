@@ -11,6 +11,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import Grouping
 
 from adapters.sqlalchemy.engine import concurrency_errors, read_only
 from adapters.sqlalchemy.tables import inbox_counts, leads, notifications, users
@@ -239,6 +240,10 @@ def _leaders_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
         > sa.tuple_(inbox.c.created_at, inbox.c.notification_id),
         *_selected(newer, newer_of, user=inbox.c.user_id, **shape._asdict()),
     )
+    # OFFSET 0 keeps the probe a subplan of its own, run per entry with the entry's group.
+    # Made a join, its user condition became the asked user's, and a plan made once for any
+    # user (a prepared statement's generic plan) read the whole inbox once for every entry.
+    probe = probe.offset(sa.literal_column("0", sa.Integer))
     statement = (
         sa.select(*select_entries().selected_columns, inbox.c.group_key)
         .join_from(inbox, notifications)
@@ -351,9 +356,8 @@ def group_parameters(wanted: GroupSlice) -> dict[str, Any]:
     return parameters
 
 
-# A group shows three actors: the array's first to third, written into the SQL.
+# A group shows three actors: each array's first, written into the SQL.
 _FIRST: sa.ColumnElement[int] = sa.literal_column("1", sa.Integer)
-_THIRD: sa.ColumnElement[int] = sa.literal_column("3", sa.Integer)
 
 
 @cache
@@ -380,35 +384,42 @@ def groups_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
         )
     # A group's key begins with its type: its members are all of the leader's type, which the
     # filter selected, so the types need no checking again. The members are read off
-    # ix_notification_recipients_group alone, summed by actor, then by group.
-    by_actor = (
+    # ix_notification_recipients_group alone, in one pass: counted, their distinct actors
+    # counted, and their actors listed newest first (ties by id in code point order, as
+    # Python's, the memory adapter's, sorts them), so that each actor first stands where it
+    # last acted. Summing by actor first, then sorting the sums, took nearly twice as long
+    # at 1M rows (2.7 to 3.3 ms a page, against 1.5 to 1.8).
+    actor = member.c.actor_id.collate("C")
+    members = (
         sa.select(
-            member.c.actor_id,
             sa.func.count().label("count"),
             sa.func.count().filter(sa.not_(member.c.is_read)).label("unread"),
             sa.func.min(member.c.created_at).label("first_at"),
-            sa.func.max(member.c.created_at).label("last_at"),
+            sa.func.count(actor.distinct()).label("actor_count"),
+            sa.type_coerce(
+                sa.func.array_agg(
+                    postgresql.aggregate_order_by(actor, member.c.created_at.desc(), actor)
+                ).filter(member.c.actor_id.is_not(None)),
+                _TYPE_ARRAY,
+            ).label("actors"),
         )
         .where(*conditions)
-        .group_by(member.c.actor_id)
         .correlate(leaders)
-        .subquery("by_actor")
+        .lateral("members")
     )
-    actors = sa.func.array_agg(
-        postgresql.aggregate_order_by(
-            # Ties by id in code point order, as Python's (the memory adapter's) sorts them.
-            by_actor.c.actor_id,
-            by_actor.c.last_at.desc(),
-            by_actor.c.actor_id.collate("C"),
-        )
-    ).filter(by_actor.c.actor_id.is_not(None))
-    members = sa.select(
-        sa.cast(sa.func.sum(by_actor.c.count), sa.Integer).label("count"),
-        sa.cast(sa.func.sum(by_actor.c.unread), sa.Integer).label("unread"),
-        sa.func.min(by_actor.c.first_at).label("first_at"),
-        sa.type_coerce(actors, _TYPE_ARRAY)[_FIRST:_THIRD].label("actors"),
-        sa.func.count(by_actor.c.actor_id).label("actor_count"),
-    ).lateral("members")
+    # The first three distinct actors of that list: the first, the first of the rest once
+    # the first is removed, and so on (array_remove is one pass in C over the list).
+    second = sa.type_coerce(
+        sa.func.array_remove(members.c.actors, members.c.actors[_FIRST]), _TYPE_ARRAY
+    )
+    rest = sa.select(second.label("rest")).correlate(members).lateral("rest")
+    third = sa.type_coerce(
+        Grouping(sa.func.array_remove(rest.c.rest, rest.c.rest[_FIRST])), _TYPE_ARRAY
+    )
+    first_three = sa.func.array_remove(
+        postgresql.array([members.c.actors[_FIRST], rest.c.rest[_FIRST], third[_FIRST]]),
+        sa.null(),
+    )
     lead_name = (
         sa.select(leads.c.name)
         .where(
@@ -423,11 +434,11 @@ def groups_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
             members.c.count,
             members.c.unread,
             members.c.first_at,
-            members.c.actors,
+            first_three.label("actors"),
             members.c.actor_count,
             lead_name.label("lead_name"),
         )
-        .select_from(leaders.join(members, sa.true()))
+        .select_from(leaders.join(members, sa.true()).join(rest, sa.true()))
         .order_by(leaders.c.created_at.desc(), leaders.c.group_key)
     )
 
