@@ -88,6 +88,23 @@ def asyncpg_dsn(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+class _Pool:
+    """An asyncpg pool whose connections go to callers in the order they asked. asyncpg hands a
+    released connection to whoever asks first; a waiter woken for it that finds it taken goes
+    to the back of the line (asyncio's Queue), so under load some reads waited many times as
+    long as most. A semaphore as large as the pool (asyncio's is first come, first served)
+    lets no more callers at the pool than it has connections."""
+
+    def __init__(self, pool: asyncpg.Pool, size: int) -> None:
+        self.pool = pool
+        self._turns = asyncio.Semaphore(size)
+
+    async def fetch(self, sql: str, *arguments: Any) -> Rows:
+        async with self._turns:
+            rows: Rows = await self.pool.fetch(sql, *arguments)
+        return rows
+
+
 class AsyncpgInboxQueries:
     """Reads straight off asyncpg: prepared statements (asyncpg caches them per connection),
     records mapped to domain entries by position. The pool opens on first use, in the loop
@@ -95,18 +112,16 @@ class AsyncpgInboxQueries:
 
     def __init__(self, database_url: str) -> None:
         self._dsn = asyncpg_dsn(database_url)
-        self._pool: asyncpg.Pool | None = None
-        self._planned: asyncpg.Pool | None = None
+        self._pool: _Pool | None = None
+        self._planned: _Pool | None = None
         self._opening = asyncio.Lock()
 
     async def unread_count(self, user_id: str) -> int:
-        pool = self._pool or await self._open()
-        count = await pool.fetchval(_compiled(UNREAD_COUNT).sql, user_id)
-        return int(count)
+        [row] = await self._fetch(UNREAD_COUNT, {"user_id": user_id})
+        return int(row[0])
 
     async def counts(self, user_id: str) -> InboxCounts:
-        pool = self._pool or await self._open()
-        return counts_of(await pool.fetch(_compiled(COUNTS).sql, user_id))
+        return counts_of(await self._fetch(COUNTS, {"user_id": user_id}))
 
     async def page(self, wanted: InboxSlice) -> list[InboxEntry]:
         statement, parameters = page_query(wanted, on_postgresql=True)
@@ -141,35 +156,36 @@ class AsyncpgInboxQueries:
             pool = self._planned or await self._open_planned()
         else:
             pool = self._pool or await self._open()
-        rows: Rows = await pool.fetch(compiled.sql, *compiled.arguments(parameters))
-        return rows
+        return await pool.fetch(compiled.sql, *compiled.arguments(parameters))
 
     async def close(self) -> None:
         pools = (self._pool, self._planned)
         self._pool = self._planned = None
         for pool in pools:
             if pool is not None:
-                await pool.close()
+                await pool.pool.close()
 
-    async def _open_planned(self) -> asyncpg.Pool:
+    async def _open_planned(self) -> _Pool:
         async with self._opening:
             if self._planned is None:
-                self._planned = await asyncpg.create_pool(
+                pool = await asyncpg.create_pool(
                     self._dsn,
                     min_size=POOL_MIN_SIZE,
                     max_size=PLANNED_POOL_MAX_SIZE,
                     connection_class=_ReadOnlyConnection,
                     server_settings={"plan_cache_mode": "force_custom_plan"},
                 )
+                self._planned = _Pool(pool, PLANNED_POOL_MAX_SIZE)
             return self._planned
 
-    async def _open(self) -> asyncpg.Pool:
+    async def _open(self) -> _Pool:
         async with self._opening:
             if self._pool is None:
-                self._pool = await asyncpg.create_pool(
+                pool = await asyncpg.create_pool(
                     self._dsn,
                     min_size=POOL_MIN_SIZE,
                     max_size=POOL_MAX_SIZE,
                     connection_class=_ReadOnlyConnection,
                 )
+                self._pool = _Pool(pool, POOL_MAX_SIZE)
             return self._pool

@@ -1,27 +1,29 @@
-"""Which reads PostgreSQL plans for each call's parameters on asyncpg's read side: those whose
-best plan depends on the user and the filter, where a plan made once for an average user walks
-a large inbox (the benchmark measures what that costs; here, only where each read runs)."""
+"""How asyncpg's read side uses its pools: callers take connections in the order they asked,
+and the reads whose best plan depends on the user and the filter (where a plan made once for an
+average user walks a large inbox) are planned for each call. The benchmark measures what each
+costs; here, only the order and where each read runs."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
 from uuid import uuid4
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from adapters.asyncpg.queries import AsyncpgInboxQueries, compiled_sql
+from adapters.asyncpg.queries import AsyncpgInboxQueries, _Pool, compiled_sql
 from adapters.sqlalchemy.queries import group_shape, groups_statement, page_query
 from application.ports import GroupSlice, InboxSlice
-
-pytestmark = pytest.mark.postgres
 
 CALLS = 8  # PostgreSQL may keep a generic plan after five
 
 
-async def plans(pool: asyncpg.Pool | None) -> dict[str, tuple[int, int]]:
+async def plans(taken: _Pool | None) -> dict[str, tuple[int, int]]:
     """Each statement prepared on the pool's connection: its generic and its custom plans.
     The calls ran one after another, so the pool made one connection and reused it."""
-    assert pool is not None
+    assert taken is not None
+    pool: asyncpg.Pool = taken.pool
     assert pool.get_size() == 1
     async with pool.acquire() as connection:
         rows = await connection.fetch(
@@ -36,6 +38,50 @@ def sql(wanted: InboxSlice | GroupSlice) -> str:
     return compiled_sql(groups_statement(group_shape(wanted, on_postgresql=True), after=False))
 
 
+class UnfairPool:
+    """A pool of one connection handed out as asyncpg's are: to whoever asks first once it is
+    back, so a caller that asks again at once keeps it from the callers already waiting."""
+
+    def __init__(self) -> None:
+        self.connections: asyncio.LifoQueue[str] = asyncio.LifoQueue()
+        self.connections.put_nowait("connection")
+        self.served: list[str] = []
+
+    async def fetch(self, sql: str, *arguments: Any) -> list[Any]:
+        connection = await self.connections.get()
+        self.served.append(sql)
+        await asyncio.sleep(0)  # the query, on the wire
+        self.connections.put_nowait(connection)
+        return []
+
+
+async def test_callers_take_the_connections_in_the_order_they_asked() -> None:
+    unfair = UnfairPool()
+    pool = _Pool(unfair, 1)
+
+    async def caller(name: str) -> None:
+        for _ in range(3):
+            await pool.fetch(name)
+
+    await asyncio.gather(*(caller(name) for name in "abc"))
+
+    assert "".join(unfair.served) == "abcabcabc"
+
+
+async def test_the_unfair_pool_does_keep_a_connection_from_the_waiting() -> None:
+    """What the test above guards against, shown on the pool itself."""
+    unfair = UnfairPool()
+
+    async def caller(name: str) -> None:
+        for _ in range(3):
+            await unfair.fetch(name)
+
+    await asyncio.gather(*(caller(name) for name in "abc"))
+
+    assert "".join(unfair.served) == "aaabbbccc"
+
+
+@pytest.mark.postgres
 async def test_a_leads_entries_and_unread_groups_are_planned_for_each_call(
     migrated_postgres_url: str,
 ) -> None:
