@@ -540,6 +540,21 @@ async def test_a_groups_title_actors_and_lead_name(backend: Backend) -> None:
     assert unread_comments.count == 6
 
 
+async def test_a_groups_actors_are_its_three_latest_distinct_ones(backend: Backend) -> None:
+    lead = await given_lead(backend.new_uow)
+    # Newest first: erin, bob, bob, carol, dave.
+    for at, actor in ((1, "dave"), (2, "carol"), (3, "bob"), (4, "bob"), (5, "erin")):
+        await notify(backend, minutes(at), NotificationType.COMMENT_ADDED, lead.id, actor)
+    for actor in ("alice", "Bob"):
+        await notify(backend, minutes(6), NotificationType.TASK_COMPLETED, lead.id, actor)
+
+    tasks, comments = await read_groups(backend)
+
+    assert (comments.actor_ids, comments.actor_count) == (("erin", "bob", "carol"), 4)
+    # At one instant, in code point order, whatever the database's collation: "B" before "a".
+    assert (tasks.actor_ids, tasks.actor_count) == (("Bob", "alice"), 2)
+
+
 async def test_a_new_member_moves_its_group_to_the_top_unread(backend: Backend) -> None:
     lead = await given_lead(backend.new_uow)
     old = await notify(backend, minutes(1), NotificationType.COMMENT_ADDED, lead.id, "carol")

@@ -148,9 +148,9 @@ class AsyncpgInboxQueries:
         """On the reads' connections, where PostgreSQL plans a prepared statement for its
         parameters five times, then keeps a generic plan if it looks no dearer: no planning
         per call. `planned` reads are planned for every call's parameters, on connections of
-        their own: a lead's entries, and unread groups, are few among many in a large inbox,
-        and the generic plan (made for an average user) walks that inbox to find them, tens
-        to thousands of times slower."""
+        their own: pages of entries or of groups filtered by a lead, and pages of unread
+        groups, select few among many in a large inbox, and the generic plan (made for an
+        average user) walks that inbox to find them, tens to thousands of times slower."""
         compiled = _compiled(statement)
         if planned:
             pool = self._planned or await self._open_planned()
