@@ -136,7 +136,9 @@ def hot_spots(path: str | None, top: int = 8) -> dict[str, Any] | None:
         return None
 
     def share(counter: Counter[str]) -> list[tuple[str, float]]:
-        return [(key, 100 * value / samples) for key, value in counter.most_common(top)]
+        """The `top` busiest, ties by name: the same report from the same samples."""
+        busiest = sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:top]
+        return [(key, 100 * value / samples) for key, value in busiest]
 
     return {
         "samples": samples,
