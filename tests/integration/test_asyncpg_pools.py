@@ -47,6 +47,9 @@ class UnfairPool:
         self.connections.put_nowait("connection")
         self.served: list[str] = []
 
+    def get_max_size(self) -> int:
+        return 1
+
     async def fetch(self, sql: str, *arguments: Any) -> list[Any]:
         connection = await self.connections.get()
         self.served.append(sql)
@@ -57,7 +60,7 @@ class UnfairPool:
 
 async def test_callers_take_the_connections_in_the_order_they_asked() -> None:
     unfair = UnfairPool()
-    pool = _Pool(unfair, 1)
+    pool = _Pool(unfair)
 
     async def caller(name: str) -> None:
         for _ in range(3):

@@ -95,9 +95,9 @@ class _Pool:
     long as most. A semaphore as large as the pool (asyncio's is first come, first served)
     lets no more callers at the pool than it has connections."""
 
-    def __init__(self, pool: asyncpg.Pool, size: int) -> None:
+    def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self._turns = asyncio.Semaphore(size)
+        self._turns = asyncio.Semaphore(pool.get_max_size())
 
     async def fetch(self, sql: str, *arguments: Any) -> Rows:
         async with self._turns:
@@ -168,24 +168,23 @@ class AsyncpgInboxQueries:
     async def _open_planned(self) -> _Pool:
         async with self._opening:
             if self._planned is None:
-                pool = await asyncpg.create_pool(
-                    self._dsn,
-                    min_size=POOL_MIN_SIZE,
-                    max_size=PLANNED_POOL_MAX_SIZE,
-                    connection_class=_ReadOnlyConnection,
-                    server_settings={"plan_cache_mode": "force_custom_plan"},
+                self._planned = await self._create(
+                    PLANNED_POOL_MAX_SIZE, plan_cache_mode="force_custom_plan"
                 )
-                self._planned = _Pool(pool, PLANNED_POOL_MAX_SIZE)
             return self._planned
 
     async def _open(self) -> _Pool:
         async with self._opening:
             if self._pool is None:
-                pool = await asyncpg.create_pool(
-                    self._dsn,
-                    min_size=POOL_MIN_SIZE,
-                    max_size=POOL_MAX_SIZE,
-                    connection_class=_ReadOnlyConnection,
-                )
-                self._pool = _Pool(pool, POOL_MAX_SIZE)
+                self._pool = await self._create(POOL_MAX_SIZE)
             return self._pool
+
+    async def _create(self, max_size: int, **server_settings: str) -> _Pool:
+        pool = await asyncpg.create_pool(
+            self._dsn,
+            min_size=POOL_MIN_SIZE,
+            max_size=max_size,
+            connection_class=_ReadOnlyConnection,
+            server_settings=server_settings,
+        )
+        return _Pool(pool)
