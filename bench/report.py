@@ -391,7 +391,9 @@ def _method(results: dict[str, Any]) -> list[str]:
         "(open loop: each sent on time whatever the previous did). Three runs, each with "
         "servers of its own: python-socketio clients on one `herald serve`; the official "
         "JavaScript client (`socket.io-client` 4 on Node, which offers permessage-deflate as "
-        "a browser does) on one; the same on two `herald serve` processes sharing a Redis, the "
+        "a browser does, and confirms what it received as the inbox page does: "
+        "`notifications:delivered` with the largest `eventId`, at most about once a second per "
+        "socket) on one; the same on two `herald serve` processes sharing a Redis, the "
         "client processes split between them and the leads created through the first. "
         "Latency runs from sending the mutation to the `notification:created` frame handled "
         "by the client; memory is the serve processes' VmRSS before connecting and 5 s after "
@@ -504,6 +506,10 @@ def _sockets(results: dict[str, Any]) -> list[str]:
         (
             "delivered `notification:created` per second",
             lambda r: f"{r['delivered_per_second']:,.0f}",
+        ),
+        (
+            "of those, confirmed by the clients (`deliveredAt` set)",
+            lambda r: f"{r['confirmed']:,}" if "confirmed" in r else "not counted",
         ),
         ("server CPU per delivery", lambda r: f"{r['cpu_us_per_delivery']:,.1f} µs"),
         (

@@ -120,6 +120,10 @@ GROUPS = (
     "unreadCount actorIds actorCount relatedLeadId lastAt latest { id title isRead } } } "
     "pageInfo { hasNextPage endCursor } } }"
 )
+# The burst's entries whose delivery a client confirmed, by their leads' ids.
+CONFIRMED = """SELECT count(*) FROM notification_recipients r
+    JOIN notifications n ON n.id = r."notificationId"
+    WHERE n."relatedLeadId" = ANY($1::uuid[]) AND r."deliveredAt" IS NOT NULL"""
 CREATE_LEAD = "mutation Create($input: CreateLeadInput!) { createLead(input: $input) { id } }"
 MARK_ALL = "mutation MarkAll { markAllAsRead }"
 
@@ -424,6 +428,10 @@ async def socket_run(
                 async with profiled(profile, servers[0].pid, plan.lead_seconds):
                     await _lead_burst(actor, plan, "Profiled live")
                 await _published(connection)
+        # The clients' last confirmations: sent within a second of their frame, applied within
+        # another.
+        await asyncio.sleep(2)
+        confirmed = await connection.fetchval(CONFIRMED, list(sent))
         received = await fleet.stop()
     finally:
         fleet.kill()
@@ -450,6 +458,7 @@ async def socket_run(
         "mutation_p99_ms": percentile(answered, 99) * 1e3,
         "expected": expected,
         "received": len(latencies),
+        "confirmed": confirmed,
         "lost": expected - len(latencies),
         "p50_ms": percentile(latencies, 50) * 1e3,
         "p99_ms": percentile(latencies, 99) * 1e3,

@@ -5,7 +5,9 @@ A client process connects its sockets, prints one JSON line when they are up, an
 `notification:created`, once per socket. Times are CLOCK_MONOTONIC (`time.monotonic()`), one
 clock for every process on Linux. Two kinds of client process: python-socketio
 (`python -m bench.sockets URL SECRET FIRST COUNT`: users FIRST…), and the official JavaScript
-client on Node (`bench/js/fleet.mjs`, which, like a browser, offers permessage-deflate).
+client on Node (`bench/js/fleet.mjs`, which, like a browser, offers permessage-deflate, and
+confirms what it received as the inbox page does: `notifications:delivered` with the largest
+`eventId`, at most about once a second per socket). The python-socketio clients confirm nothing.
 """
 
 from __future__ import annotations

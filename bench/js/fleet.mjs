@@ -1,6 +1,7 @@
 // Many sockets of the official socket.io-client (which, like a browser, offers
 // permessage-deflate), in one Node process, for the benchmark (bench/sockets.py drives it).
 // Usage: node fleet.mjs URL; stdin: one line {"tokens": [...]}, later one line "stop".
+// Each socket confirms what it received, as the inbox page does (FLEET_CONFIRM=0: never).
 // stdout: {"connected": N, "failed": M} once every socket tried, then on "stop"
 // {"received": [[relatedLeadId, seconds], ...]}: every notification:created, once per socket,
 // timed on CLOCK_MONOTONIC (Python's time.monotonic on Linux).
@@ -9,6 +10,10 @@ import { io } from "socket.io-client";
 
 const [url] = process.argv.slice(2);
 const BATCH = 25;
+// Every notification:created up to the highest eventId received is confirmed with one
+// notifications:delivered, at most about once a second per socket.
+const CONFIRM_EVERY_MS = 1000;
+const CONFIRM = process.env.FLEET_CONFIRM !== "0"; // 0: a client that never confirms
 // A pipe takes a long line in several writes: the promise is kept once all of it is written.
 const say = (line) =>
   new Promise((resolve) => process.stdout.write(JSON.stringify(line) + "\n", resolve));
@@ -19,8 +24,23 @@ const sockets = [];
 function connect(token) {
   return new Promise((resolve) => {
     const seen = new Set();
+    const delivery = { upTo: 0, confirmed: 0, lastAt: 0, timer: null };
     const socket = io(url, { auth: { token }, transports: ["websocket"], reconnection: false });
+    const confirmSoon = () => {
+      if (delivery.timer !== null || delivery.upTo <= delivery.confirmed) return;
+      const wait = Math.max(0, delivery.lastAt + CONFIRM_EVERY_MS - Date.now());
+      delivery.timer = setTimeout(() => {
+        delivery.timer = null;
+        socket.emit("notifications:delivered", { eventId: delivery.upTo });
+        delivery.confirmed = delivery.upTo;
+        delivery.lastAt = Date.now();
+      }, wait);
+    };
     socket.on("notification:created", (data) => {
+      if (CONFIRM) {
+        delivery.upTo = Math.max(delivery.upTo, data.eventId);
+        confirmSoon();
+      }
       const lead = data.relatedLeadId;
       if (!seen.has(lead)) {
         seen.add(lead); // delivery is at least once: a repeat is not a delivery

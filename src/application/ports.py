@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -213,9 +213,10 @@ class InboxRepository(Protocol):
         is in that group."""
         ...
 
-    async def confirm_delivered(self, user_id: str, through_event_id: int, now: datetime) -> int:
-        """Set `delivered_at` on the user's entries not yet delivered whose
-        `notification:created` event has an id up to `through_event_id`; returns how many."""
+    async def confirm_delivered(self, through: Mapping[str, int], now: datetime) -> int:
+        """Set `delivered_at` on each user's entries not yet delivered whose
+        `notification:created` event has an id up to the user's number in `through` (user id
+        → event id); returns how many, for all the users together."""
         ...
 
     async def remove(self, user_id: str, notification_id: UUID) -> bool:

@@ -32,11 +32,12 @@ MAX_EVENT_ID = 2**63 - 1  # event ids are 64-bit: a larger one names no event
 
 
 class DeliveryConfirmations:
-    """Delivery confirmations, gathered per user and applied at most once a second per user.
+    """Delivery confirmations, gathered per user and applied at most once a second.
 
     Confirmations are cumulative: of a user's confirmations within a second, only the highest
-    matters. A flush applies every waiting user's highest; a user whose flush met a busy
-    database waits for the next one. `close` applies what still waits.
+    matters. A flush applies every waiting user's highest in one unit of work (one statement on
+    PostgreSQL, whatever the number of users); when it met a busy database, they wait for the
+    next one. `close` applies what still waits.
     """
 
     def __init__(
@@ -84,21 +85,21 @@ class DeliveryConfirmations:
             self._schedule()
 
     async def flush(self) -> None:
-        """Apply every waiting user's highest confirmation, once."""
+        """Apply every waiting user's highest confirmation, once, all in one unit of work."""
         self._last_flush = asyncio.get_running_loop().time()
         waiting, self._waiting = self._waiting, {}
-        failed, last_error = 0, None
-        for user_id, event_id in waiting.items():
-            try:
-                await self._confirm_delivery()(ConfirmDeliveryCommand(user_id, event_id))
-            except (ConcurrentUpdate, DatabaseBusy):
-                # Again at the next flush, unless a higher one came meanwhile.
+        if not waiting:
+            return
+        commands = [ConfirmDeliveryCommand(user, event_id) for user, event_id in waiting.items()]
+        try:
+            await self._confirm_delivery().all(commands)
+        except (ConcurrentUpdate, DatabaseBusy):
+            # Again at the next flush, unless a higher one came meanwhile.
+            for user_id, event_id in waiting.items():
                 if event_id > self._waiting.get(user_id, -1):
                     self._waiting[user_id] = event_id
-            except Exception as error:  # one user's failure is not every user's
-                failed, last_error = failed + 1, error
-        if failed:
-            log.warning("delivery confirmations of %d users not applied: %s", failed, last_error)
+        except Exception as error:
+            log.warning("delivery confirmations of %d users not applied: %s", len(waiting), error)
 
     async def close(self) -> None:
         """Stop gathering, and apply what waits."""

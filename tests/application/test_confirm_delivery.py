@@ -145,3 +145,34 @@ async def test_a_negative_event_id_is_invalid_input(
         await confirm_delivery(ConfirmDeliveryCommand("bob", -1))
 
     assert read.snapshot() == before
+
+
+async def test_many_users_confirm_at_once_each_up_to_their_own_event(
+    given_users: Users,
+    announce: Announce,
+    confirm_delivery: ConfirmDelivery,
+    clock: FixedClock,
+    read: StoreReader,
+) -> None:
+    await given_users("alice", "bob", "carol", "dave")
+    (a, first), (b, second) = [await announce("alice", name) for name in "AB"]
+    now = clock.advance(seconds=5)
+
+    # A user named twice counts at their highest; a negative one anywhere is refused whole.
+    with pytest.raises(InvalidInput):
+        await confirm_delivery.all(
+            [ConfirmDeliveryCommand("bob", first)] * 2 + [ConfirmDeliveryCommand("carol", -1)]
+        )
+    assert await delivered(read, "bob", a, b) == [None, None]
+    commands = [
+        ConfirmDeliveryCommand("bob", first),
+        ConfirmDeliveryCommand("carol", first),
+        ConfirmDeliveryCommand("carol", second),
+        ConfirmDeliveryCommand("carol", first),
+    ]
+    assert await confirm_delivery.all(commands) == 3
+    assert await confirm_delivery.all([]) == 0
+
+    assert await delivered(read, "bob", a, b) == [now, None]
+    assert await delivered(read, "carol", a, b) == [now, now]
+    assert await delivered(read, "dave", a, b) == [None, None]

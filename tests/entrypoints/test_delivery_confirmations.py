@@ -1,12 +1,14 @@
 """`notifications:delivered` on Socket.IO: confirmations gathered per user, applied at most once a
-second per user through ConfirmDelivery, retried when the database is busy, flushed at shutdown;
-a payload that is not `{"eventId": <non-negative int>}` is dropped quietly."""
+second through ConfirmDelivery (every waiting user in one unit of work), retried when the
+database is busy, flushed at shutdown; a payload that is not `{"eventId": <non-negative int>}`
+is dropped quietly."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -24,25 +26,28 @@ EVERY = 0.2  # seconds between two applications of one user's confirmations, in 
 
 
 class Applied:
-    """A stand-in for ConfirmDelivery: what was applied, when; it may fail a number of times."""
+    """A stand-in for ConfirmDelivery: what was applied, when, and in which call; a call may
+    fail a number of times."""
 
     def __init__(self, failures: list[Exception] | None = None) -> None:
         self.calls: list[tuple[float, str, int]] = []
+        self.batches: list[list[str]] = []  # the users of each call, in order
         self.failures = failures or []
 
-    async def apply(self, command: ConfirmDeliveryCommand) -> int:
-        self.calls.append(
-            (asyncio.get_running_loop().time(), command.user_id, command.through_event_id)
-        )
+    async def apply(self, commands: Sequence[ConfirmDeliveryCommand]) -> int:
+        at = asyncio.get_running_loop().time()
+        self.batches.append([command.user_id for command in commands])
+        for command in commands:
+            self.calls.append((at, command.user_id, command.through_event_id))
         if self.failures:
             raise self.failures.pop(0)
-        return 1
+        return len(commands)
 
 
 def batcher(applied: Applied) -> DeliveryConfirmations:
     class UseCase:
-        async def __call__(self, command: ConfirmDeliveryCommand) -> int:
-            return await applied.apply(command)
+        async def all(self, commands: Sequence[ConfirmDeliveryCommand]) -> int:
+            return await applied.apply(commands)
 
     return DeliveryConfirmations(lambda: cast(ConfirmDelivery, UseCase()), every=EVERY)
 
@@ -61,6 +66,20 @@ async def test_a_users_highest_confirmation_is_applied_and_at_most_once_a_window
     assert [(user, n) for _, user, n in applied.calls] == [("bob", 5), ("bob", 12), ("carol", 4)]
     assert applied.calls[1][0] - applied.calls[0][0] >= EVERY - 0.01
     assert confirmations.waiting == 0
+
+
+async def test_every_user_waiting_is_applied_in_one_call() -> None:
+    applied = Applied()
+    confirmations = batcher(applied)
+    confirmations.confirm("bob", 1)
+    await asyncio.sleep(0.02)  # bob's first goes at once; the rest wait for the window's end
+
+    for number in range(50):
+        confirmations.confirm(f"user-{number:02d}", number)
+    confirmations.confirm("bob", 2)
+    await asyncio.sleep(EVERY * 1.5)
+
+    assert applied.batches == [["bob"], [*(f"user-{number:02d}" for number in range(50)), "bob"]]
 
 
 @pytest.mark.parametrize("busy", [DatabaseBusy("busy"), ConcurrentUpdate("raced")])
@@ -122,8 +141,8 @@ class Recorded:
     def __init__(self) -> None:
         self.commands: list[ConfirmDeliveryCommand] = []
 
-    async def __call__(self, command: ConfirmDeliveryCommand) -> int:
-        self.commands.append(command)
+    async def all(self, commands: Sequence[ConfirmDeliveryCommand]) -> int:
+        self.commands.extend(commands)
         return 0
 
 

@@ -338,7 +338,7 @@ MANY_ENTRY_WRITERS = {
     "mark_group_read": lambda uow: uow.inbox.mark_group_read(
         "alice", a_notification().group_key, NOW
     ),
-    "confirm_delivered": lambda uow: uow.inbox.confirm_delivered("alice", 1, NOW),
+    "confirm_delivered": lambda uow: uow.inbox.confirm_delivered({"alice": 1}, NOW),
     "purge_before": lambda uow: uow.inbox.purge_before(NOW + timedelta(seconds=1), 2),
 }
 

@@ -694,7 +694,7 @@ async def test_counts_follow_every_change_of_the_entries(backend: Backend) -> No
     await assert_counts_are_counted(backend, *users)
     async with backend.new_uow() as uow:
         assert await uow.inbox.mark_group_read("carol", made[0].group_key, later) == 1
-        assert await uow.inbox.confirm_delivered("carol", 10**9, later) == 0
+        assert await uow.inbox.confirm_delivered({"carol": 10**9}, later) == 0
         await uow.commit()
     await assert_counts_are_counted(backend, *users)
 

@@ -1123,11 +1123,11 @@ async def test_confirm_delivered_goes_by_the_notifications_event_ids(
     delivered_at, later = minutes(5), minutes(60)
 
     async with new_uow() as uow:
-        assert await uow.inbox.confirm_delivered("bob", through, delivered_at) == 2
+        assert await uow.inbox.confirm_delivered({"bob": through}, delivered_at) == 2
         await uow.commit()
     async with new_uow() as uow:
-        assert await uow.inbox.confirm_delivered("bob", through, later) == 0
-        assert await uow.inbox.confirm_delivered("dave", through + 10, later) == 0
+        assert await uow.inbox.confirm_delivered({"bob": through}, later) == 0
+        assert await uow.inbox.confirm_delivered({"dave": through + 10}, later) == 0
         await uow.commit()
 
     delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
@@ -1142,7 +1142,7 @@ async def test_confirm_delivered_goes_by_the_notifications_event_ids(
     assert carols.delivered_at is None
     # Set once: a later confirmation delivers the newer one and moves none of the others.
     async with new_uow() as uow:
-        assert await uow.inbox.confirm_delivered("bob", through + 100, later) == 1
+        assert await uow.inbox.confirm_delivered({"bob": through + 100}, later) == 1
         await uow.commit()
     delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
     assert delivered[first.id] == delivered_at
@@ -1150,6 +1150,30 @@ async def test_confirm_delivered_goes_by_the_notifications_event_ids(
     assert delivered[without_event.id] is None
     # Delivery is no read nor sight.
     assert await badge(new_uow, "bob") == Badge(unread=4, unseen=4)
+
+
+async def test_confirm_delivered_applies_each_users_own_event_id_in_one_call(
+    new_uow: NewUnitOfWork,
+) -> None:
+    first = await committed_with_events(new_uow, ["bob", "carol", "erin"])
+    second = await committed_with_events(new_uow, ["bob", "carol", "erin"])
+    first_id, second_id = await event_id_of(new_uow, first), await event_id_of(new_uow, second)
+    at = minutes(5)
+
+    async with new_uow() as uow:
+        # bob confirmed the first only, carol both, dave (no entries) anything; erin nothing.
+        through = {"bob": first_id, "carol": second_id, "dave": second_id + 10}
+        assert await uow.inbox.confirm_delivered(through, at) == 3
+        await uow.commit()
+
+    for user, expected in {
+        "bob": {first.id: at, second.id: None},
+        "carol": {first.id: at, second.id: at},
+        "erin": {first.id: None, second.id: None},
+    }.items():
+        assert {e.notification.id: e.delivered_at for e in await page_of(new_uow, user)} == (
+            expected
+        )
 
 
 async def test_a_notification_is_in_its_group_in_every_inbox(new_uow: NewUnitOfWork) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -274,9 +274,10 @@ class InMemoryInboxRepository:
             return None
         return sum(entry.mark_read(now) for entry in members)
 
-    async def confirm_delivered(self, user_id: str, through_event_id: int, now: datetime) -> int:
+    async def confirm_delivered(self, through: Mapping[str, int], now: datetime) -> int:
         return sum(
             entry.confirm_delivered(now)
+            for user_id, through_event_id in through.items()
             for entry in self._inboxes.get(user_id, {}).values()
             if (event_id := self._event_ids.get(entry.notification.id)) is not None
             and event_id <= through_event_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -84,7 +84,8 @@ def _entries_locked_in_order(
         _locked(
             sa.select(inbox.c.user_id, inbox.c.notification_id, *columns)
             .where(where)
-            .order_by(inbox.c.notification_id, inbox.c.user_id)
+            .order_by(inbox.c.notification_id, inbox.c.user_id),
+            of=inbox,
         )
         .cte("target")
         .prefix_with("MATERIALIZED")
@@ -612,8 +613,8 @@ class SqlAlchemyInboxRepository(_Repository):
         member = await self._execute(sa.select(sa.literal(1)).where(in_group, _in_inbox).limit(1))
         return None if member.first() is None else 0
 
-    async def confirm_delivered(self, user_id: str, through_event_id: int, now: datetime) -> int:
-        # The user's undelivered entries off their partial index, each one's event id looked
+    async def confirm_delivered(self, through: Mapping[str, int], now: datetime) -> int:
+        # Each user's undelivered entries off their partial index, each one's event id looked
         # up by its notification's key: a scalar subquery, which the planner never turns into
         # a join over every notification up to that id.
         event_id = (
@@ -621,14 +622,33 @@ class SqlAlchemyInboxRepository(_Repository):
             .where(notifications.c.id == inbox.c.notification_id)
             .scalar_subquery()
         )
-        undelivered = sa.and_(
-            inbox.c.user_id == user_id,
-            inbox.c.delivered_at.is_(None),
-            event_id <= through_event_id,
+        undelivered = inbox.c.delivered_at.is_(None)
+        if not self._on_postgresql:
+            count = 0
+            for user_id, through_event_id in through.items():
+                mine = sa.and_(
+                    inbox.c.user_id == user_id, undelivered, event_id <= through_event_id
+                )
+                result = await self._execute(sa.update(inbox).where(mine).values(delivered_at=now))
+                count += result.rowcount
+            return count
+        # PostgreSQL: every user's confirmation in one statement, the users and their event ids
+        # given as two arrays (a second's worth of a thousand sockets is one round trip).
+        users = sorted(through)
+        wanted = (
+            sa.func.unnest(
+                _string_array(users),
+                sa.bindparam(None, [through[user] for user in users], type_=_BIGINT_ARRAY),
+            )
+            .table_valued("user_id", "through")
+            .render_derived()
         )
-        if self._on_postgresql:
-            undelivered = _of_target(_entries_locked_in_order(undelivered))
-        result = await self._execute(sa.update(inbox).where(undelivered).values(delivered_at=now))
+        target = _entries_locked_in_order(
+            sa.and_(inbox.c.user_id == wanted.c.user_id, undelivered, event_id <= wanted.c.through)
+        )
+        result = await self._execute(
+            sa.update(inbox).where(_of_target(target)).values(delivered_at=now)
+        )
         return result.rowcount
 
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
@@ -754,6 +774,7 @@ def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
 
 _STRING_ARRAY = postgresql.ARRAY(sa.String())
 _INT_ARRAY = postgresql.ARRAY(sa.Integer())
+_BIGINT_ARRAY = postgresql.ARRAY(sa.BigInteger())
 _UUID_ARRAY = postgresql.ARRAY(sa.Uuid())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from application.commands import ConfirmDeliveryCommand
 from application.ports import Clock, UnitOfWork
 from application.retries import retried
@@ -15,13 +17,23 @@ class ConfirmDelivery:
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
-    @retried
     async def __call__(self, command: ConfirmDeliveryCommand) -> int:
-        if command.through_event_id < 0:
-            raise InvalidInput("upToEventId", "must be 0 or more")
-        async with self._uow as uow:
-            count = await uow.inbox.confirm_delivered(
-                command.user_id, command.through_event_id, self._clock.now()
+        return await self.all((command,))
+
+    @retried
+    async def all(self, commands: Sequence[ConfirmDeliveryCommand]) -> int:
+        """Many users' confirmations in one unit of work (a user's highest counts), as the
+        Socket.IO side gathers them each second; returns how many entries became delivered."""
+        through: dict[str, int] = {}
+        for command in commands:
+            if command.through_event_id < 0:
+                raise InvalidInput("upToEventId", "must be 0 or more")
+            through[command.user_id] = max(
+                command.through_event_id, through.get(command.user_id, 0)
             )
+        if not through:
+            return 0
+        async with self._uow as uow:
+            count = await uow.inbox.confirm_delivered(through, self._clock.now())
             await uow.commit()
         return count
