@@ -509,7 +509,13 @@ def _sockets(results: dict[str, Any]) -> list[str]:
         ),
         (
             "of those, confirmed by the clients (`deliveredAt` set)",
-            lambda r: f"{r['confirmed']:,}" if "confirmed" in r else "not counted",
+            lambda r: (
+                "none: these clients do not confirm"
+                if r["client"] == "python"
+                else f"{r['confirmed']:,}"
+                if "confirmed" in r
+                else "not counted"
+            ),
         ),
         ("server CPU per delivery", lambda r: f"{r['cpu_us_per_delivery']:,.1f} µs"),
         (

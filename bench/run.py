@@ -428,10 +428,7 @@ async def socket_run(
                 async with profiled(profile, servers[0].pid, plan.lead_seconds):
                     await _lead_burst(actor, plan, "Profiled live")
                 await _published(connection)
-        # The clients' last confirmations: sent within a second of their frame, applied within
-        # another.
-        await asyncio.sleep(2)
-        confirmed = await connection.fetchval(CONFIRMED, list(sent))
+        confirmed = await _confirmed(connection, list(sent))
         received = await fleet.stop()
     finally:
         fleet.kill()
@@ -468,6 +465,19 @@ async def socket_run(
         "cpu_us_per_delivery": cpu / max(len(latencies), 1) * 1e6,
         "profile": profile and str(profile),
     }
+
+
+async def _confirmed(connection: asyncpg.Connection, lead_ids: list[str]) -> int:
+    """The burst's entries confirmed delivered, once the count stops growing (a client confirms
+    within a second of a frame, the server applies it within another), or after 30 s."""
+    confirmed, deadline = -1, time.monotonic() + 30
+    while time.monotonic() < deadline:
+        await asyncio.sleep(2.5)
+        now = await connection.fetchval(CONFIRMED, lead_ids)
+        if now == confirmed:
+            break
+        confirmed = now
+    return confirmed
 
 
 async def _lead_burst(

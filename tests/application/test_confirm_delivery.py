@@ -17,7 +17,7 @@ from domain.errors import InvalidInput
 from domain.events import NotificationCreated
 
 if TYPE_CHECKING:
-    from conftest import FixedClock, StoreReader
+    from conftest import CountingUnitOfWork, FixedClock, StoreReader
 
 Users = Callable[..., Awaitable[None]]
 Announce = Callable[[str, str], Awaitable[tuple[UUID, int]]]
@@ -150,13 +150,14 @@ async def test_a_negative_event_id_is_invalid_input(
 async def test_many_users_confirm_at_once_each_up_to_their_own_event(
     given_users: Users,
     announce: Announce,
-    confirm_delivery: ConfirmDelivery,
+    counting_uow: CountingUnitOfWork,
     clock: FixedClock,
     read: StoreReader,
 ) -> None:
     await given_users("alice", "bob", "carol", "dave")
     (a, first), (b, second) = [await announce("alice", name) for name in "AB"]
     now = clock.advance(seconds=5)
+    confirm_delivery = ConfirmDelivery(counting_uow, clock)
 
     # A user named twice counts at their highest; a negative one anywhere is refused whole.
     with pytest.raises(InvalidInput):
@@ -171,7 +172,9 @@ async def test_many_users_confirm_at_once_each_up_to_their_own_event(
         ConfirmDeliveryCommand("carol", first),
     ]
     assert await confirm_delivery.all(commands) == 3
+    assert counting_uow.commits == 1  # every user's in one unit of work
     assert await confirm_delivery.all([]) == 0
+    assert counting_uow.commits == 1
 
     assert await delivered(read, "bob", a, b) == [now, None]
     assert await delivered(read, "carol", a, b) == [now, now]

@@ -95,6 +95,38 @@ async def test_a_busy_database_is_tried_again_at_the_next_flush(busy: Exception)
     assert [(user, n) for _, user, n in applied.calls] == [("bob", 5), ("bob", 5)]
 
 
+async def test_every_user_of_a_batch_that_met_a_busy_database_waits_for_the_next() -> None:
+    applied = Applied(failures=[DatabaseBusy("busy")])
+    confirmations = batcher(applied)
+    confirmations.confirm("bob", 5)
+    confirmations.confirm("carol", 7)
+    await asyncio.sleep(0.02)
+    confirmations.confirm("carol", 9)  # higher: it replaces the retried 7
+
+    await asyncio.sleep(EVERY * 1.5)
+
+    assert applied.batches == [["bob", "carol"], ["bob", "carol"]]
+    assert [(user, n) for _, user, n in applied.calls[2:]] == [("bob", 5), ("carol", 9)]
+
+
+async def test_a_batch_that_failed_otherwise_is_logged_once_and_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    applied = Applied(failures=[RuntimeError("broken")])
+    confirmations = batcher(applied)
+    confirmations.confirm("bob", 5)
+    confirmations.confirm("carol", 7)
+
+    await asyncio.sleep(EVERY * 1.5)
+
+    assert applied.batches == [["bob", "carol"]]
+    assert confirmations.waiting == 0
+    failures = [r for r in caplog.records if "not applied" in r.getMessage()]
+    assert [r.getMessage() for r in failures] == [
+        "delivery confirmations of 2 users not applied: broken"
+    ]
+
+
 async def test_what_waits_at_shutdown_is_applied_then_nothing_more() -> None:
     applied = Applied()
     confirmations = batcher(applied)

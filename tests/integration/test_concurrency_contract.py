@@ -339,6 +339,10 @@ MANY_ENTRY_WRITERS = {
         "alice", a_notification().group_key, NOW
     ),
     "confirm_delivered": lambda uow: uow.inbox.confirm_delivered({"alice": 1}, NOW),
+    # Several users' confirmations at once: the lesser entry is bob's (below).
+    "confirm_delivered_of_two_users": lambda uow: uow.inbox.confirm_delivered(
+        {"bob": 1, "alice": 1}, NOW
+    ),
     "purge_before": lambda uow: uow.inbox.purge_before(NOW + timedelta(seconds=1), 2),
 }
 
@@ -347,9 +351,9 @@ MANY_ENTRY_WRITERS = {
 async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
     migrated_postgres_url: str, writer: str
 ) -> None:
-    # Two entries of one user, the one with the greater key stored first. The writer holds the
-    # lesser one while it waits for the greater one: two such writers that share entries lock
-    # them in one order, and none waits for the other in a cycle.
+    # Two entries of one user (or alice's and bob's), the one with the greater key stored first.
+    # The writer holds the lesser one while it waits for the greater one: two such writers that
+    # share entries lock them in one order, and none waits for the other in a cycle.
     engine = make_engine(migrated_postgres_url)
     new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
     lesser, greater = sorted((a_notification(), a_notification()), key=lambda each: each.id)
@@ -368,9 +372,10 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
             await uow.commit()
 
     try:
-        for notification in (greater, lesser):
+        lesser_holder = "bob" if writer == "confirm_delivered_of_two_users" else "alice"
+        for notification, holder_id in ((greater, "alice"), (lesser, lesser_holder)):
             async with new_uow() as uow:
-                await uow.inbox.add(notification, ["alice"])
+                await uow.inbox.add(notification, [holder_id])
                 await uow.commit()
         async with engine.begin() as connection:
             await connection.execute(sa.text('UPDATE notifications SET "eventId" = 1'))
@@ -404,4 +409,30 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await engine.dispose()
+
+
+async def test_every_users_confirmations_are_one_statement(migrated_postgres_url: str) -> None:
+    # A second's confirmations of a thousand sockets are one round trip, not one per user.
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    updates: list[str] = []
+
+    def count_updates(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "UPDATE notification_recipients" in statement:
+            updates.append(statement)
+
+    try:
+        async with new_uow() as uow:
+            await uow.inbox.add(a_notification(), ["alice", "bob", "carol"])
+            await uow.commit()
+        async with engine.begin() as connection:
+            await connection.execute(sa.text('UPDATE notifications SET "eventId" = 1'))
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", count_updates)
+        async with new_uow() as uow:
+            through = {"carol": 1, "alice": 1, "bob": 0, "dave": 1}
+            assert await uow.inbox.confirm_delivered(through, NOW) == 2
+            await uow.commit()
+        assert len(updates) == 1
+    finally:
         await engine.dispose()

@@ -1162,7 +1162,8 @@ async def test_confirm_delivered_applies_each_users_own_event_id_in_one_call(
 
     async with new_uow() as uow:
         # bob confirmed the first only, carol both, dave (no entries) anything; erin nothing.
-        through = {"bob": first_id, "carol": second_id, "dave": second_id + 10}
+        # Not in the users' order: each user goes with their own event id whatever the order.
+        through = {"dave": second_id + 10, "carol": second_id, "bob": first_id}
         assert await uow.inbox.confirm_delivered(through, at) == 3
         await uow.commit()
 
