@@ -1,42 +1,61 @@
-"""`uv run python -m bench.explain`: the query plans of the inbox's real queries at 1M rows.
+"""`uv run python -m bench.explain`: the query plans of the inbox's reads at 1M rows.
 
-Seeds a throw-away database like the benchmark does, runs the repository's own methods while
-recording the SQL they send, then runs `EXPLAIN (ANALYZE, BUFFERS)` on each statement with its
-parameters, and writes docs/explain.md.
+Seeds a throw-away database like the benchmark does, runs each read through the adapter that
+serves GraphQL (`AsyncpgInboxQueries`) while recording the SQL it sends, then explains each
+statement as that adapter's connections run it, and writes docs/explain.md. A read on the
+reads' pool is a prepared statement that PostgreSQL plans for its parameters five times, then
+may keep a generic plan: it is run five times before `EXPLAIN (ANALYZE, BUFFERS) EXECUTE`, so
+the plan shown is the one it settles on. A read planned per call gets a custom plan each time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
-from sqlalchemy import event
 
-from adapters.sqlalchemy.engine import make_engine, make_session_factory
-from adapters.sqlalchemy.tables import notification_recipients as inbox
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.asyncpg.queries import AsyncpgInboxQueries, asyncpg_dsn, compiled_names, compiled_sql
+from adapters.sqlalchemy.queries import Rows
+from application.ports import GroupSlice, InboxSlice
 from bench.seed import HEAVY, Scale, create_database, drop_database, migrate, seed
 from domain.notifications import NotificationType
 
 SCALE = Scale(rows=1_000_000, users=10_000, heavy_rows=100_000, heavy_unread=10_000)
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "explain.md"
 PAGE, DEEP_PAGES = 20, 99
+SETTLING_RUNS = 5  # PostgreSQL's plan cache weighs a generic plan after five custom ones
 
 
-@dataclass
-class Recorder:
-    """The statements an engine sends, with their parameters, while it is listening."""
+@dataclass(frozen=True)
+class Sent:
+    sql: str
+    arguments: list[Any]
+    planned: bool
 
-    statements: list[tuple[str, Any]] = field(default_factory=list)
-    listening: bool = False
 
-    def __call__(self, conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if self.listening:
-            self.statements.append((statement, parameters))
+class RecordingQueries(AsyncpgInboxQueries):
+    """The GraphQL reads' adapter, keeping what it sends."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(database_url)
+        self.sent: list[Sent] = []
+
+    async def _fetch(
+        self, statement: sa.ClauseElement, parameters: dict[str, Any], planned: bool = False
+    ) -> Rows:
+        arguments = [parameters[name] for name in compiled_names(statement)]
+        self.sent.append(Sent(compiled_sql(statement), arguments, planned))
+        return await super()._fetch(statement, parameters, planned)
+
+
+Read = Callable[[RecordingQueries], Awaitable[object]]
 
 
 async def main() -> None:
@@ -51,76 +70,96 @@ async def main() -> None:
 
 
 async def explain(url: str) -> str:
-    engine = make_engine(url)
-    recorder = Recorder()
-    event.listen(engine.sync_engine, "before_cursor_execute", recorder)
-    uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
-    async with engine.connect() as connection:  # where page 100 of the heavy inbox starts
-        deep = (
-            await connection.execute(
-                sa.select(inbox.c.created_at, inbox.c.notification_id)
-                .where(inbox.c.user_id == HEAVY)
-                .order_by(inbox.c.created_at.desc(), inbox.c.notification_id.desc())
-                .offset(PAGE * DEEP_PAGES - 1)
-                .limit(1)
-            )
-        ).one()
-        a_lead = (await connection.execute(sa.text("SELECT id FROM leads LIMIT 1"))).scalar()
-    queries: list[tuple[str, Any]] = [
-        ("getUnreadCount", lambda i: i.unread_count(HEAVY)),
-        ("getNotifications(limit: 50)", lambda i: i.newest(HEAVY, 50)),
-        ("notificationFeed, first page", lambda i: i.page(HEAVY, limit=PAGE + 1)),
-        (
-            "notificationFeed, page 100",
-            lambda i: i.page(HEAVY, limit=PAGE + 1, before=(deep.created_at, deep.notification_id)),
-        ),
-        (
-            "notificationFeed, unreadOnly, page 100",
-            lambda i: i.page(
-                HEAVY,
-                limit=PAGE + 1,
-                unread_only=True,
-                before=(deep.created_at, deep.notification_id),
-            ),
-        ),
-        (
-            "notificationFeed, types: [LEAD_CREATED]",
-            lambda i: i.page(HEAVY, limit=PAGE + 1, types=[NotificationType.LEAD_CREATED]),
-        ),
-        (
-            "notificationFeed, relatedLeadId",
-            lambda i: i.page(HEAVY, limit=PAGE + 1, related_lead_id=a_lead),
-        ),
-    ]
-    sections = [
-        "# Query plans at scale",
-        "",
-        "Generated by `uv run python -m bench.explain`: a database seeded like the benchmark's",
-        f"({SCALE.rows:,} inbox rows over {SCALE.users:,} users, plus a heavy user with",
-        f"{SCALE.heavy_rows:,} notifications of which {SCALE.heavy_unread:,} unread); each plan is",
-        "`EXPLAIN (ANALYZE, BUFFERS)` of the SQL the repository itself sent, for the heavy user.",
-        "",
-    ]
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    queries = RecordingQueries(url)
     try:
-        for title, call in queries:
-            recorder.statements.clear()
-            recorder.listening = True
-            async with uow as opened:
-                await call(opened.inbox)
-            recorder.listening = False
-            [(statement, parameters)] = [
-                (s, p) for s, p in recorder.statements if s.lstrip().upper().startswith("SELECT")
-            ]
-            async with engine.connect() as connection:
-                plan = await connection.exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
-                )
-                lines = [row[0] for row in plan]
-            sections += [f"## {title}", "", "```sql", statement.strip(), "```", "", "```"]
-            sections += [*lines, "```", ""]
+        reads = await _reads(connection)
+        sections = [
+            "# Query plans at scale",
+            "",
+            "Generated by `uv run python -m bench.explain`: a database seeded like the",
+            f"benchmark's ({SCALE.rows:,} inbox rows over {SCALE.users:,} users, plus a heavy user",
+            f"with {SCALE.heavy_rows:,} notifications, {SCALE.heavy_unread:,} unread). Each",
+            "read goes through the adapter that serves GraphQL (`AsyncpgInboxQueries`), for the",
+            "heavy user; its SQL is then prepared and run as that adapter's connections run it: on",
+            "the reads' pool, where PostgreSQL may keep a generic plan after five calls (the plan",
+            f"shown is the one after {SETTLING_RUNS} runs), or planned for each call's parameters.",
+            "",
+        ]
+        for title, read in reads:
+            queries.sent.clear()
+            await read(queries)
+            for sent in queries.sent:
+                how = "the connections that plan each call" if sent.planned else "the reads' pool"
+                sections += [f"## {title}", "", f"Run on {how}.", "", "```sql", sent.sql, "```"]
+                sections += ["", "```", *await _plan(connection, sent), "```", ""]
     finally:
-        await engine.dispose()
+        await queries.close()
+        await connection.close()
     return "\n".join(sections)
+
+
+async def _reads(connection: asyncpg.Connection) -> list[tuple[str, Read]]:
+    deep = await connection.fetchrow(  # where page 100 of the heavy inbox starts
+        'SELECT "createdAt", "notificationId" FROM notification_recipients WHERE "userId" = $1'
+        ' ORDER BY "createdAt" DESC, "notificationId" DESC OFFSET $2 LIMIT 1',
+        HEAVY,
+        PAGE * DEEP_PAGES - 1,
+    )
+    before = (deep["createdAt"], deep["notificationId"])
+    lead = await connection.fetchval(
+        'SELECT "relatedLeadId" FROM notifications n JOIN notification_recipients r'
+        ' ON r."notificationId" = n.id WHERE r."userId" = $1 AND n.type <> $2 LIMIT 1',
+        HEAVY,
+        NotificationType.LEAD_CREATED.value,
+    )
+    notification = await connection.fetchval(
+        'SELECT "notificationId" FROM notification_recipients WHERE "userId" = $1 LIMIT 1', HEAVY
+    )
+
+    def page(**filters: Any) -> Read:
+        return lambda q: q.page(InboxSlice(HEAVY, PAGE + 1, **filters))
+
+    def groups(**filters: Any) -> Read:
+        return lambda q: q.groups(GroupSlice(HEAVY, PAGE + 1, **filters))
+
+    return [
+        ("getUnreadCount", lambda q: q.unread_count(HEAVY)),
+        ("inboxCounts", lambda q: q.counts(HEAVY)),
+        ("getNotifications(limit: 50)", lambda q: q.page(InboxSlice(HEAVY, 50))),
+        ("notificationFeed, first page", page()),
+        ("notificationFeed, page 100", page(before=before)),
+        ("notificationFeed, unreadOnly, page 100", page(before=before, unread_only=True)),
+        ("notificationFeed, types: [LEAD_CREATED]", page(types=[NotificationType.LEAD_CREATED])),
+        ("notificationFeed, relatedLeadId", page(related_lead_id=lead)),
+        ("notificationFeed, archived", page(archived=True)),
+        ("notificationGroups, first page", groups()),
+        ("notificationGroups, after a page", groups(after=(datetime.now(UTC), ""))),
+        ("notificationGroups, unreadOnly", groups(unread_only=True)),
+        ("notificationGroups, relatedLeadId", groups(related_lead_id=lead)),
+        ("Lead.notifications(limit: 20)", lambda q: q.sent_about(lead, 20)),
+        ("SentNotification.receipts(limit: 50)", lambda q: q.receipts(notification, 50)),
+    ]
+
+
+async def _plan(connection: asyncpg.Connection, sent: Sent) -> list[str]:
+    mode = "force_custom_plan" if sent.planned else "auto"
+    await connection.execute(f"SET plan_cache_mode = {mode}")
+    await connection.execute(f"PREPARE read AS {sent.sql}")
+    types = await connection.fetch(
+        "SELECT format_type(t, NULL) FROM unnest("
+        "(SELECT parameter_types FROM pg_prepared_statements WHERE name = 'read')) AS t"
+    )
+    literals = [
+        await connection.fetchval(f"SELECT quote_nullable($1::{row[0]})", argument)
+        for row, argument in zip(types, sent.arguments, strict=True)
+    ]
+    execute = f"EXECUTE read({', '.join(literals)})" if literals else "EXECUTE read"
+    for _ in range(SETTLING_RUNS):
+        await connection.execute(execute)
+    plan = await connection.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {execute}")
+    await connection.execute("DEALLOCATE read")
+    return [row[0] for row in plan]
 
 
 if __name__ == "__main__":
