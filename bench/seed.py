@@ -188,7 +188,9 @@ async def seed(database: Database, scale: Scale) -> float:
             _progress(end, scale.total, started)
         await connection.execute(RECOUNT, None)
         print(" VACUUM ANALYZE…", end="", file=sys.stderr, flush=True)
-        await connection.execute("VACUUM (ANALYZE) users, leads, notifications, inbox_counts")
+        await connection.execute(
+            "VACUUM (ANALYZE) users, leads, notifications, inbox_counts, inbox_broadcasts"
+        )
         await connection.execute("VACUUM (ANALYZE) notification_recipients")
     finally:
         await connection.close()

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from test_repository_contract import (
     NOW,
     NewUnitOfWork,
@@ -21,9 +21,11 @@ from test_repository_contract import (
     read_entry,
 )
 
+from adapters.sqlalchemy import repositories
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.migrations import upgrade_async
-from adapters.sqlalchemy.tables import inbox_counts
+from adapters.sqlalchemy.queries import COUNTED, counted
+from adapters.sqlalchemy.tables import inbox_broadcasts, inbox_counts
 from adapters.sqlalchemy.tables import notification_recipients as recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import ConcurrentUpdate, DatabaseBusy, UnitOfWork
@@ -241,12 +243,19 @@ async def test_a_notification_committed_while_a_mark_runs_stays_unseen_and_unrea
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize(
+    "broadcast_floor",
+    [repositories.BROADCAST_FLOOR, 1],
+    ids=["each recipient counted", "fan-outs counted as broadcasts"],
+)
 async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_counted(
-    migrated_postgres_url: str,
+    migrated_postgres_url: str, broadcast_floor: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every kind of change at once, on overlapping users, in the application's order (the
     # inbox writes, then the turn, then the counts): none waits on another's counts in a
-    # cycle, and what is kept equals what the entries count.
+    # cycle, and what is kept equals what the entries count, whether a fan-out changes each
+    # recipient's row or counts one broadcast (a fan-out here reaches 6 of 12 users).
+    monkeypatch.setattr(repositories, "BROADCAST_FLOOR", broadcast_floor)
     engine = make_engine(migrated_postgres_url)
     new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
     users = [f"user-{number:02}" for number in range(12)]
@@ -309,20 +318,9 @@ async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_
         async with asyncio.timeout(60):
             await asyncio.gather(*work)
         async with engine.connect() as connection:
-            kept = {
-                row.user_id: (row.unread, row.unseen, row.total)
-                for row in await connection.execute(sa.select(inbox_counts))
-            }
-            in_inbox = recipients.c.archived_at.is_(None)
-            counted = await connection.execute(
-                sa.select(
-                    recipients.c.user_id,
-                    sa.func.count().filter(sa.not_(recipients.c.is_read), in_inbox),
-                    sa.func.count().filter(recipients.c.seen_at.is_(None), in_inbox),
-                    sa.func.count().filter(in_inbox),
-                ).group_by(recipients.c.user_id)
-            )
-            truth = {row[0]: tuple(row[1:]) for row in counted}
+            kept = await kept_counts(connection)
+            truth = await counted_entries(connection)
+            broadcasts = await connection.scalar(sa.select(inbox_broadcasts.c.sent))
     finally:
         await engine.dispose()
 
@@ -330,6 +328,31 @@ async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_
         user_id: counts for user_id, counts in truth.items() if any(counts)
     }
     assert sum(total for _, _, total in truth.values()) > 0
+    assert (broadcasts > 0) is (broadcast_floor == 1)
+
+
+async def kept_counts(connection: AsyncConnection) -> dict[str, tuple[int, int, int]]:
+    """Each user's counts as Herald keeps them (a row's own and the broadcasts it received)."""
+    rows = await connection.execute(
+        sa.select(inbox_counts.c.user_id, *map(counted, ("unread", "unseen", "total"))).select_from(
+            COUNTED
+        )
+    )
+    return {row.user_id: (row.unread, row.unseen, row.total) for row in rows}
+
+
+async def counted_entries(connection: AsyncConnection) -> dict[str, tuple[int, int, int]]:
+    """Each user's counts as their entries give them."""
+    in_inbox = recipients.c.archived_at.is_(None)
+    rows = await connection.execute(
+        sa.select(
+            recipients.c.user_id,
+            sa.func.count().filter(sa.not_(recipients.c.is_read), in_inbox),
+            sa.func.count().filter(recipients.c.seen_at.is_(None), in_inbox),
+            sa.func.count().filter(in_inbox),
+        ).group_by(recipients.c.user_id)
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 MANY_ENTRY_WRITERS = {
@@ -410,6 +433,32 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await engine.dispose()
+
+
+async def test_a_broadcast_rewrites_no_recipients_counts(migrated_postgres_url: str) -> None:
+    # A lead told to a thousand users under the outbox's turn changes the rows of those it is
+    # not told to, and one row more: each changed row version is one the next lead walks past.
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    users = [f"user-{number:03d}" for number in range(100)]
+
+    async def versions() -> dict[str, str]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text('SELECT "userId", xmin::text FROM inbox_counts')
+            )
+            return {str(user_id): str(version) for user_id, version in rows}
+
+    try:
+        await given_notification(new_uow, users)
+        before = await versions()
+        await given_notification(new_uow, users[:90])
+        after = await versions()
+    finally:
+        await engine.dispose()
+
+    assert before.keys() == after.keys() == set(users)
+    assert {user for user in users if after[user] != before[user]} == set(users[90:])
 
 
 async def test_every_users_confirmations_are_one_statement(migrated_postgres_url: str) -> None:

@@ -634,6 +634,19 @@ async def assert_counts_are_counted(backend: Backend, *user_ids: str) -> None:
         assert badges == {user_id: Badge(truth.unread, truth.unseen)}, user_id
 
 
+async def test_counts_of_notifications_to_most_users_are_counted(backend: Backend) -> None:
+    # On SQL, a notification to most users is counted as a broadcast: the reads add it.
+    users = [f"user-{number:02d}" for number in range(80)]
+    await deliver(backend.new_uow, users[:2], minutes(0))
+    kept = await deliver(backend.new_uow, users[1:75], minutes(1))
+    await deliver(backend.new_uow, users[5:], minutes(2))
+    await change(backend, "user-01", kept, lambda entry: entry.archive(minutes(10)))
+    await change(backend, "user-10", kept, lambda entry: entry.mark_read(minutes(10)))
+
+    await assert_counts_are_counted(backend, "user-00", "user-01", "user-10", "user-79")
+    assert await backend.queries.counts("user-10") == InboxCounts(unread=1, unseen=1, total=2)
+
+
 async def change_entry(
     backend: Backend,
     user_id: str,

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
+from test_concurrency_contract import counted_entries, kept_counts
 
-from adapters.sqlalchemy.engine import make_engine
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.migrations import (
     downgrade,
     head_revision,
@@ -24,13 +25,13 @@ from adapters.sqlalchemy.migrations import (
 )
 from adapters.sqlalchemy.tables import (
     comments,
-    inbox_counts,
     leads,
     metadata,
     notifications,
     tasks,
 )
 from adapters.sqlalchemy.tables import notification_recipients as recipients
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.notifications import Notification, NotificationType
 
 SCHEMA_0001 = {
@@ -84,6 +85,7 @@ SCHEMA = {
         "ix_notification_recipients_undelivered",
     },
     "inbox_counts": set(),
+    "inbox_broadcasts": set(),
 }
 # The outbox's recipients are searched with a GIN index where there is one.
 POSTGRESQL_ONLY = {"outbox_events": {"ix_outbox_events_recipients"}}
@@ -392,20 +394,8 @@ async def test_0007_counts_each_users_entries_as_the_entries_themselves_do(
         await upgrade_async(database_url)
 
         async with engine.connect() as connection:
-            kept = {
-                row.user_id: (row.unread, row.unseen, row.total)
-                for row in await connection.execute(sa.select(inbox_counts))
-            }
-            in_inbox = recipients.c.archived_at.is_(None)
-            counted = await connection.execute(
-                sa.select(
-                    recipients.c.user_id,
-                    sa.func.count().filter(sa.not_(recipients.c.is_read), in_inbox),
-                    sa.func.count().filter(recipients.c.seen_at.is_(None), in_inbox),
-                    sa.func.count().filter(in_inbox),
-                ).group_by(recipients.c.user_id)
-            )
-            truth = {row[0]: tuple(row[1:]) for row in counted}
+            kept = await kept_counts(connection)
+            truth = await counted_entries(connection)
     finally:
         await engine.dispose()
 
@@ -466,3 +456,50 @@ async def test_0008_copies_each_entrys_actor_from_its_notification(database_url:
         list(actors.items()) * 2,
         key=str,
     )
+
+
+async def test_0009_down_puts_each_users_broadcasts_back_in_their_own_counts(
+    database_url: str,
+) -> None:
+    await upgrade_async(database_url)
+    engine = make_engine(database_url)
+    new_uow = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    users = [f"user-{number:02d}" for number in range(80)]
+    try:
+        for recipients_of_one, at in ((users[:2], 0), (users[1:75], 1), (users[5:], 2)):
+            notification = Notification(
+                id=uuid4(),
+                type=NotificationType.LEAD_CREATED,
+                title="New lead",
+                message="A lead",
+                related_lead_id=None,
+                actor_id="alice",
+                created_at=NOW + timedelta(seconds=at),
+            )
+            async with new_uow() as uow:
+                await uow.inbox.add(notification, recipients_of_one)
+                await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.inbox.mark_all_read("user-10", NOW) == 2
+            await uow.commit()
+        async with engine.connect() as connection:
+            assert await connection.scalar(sa.text("SELECT sent FROM inbox_broadcasts")) == 2
+
+        await asyncio.to_thread(downgrade, database_url, "0008_group_actors")
+
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text('SELECT "userId", unread, unseen, total FROM inbox_counts')
+            )
+            kept = {user_id: tuple(counts) for user_id, *counts in rows}
+    finally:
+        await engine.dispose()
+
+    assert kept == {
+        **dict.fromkeys(users[75:], (1, 1, 1)),
+        **dict.fromkeys(users[5:75], (2, 2, 2)),
+        **dict.fromkeys(users[2:5], (1, 1, 1)),
+        "user-00": (1, 1, 1),
+        "user-01": (2, 2, 2),
+        "user-10": (0, 0, 2),
+    }

@@ -561,6 +561,61 @@ async def test_a_broadcast_reaches_ten_thousand_recipients(new_uow: NewUnitOfWor
     assert last == InboxEntry.deliver(notification, everyone[-1])
 
 
+async def badges_of(new_uow: NewUnitOfWork, user_ids: list[str]) -> dict[str, Badge]:
+    async with new_uow() as uow:
+        return await uow.inbox.badges(user_ids)
+
+
+async def test_notifications_to_most_users_count_for_their_recipients_alone(
+    new_uow: NewUnitOfWork,
+) -> None:
+    # Fan-outs to most users (SQL: counted once, as broadcasts, not in each recipient's row)
+    # among users with counts of their own, users with none yet, and users told nothing.
+    users = [f"user-{number:03d}" for number in range(100)]
+    await given_notification(new_uow, users[:3])
+    first = await given_notification(new_uow, users[1:90], NOW + timedelta(seconds=1))
+    assert await badges_of(new_uow, users) == {
+        **dict.fromkeys(users, Badge(1, 1)),
+        **dict.fromkeys(users[1:3], Badge(2, 2)),
+        **dict.fromkeys(users[90:], Badge(0, 0)),
+    }
+
+    # A user's first counts after a broadcast that missed them, and a read-state change of a
+    # broadcast entry.
+    await given_notification(new_uow, ["user-095"], NOW + timedelta(seconds=2))
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_all_read("user-002", NOW) == 2
+        assert await uow.inbox.mark_all_seen("user-050", NOW) == 1
+        await uow.commit()
+    # The counts the notification's own events carry: read in its unit of work.
+    async with new_uow() as uow:
+        await uow.inbox.add(a_notification(NOW + timedelta(seconds=3)), users[10:])
+        told = await uow.inbox.badges(["user-050", "user-095", "user-099"])
+        await uow.commit()
+
+    assert told == {
+        "user-050": Badge(2, 1),
+        "user-095": Badge(2, 2),
+        "user-099": Badge(1, 1),  # no counts before it
+    }
+    assert await badges_of(new_uow, ["user-000", "user-002", "user-050", "user-095"]) == {
+        "user-000": Badge(1, 1),
+        "user-002": Badge(0, 0),
+        "user-050": Badge(2, 1),
+        "user-095": Badge(2, 2),
+    }
+    async with new_uow() as uow:
+        assert await uow.inbox.purge_before(first.created_at + timedelta(microseconds=1), 10) == 2
+        await uow.commit()
+    assert await badges_of(new_uow, ["user-000", "user-001", "user-050", "user-099"]) == {
+        "user-000": Badge(0, 0),  # their one entry was the oldest notification's
+        "user-001": Badge(0, 0),
+        "user-050": Badge(1, 1),
+        "user-099": Badge(1, 1),
+    }
+    assert await unread(new_uow, "user-050") == 1
+
+
 async def test_timestamps_come_back_timezone_aware_and_equal(new_uow: NewUnitOfWork) -> None:
     notification = await given_notification(new_uow, ["bob"])
     read_at = NOW + timedelta(seconds=1, microseconds=1)
@@ -1150,6 +1205,32 @@ async def test_confirm_delivered_goes_by_the_notifications_event_ids(
     assert delivered[without_event.id] is None
     # Delivery is no read nor sight.
     assert await badge(new_uow, "bob") == Badge(unread=4, unseen=4)
+
+
+async def test_each_notification_of_a_commit_gets_its_own_events_id(
+    new_uow: NewUnitOfWork,
+) -> None:
+    first, second = a_notification(), a_notification(minutes(1))
+    async with new_uow() as uow:
+        for notification in (first, second):
+            await uow.inbox.add(notification, ["bob"])
+        await uow.events.add(
+            [
+                NotificationsBulkUpdated("bob", 0),
+                NotificationCreated(first, ("bob",)),
+                NotificationCreated(second, ("bob",)),
+            ]
+        )
+        await uow.commit()
+    through = await event_id_of(new_uow, first)
+    assert await event_id_of(new_uow, second) == through + 1
+
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered({"bob": through}, minutes(5)) == 1
+        await uow.commit()
+
+    delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
+    assert delivered == {first.id: minutes(5), second.id: None}
 
 
 async def test_confirm_delivered_applies_each_users_own_event_id_in_one_call(

@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import Grouping
 
 from adapters.sqlalchemy.engine import concurrency_errors, read_only
-from adapters.sqlalchemy.tables import inbox_counts, leads, notifications, users
+from adapters.sqlalchemy.tables import (
+    inbox_broadcasts,
+    inbox_counts,
+    leads,
+    notifications,
+    users,
+)
 from adapters.sqlalchemy.tables import notification_recipients as inbox
 from application.ports import GroupSlice, InboxSlice
 from domain.notifications import (
@@ -39,17 +45,30 @@ def _user_param() -> sa.BindParameter[str]:
 
 
 # Each user's counts are kept in inbox_counts (archived entries left out) rather than counted;
-# a user without a row has none.
+# a user without a row has none. A row's counts are its own and the broadcasts that reached
+# its user (see `tables.inbox_counts`).
+COUNTED = inbox_counts.join(inbox_broadcasts, sa.true())
+
+
+def counted(name: str) -> sa.ColumnElement[int]:
+    """One of a user's counts (unread, unseen, total), read from `COUNTED`."""
+    received = inbox_broadcasts.c.sent - inbox_counts.c.broadcasts_missed
+    return (inbox_counts.c[name] + received).label(name)
+
+
 UNREAD_COUNT = sa.select(
     sa.func.coalesce(
-        sa.select(inbox_counts.c.unread)
+        sa.select(counted("unread"))
+        .select_from(COUNTED)
         .where(inbox_counts.c.user_id == _user_param())
         .scalar_subquery(),
         sa.literal_column("0"),  # not a parameter: the user id is the statement's only one
     )
 )
-COUNTS = sa.select(inbox_counts.c.unread, inbox_counts.c.unseen, inbox_counts.c.total).where(
-    inbox_counts.c.user_id == _user_param()
+COUNTS = (
+    sa.select(counted("unread"), counted("unseen"), counted("total"))
+    .select_from(COUNTED)
+    .where(inbox_counts.c.user_id == _user_param())
 )
 
 

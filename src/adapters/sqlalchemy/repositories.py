@@ -16,9 +16,11 @@ from sqlalchemy.sql.base import Executable
 
 from adapters.sqlalchemy.engine import concurrency_errors
 from adapters.sqlalchemy.queries import (
+    COUNTED,
     IN_INBOX,
     UNREAD,
     UNSEEN,
+    counted,
     entry_of,
     page_query,
     select_entries,
@@ -26,6 +28,7 @@ from adapters.sqlalchemy.queries import (
 from adapters.sqlalchemy.tables import (
     comments,
     due_emails,
+    inbox_broadcasts,
     inbox_counts,
     leads,
     notifications,
@@ -358,17 +361,24 @@ def _counted_row(row: Row[Any]) -> _Counted:
     )
 
 
+# A notification told to at least this many users, who are at least half of the users with
+# counts, is counted as a broadcast (see `tables.inbox_counts`): a lead told to a thousand
+# users changes one row of counts per user it is not told to, not one per recipient.
+BROADCAST_FLOOR = 64
+
+
 class SqlAlchemyInboxRepository(_Repository):
     """Each user's counts are kept in inbox_counts: the changes this unit of work makes to them
-    add up here, and are written in one statement when read back (`badges`, `unread_count`)
-    or at commit (`flush`), always while holding the outbox's turn (`take_turn`). Every writer
-    of the counts then takes the same lock first: none waits on another's counts, and a
-    count read under the turn is that of everything committed before."""
+    add up here, and are written when read back (`badges`, `unread_count`) or at commit
+    (`flush`), always while holding the outbox's turn (`take_turn`). Every writer of the counts
+    then takes the same lock first: none waits on another's counts, and a count read under the
+    turn is that of everything committed before."""
 
     def __init__(self, session: AsyncSession, take_turn: Callable[[], Awaitable[None]]) -> None:
         super().__init__(session)
         self._take_turn = take_turn
         self._changes: dict[str, _Counted] = {}
+        self._broadcasts: list[Sequence[str]] = []  # the recipients of each, to count
         # What the entries read for update counted when read, by (user id, notification id).
         self._loaded: dict[tuple[str, UUID], _Counted] = {}
 
@@ -390,18 +400,25 @@ class SqlAlchemyInboxRepository(_Repository):
         changes = {
             user_id: change for user_id, change in self._changes.items() if change != _NOTHING
         }
-        self._changes = {}
-        if not changes:
+        broadcasts, self._changes, self._broadcasts = self._broadcasts, {}, []
+        if not changes and not broadcasts:
             return {}
         await self._take_turn()
+        counts: dict[str, _Counted] = {}
+        for recipients in broadcasts:
+            counts.update(await self._count_broadcast(recipients))
+        if changes:  # after the broadcasts: these counts are the newest
+            counts.update(await self._add_to_counts(changes))
+        return counts
+
+    async def _add_to_counts(self, changes: dict[str, _Counted]) -> dict[str, _Counted]:
+        """Each change added to its user's counts; a user without a row gets one, which has
+        missed every broadcast so far."""
         user_ids = sorted(changes)  # rows locked in one order, whoever writes
         if self._on_postgresql:
             result = await self._execute(_add_to_counts_from_arrays(user_ids, changes))
-            ids, unread, unseen, total = tuple(result.one())
-            return {
-                user_id: _Counted(*counts)
-                for user_id, *counts in zip(ids, unread, unseen, total, strict=True)
-            }
+            return _counts_of_arrays(result.one())
+        sent = (await self._execute(sa.select(inbox_broadcasts.c.sent))).scalar_one()
         statement = sqlite.insert(inbox_counts)
         await self._execute(
             statement.on_conflict_do_update(
@@ -411,17 +428,56 @@ class SqlAlchemyInboxRepository(_Repository):
                     for name in _Counted._fields
                 },
             ),
-            [{"user_id": user_id, **changes[user_id]._asdict()} for user_id in user_ids],
+            [
+                {"user_id": user_id, "broadcasts_missed": sent, **changes[user_id]._asdict()}
+                for user_id in user_ids
+            ],
         )
         return await self._stored_counts(user_ids)
 
+    async def _count_broadcast(self, recipients: Sequence[str]) -> dict[str, _Counted]:
+        """One more broadcast, which every user with counts but these did not receive; each
+        recipient without counts gets them, having received this one only. Returns the
+        recipients' new counts."""
+        if self._on_postgresql:
+            result = await self._execute(_count_broadcast_to_array(recipients))
+            return _counts_of_arrays(result.one())
+        result = await self._execute(
+            sa.update(inbox_broadcasts)
+            .values(sent=inbox_broadcasts.c.sent + 1)
+            .returning(inbox_broadcasts.c.sent)
+        )
+        sent = result.scalar_one()
+        await self._execute(
+            sqlite.insert(inbox_counts).on_conflict_do_nothing(),
+            [
+                {
+                    "user_id": user_id,
+                    **_NOTHING._asdict(),
+                    "broadcasts_missed": sent - 1,
+                }
+                for user_id in recipients
+            ],
+        )
+        told = sa.func.json_each(
+            sa.bindparam(None, list(recipients), type_=sa.JSON())
+        ).table_valued("value")
+        await self._execute(
+            sa.update(inbox_counts)
+            .where(inbox_counts.c.user_id.not_in(sa.select(told.c.value)))
+            .values(broadcasts_missed=inbox_counts.c.broadcasts_missed + 1)
+        )
+        return await self._stored_counts(recipients)
+
     def forget(self) -> None:
         """The transaction has ended: the entries read for update are no longer locked."""
-        self._changes, self._loaded = {}, {}
+        self._changes, self._broadcasts, self._loaded = {}, [], {}
 
     async def _stored_counts(self, user_ids: Sequence[str]) -> dict[str, _Counted]:
         result = await self._execute(
-            sa.select(inbox_counts).where(self._among(inbox_counts.c.user_id, user_ids))
+            sa.select(inbox_counts.c.user_id, *(counted(name) for name in _Counted._fields))
+            .select_from(COUNTED)
+            .where(self._among(inbox_counts.c.user_id, user_ids))
         )
         return {row.user_id: _Counted(row.unread, row.unseen, row.total) for row in result}
 
@@ -465,7 +521,19 @@ class SqlAlchemyInboxRepository(_Repository):
                 for user_id in recipients
             ]
             await self._execute(sa.insert(inbox), rows)  # one executemany
-        self._change_all(recipients, _Counted(1, 1, 1))
+        if await self._reaches_most(recipients):
+            self._broadcasts.append(recipients)
+        else:
+            self._change_all(recipients, _Counted(1, 1, 1))
+
+    async def _reaches_most(self, recipients: Sequence[str]) -> bool:
+        """Whether to count a notification as a broadcast: a choice of cost alone, made before
+        the turn (the counts are exact either way)."""
+        if len(recipients) < BROADCAST_FLOOR:
+            return False
+        result = await self._execute(sa.select(sa.func.count()).select_from(inbox_counts))
+        registered: int = result.scalar_one()
+        return registered <= 2 * len(recipients)
 
     async def get(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
         return await self._entry(user_id, notification_id, for_update=False)
@@ -544,7 +612,7 @@ class SqlAlchemyInboxRepository(_Repository):
         return counts.get(user_id, _NOTHING).unread
 
     async def badges(self, user_ids: Sequence[str]) -> dict[str, Badge]:
-        if not user_ids and not self._changes:
+        if not user_ids and not self._changes and not self._broadcasts:
             return {}
         counts = await self._counts(user_ids)
         return {user_id: Badge(*counts.get(user_id, _NOTHING)[:2]) for user_id in user_ids}
@@ -741,10 +809,16 @@ def _add_to_counts_from_arrays(
         .table_valued("user_id", *_Counted._fields)
         .render_derived()
     )
+    sent = sa.select(inbox_broadcasts.c.sent).scalar_subquery()
     statement = postgresql.insert(inbox_counts).from_select(
-        [inbox_counts.c.user_id, *(inbox_counts.c[name] for name in _Counted._fields)],
-        sa.select(rows.c.user_id, *(rows.c[name] for name in _Counted._fields)),
+        [
+            inbox_counts.c.user_id,
+            *(inbox_counts.c[name] for name in _Counted._fields),
+            inbox_counts.c.broadcasts_missed,
+        ],
+        sa.select(rows.c.user_id, *(rows.c[name] for name in _Counted._fields), sent),
     )
+    received = sent - inbox_counts.c.broadcasts_missed
     upserted = (
         statement.on_conflict_do_update(
             index_elements=[inbox_counts.c.user_id],
@@ -752,13 +826,82 @@ def _add_to_counts_from_arrays(
                 name: inbox_counts.c[name] + statement.excluded[name] for name in _Counted._fields
             },
         )
-        .returning(inbox_counts.c.user_id, *(inbox_counts.c[name] for name in _Counted._fields))
+        .returning(
+            inbox_counts.c.user_id,
+            *((inbox_counts.c[name] + received).label(name) for name in _Counted._fields),
+        )
         .cte("upserted")
     )
     # The new counts as one row of four arrays: 10,000 users' counts read back as 10,000 rows
     # would cost more than the statement.
     arrays: list[sa.ColumnElement[Any]] = [sa.func.array_agg(column) for column in upserted.c]
     return sa.select(*arrays)
+
+
+def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
+    """`_count_broadcast` in one statement: its three changes touch different rows, and the
+    recipients' new counts are their rows as they were before it (rows it leaves alone) and
+    this broadcast."""
+    sent = (
+        sa.update(inbox_broadcasts)
+        .values(sent=inbox_broadcasts.c.sent + 1)
+        .returning(inbox_broadcasts.c.sent)
+        .cte("sent")
+    )
+    told = sa.func.unnest(_string_array(recipients)).table_valued("user_id").render_derived()
+    joined = (
+        postgresql.insert(inbox_counts)
+        .from_select(
+            [
+                inbox_counts.c.user_id,
+                *(inbox_counts.c[name] for name in _Counted._fields),
+                inbox_counts.c.broadcasts_missed,
+            ],
+            sa.select(
+                told.c.user_id,
+                *(sa.literal(0) for _ in _Counted._fields),
+                sa.select(sent.c.sent - 1).scalar_subquery(),
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=[inbox_counts.c.user_id])
+        .cte("joined")
+    )
+    # NOT IN a subquery: a hashed anti-join, where `<> ALL(array)` would compare each row
+    # with every recipient.
+    others = (
+        sa.update(inbox_counts)
+        .where(inbox_counts.c.user_id.not_in(sa.select(told.c.user_id)))
+        .values(broadcasts_missed=inbox_counts.c.broadcasts_missed + 1)
+        .cte("others")
+    )
+    # A recipient without a row had no counts, and missed every broadcast before this one.
+    received = sent.c.sent - sa.func.coalesce(inbox_counts.c.broadcasts_missed, sent.c.sent - 1)
+    told_counts = (
+        sa.select(
+            told.c.user_id,
+            *(
+                (sa.func.coalesce(inbox_counts.c[name], 0) + received).label(name)
+                for name in _Counted._fields
+            ),
+        )
+        .select_from(
+            told.outerjoin(inbox_counts, inbox_counts.c.user_id == told.c.user_id).join(
+                sent, sa.true()
+            )
+        )
+        .cte("told_counts")
+    )
+    arrays: list[sa.ColumnElement[Any]] = [sa.func.array_agg(column) for column in told_counts.c]
+    return sa.select(*arrays).add_cte(joined, others)
+
+
+def _counts_of_arrays(row: Row[Any]) -> dict[str, _Counted]:
+    """Counts read back as one row of four arrays: user ids, unread, unseen, total."""
+    ids, unread, unseen, total = tuple(row)
+    return {
+        user_id: _Counted(*counts)
+        for user_id, *counts in zip(ids, unread, unseen, total, strict=True)
+    }
 
 
 def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
@@ -959,36 +1102,38 @@ class SqlAlchemyEventLog(_Repository):
         events, self.pending = self.pending, []
         if not events:
             return False
-        result = await self._execute(
-            sa.update(outbox_state)
-            .where(outbox_state.c.name == "assigned")
-            .values(position=outbox_state.c.position + len(events))
-            .returning(outbox_state.c.position)
-        )
-        first = result.scalar_one() - len(events) + 1
         now = self._clock.now()
         rows = [
             {
-                "id": first + offset,
                 "kind": type(event).__name__,
                 "payload": msgspec.json.encode(event).decode(),
                 "recipients": list(event.audience),
                 "created_at": now,
             }
-            for offset, event in enumerate(events)
+            for event in events
         ]
-        await self._execute(sa.insert(outbox_events), rows)
-        created = [
-            {"notification": event.notification.id, "event": first + offset}
+        # What delivery confirmations go by: each new notification's event id.
+        created = {
+            offset: event.notification.id
             for offset, event in enumerate(events)
             if isinstance(event, NotificationCreated)
-        ]
-        if created:  # what delivery confirmations go by: one row per notification
+        }
+        if self._on_postgresql:
+            # One statement, one round trip while holding the turn: the ids taken, the events
+            # written, the notifications given theirs.
+            await self._execute(_write_events(rows, created))
+            return True
+        result = await self._execute(_assign_ids(len(events)))
+        first = result.scalar_one() - len(events) + 1
+        await self._execute(
+            sa.insert(outbox_events),
+            [{"id": first + offset, **row} for offset, row in enumerate(rows)],
+        )
+        for offset, notification_id in created.items():
             await self._execute(
                 sa.update(notifications)
-                .where(notifications.c.id == sa.bindparam("notification"))
-                .values(event_id=sa.bindparam("event")),
-                created,
+                .where(notifications.c.id == notification_id)
+                .values(event_id=first + offset)
             )
         return True
 
@@ -1066,6 +1211,35 @@ class SqlAlchemyEventLog(_Repository):
             return as_array.contains(_string_array([user_id]))
         value = sa.func.json_each(outbox_events.c.recipients).table_valued("value")
         return sa.exists(sa.select(1).select_from(value).where(value.c.value == user_id))
+
+
+def _assign_ids(count: int) -> sa.Update:
+    """The next `count` event ids taken: returns the last of them."""
+    return (
+        sa.update(outbox_state)
+        .where(outbox_state.c.name == "assigned")
+        .values(position=outbox_state.c.position + count)
+        .returning(outbox_state.c.position)
+    )
+
+
+def _write_events(rows: list[dict[str, Any]], created: Mapping[int, UUID]) -> sa.Insert:
+    """`write_pending` in one statement on PostgreSQL: each row's id is its offset from the
+    first id taken."""
+    assigned = _assign_ids(len(rows)).cte("assigned")
+    first = sa.select(assigned.c.position - len(rows) + 1).scalar_subquery()
+    given = [
+        sa.update(notifications)
+        .where(notifications.c.id == notification_id)
+        .values(event_id=first + offset)
+        .cte(f"given_{offset}")
+        for offset, notification_id in created.items()
+    ]
+    return (
+        sa.insert(outbox_events)
+        .values([{"id": first + offset, **row} for offset, row in enumerate(rows)])
+        .add_cte(*given)
+    )
 
 
 def _select_events() -> sa.Select[Any]:
