@@ -142,17 +142,20 @@ FROM ({_ROWS}) AS r
 
 # Each user's counts as Herald keeps them (inbox_counts), from their entries: after the seed,
 # and after the benchmark puts entries back as they were. `$1` is a user id, or NULL for all.
+# The rows count every entry as their own: they have missed every broadcast so far.
 RECOUNT = """
-INSERT INTO inbox_counts ("userId", unread, unseen, total)
+INSERT INTO inbox_counts ("userId", unread, unseen, total, "broadcastsMissed")
 SELECT "userId",
        count(*) FILTER (WHERE NOT "isRead" AND "archivedAt" IS NULL),
        count(*) FILTER (WHERE "seenAt" IS NULL AND "archivedAt" IS NULL),
-       count(*) FILTER (WHERE "archivedAt" IS NULL)
+       count(*) FILTER (WHERE "archivedAt" IS NULL),
+       (SELECT sent FROM inbox_broadcasts)
 FROM notification_recipients
 WHERE $1::varchar IS NULL OR "userId" = $1::varchar
 GROUP BY "userId"
 ON CONFLICT ("userId") DO UPDATE
-SET unread = excluded.unread, unseen = excluded.unseen, total = excluded.total
+SET unread = excluded.unread, unseen = excluded.unseen, total = excluded.total,
+    "broadcastsMissed" = excluded."broadcastsMissed"
 """
 
 

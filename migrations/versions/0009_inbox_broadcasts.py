@@ -26,13 +26,18 @@ def upgrade() -> None:
         sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("sent", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_inbox_broadcasts"),
+        sa.CheckConstraint("id = 1", name="ck_inbox_broadcasts_one_row"),
     )
     op.bulk_insert(broadcasts, [{"id": 1, "sent": 0}])
-    # Every count so far is a row's own: none of them came from a broadcast.
+    # Every count so far is a row's own: none of them came from a broadcast. Then no default:
+    # a row written without the column (by a process of an earlier version) fails, rather than
+    # being given every broadcast.
     op.add_column(
         "inbox_counts",
         sa.Column(MISSED, sa.BigInteger(), nullable=False, server_default="0"),
     )
+    with op.batch_alter_table("inbox_counts") as table:
+        table.alter_column(MISSED, existing_type=sa.BigInteger(), server_default=None)
 
 
 def downgrade() -> None:

@@ -29,7 +29,7 @@ from adapters.sqlalchemy.tables import inbox_broadcasts, inbox_counts
 from adapters.sqlalchemy.tables import notification_recipients as recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import ConcurrentUpdate, DatabaseBusy, UnitOfWork
-from domain.notifications import InboxEntry
+from domain.notifications import Badge, InboxEntry
 
 HELD_SECONDS = 0.3
 
@@ -254,7 +254,8 @@ async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_
     # Every kind of change at once, on overlapping users, in the application's order (the
     # inbox writes, then the turn, then the counts): none waits on another's counts in a
     # cycle, and what is kept equals what the entries count, whether a fan-out changes each
-    # recipient's row or counts one broadcast (a fan-out here reaches 6 of 12 users).
+    # recipient's row or counts one broadcast (with a floor of 1: the 8 notifications made
+    # first, and the racing fan-outs told to 6 of the 12 users).
     monkeypatch.setattr(repositories, "BROADCAST_FLOOR", broadcast_floor)
     engine = make_engine(migrated_postgres_url)
     new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
@@ -328,7 +329,7 @@ async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_
         user_id: counts for user_id, counts in truth.items() if any(counts)
     }
     assert sum(total for _, _, total in truth.values()) > 0
-    assert (broadcasts > 0) is (broadcast_floor == 1)
+    assert broadcasts == (8 + 27 if broadcast_floor == 1 else 0)
 
 
 async def kept_counts(connection: AsyncConnection) -> dict[str, tuple[int, int, int]]:
@@ -435,9 +436,11 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
         await engine.dispose()
 
 
+@pytest.mark.postgres
 async def test_a_broadcast_rewrites_no_recipients_counts(migrated_postgres_url: str) -> None:
-    # A lead told to a thousand users under the outbox's turn changes the rows of those it is
-    # not told to, and one row more: each changed row version is one the next lead walks past.
+    # A lead told to most users under the outbox's turn changes the counts rows of those it is
+    # not told to, and the one row of broadcasts: each changed row leaves a version behind
+    # that the next lead's statements walk past while the turn is held.
     engine = make_engine(migrated_postgres_url)
     new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
     users = [f"user-{number:03d}" for number in range(100)]
@@ -445,7 +448,10 @@ async def test_a_broadcast_rewrites_no_recipients_counts(migrated_postgres_url: 
     async def versions() -> dict[str, str]:
         async with engine.connect() as connection:
             rows = await connection.execute(
-                sa.text('SELECT "userId", xmin::text FROM inbox_counts')
+                sa.text(
+                    'SELECT "userId", xmin::text FROM inbox_counts'
+                    " UNION ALL SELECT 'broadcasts', xmin::text FROM inbox_broadcasts"
+                )
             )
             return {str(user_id): str(version) for user_id, version in rows}
 
@@ -454,11 +460,54 @@ async def test_a_broadcast_rewrites_no_recipients_counts(migrated_postgres_url: 
         before = await versions()
         await given_notification(new_uow, users[:90])
         after = await versions()
+        async with engine.connect() as connection:
+            kept = await kept_counts(connection)
     finally:
         await engine.dispose()
 
-    assert before.keys() == after.keys() == set(users)
-    assert {user for user in users if after[user] != before[user]} == set(users[90:])
+    assert before.keys() == after.keys() == {*users, "broadcasts"}
+    changed = {key for key in after if after[key] != before[key]}
+    assert changed == {*users[90:], "broadcasts"}
+    assert kept == {**dict.fromkeys(users[:90], (2, 2, 2)), **dict.fromkeys(users[90:], (1, 1, 1))}
+
+
+async def test_broadcasts_and_own_changes_in_one_unit_of_work(database_url: str) -> None:
+    # Two notifications to most users, counted as broadcasts (on both SQL databases), and a
+    # read-state change, all in one unit of work: the counts it reads back and those it keeps.
+    await upgrade_async(database_url)
+    engine = make_engine(database_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    users = [f"user-{number:03d}" for number in range(100)]
+    try:
+        old = await given_notification(new_uow, users[:10])
+        async with new_uow() as uow:
+            await uow.inbox.add(a_notification(NOW + timedelta(seconds=1)), users[5:])
+            entry = await uow.inbox.get_for_update("user-005", old.id)
+            assert entry is not None
+            assert entry.mark_read(NOW)
+            await uow.inbox.save(entry)
+            await uow.inbox.add(a_notification(NOW + timedelta(seconds=2)), users[:90])
+            read_back = await uow.inbox.badges(["user-000", "user-005", "user-050", "user-095"])
+            await uow.commit()
+        async with engine.connect() as connection:
+            kept = await kept_counts(connection)
+            broadcasts = await connection.scalar(sa.select(inbox_broadcasts.c.sent))
+    finally:
+        await engine.dispose()
+
+    assert read_back == {
+        "user-000": Badge(2, 2),
+        "user-005": Badge(2, 2),
+        "user-050": Badge(2, 2),
+        "user-095": Badge(1, 1),
+    }
+    assert broadcasts == 2
+    assert {user: kept[user] for user in read_back} == {
+        "user-000": (2, 2, 2),
+        "user-005": (2, 2, 3),
+        "user-050": (2, 2, 2),
+        "user-095": (1, 1, 1),
+    }
 
 
 async def test_every_users_confirmations_are_one_statement(migrated_postgres_url: str) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from uuid import uuid4
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -484,6 +485,16 @@ async def test_0009_down_puts_each_users_broadcasts_back_in_their_own_counts(
             await uow.commit()
         async with engine.connect() as connection:
             assert await connection.scalar(sa.text("SELECT sent FROM inbox_broadcasts")) == 2
+
+        # One row of broadcasts; no counts row without the broadcasts that missed it.
+        for refused in (
+            "INSERT INTO inbox_broadcasts (id, sent) VALUES (2, 0)",
+            """INSERT INTO inbox_counts ("userId", unread, unseen, total)
+                VALUES ('newcomer', 0, 0, 0)""",
+        ):
+            with pytest.raises(sa.exc.IntegrityError):
+                async with engine.begin() as connection:
+                    await connection.execute(sa.text(refused))
 
         await asyncio.to_thread(downgrade, database_url, "0008_group_actors")
 

@@ -1207,7 +1207,7 @@ async def test_confirm_delivered_goes_by_the_notifications_event_ids(
     assert await badge(new_uow, "bob") == Badge(unread=4, unseen=4)
 
 
-async def test_each_notification_of_a_commit_gets_its_own_events_id(
+async def test_each_notification_of_a_commit_gets_its_own_event_id(
     new_uow: NewUnitOfWork,
 ) -> None:
     first, second = a_notification(), a_notification(minutes(1))

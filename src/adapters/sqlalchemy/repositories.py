@@ -396,7 +396,8 @@ class SqlAlchemyInboxRepository(_Repository):
 
     async def flush(self) -> dict[str, _Counted]:
         """Write the pending changes to the counts, under the turn; returns the new counts of
-        the users changed."""
+        the users changed (a broadcast changes the rows of those it did not reach, not their
+        counts)."""
         changes = {
             user_id: change for user_id, change in self._changes.items() if change != _NOTHING
         }
@@ -641,12 +642,12 @@ class SqlAlchemyInboxRepository(_Repository):
                 .returning(target.c.unseen)
                 .cte("changed")
             )
-            counted = await self._execute(
+            tally = await self._execute(
                 sa.select(sa.func.count(), sa.func.count().filter(changed.c.unseen)).select_from(
                     changed
                 )
             )
-            read_count, unseen_count = (int(value) for value in counted.one())
+            read_count, unseen_count = (int(value) for value in tally.one())
             self._change(user_id, _Counted(-read_count, -unseen_count, 0))
             return read_count
         # SQLite writes one transaction at a time (BEGIN IMMEDIATE): two statements, each
@@ -839,9 +840,9 @@ def _add_to_counts_from_arrays(
 
 
 def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
-    """`_count_broadcast` in one statement: its three changes touch different rows, and the
-    recipients' new counts are their rows as they were before it (rows it leaves alone) and
-    this broadcast."""
+    """`_count_broadcast` in one statement. Every part of it reads the rows as they were
+    before it (one snapshot), and each row is changed by one part at most: the recipients'
+    new counts are their rows as they were, and this broadcast."""
     sent = (
         sa.update(inbox_broadcasts)
         .values(sent=inbox_broadcasts.c.sent + 1)
@@ -849,7 +850,7 @@ def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
         .cte("sent")
     )
     told = sa.func.unnest(_string_array(recipients)).table_valued("user_id").render_derived()
-    joined = (
+    first_counts = (
         postgresql.insert(inbox_counts)
         .from_select(
             [
@@ -864,13 +865,13 @@ def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
             ),
         )
         .on_conflict_do_nothing(index_elements=[inbox_counts.c.user_id])
-        .cte("joined")
+        .cte("first_counts")
     )
-    # NOT IN a subquery: a hashed anti-join, where `<> ALL(array)` would compare each row
-    # with every recipient.
+    # NOT EXISTS: a hash anti-join, where `<> ALL(array)` would compare each row with every
+    # recipient.
     others = (
         sa.update(inbox_counts)
-        .where(inbox_counts.c.user_id.not_in(sa.select(told.c.user_id)))
+        .where(~sa.exists().where(told.c.user_id == inbox_counts.c.user_id))
         .values(broadcasts_missed=inbox_counts.c.broadcasts_missed + 1)
         .cte("others")
     )
@@ -892,7 +893,7 @@ def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
         .cte("told_counts")
     )
     arrays: list[sa.ColumnElement[Any]] = [sa.func.array_agg(column) for column in told_counts.c]
-    return sa.select(*arrays).add_cte(joined, others)
+    return sa.select(*arrays).add_cte(first_counts, others)
 
 
 def _counts_of_arrays(row: Row[Any]) -> dict[str, _Counted]:

@@ -178,9 +178,9 @@ sa.Index("ix_notification_recipients_notification_id", notification_recipients.c
 # what badges and counts read instead of counting the entries. A user without a row has none.
 # A notification told to most users (a new lead: everyone) is counted once, in
 # inbox_broadcasts, rather than in a row per recipient; each row keeps how many of those
-# broadcasts did not reach its user (sent before the row existed, or to the others). A user's
-# counts are then their row's plus `inbox_broadcasts.sent - broadcastsMissed`, unread, unseen
-# and in the inbox alike, as every new entry is.
+# broadcasts did not reach its user (sent before the row existed, or to the others). A new
+# entry is unread, unseen and in the inbox: a user's three counts are each their row's plus
+# `inbox_broadcasts.sent - broadcastsMissed`, the broadcasts they received.
 inbox_counts = sa.Table(
     "inbox_counts",
     metadata,
@@ -188,13 +188,8 @@ inbox_counts = sa.Table(
     sa.Column("unread", sa.Integer(), nullable=False),
     sa.Column("unseen", sa.Integer(), nullable=False),
     sa.Column("total", sa.Integer(), nullable=False),
-    sa.Column(
-        "broadcastsMissed",
-        sa.BigInteger(),
-        key="broadcasts_missed",
-        nullable=False,
-        server_default="0",
-    ),
+    # No default: a row written without it would be given every broadcast so far.
+    sa.Column("broadcastsMissed", sa.BigInteger(), key="broadcasts_missed", nullable=False),
 )
 # One row: the broadcasts counted so far.
 inbox_broadcasts = sa.Table(
@@ -202,6 +197,7 @@ inbox_broadcasts = sa.Table(
     metadata,
     sa.Column("id", sa.SmallInteger(), primary_key=True, autoincrement=False),
     sa.Column("sent", sa.BigInteger(), nullable=False),
+    sa.CheckConstraint("id = 1", name="one_row"),
 )
 
 tasks = sa.Table(
