@@ -260,6 +260,9 @@ class Realtime:
 
     def catch_up_everyone(self, after: int) -> None:
         """After the Redis listener was deaf for a while: every local socket catches up."""
+        # Events up to `after` were emitted here: each socket has them once their frames are
+        # on its queue, and catches up on what came after.
+        self._manager.deliver_pending()
         for sid, user_id in list(self._users.items()):
             if sid not in self._handshaking:  # the others read "now" after the silence
                 self._background(self.catch_up(sid, Missed(self._events_since(), user_id, after)))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import socketio
 from engineio import packet as eio_packet
@@ -25,8 +26,22 @@ log = logging.getLogger("herald.socketio")
 Held = list[tuple[str, dict[str, Any]]]
 
 
+class _Outgoing(NamedTuple):
+    event: str
+    data: dict[str, Any]
+    frame: eio_packet.Packet
+    recipients: Iterator[tuple[str, str]]  # (sid, engine.io sid) pairs not yet given the frame
+
+
 class PublishFailed(Exception):
     """An event could not be handed to Redis; the relay will try again."""
+
+
+# Frames put on sockets' queues per turn of the event loop. Each wakes the socket's writer
+# task, and the loop runs every task woken in a turn before it reads the network again: an
+# event put on a thousand queues at once kept the database's replies (and with them the
+# outbox's turn, which every `createLead` waits for) behind a thousand writes.
+FRAMES_PER_TURN = 64
 
 
 class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
@@ -34,7 +49,9 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
 
     An event is encoded once and its frame put straight on the queue of each recipient socket
     (python-socketio would start a task per recipient): no socket waits for another, a slow one
-    only lets its own queue grow. Unread counts are coalesced per user (see `coalescing`).
+    only lets its own queue grow. The frames go out in emit order, `FRAMES_PER_TURN` at a
+    time; whether a socket is held is decided as its frame is put. Unread counts are coalesced
+    per user (see `coalescing`).
     """
 
     def __init__(
@@ -50,6 +67,10 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # transports (GraphQL subscriptions) are fed from here, so all share one publisher.
         self.observers: list[Callable[[str, dict[str, Any], list[str]], None]] = []
         self.counts = CountCoalescer(self._send_count, clock=clock)
+        # Events not yet put on every recipient's queue, oldest first: each with its frame
+        # and the (sid, engine.io sid) pairs still to be given it.
+        self._outgoing: deque[_Outgoing] = deque()
+        self._putting: asyncio.Handle | None = None
 
     async def emit(  # the local delivery of every event that reaches this process
         self,
@@ -89,23 +110,54 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         if "/" not in self.rooms:
             return
         skipped = {skip_sid} if isinstance(skip_sid, str) else set(skip_sid or ())
-        frame = self._frame(event, data)
-        sockets, event_id = self.server.eio.sockets, data["eventId"]
-        for sid, eio_sid in self.get_participants("/", rooms):
-            if sid in skipped:
-                continue
-            if self._held or self._floors:
-                if sid in self._held:
-                    self._held[sid].append((event, data))
-                    continue
-                floor = self._floors.get(sid)
-                if floor is not None:
-                    if event_id <= floor:
-                        continue
-                    del self._floors[sid]
-            socket = sockets.get(eio_sid)
-            if socket is not None and not socket.closed:
-                socket.queue.put_nowait(frame)
+        recipients = [pair for pair in self.get_participants("/", rooms) if pair[0] not in skipped]
+        if not recipients:
+            return
+        self._outgoing.append(_Outgoing(event, data, self._frame(event, data), iter(recipients)))
+        if self._putting is None:
+            self._putting = asyncio.get_running_loop().call_soon(self._put_some)
+
+    def _put_some(self) -> None:
+        """Put the next `FRAMES_PER_TURN` frames on their sockets' queues, then yield."""
+        self._putting = None
+        self._put(FRAMES_PER_TURN)
+        if self._outgoing:
+            self._putting = asyncio.get_running_loop().call_soon(self._put_some)
+
+    def deliver_pending(self) -> None:
+        """Put every frame still waiting on its socket's queue now."""
+        if self._putting is not None:
+            self._putting.cancel()
+            self._putting = None
+        self._put(None)
+
+    def _put(self, budget: int | None) -> None:
+        sockets = self.server.eio.sockets
+        while self._outgoing:
+            outgoing = self._outgoing[0]
+            for sid, eio_sid in outgoing.recipients:
+                self._put_one(sockets, outgoing, sid, eio_sid)
+                if budget is not None:
+                    budget -= 1
+                    if budget == 0:
+                        return
+            self._outgoing.popleft()
+
+    def _put_one(
+        self, sockets: dict[str, Any], outgoing: _Outgoing, sid: str, eio_sid: str
+    ) -> None:
+        if self._held or self._floors:
+            if sid in self._held:
+                self._held[sid].append((outgoing.event, outgoing.data))
+                return
+            floor = self._floors.get(sid)
+            if floor is not None:
+                if outgoing.data["eventId"] <= floor:
+                    return
+                del self._floors[sid]
+        socket = sockets.get(eio_sid)
+        if socket is not None and not socket.closed:
+            socket.queue.put_nowait(outgoing.frame)
 
     def _frame(self, event: str, data: dict[str, Any]) -> eio_packet.Packet:
         """The Engine.IO packet of an event, encoded once for every socket that gets it."""
