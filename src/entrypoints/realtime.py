@@ -260,8 +260,8 @@ class Realtime:
 
     def catch_up_everyone(self, after: int) -> None:
         """After the Redis listener was deaf for a while: every local socket catches up."""
-        # Events up to `after` were emitted here: each socket has them once their frames are
-        # on its queue, and catches up on what came after.
+        # `after` counts every event emitted here as sent: their frames waiting to be put go
+        # now, before the sockets are held.
         self._manager.deliver_pending()
         for sid, user_id in list(self._users.items()):
             if sid not in self._handshaking:  # the others read "now" after the silence

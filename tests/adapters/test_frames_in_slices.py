@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import socketio
 
 from adapters.socketio.managers import FRAMES_PER_TURN, HoldingManager
 from adapters.socketio.payloads import user_room
 from adapters.socketio.publisher import CREATED
+from application.delivery.events_since import EventsSince
+from application.notifications.confirm_delivery import ConfirmDelivery
+from entrypoints.auth import Authenticator
+from entrypoints.rate_limit import RateLimiter
+from entrypoints.realtime import DeliveryConfirmations, Realtime
 
 SOCKETS = 3 * FRAMES_PER_TURN + 10
 
@@ -46,8 +52,10 @@ class Fleet:
             self.sockets.append(socket)
             self.sids.append(sid)
 
-    async def created(self, event_id: int) -> None:
-        rooms = [user_room(f"user-{number}") for number in range(len(self.sockets))]
+    async def created(self, event_id: int, numbers: range | None = None) -> None:
+        """An event to the users of these numbers (every one by default)."""
+        numbers = range(len(self.sockets)) if numbers is None else numbers
+        rooms = [user_room(f"user-{number}") for number in numbers]
         await self.manager.emit(CREATED, {"eventId": event_id}, to=rooms)
 
     def queued(self) -> int:
@@ -68,21 +76,32 @@ async def test_an_event_to_many_sockets_goes_out_a_slice_per_turn_of_the_loop() 
 
     seen: list[int] = []
     loop = asyncio.get_running_loop()
-    loop.call_soon(lambda: seen.append(fleet.queued()))  # what runs between two slices
+
+    def look() -> None:  # runs between two slices, until every frame is put
+        seen.append(fleet.queued())
+        if seen[-1] < SOCKETS:
+            loop.call_soon(look)
+
+    loop.call_soon(look)
     await settle()
 
-    assert seen == [FRAMES_PER_TURN]
-    assert fleet.queued() == SOCKETS
+    assert seen == [FRAMES_PER_TURN, 2 * FRAMES_PER_TURN, 3 * FRAMES_PER_TURN, SOCKETS]
 
 
 async def test_each_socket_gets_its_frames_in_emit_order() -> None:
+    # The last socket's frame of event 2 (its only recipient) waits for event 1's to every
+    # socket before it.
     fleet = Fleet()
     await fleet.connect(SOCKETS)
-    for event_id in (1, 2, 3):
-        await fleet.created(event_id)
+    await fleet.created(1)
+    await fleet.created(2, range(SOCKETS - 1, SOCKETS))
+    await fleet.created(3)
     await settle()
 
-    assert [socket.event_ids() for socket in fleet.sockets] == [[1, 2, 3]] * SOCKETS
+    assert [socket.event_ids() for socket in fleet.sockets] == [
+        *[[1, 3]] * (SOCKETS - 1),
+        [1, 2, 3],
+    ]
 
 
 async def test_a_socket_held_before_its_frame_is_put_gets_the_event_held() -> None:
@@ -109,3 +128,48 @@ async def test_what_waits_can_be_put_at_once() -> None:
     assert [socket.event_ids() for socket in fleet.sockets] == [[1, 2]] * SOCKETS
     await settle()
     assert fleet.queued() == 0  # nothing put twice
+
+
+async def test_a_floor_set_while_frames_wait_drops_those_it_covers() -> None:
+    fleet = Fleet()
+    await fleet.connect(SOCKETS)
+    await fleet.created(1)
+    await fleet.created(2)
+    last = fleet.sids[-1]
+    fleet.manager.hold(last)
+    fleet.manager.release(last, floor=1)  # it caught up through event 1 meanwhile
+    await settle()
+
+    assert fleet.sockets[-1].event_ids() == [2]
+    assert fleet.sockets[0].event_ids() == [1, 2]
+
+
+async def test_a_session_that_ended_before_its_frame_was_put_gets_nothing() -> None:
+    # Its engine.io connection stays open (a token that expired, a refused handshake).
+    fleet = Fleet()
+    await fleet.connect(SOCKETS)
+    await fleet.created(1)
+    await fleet.manager.disconnect(fleet.sids[-1], "/")
+    await settle()
+
+    assert fleet.sockets[-1].event_ids() == []
+    assert [socket.event_ids() for socket in fleet.sockets[:-1]] == [[1]] * (SOCKETS - 1)
+
+
+async def test_catching_everyone_up_puts_what_waits_before_holding_the_sockets() -> None:
+    # The catch-up starts after `last_event_id`, which counts the waiting frames as sent.
+    fleet = Fleet()
+    await fleet.connect(SOCKETS)
+    await fleet.created(1)
+    realtime = Realtime(
+        fleet.server,
+        authenticator=cast(Authenticator, None),
+        events_since=cast(Callable[[], EventsSince], None),
+        connect_limiter=cast(RateLimiter, None),
+        max_sockets_per_user=5,
+        confirmations=DeliveryConfirmations(cast(Callable[[], ConfirmDelivery], None)),
+    )
+
+    realtime.catch_up_everyone(fleet.manager.last_event_id)
+
+    assert [socket.event_ids() for socket in fleet.sockets] == [[1]] * SOCKETS

@@ -12,7 +12,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import socketio
 from engineio import packet as eio_packet
@@ -26,11 +27,15 @@ log = logging.getLogger("herald.socketio")
 Held = list[tuple[str, dict[str, Any]]]
 
 
-class _Outgoing(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """An event on its way: its frame, and the (sid, engine.io sid) pairs not yet given it
+    (an iterator, consumed as they are)."""
+
     event: str
     data: dict[str, Any]
     frame: eio_packet.Packet
-    recipients: Iterator[tuple[str, str]]  # (sid, engine.io sid) pairs not yet given the frame
+    recipients: Iterator[tuple[str, str]]
 
 
 class PublishFailed(Exception):
@@ -48,10 +53,11 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     """Local delivery, with sockets whose events can be held for a while.
 
     An event is encoded once and its frame put straight on the queue of each recipient socket
-    (python-socketio would start a task per recipient): no socket waits for another, a slow one
-    only lets its own queue grow. The frames go out in emit order, `FRAMES_PER_TURN` at a
-    time; whether a socket is held is decided as its frame is put. Unread counts are coalesced
-    per user (see `coalescing`).
+    (python-socketio would start a task per recipient): a slow socket only lets its own queue
+    grow. The frames go out in emit order, `FRAMES_PER_TURN` at a time (an event to one user
+    waits for the frames of those emitted before it); whether a socket is held, or still in
+    the session it was addressed in, is decided as its frame is put. Unread counts are
+    coalesced per user (see `coalescing`).
     """
 
     def __init__(
@@ -62,7 +68,7 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # After catching up, a socket has had every event up to its floor: a late live copy of
         # one of those (the relay lagging behind the history) is not sent again.
         self._floors: dict[str, int] = {}
-        self.last_event_id = 0  # the newest event this process has delivered
+        self.last_event_id = 0  # the newest event emitted here (its frames may still wait)
         # Called with every event this process delivers (name, payload, rooms): other live
         # transports (GraphQL subscriptions) are fed from here, so all share one publisher.
         self.observers: list[Callable[[str, dict[str, Any], list[str]], None]] = []
@@ -120,9 +126,11 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     def _put_some(self) -> None:
         """Put the next `FRAMES_PER_TURN` frames on their sockets' queues, then yield."""
         self._putting = None
-        self._put(FRAMES_PER_TURN)
-        if self._outgoing:
-            self._putting = asyncio.get_running_loop().call_soon(self._put_some)
+        try:
+            self._put(FRAMES_PER_TURN)
+        finally:  # the frames after one that failed still go
+            if self._outgoing:
+                self._putting = asyncio.get_running_loop().call_soon(self._put_some)
 
     def deliver_pending(self) -> None:
         """Put every frame still waiting on its socket's queue now."""
@@ -146,6 +154,10 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     def _put_one(
         self, sockets: dict[str, Any], outgoing: _Outgoing, sid: str, eio_sid: str
     ) -> None:
+        # A session that ended meanwhile (disconnected, its token expired) gets nothing more,
+        # even where its connection stays open, or carries a new session.
+        if self.eio_sid_from_sid(sid, "/") != eio_sid:
+            return
         if self._held or self._floors:
             if sid in self._held:
                 self._held[sid].append((outgoing.event, outgoing.data))
@@ -165,6 +177,9 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         return eio_packet.Packet(eio_packet.MESSAGE, encoded.encode())
 
     def hold(self, sid: str) -> None:
+        """Hold the socket's live events from now on, including those emitted before whose
+        frames still wait: a caller that counts those as sent (`last_event_id`) puts them
+        first (`deliver_pending`)."""
         self._held.setdefault(sid, [])
 
     def take_held(self, sid: str) -> Held:
