@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any, cast
 
+import pytest
 import socketio
 
 from adapters.socketio.managers import FRAMES_PER_TURN, HoldingManager
@@ -62,15 +63,21 @@ class Fleet:
         return sum(socket.queue.qsize() for socket in self.sockets)
 
 
+@pytest.fixture
+async def fleet() -> Fleet:
+    """`SOCKETS` sockets, each of its own user."""
+    connected = Fleet()
+    await connected.connect(SOCKETS)
+    return connected
+
+
 async def settle() -> None:
     """Turns of the event loop until every slice is put (bounded)."""
     for _ in range(100):
         await asyncio.sleep(0)
 
 
-async def test_an_event_to_many_sockets_goes_out_a_slice_per_turn_of_the_loop() -> None:
-    fleet = Fleet()
-    await fleet.connect(SOCKETS)
+async def test_an_event_to_many_sockets_goes_out_a_slice_per_turn_of_the_loop(fleet: Fleet) -> None:
     await fleet.created(1)
     assert fleet.queued() == 0  # nothing is put by the emit itself
 
@@ -88,11 +95,9 @@ async def test_an_event_to_many_sockets_goes_out_a_slice_per_turn_of_the_loop() 
     assert seen == [FRAMES_PER_TURN, 2 * FRAMES_PER_TURN, 3 * FRAMES_PER_TURN, SOCKETS]
 
 
-async def test_each_socket_gets_its_frames_in_emit_order() -> None:
+async def test_each_socket_gets_its_frames_in_emit_order(fleet: Fleet) -> None:
     # The last socket's frame of event 2 (its only recipient) waits for event 1's to every
     # socket before it.
-    fleet = Fleet()
-    await fleet.connect(SOCKETS)
     await fleet.created(1)
     await fleet.created(2, range(SOCKETS - 1, SOCKETS))
     await fleet.created(3)
@@ -104,9 +109,7 @@ async def test_each_socket_gets_its_frames_in_emit_order() -> None:
     ]
 
 
-async def test_a_socket_held_before_its_frame_is_put_gets_the_event_held() -> None:
-    fleet = Fleet()
-    await fleet.connect(SOCKETS)
+async def test_a_socket_held_before_its_frame_is_put_gets_the_event_held(fleet: Fleet) -> None:
     await fleet.created(1)
     last = fleet.sids[-1]
     fleet.manager.hold(last)  # catching up, while the event's slices are still going out
@@ -117,9 +120,7 @@ async def test_a_socket_held_before_its_frame_is_put_gets_the_event_held() -> No
     assert [socket.event_ids() for socket in fleet.sockets[:-1]] == [[1]] * (SOCKETS - 1)
 
 
-async def test_what_waits_can_be_put_at_once() -> None:
-    fleet = Fleet()
-    await fleet.connect(SOCKETS)
+async def test_what_waits_can_be_put_at_once(fleet: Fleet) -> None:
     await fleet.created(1)
     await fleet.created(2)
 
@@ -130,9 +131,7 @@ async def test_what_waits_can_be_put_at_once() -> None:
     assert fleet.queued() == 0  # nothing put twice
 
 
-async def test_a_floor_set_while_frames_wait_drops_those_it_covers() -> None:
-    fleet = Fleet()
-    await fleet.connect(SOCKETS)
+async def test_a_floor_set_while_frames_wait_drops_those_it_covers(fleet: Fleet) -> None:
     await fleet.created(1)
     await fleet.created(2)
     last = fleet.sids[-1]
@@ -144,10 +143,8 @@ async def test_a_floor_set_while_frames_wait_drops_those_it_covers() -> None:
     assert fleet.sockets[0].event_ids() == [1, 2]
 
 
-async def test_a_session_that_ended_before_its_frame_was_put_gets_nothing() -> None:
+async def test_a_session_that_ended_before_its_frame_was_put_gets_nothing(fleet: Fleet) -> None:
     # Its engine.io connection stays open (a token that expired, a refused handshake).
-    fleet = Fleet()
-    await fleet.connect(SOCKETS)
     await fleet.created(1)
     await fleet.manager.disconnect(fleet.sids[-1], "/")
     await settle()
@@ -156,10 +153,10 @@ async def test_a_session_that_ended_before_its_frame_was_put_gets_nothing() -> N
     assert [socket.event_ids() for socket in fleet.sockets[:-1]] == [[1]] * (SOCKETS - 1)
 
 
-async def test_catching_everyone_up_puts_what_waits_before_holding_the_sockets() -> None:
+async def test_catching_everyone_up_puts_what_waits_before_holding_the_sockets(
+    fleet: Fleet,
+) -> None:
     # The catch-up starts after `last_event_id`, which counts the waiting frames as sent.
-    fleet = Fleet()
-    await fleet.connect(SOCKETS)
     await fleet.created(1)
     realtime = Realtime(
         fleet.server,

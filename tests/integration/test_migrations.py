@@ -15,6 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_concurrency_contract import counted_entries, kept_counts
+from test_repository_contract import a_notification
 
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.migrations import (
@@ -468,17 +469,8 @@ async def test_0009_down_puts_each_users_broadcasts_back_in_their_own_counts(
     users = [f"user-{number:02d}" for number in range(80)]
     try:
         for recipients_of_one, at in ((users[:2], 0), (users[1:75], 1), (users[5:], 2)):
-            notification = Notification(
-                id=uuid4(),
-                type=NotificationType.LEAD_CREATED,
-                title="New lead",
-                message="A lead",
-                related_lead_id=None,
-                actor_id="alice",
-                created_at=NOW + timedelta(seconds=at),
-            )
             async with new_uow() as uow:
-                await uow.inbox.add(notification, recipients_of_one)
+                await uow.inbox.add(a_notification(NOW + timedelta(seconds=at)), recipients_of_one)
                 await uow.commit()
         async with new_uow() as uow:
             assert await uow.inbox.mark_all_read("user-10", NOW) == 2
