@@ -15,7 +15,7 @@ from domain.emails import Digest
 from domain.events import InboxEvent, StoredEvent
 from domain.leads import Lead
 from domain.notifications import (
-    Badge,
+    Badges,
     InboxCounts,
     InboxEntry,
     Notification,
@@ -193,7 +193,7 @@ class InboxRepository(Protocol):
         """Unread entries that are not archived."""
         ...
 
-    async def badges(self, user_ids: Sequence[str]) -> dict[str, Badge]:
+    async def badges(self, user_ids: Sequence[str]) -> Badges:
         """The unread and unseen counts (archived entries left out) of each of these users, in
         one query; every asked user gets one."""
         ...

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from domain.notifications import Badge, InboxEntry, Notification
+from domain.notifications import Badges, InboxEntry, Notification
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +64,8 @@ class UnreadCountsChanged:
     unseen: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, badges: Mapping[str, Badge]) -> UnreadCountsChanged:
-        return cls(
-            {user: badge.unread for user, badge in badges.items()},
-            {user: badge.unseen for user, badge in badges.items()},
-        )
+    def of(cls, badges: Badges) -> UnreadCountsChanged:
+        return cls(badges.unread, badges.unseen)
 
     @property
     def audience(self) -> tuple[str, ...]:

@@ -8,9 +8,12 @@ from uuid import UUID
 import pytest
 
 from domain.comments import Comment
+from domain.events import UnreadCountsChanged
 from domain.leads import Lead
 from domain.notifications import (
     EXCERPT_LENGTH,
+    Badge,
+    Badges,
     InboxEntry,
     Notification,
     NotificationType,
@@ -223,3 +226,31 @@ def test_a_comments_excerpt_is_shortened_to_the_limit(body: str, excerpt: str) -
 
     assert notification.message == f"Dana commented on Acme Corp: “{excerpt}”"
     assert len(excerpt) <= EXCERPT_LENGTH
+
+
+# Many users' badges at once -----------------------------------------------------------------
+
+
+def test_badges_read_as_each_users_badge() -> None:
+    badges = Badges({"bob": 3, "carol": 0}, {"bob": 1, "carol": 0})
+
+    assert badges["bob"] == Badge(3, 1)
+    assert list(badges) == ["bob", "carol"]
+    assert len(badges) == 2
+    assert badges == {"bob": Badge(3, 1), "carol": Badge(0, 0)}
+    assert "dave" not in badges
+
+
+def test_badges_need_both_counts_of_every_user() -> None:
+    with pytest.raises(ValueError, match="both counts"):
+        Badges({"bob": 3, "carol": 0}, {"bob": 1})
+
+
+def test_the_counts_event_takes_the_badges_as_they_are() -> None:
+    badges = Badges({"bob": 3, "carol": 0}, {"bob": 1, "carol": 0})
+
+    changed = UnreadCountsChanged.of(badges)
+
+    assert changed.counts == {"bob": 3, "carol": 0}
+    assert changed.unseen == {"bob": 1, "carol": 0}
+    assert changed.audience == ("bob", "carol")

@@ -30,7 +30,7 @@ from application.ports import (
 from domain.comments import Comment
 from domain.events import InboxEvent, NotificationCreated, StoredEvent
 from domain.leads import Lead
-from domain.notifications import Badge, InboxEntry, Notification, NotificationType
+from domain.notifications import Badges, InboxEntry, Notification, NotificationType
 from domain.tasks import Task
 from domain.users import User
 
@@ -252,15 +252,13 @@ class InMemoryInboxRepository:
     async def unread_count(self, user_id: str) -> int:
         return sum(not entry.is_read for entry in self.selected(user_id))
 
-    async def badges(self, user_ids: Sequence[str]) -> dict[str, Badge]:
-        return {
-            user_id: Badge(
-                sum(not entry.is_read for entry in inbox),
-                sum(entry.seen_at is None for entry in inbox),
-            )
-            for user_id in user_ids
-            for inbox in [self.selected(user_id)]
-        }
+    async def badges(self, user_ids: Sequence[str]) -> Badges:
+        unread, unseen = {}, {}
+        for user_id in user_ids:
+            inbox = self.selected(user_id)
+            unread[user_id] = sum(not entry.is_read for entry in inbox)
+            unseen[user_id] = sum(entry.seen_at is None for entry in inbox)
+        return Badges(unread, unseen)
 
     async def mark_all_read(self, user_id: str, now: datetime) -> int:
         return sum(entry.mark_read(now) for entry in self.selected(user_id))

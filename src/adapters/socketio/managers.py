@@ -115,13 +115,28 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
             observe(event, data, rooms)
         if "/" not in self.rooms:
             return
-        skipped = {skip_sid} if isinstance(skip_sid, str) else set(skip_sid or ())
-        recipients = [pair for pair in self.get_participants("/", rooms) if pair[0] not in skipped]
+        recipients = self._participants(rooms)
+        for sid in [skip_sid] if isinstance(skip_sid, str) else skip_sid or ():
+            recipients.pop(sid, None)
         if not recipients:
             return
-        self._outgoing.append(_Outgoing(event, data, self._frame(event, data), iter(recipients)))
+        frame = self._frame(event, data)
+        self._outgoing.append(_Outgoing(event, data, frame, iter(recipients.items())))
         if self._putting is None:
             self._putting = asyncio.get_running_loop().call_soon(self._put_some)
+
+    def _participants(self, rooms: list[str]) -> dict[str, str]:
+        """The sockets in these rooms, each sid with its engine.io sid. python-socketio's
+        `get_participants` yields a tuple per socket; an event waits for up to
+        `len(recipients) / FRAMES_PER_TURN` turns, so those tuples outlived the collector's
+        young generation and were walked by each full collection."""
+        namespace = self.rooms.get("/", {})
+        participants: dict[str, str] = {}
+        for room in rooms:
+            members = namespace.get(room)
+            if members is not None:
+                participants.update(members.items())
+        return participants
 
     def _put_some(self) -> None:
         """Put the next `FRAMES_PER_TURN` frames on their sockets' queues, then yield."""

@@ -57,7 +57,7 @@ from domain.events import (
     UnreadCountsChanged,
 )
 from domain.leads import Lead
-from domain.notifications import Badge, InboxEntry, Notification, NotificationType
+from domain.notifications import Badges, InboxEntry, Notification, NotificationType
 from domain.tasks import Task
 from domain.users import User
 
@@ -344,6 +344,30 @@ class _Counted(NamedTuple):
 _NOTHING = _Counted(0, 0, 0)
 
 
+class _Badges:
+    """Users' unread and unseen counts as read back, one mapping per count by user id: a
+    broadcast reads back a thousand recipients' counts, and makes no object per user."""
+
+    __slots__ = ("unread", "unseen")
+
+    def __init__(self) -> None:
+        self.unread: dict[str, int] = {}
+        self.unseen: dict[str, int] = {}
+
+    @classmethod
+    def of_arrays(cls, row: Row[Any]) -> _Badges:
+        """Counts read back as one row of arrays: user ids, unread, unseen (then total)."""
+        user_ids, unread, unseen, *_ = tuple(row)
+        badges = cls()
+        badges.unread.update(zip(user_ids, unread, strict=True))
+        badges.unseen.update(zip(user_ids, unseen, strict=True))
+        return badges
+
+    def update(self, newer: _Badges) -> None:
+        self.unread.update(newer.unread)
+        self.unseen.update(newer.unseen)
+
+
 def _counted(*, is_read: bool, seen: bool, archived: bool) -> _Counted:
     if archived:
         return _NOTHING
@@ -394,7 +418,7 @@ class SqlAlchemyInboxRepository(_Repository):
             pending = changes.get(user_id)
             changes[user_id] = change if pending is None else pending.plus(change)
 
-    async def flush(self) -> dict[str, _Counted]:
+    async def flush(self) -> _Badges:
         """Write the pending changes to the counts, under the turn; returns the new counts of
         the users changed (a broadcast changes the rows of those it did not reach, not their
         counts)."""
@@ -402,23 +426,23 @@ class SqlAlchemyInboxRepository(_Repository):
             user_id: change for user_id, change in self._changes.items() if change != _NOTHING
         }
         broadcasts, self._changes, self._broadcasts = self._broadcasts, {}, []
+        badges = _Badges()
         if not changes and not broadcasts:
-            return {}
+            return badges
         await self._take_turn()
-        counts: dict[str, _Counted] = {}
         for recipients in broadcasts:
-            counts.update(await self._count_broadcast(recipients))
+            badges.update(await self._count_broadcast(recipients))
         if changes:  # after the broadcasts: these counts are the newest
-            counts.update(await self._add_to_counts(changes))
-        return counts
+            badges.update(await self._add_to_counts(changes))
+        return badges
 
-    async def _add_to_counts(self, changes: dict[str, _Counted]) -> dict[str, _Counted]:
+    async def _add_to_counts(self, changes: dict[str, _Counted]) -> _Badges:
         """Each change added to its user's counts; a user without a row gets one, which has
         missed every broadcast so far."""
         user_ids = sorted(changes)  # rows locked in one order, whoever writes
         if self._on_postgresql:
             result = await self._execute(_add_to_counts_from_arrays(user_ids, changes))
-            return _counts_of_arrays(result.one())
+            return _Badges.of_arrays(result.one())
         sent = (await self._execute(sa.select(inbox_broadcasts.c.sent))).scalar_one()
         statement = sqlite.insert(inbox_counts)
         await self._execute(
@@ -436,13 +460,13 @@ class SqlAlchemyInboxRepository(_Repository):
         )
         return await self._stored_counts(user_ids)
 
-    async def _count_broadcast(self, recipients: Sequence[str]) -> dict[str, _Counted]:
+    async def _count_broadcast(self, recipients: Sequence[str]) -> _Badges:
         """One more broadcast, which every user with counts but these did not receive; each
         recipient without counts gets them, having received this one only. Returns the
         recipients' new counts."""
         if self._on_postgresql:
             result = await self._execute(_count_broadcast_to_array(recipients))
-            return _counts_of_arrays(result.one())
+            return _Badges.of_arrays(result.one())
         result = await self._execute(
             sa.update(inbox_broadcasts)
             .values(sent=inbox_broadcasts.c.sent + 1)
@@ -474,20 +498,23 @@ class SqlAlchemyInboxRepository(_Repository):
         """The transaction has ended: the entries read for update are no longer locked."""
         self._changes, self._broadcasts, self._loaded = {}, [], {}
 
-    async def _stored_counts(self, user_ids: Sequence[str]) -> dict[str, _Counted]:
+    async def _stored_counts(self, user_ids: Sequence[str]) -> _Badges:
         result = await self._execute(
-            sa.select(inbox_counts.c.user_id, *(counted(name) for name in _Counted._fields))
+            sa.select(inbox_counts.c.user_id, counted("unread"), counted("unseen"))
             .select_from(COUNTED)
             .where(self._among(inbox_counts.c.user_id, user_ids))
         )
-        return {row.user_id: _Counted(row.unread, row.unseen, row.total) for row in result}
+        badges = _Badges()
+        for row in result:
+            badges.unread[row.user_id], badges.unseen[row.user_id] = row.unread, row.unseen
+        return badges
 
-    async def _counts(self, user_ids: Sequence[str]) -> dict[str, _Counted]:
-        counts = await self.flush()
-        others = [user_id for user_id in user_ids if user_id not in counts]
+    async def _counts(self, user_ids: Sequence[str]) -> _Badges:
+        badges = await self.flush()
+        others = [user_id for user_id in user_ids if user_id not in badges.unread]
         if others:
-            counts.update(await self._stored_counts(others))
-        return counts
+            badges.update(await self._stored_counts(others))
+        return badges
 
     async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
         created_at = notification.created_at
@@ -609,14 +636,18 @@ class SqlAlchemyInboxRepository(_Repository):
         return [entry_of(row) for row in result]
 
     async def unread_count(self, user_id: str) -> int:
-        counts = await self._counts([user_id])
-        return counts.get(user_id, _NOTHING).unread
+        badges = await self._counts([user_id])
+        return badges.unread.get(user_id, 0)
 
-    async def badges(self, user_ids: Sequence[str]) -> dict[str, Badge]:
+    async def badges(self, user_ids: Sequence[str]) -> Badges:
         if not user_ids and not self._changes and not self._broadcasts:
-            return {}
-        counts = await self._counts(user_ids)
-        return {user_id: Badge(*counts.get(user_id, _NOTHING)[:2]) for user_id in user_ids}
+            return Badges({}, {})
+        badges = await self._counts(user_ids)
+        # A user without counts has had nothing yet.
+        return Badges(
+            {user_id: badges.unread.get(user_id, 0) for user_id in user_ids},
+            {user_id: badges.unseen.get(user_id, 0) for user_id in user_ids},
+        )
 
     async def mark_all_read(self, user_id: str, now: datetime) -> int:
         return await self._read(inbox.c.user_id == user_id, user_id, now)
@@ -894,15 +925,6 @@ def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
     )
     arrays: list[sa.ColumnElement[Any]] = [sa.func.array_agg(column) for column in told_counts.c]
     return sa.select(*arrays).add_cte(first_counts, others)
-
-
-def _counts_of_arrays(row: Row[Any]) -> dict[str, _Counted]:
-    """Counts read back as one row of four arrays: user ids, unread, unseen, total."""
-    ids, unread, unseen, total = tuple(row)
-    return {
-        user_id: _Counted(*counts)
-        for user_id, *counts in zip(ids, unread, unseen, total, strict=True)
-    }
 
 
 def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
@@ -1226,7 +1248,8 @@ def _assign_ids(count: int) -> sa.Update:
 
 def _write_events(rows: list[dict[str, Any]], created: Mapping[int, UUID]) -> sa.Insert:
     """`write_pending` in one statement on PostgreSQL: each row's id is its offset from the
-    first id taken."""
+    first id taken. The rows are one `SELECT` each, of bound values: a multi-row `VALUES` of
+    expressions has no cache key, and was compiled again for every commit."""
     assigned = _assign_ids(len(rows)).cte("assigned")
     first = sa.select(assigned.c.position - len(rows) + 1).scalar_subquery()
     given = [
@@ -1236,9 +1259,18 @@ def _write_events(rows: list[dict[str, Any]], created: Mapping[int, UUID]) -> sa
         .cte(f"given_{offset}")
         for offset, notification_id in created.items()
     ]
+    columns = ("kind", "payload", "recipients", "created_at")
+    selects = [
+        sa.select(
+            first + offset,
+            *(sa.literal(row[name], type_=outbox_events.c[name].type) for name in columns),
+        )
+        for offset, row in enumerate(rows)
+    ]
+    written = selects[0] if len(selects) == 1 else sa.union_all(*selects)
     return (
         sa.insert(outbox_events)
-        .values([{"id": first + offset, **row} for offset, row in enumerate(rows)])
+        .from_select([outbox_events.c.id, *(outbox_events.c[name] for name in columns)], written)
         .add_cte(*given)
     )
 
