@@ -132,12 +132,14 @@ class Badge(NamedTuple):
 
 
 class Badges(Mapping[str, Badge]):
-    """Many users' badges, kept as two mappings by user id: a fan-out reads a thousand at once,
-    and each becomes a `Badge` only when asked for (the counts event takes the mappings)."""
+    """Many users' badges, kept as two dicts by user id: a fan-out reads a thousand at once,
+    and each becomes a `Badge` only when asked for. It takes the dicts as they are, and so does
+    the counts event made of it (`UnreadCountsChanged.of`): whoever builds one hands them over,
+    and changes them no more."""
 
     __slots__ = ("unread", "unseen")
 
-    def __init__(self, unread: Mapping[str, int], unseen: Mapping[str, int]) -> None:
+    def __init__(self, unread: dict[str, int], unseen: dict[str, int]) -> None:
         if unread.keys() != unseen.keys():
             raise ValueError("every user needs both counts")
         self.unread, self.unseen = unread, unseen

@@ -109,6 +109,28 @@ async def test_each_socket_gets_its_frames_in_emit_order(fleet: Fleet) -> None:
     ]
 
 
+async def test_a_socket_in_several_rooms_of_an_event_gets_it_once(fleet: Fleet) -> None:
+    await fleet.manager.enter_room(fleet.sids[0], "/", user_room("user-1"))
+    rooms = [user_room("user-0"), user_room("user-1"), user_room("nobody")]
+
+    await fleet.manager.emit(CREATED, {"eventId": 1}, to=rooms)
+    await settle()
+
+    assert [socket.event_ids() for socket in fleet.sockets[:3]] == [[1], [1], []]
+
+
+@pytest.mark.parametrize("skipped", ["one", "several"])
+async def test_the_skipped_sockets_get_nothing(fleet: Fleet, skipped: str) -> None:
+    skip = fleet.sids[0] if skipped == "one" else fleet.sids[:2]
+    rooms = [user_room(f"user-{number}") for number in range(3)]
+
+    await fleet.manager.emit(CREATED, {"eventId": 1}, to=rooms, skip_sid=skip)
+    await settle()
+
+    expected = [[], [1], [1]] if skipped == "one" else [[], [], [1]]
+    assert [socket.event_ids() for socket in fleet.sockets[:3]] == expected
+
+
 async def test_a_socket_held_before_its_frame_is_put_gets_the_event_held(fleet: Fleet) -> None:
     await fleet.created(1)
     last = fleet.sids[-1]

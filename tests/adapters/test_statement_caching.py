@@ -52,29 +52,43 @@ def test_a_commits_events_have_one_cache_key_whatever_their_values() -> None:
     assert _compiled(first) == _compiled(second)
 
 
-def test_one_event_and_many_events_are_written_with_bound_values() -> None:
+def test_each_event_row_is_a_select_of_typed_bound_values() -> None:
     for count in (1, 3):
-        statement = _write_events(_event_rows(count), {})
+        compiled = _write_events(_event_rows(count), {}).compile(
+            dialect=postgresql.asyncpg.dialect()
+        )
+        sql = str(compiled)
 
-        assert statement._generate_cache_key() is not None
-        assert _compiled(statement).count("INSERT INTO outbox_events") == 1
+        assert sql.count("INSERT INTO outbox_events") == 1
+        assert sql.count("UNION ALL") == count - 1
+        # PostgreSQL types the columns of a UNION from its values: each is cast.
+        assert sql.count("::VARCHAR(255)[]") == count
+        assert sql.count("::TIMESTAMP WITH TIME ZONE") == count
+        assert list(compiled.params.values()).count(["bob"]) == count
 
 
-def test_the_fan_outs_statements_have_cache_keys() -> None:
-    notification = Notification(
-        id=uuid.uuid4(),
-        type=NotificationType.LEAD_CREATED,
-        title="New lead",
-        message="Acme",
-        related_lead_id=uuid.uuid4(),
-        actor_id="alice",
-        created_at=NOW,
-    )
-    statements = [
-        _insert_recipients_from_array(notification, ["bob", "carol"]),
-        _count_broadcast_to_array(["bob", "carol"]),
-        _add_to_counts_from_arrays(["bob"], {"bob": _Counted(1, 1, 1)}),
-    ]
+def test_the_fan_outs_statements_have_one_cache_key_whatever_the_recipients() -> None:
+    def statements(recipients: list[str]) -> list[sa.Executable]:
+        notification = Notification(
+            id=uuid.uuid4(),
+            type=NotificationType.LEAD_CREATED,
+            title="New lead",
+            message="Acme",
+            related_lead_id=uuid.uuid4(),
+            actor_id="alice",
+            created_at=NOW,
+        )
+        return [
+            _insert_recipients_from_array(notification, recipients),
+            _count_broadcast_to_array(recipients),
+            _add_to_counts_from_arrays(
+                recipients, {user_id: _Counted(1, 1, 1) for user_id in recipients}
+            ),
+        ]
 
-    for statement in statements:
-        assert statement._generate_cache_key() is not None
+    for first, second in zip(
+        statements(["bob", "carol"]), statements(["dave", "erin", "frank"]), strict=True
+    ):
+        key = first._generate_cache_key()
+        assert key is not None
+        assert key == second._generate_cache_key()

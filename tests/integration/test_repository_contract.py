@@ -14,7 +14,7 @@ from application.ports import UnitOfWork
 from domain.comments import Comment
 from domain.events import NotificationCreated, NotificationsBulkUpdated
 from domain.leads import Lead
-from domain.notifications import Badge, InboxEntry, Notification, NotificationType
+from domain.notifications import Badge, Badges, InboxEntry, Notification, NotificationType
 from domain.tasks import Task
 from domain.users import User
 
@@ -561,7 +561,7 @@ async def test_a_broadcast_reaches_ten_thousand_recipients(new_uow: NewUnitOfWor
     assert last == InboxEntry.deliver(notification, everyone[-1])
 
 
-async def badges_of(new_uow: NewUnitOfWork, user_ids: list[str]) -> dict[str, Badge]:
+async def badges_of(new_uow: NewUnitOfWork, user_ids: list[str]) -> Badges:
     async with new_uow() as uow:
         return await uow.inbox.badges(user_ids)
 

@@ -116,7 +116,8 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         if "/" not in self.rooms:
             return
         recipients = self._participants(rooms)
-        for sid in [skip_sid] if isinstance(skip_sid, str) else skip_sid or ():
+        skipped = [skip_sid] if isinstance(skip_sid, str) else (skip_sid or [])
+        for sid in skipped:
             recipients.pop(sid, None)
         if not recipients:
             return

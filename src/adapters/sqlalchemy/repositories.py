@@ -344,8 +344,8 @@ class _Counted(NamedTuple):
 _NOTHING = _Counted(0, 0, 0)
 
 
-class _Badges:
-    """Users' unread and unseen counts as read back, one mapping per count by user id: a
+class _CountsByUser:
+    """Users' unread and unseen counts as read back, one dict per count by user id: a
     broadcast reads back a thousand recipients' counts, and makes no object per user."""
 
     __slots__ = ("unread", "unseen")
@@ -355,15 +355,15 @@ class _Badges:
         self.unseen: dict[str, int] = {}
 
     @classmethod
-    def of_arrays(cls, row: Row[Any]) -> _Badges:
-        """Counts read back as one row of arrays: user ids, unread, unseen (then total)."""
-        user_ids, unread, unseen, *_ = tuple(row)
+    def of_arrays(cls, row: Row[Any]) -> _CountsByUser:
+        """Counts read back as one row of three arrays: user ids, unread, unseen."""
+        user_ids, unread, unseen = tuple(row)
         badges = cls()
         badges.unread.update(zip(user_ids, unread, strict=True))
         badges.unseen.update(zip(user_ids, unseen, strict=True))
         return badges
 
-    def update(self, newer: _Badges) -> None:
+    def update(self, newer: _CountsByUser) -> None:
         self.unread.update(newer.unread)
         self.unseen.update(newer.unseen)
 
@@ -418,7 +418,7 @@ class SqlAlchemyInboxRepository(_Repository):
             pending = changes.get(user_id)
             changes[user_id] = change if pending is None else pending.plus(change)
 
-    async def flush(self) -> _Badges:
+    async def flush(self) -> _CountsByUser:
         """Write the pending changes to the counts, under the turn; returns the new counts of
         the users changed (a broadcast changes the rows of those it did not reach, not their
         counts)."""
@@ -426,7 +426,7 @@ class SqlAlchemyInboxRepository(_Repository):
             user_id: change for user_id, change in self._changes.items() if change != _NOTHING
         }
         broadcasts, self._changes, self._broadcasts = self._broadcasts, {}, []
-        badges = _Badges()
+        badges = _CountsByUser()
         if not changes and not broadcasts:
             return badges
         await self._take_turn()
@@ -436,13 +436,13 @@ class SqlAlchemyInboxRepository(_Repository):
             badges.update(await self._add_to_counts(changes))
         return badges
 
-    async def _add_to_counts(self, changes: dict[str, _Counted]) -> _Badges:
+    async def _add_to_counts(self, changes: dict[str, _Counted]) -> _CountsByUser:
         """Each change added to its user's counts; a user without a row gets one, which has
         missed every broadcast so far."""
         user_ids = sorted(changes)  # rows locked in one order, whoever writes
         if self._on_postgresql:
             result = await self._execute(_add_to_counts_from_arrays(user_ids, changes))
-            return _Badges.of_arrays(result.one())
+            return _CountsByUser.of_arrays(result.one())
         sent = (await self._execute(sa.select(inbox_broadcasts.c.sent))).scalar_one()
         statement = sqlite.insert(inbox_counts)
         await self._execute(
@@ -460,13 +460,13 @@ class SqlAlchemyInboxRepository(_Repository):
         )
         return await self._stored_counts(user_ids)
 
-    async def _count_broadcast(self, recipients: Sequence[str]) -> _Badges:
+    async def _count_broadcast(self, recipients: Sequence[str]) -> _CountsByUser:
         """One more broadcast, which every user with counts but these did not receive; each
         recipient without counts gets them, having received this one only. Returns the
         recipients' new counts."""
         if self._on_postgresql:
             result = await self._execute(_count_broadcast_to_array(recipients))
-            return _Badges.of_arrays(result.one())
+            return _CountsByUser.of_arrays(result.one())
         result = await self._execute(
             sa.update(inbox_broadcasts)
             .values(sent=inbox_broadcasts.c.sent + 1)
@@ -498,18 +498,18 @@ class SqlAlchemyInboxRepository(_Repository):
         """The transaction has ended: the entries read for update are no longer locked."""
         self._changes, self._broadcasts, self._loaded = {}, [], {}
 
-    async def _stored_counts(self, user_ids: Sequence[str]) -> _Badges:
+    async def _stored_counts(self, user_ids: Sequence[str]) -> _CountsByUser:
         result = await self._execute(
             sa.select(inbox_counts.c.user_id, counted("unread"), counted("unseen"))
             .select_from(COUNTED)
             .where(self._among(inbox_counts.c.user_id, user_ids))
         )
-        badges = _Badges()
+        badges = _CountsByUser()
         for row in result:
             badges.unread[row.user_id], badges.unseen[row.user_id] = row.unread, row.unseen
         return badges
 
-    async def _counts(self, user_ids: Sequence[str]) -> _Badges:
+    async def _counts(self, user_ids: Sequence[str]) -> _CountsByUser:
         badges = await self.flush()
         others = [user_id for user_id in user_ids if user_id not in badges.unread]
         if others:
@@ -864,10 +864,9 @@ def _add_to_counts_from_arrays(
         )
         .cte("upserted")
     )
-    # The new counts as one row of four arrays: 10,000 users' counts read back as 10,000 rows
+    # The new counts as one row of three arrays: 10,000 users' counts read back as 10,000 rows
     # would cost more than the statement.
-    arrays: list[sa.ColumnElement[Any]] = [sa.func.array_agg(column) for column in upserted.c]
-    return sa.select(*arrays)
+    return _badge_arrays(upserted)
 
 
 def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
@@ -923,8 +922,15 @@ def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
         )
         .cte("told_counts")
     )
-    arrays: list[sa.ColumnElement[Any]] = [sa.func.array_agg(column) for column in told_counts.c]
-    return sa.select(*arrays).add_cte(first_counts, others)
+    return _badge_arrays(told_counts).add_cte(first_counts, others)
+
+
+def _badge_arrays(counts: sa.CTE) -> sa.Select[Any]:
+    """The users' unread and unseen counts as one row of three arrays (`_CountsByUser`)."""
+    arrays: list[sa.ColumnElement[Any]] = [
+        sa.func.array_agg(counts.c[name]) for name in ("user_id", "unread", "unseen")
+    ]
+    return sa.select(*arrays)
 
 
 def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
