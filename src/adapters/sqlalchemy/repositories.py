@@ -358,10 +358,10 @@ class _CountsByUser:
     def of_arrays(cls, row: Row[Any]) -> _CountsByUser:
         """Counts read back as one row of three arrays: user ids, unread, unseen."""
         user_ids, unread, unseen = tuple(row)
-        badges = cls()
-        badges.unread.update(zip(user_ids, unread, strict=True))
-        badges.unseen.update(zip(user_ids, unseen, strict=True))
-        return badges
+        counts = cls()
+        counts.unread.update(zip(user_ids, unread, strict=True))
+        counts.unseen.update(zip(user_ids, unseen, strict=True))
+        return counts
 
     def update(self, newer: _CountsByUser) -> None:
         self.unread.update(newer.unread)
@@ -426,15 +426,15 @@ class SqlAlchemyInboxRepository(_Repository):
             user_id: change for user_id, change in self._changes.items() if change != _NOTHING
         }
         broadcasts, self._changes, self._broadcasts = self._broadcasts, {}, []
-        badges = _CountsByUser()
+        counts = _CountsByUser()
         if not changes and not broadcasts:
-            return badges
+            return counts
         await self._take_turn()
         for recipients in broadcasts:
-            badges.update(await self._count_broadcast(recipients))
+            counts.update(await self._count_broadcast(recipients))
         if changes:  # after the broadcasts: these counts are the newest
-            badges.update(await self._add_to_counts(changes))
-        return badges
+            counts.update(await self._add_to_counts(changes))
+        return counts
 
     async def _add_to_counts(self, changes: dict[str, _Counted]) -> _CountsByUser:
         """Each change added to its user's counts; a user without a row gets one, which has
@@ -504,17 +504,17 @@ class SqlAlchemyInboxRepository(_Repository):
             .select_from(COUNTED)
             .where(self._among(inbox_counts.c.user_id, user_ids))
         )
-        badges = _CountsByUser()
+        counts = _CountsByUser()
         for row in result:
-            badges.unread[row.user_id], badges.unseen[row.user_id] = row.unread, row.unseen
-        return badges
+            counts.unread[row.user_id], counts.unseen[row.user_id] = row.unread, row.unseen
+        return counts
 
     async def _counts(self, user_ids: Sequence[str]) -> _CountsByUser:
-        badges = await self.flush()
-        others = [user_id for user_id in user_ids if user_id not in badges.unread]
+        counts = await self.flush()
+        others = [user_id for user_id in user_ids if user_id not in counts.unread]
         if others:
-            badges.update(await self._stored_counts(others))
-        return badges
+            counts.update(await self._stored_counts(others))
+        return counts
 
     async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
         created_at = notification.created_at
@@ -636,17 +636,17 @@ class SqlAlchemyInboxRepository(_Repository):
         return [entry_of(row) for row in result]
 
     async def unread_count(self, user_id: str) -> int:
-        badges = await self._counts([user_id])
-        return badges.unread.get(user_id, 0)
+        counts = await self._counts([user_id])
+        return counts.unread.get(user_id, 0)
 
     async def badges(self, user_ids: Sequence[str]) -> Badges:
         if not user_ids and not self._changes and not self._broadcasts:
             return Badges({}, {})
-        badges = await self._counts(user_ids)
+        counts = await self._counts(user_ids)
         # A user without counts has had nothing yet.
         return Badges(
-            {user_id: badges.unread.get(user_id, 0) for user_id in user_ids},
-            {user_id: badges.unseen.get(user_id, 0) for user_id in user_ids},
+            {user_id: counts.unread.get(user_id, 0) for user_id in user_ids},
+            {user_id: counts.unseen.get(user_id, 0) for user_id in user_ids},
         )
 
     async def mark_all_read(self, user_id: str, now: datetime) -> int:
