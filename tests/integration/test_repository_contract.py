@@ -561,6 +561,63 @@ async def test_a_broadcast_reaches_ten_thousand_recipients(new_uow: NewUnitOfWor
     assert last == InboxEntry.deliver(notification, everyone[-1])
 
 
+# User ids with what is special in an array's text form (PostgreSQL gets the recipients as one).
+AWKWARD_IDS = ['say "hi"', "back\\slash", '\\"', "a,b", "{x}", " two words ", "NULL", "zoë"]
+
+
+async def notified(new_uow: NewUnitOfWork, recipients: list[str], at: datetime) -> Notification:
+    """Told as `notify` tells: the entries, then the event that gives the notification its id."""
+    notification = a_notification(at)
+    async with new_uow() as uow:
+        await uow.inbox.add(notification, recipients)
+        await uow.events.take_turn()
+        await uow.events.add([NotificationCreated(notification, tuple(recipients))])
+        await uow.commit()
+    return notification
+
+
+async def test_recipients_with_awkward_ids_are_told_and_counted_exactly(
+    new_uow: NewUnitOfWork,
+) -> None:
+    plain = [f"user-{number:03d}" for number in range(70)]
+    async with new_uow() as uow:
+        for user_id in AWKWARD_IDS[:3]:
+            await uow.users.add(User(user_id, None, "someone@example.com", NOW, NOW))
+        await uow.commit()
+    first = await notified(new_uow, AWKWARD_IDS, NOW)  # counted in each user's row
+    # Told to most users with counts: counted once, as a broadcast.
+    second = await notified(new_uow, [*AWKWARD_IDS, *plain], NOW + timedelta(seconds=1))
+
+    assert await badges_of(new_uow, [*AWKWARD_IDS, "a", "b"]) == {
+        **dict.fromkeys(AWKWARD_IDS, Badge(2, 2)),
+        "a": Badge(0, 0),
+        "b": Badge(0, 0),
+    }
+    async with new_uow() as uow:
+        assert await uow.users.with_email([*AWKWARD_IDS, "a", "b"]) == set(AWKWARD_IDS[:3])
+        assert await uow.inbox.mark_all_read('say "hi"', NOW) == 2
+        # Through the first notification's event: one entry each.
+        through = {**dict.fromkeys(AWKWARD_IDS, 1), "a": 2}
+        assert await uow.inbox.confirm_delivered(through, NOW) == len(AWKWARD_IDS)
+        await uow.commit()
+    assert await badges_of(new_uow, ['say "hi"', "{x}"]) == {
+        'say "hi"': Badge(0, 0),
+        "{x}": Badge(2, 2),
+    }
+    async with new_uow() as uow:
+        entries = {user_id: await uow.inbox.get(user_id, first.id) for user_id in AWKWARD_IDS}
+        later = {user_id: await uow.inbox.get(user_id, second.id) for user_id in AWKWARD_IDS}
+        assert await uow.inbox.get("a", second.id) is None
+    assert {user_id: entry and entry.delivered_at for user_id, entry in entries.items()} == (
+        dict.fromkeys(AWKWARD_IDS, NOW)
+    )
+    assert later == {
+        user_id: InboxEntry.deliver(second, user_id) for user_id in AWKWARD_IDS[1:]
+    } | {'say "hi"': later['say "hi"']}
+    assert later['say "hi"'] is not None
+    assert later['say "hi"'].is_read
+
+
 async def badges_of(new_uow: NewUnitOfWork, user_ids: list[str]) -> Badges:
     async with new_uow() as uow:
         return await uow.inbox.badges(user_ids)

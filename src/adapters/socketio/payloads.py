@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,11 @@ ROOM_PREFIX = "user:"
 def user_room(user_id: str) -> str:
     """Every socket of a user joins this room, so one emit reaches all of their tabs."""
     return f"{ROOM_PREFIX}{user_id}"
+
+
+def user_rooms(user_ids: Iterable[str]) -> list[str]:
+    """The rooms of `user_ids`, as `user_room` names them."""
+    return [ROOM_PREFIX + user_id for user_id in user_ids]
 
 
 def user_of_room(room: str) -> str | None:

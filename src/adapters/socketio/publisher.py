@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-from adapters.socketio.payloads import entry_json, new_notification_json, user_room
+from adapters.socketio.payloads import entry_json, new_notification_json, user_rooms
 from domain.events import (
     InboxEvent,
     NotificationCreated,
@@ -77,5 +77,5 @@ class SocketIoPublisher:
     async def publish(self, events: Sequence[StoredEvent]) -> None:
         for stored in events:
             for message in messages_for(stored):
-                rooms = [user_room(user_id) for user_id in message.user_ids]
+                rooms = user_rooms(message.user_ids)
                 await self._server.emit(message.event, message.payload, to=rooms)

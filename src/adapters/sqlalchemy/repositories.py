@@ -10,10 +10,12 @@ from uuid import UUID
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 
+from adapters.sqlalchemy import arrays
 from adapters.sqlalchemy.engine import concurrency_errors
 from adapters.sqlalchemy.queries import (
     COUNTED,
@@ -163,6 +165,12 @@ class SqlAlchemyUserRepository(_Repository):
         )
 
     async def all_ids(self) -> list[str]:
+        if self._on_postgresql:
+            # One row of one array: 10,000 rows would cost a Python row each.
+            result = await self._execute(
+                sa.select(sa.func.array_agg(aggregate_order_by(users.c.id, users.c.id)))
+            )
+            return list(result.scalar_one() or ())
         result = await self._execute(sa.select(users.c.id).order_by(users.c.id))
         return list(result.scalars())
 
@@ -738,7 +746,7 @@ class SqlAlchemyInboxRepository(_Repository):
         wanted = (
             sa.func.unnest(
                 _string_array(users),
-                sa.bindparam(None, [through[user] for user in users], type_=_BIGINT_ARRAY),
+                sa.bindparam(None, [through[user] for user in users], type_=arrays.BIG_INTEGERS),
             )
             .table_valued("user_id", "through")
             .render_derived()
@@ -833,7 +841,7 @@ def _add_to_counts_from_arrays(
             _string_array(user_ids),
             *(
                 sa.bindparam(
-                    None, [changes[user_id][field] for user_id in user_ids], type_=_INT_ARRAY
+                    None, [changes[user_id][field] for user_id in user_ids], type_=arrays.INTEGERS
                 )
                 for field in range(len(_Counted._fields))
             ),
@@ -944,18 +952,12 @@ def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
     )
 
 
-_STRING_ARRAY = postgresql.ARRAY(sa.String())
-_INT_ARRAY = postgresql.ARRAY(sa.Integer())
-_BIGINT_ARRAY = postgresql.ARRAY(sa.BigInteger())
-_UUID_ARRAY = postgresql.ARRAY(sa.Uuid())
-
-
 def _string_array(values: Sequence[str]) -> sa.BindParameter[Sequence[str]]:
-    return sa.bindparam(None, list(values), type_=_STRING_ARRAY)
+    return sa.bindparam(None, list(values), type_=arrays.STRINGS)
 
 
 def _uuid_array(values: Sequence[UUID]) -> sa.BindParameter[Sequence[UUID]]:
-    return sa.bindparam(None, list(values), type_=_UUID_ARRAY)
+    return sa.bindparam(None, list(values), type_=arrays.UUIDS)
 
 
 def _insert_recipients_from_array(notification: Notification, user_ids: Sequence[str]) -> sa.Insert:
@@ -1266,11 +1268,9 @@ def _write_events(rows: list[dict[str, Any]], created: Mapping[int, UUID]) -> sa
         for offset, notification_id in created.items()
     ]
     columns = ("kind", "payload", "recipients", "created_at")
+    types = {name: outbox_events.c[name].type for name in columns} | {"recipients": arrays.STRINGS}
     selects = [
-        sa.select(
-            first + offset,
-            *(sa.literal(row[name], type_=outbox_events.c[name].type) for name in columns),
-        )
+        sa.select(first + offset, *(sa.literal(row[name], type_=types[name]) for name in columns))
         for offset, row in enumerate(rows)
     ]
     written = selects[0] if len(selects) == 1 else sa.union_all(*selects)
