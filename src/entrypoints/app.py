@@ -90,7 +90,8 @@ def _internal_error(request: Request[Any, Any, Any], error: Exception) -> Respon
 
 
 def _measure_delivery(container: Container) -> None:
-    """Connected sockets, events emitted and the outbox backlog, in the app's metrics."""
+    """Connected sockets, events emitted, frames and counts waiting, and the outbox backlog, in
+    the app's metrics."""
     metrics, realtime = container.metrics(), container.realtime()
     metrics.connected_sockets.set_function(lambda: realtime.connected)
     emitted = metrics.events_emitted
@@ -98,7 +99,12 @@ def _measure_delivery(container: Container) -> None:
     def count(event: str, data: dict[str, Any], rooms: list[str]) -> None:
         emitted.labels(event=event).inc()
 
-    container.socketio_server().manager.observers.append(count)
+    manager = container.socketio_server().manager
+    manager.observers.append(count)
+    waiting = metrics.socket_frames_waiting
+    waiting.labels(stage="unqueued").set_function(lambda: manager.frames_unqueued)
+    waiting.labels(stage="queued").set_function(manager.frames_queued)
+    metrics.unread_counts_waiting.set_function(lambda: manager.counts.waiting)
     relay = container.relay()
     if isinstance(relay, BackgroundRelay):
         relay.on_backlog = metrics.outbox_backlog.set

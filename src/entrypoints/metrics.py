@@ -80,6 +80,19 @@ class Metrics:
             "Events committed but not yet delivered.",
             registry=self.registry,
         )
+        self.socket_frames_waiting = Gauge(
+            "herald_socket_frames_waiting",
+            "Socket.IO frames of events already emitted, not yet written to their sockets:"
+            " `stage` is `unqueued` (not yet put on the socket's queue; they go out a slice"
+            " per turn of the event loop) or `queued` (on it, for the socket's writer).",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.unread_counts_waiting = Gauge(
+            "herald_unread_counts_waiting",
+            "Users whose unread-count event waits for the end of their coalescing window.",
+            registry=self.registry,
+        )
         self.emails_sent = Counter(
             "herald_emails_sent",
             "Emails the mail server took.",

@@ -95,6 +95,25 @@ async def test_an_event_to_many_sockets_goes_out_a_slice_per_turn_of_the_loop(fl
     assert seen == [FRAMES_PER_TURN, 2 * FRAMES_PER_TURN, 3 * FRAMES_PER_TURN, SOCKETS]
 
 
+async def test_frames_waiting_are_counted_until_put_then_until_written(fleet: Fleet) -> None:
+    # What /metrics reads: frames not yet put on their sockets' queues, then those on them.
+    await fleet.created(1)
+    await fleet.created(2, range(2))
+    fleet.manager.hold(fleet.sids[0])  # a held socket's frames leave the count too
+
+    assert fleet.manager.frames_unqueued == SOCKETS + 2
+    assert fleet.manager.frames_queued() == 0
+    await asyncio.sleep(0)  # one slice
+    assert fleet.manager.frames_unqueued == SOCKETS + 2 - FRAMES_PER_TURN
+    assert fleet.manager.frames_queued() == FRAMES_PER_TURN - 1
+    await settle()
+
+    assert fleet.manager.frames_unqueued == 0
+    assert fleet.manager.frames_queued() == SOCKETS + 2 - 2 == fleet.queued()
+    fleet.sockets[1].event_ids()  # its writer took them
+    assert fleet.manager.frames_queued() == SOCKETS - 2
+
+
 async def test_each_socket_gets_its_frames_in_emit_order(fleet: Fleet) -> None:
     # The last socket's frame of event 2 (its only recipient) waits for event 1's to every
     # socket before it.

@@ -108,6 +108,10 @@ async def test_the_socket_event_and_outbox_metrics_are_exposed(
     assert sample(text, "herald_connected_sockets") == 0  # read from the socket handlers
     assert sample(text, "herald_events_emitted_total", event="notification:created") == 1
     assert "# TYPE herald_outbox_backlog gauge" in text
+    # Read from the Socket.IO manager: nothing emitted, nothing waits.
+    assert sample(text, "herald_socket_frames_waiting", stage="unqueued") == 0
+    assert sample(text, "herald_socket_frames_waiting", stage="queued") == 0
+    assert sample(text, "herald_unread_counts_waiting") == 0
 
 
 async def test_each_app_counts_in_a_registry_of_its_own() -> None:

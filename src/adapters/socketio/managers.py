@@ -77,6 +77,7 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # and the (sid, engine.io sid) pairs still to be given it.
         self._outgoing: deque[_Outgoing] = deque()
         self._putting: asyncio.Handle | None = None
+        self.frames_unqueued = 0  # of those events, frames not yet put on their socket's queue
 
     async def emit(  # the local delivery of every event that reaches this process
         self,
@@ -123,6 +124,7 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
             return
         frame = self._frame(event, data)
         self._outgoing.append(_Outgoing(event, data, frame, iter(recipients.items())))
+        self.frames_unqueued += len(recipients)
         if self._putting is None:
             self._putting = asyncio.get_running_loop().call_soon(self._put_some)
 
@@ -160,12 +162,17 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         while self._outgoing:
             outgoing = self._outgoing[0]
             for sid, eio_sid in outgoing.recipients:
+                self.frames_unqueued -= 1
                 self._put_one(sockets, outgoing, sid, eio_sid)
                 if budget is not None:
                     budget -= 1
                     if budget == 0:
                         return
             self._outgoing.popleft()
+
+    def frames_queued(self) -> int:
+        """Frames on this process's sockets' queues, not yet written to their connections."""
+        return sum(socket.queue.qsize() for socket in self.server.eio.sockets.values())
 
     def _put_one(
         self, sockets: dict[str, Any], outgoing: _Outgoing, sid: str, eio_sid: str
