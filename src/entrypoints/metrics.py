@@ -82,9 +82,10 @@ class Metrics:
         )
         self.socket_frames_waiting = Gauge(
             "herald_socket_frames_waiting",
-            "Socket.IO frames of events already emitted, not yet written to their sockets:"
-            " `stage` is `unqueued` (not yet put on the socket's queue; they go out a slice"
-            " per turn of the event loop) or `queued` (on it, for the socket's writer).",
+            "Socket.IO frames waiting on this process: `unqueued`, frames of emitted events"
+            " not yet handed to their sockets (a slice goes per turn of the event loop; a"
+            " held socket's are kept for it, an ended session's dropped); `queued`, packets on"
+            " the sockets' queues for their writers (pings and replayed history included).",
             ["stage"],
             registry=self.registry,
         )

@@ -1,8 +1,8 @@
 """Array parameters on PostgreSQL: sent as the array's text form, one value, cast by the server.
 
 asyncpg's binary array encoder checks each element against abstract base classes; the text
-form is one join. The round trip of awkward ids through PostgreSQL is in the repository and
-event-log contracts (`AWKWARD_IDS`, `test_history_matches_a_user_id_exactly`).
+form is one join. Awkward ids make the round trip through PostgreSQL in the repository
+contract (`AWKWARD_IDS`) and the event log's (`test_history_matches_a_user_id_exactly`).
 """
 
 from __future__ import annotations
@@ -62,3 +62,8 @@ def test_statements_with_array_parameters_share_a_cache_key_whatever_the_values(
         )
 
     assert statement(["a"])._generate_cache_key() == statement(["b", "c"])._generate_cache_key()
+    # The element type is part of the key: the same values cast to another array type.
+    numbers = sa.select(users.c.id).where(
+        users.c.id == sa.any_(sa.bindparam(None, ["1"], type_=arrays.INTEGERS))
+    )
+    assert statement(["1"])._generate_cache_key() != numbers._generate_cache_key()

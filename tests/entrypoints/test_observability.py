@@ -108,10 +108,25 @@ async def test_the_socket_event_and_outbox_metrics_are_exposed(
     assert sample(text, "herald_connected_sockets") == 0  # read from the socket handlers
     assert sample(text, "herald_events_emitted_total", event="notification:created") == 1
     assert "# TYPE herald_outbox_backlog gauge" in text
-    # Read from the Socket.IO manager: nothing emitted, nothing waits.
-    assert sample(text, "herald_socket_frames_waiting", stage="unqueued") == 0
-    assert sample(text, "herald_socket_frames_waiting", stage="queued") == 0
-    assert sample(text, "herald_unread_counts_waiting") == 0
+    for gauge in ("herald_socket_frames_waiting", "herald_unread_counts_waiting"):
+        assert f"# TYPE {gauge} gauge" in text
+
+
+async def test_the_socket_backlog_is_read_from_the_manager_at_each_scrape(
+    container: Container, alice: Caller
+) -> None:
+    manager = container.socketio_server().manager
+    manager.frames_unqueued = 3
+    # A second count for one user within its window waits for the window's end.
+    manager.counts.counts({"count": 1, "unseen": 1, "eventId": 1}, ["user:bob"])
+    manager.counts.counts({"count": 2, "unseen": 2, "eventId": 2}, ["user:bob"])
+
+    text = (await alice.http.get("/metrics")).text
+
+    assert sample(text, "herald_socket_frames_waiting", stage="unqueued") == 3
+    assert 'herald_socket_frames_waiting{stage="queued"} 0.0' in text.splitlines()  # no socket
+    assert sample(text, "herald_unread_counts_waiting") == 1
+    manager.frames_unqueued = 0
 
 
 async def test_each_app_counts_in_a_registry_of_its_own() -> None:
