@@ -222,3 +222,18 @@ async def test_a_count_stored_before_unseen_existed_counts_every_unread_one_unse
     await delivery.publish(UnreadCountsChanged({"bob": 5}))
 
     assert [data for _, _, data in delivery.of("bob")] == [{"count": 5, "unseen": 5, "eventId": 1}]
+
+
+async def test_a_flush_sends_every_waiting_count_before_its_window_ends() -> None:
+    delivery = Delivery()
+    await delivery.publish(UnreadCountsChanged({"bob": 1, "carol": 1}))
+    await delivery.publish(UnreadCountsChanged({"bob": 2}), UnreadCountsChanged({"carol": 3}))
+    assert delivery.manager.counts.waiting == 2
+
+    delivery.manager.counts.flush()
+
+    assert delivery.manager.counts.waiting == 0
+    assert [data["count"] for _, _, data in delivery.of("bob")] == [1, 2]
+    assert [data["count"] for _, _, data in delivery.of("carol")] == [1, 3]
+    delivery.wait(WINDOW_SECONDS)  # the window's end sends nothing more
+    assert len(delivery.sent) == 4

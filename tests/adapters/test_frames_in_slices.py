@@ -14,7 +14,7 @@ import socketio
 
 from adapters.socketio.managers import FRAMES_PER_TURN, HoldingManager
 from adapters.socketio.payloads import user_room
-from adapters.socketio.publisher import CREATED
+from adapters.socketio.publisher import CREATED, UNREAD_COUNT
 from application.delivery.events_since import EventsSince
 from application.notifications.confirm_delivery import ConfirmDelivery
 from entrypoints.auth import Authenticator
@@ -199,7 +199,34 @@ async def test_catching_everyone_up_puts_what_waits_before_holding_the_sockets(
 ) -> None:
     # The catch-up starts after `last_event_id`, which counts the waiting frames as sent.
     await fleet.created(1)
-    realtime = Realtime(
+
+    realtime_of(fleet).catch_up_everyone(fleet.manager.last_event_id)
+
+    assert [socket.event_ids() for socket in fleet.sockets] == [[1]] * SOCKETS
+
+
+async def test_catching_everyone_up_sends_the_counts_waiting_for_their_window(
+    fleet: Fleet,
+) -> None:
+    # `last_event_id` counts a count held back for its window as sent too: left waiting, it
+    # would come after the catch-up, under the socket's floor, and be dropped.
+    rooms = [user_room("user-0")]
+    await fleet.manager.emit(UNREAD_COUNT, {"count": 1, "unseen": 1, "eventId": 1}, to=rooms)
+    await fleet.manager.emit(UNREAD_COUNT, {"count": 2, "unseen": 2, "eventId": 2}, to=rooms)
+    await settle()
+    assert fleet.sockets[0].event_ids() == [1]
+    assert fleet.manager.counts.waiting == 1
+
+    realtime_of(fleet).catch_up_everyone(fleet.manager.last_event_id)
+
+    assert fleet.sockets[0].event_ids() == [2]
+    assert fleet.manager.counts.waiting == 0
+
+
+def realtime_of(fleet: Fleet) -> Realtime:
+    """The socket handlers over the fleet's server, with nothing behind them: the fleet's
+    sockets were connected to the manager alone, so none of them is caught up by a query."""
+    return Realtime(
         fleet.server,
         authenticator=cast(Authenticator, None),
         events_since=cast(Callable[[], EventsSince], None),
@@ -207,7 +234,3 @@ async def test_catching_everyone_up_puts_what_waits_before_holding_the_sockets(
         max_sockets_per_user=5,
         confirmations=DeliveryConfirmations(cast(Callable[[], ConfirmDelivery], None)),
     )
-
-    realtime.catch_up_everyone(fleet.manager.last_event_id)
-
-    assert [socket.event_ids() for socket in fleet.sockets] == [[1]] * SOCKETS

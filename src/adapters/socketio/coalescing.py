@@ -5,7 +5,8 @@ Counts are sent at once when the user had none in the last window; otherwise the
 waits for the window's end, replacing any that waited before it. Event ids still increase for
 every user: a waiting count is sent before any later event of its user, except before a
 `notification:created`, whose own transaction always tells its recipients their new counts
-(then the waiting count is dropped, and the newer one waits in its place).
+(then the waiting count is dropped, and the newer one waits in its place). Every waiting count
+goes at once when the sockets catch up on what this process counts as sent (`flush`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class CountCoalescer:
         increasing."""
         if self._waiting:
             self._flush([room for room in rooms if room in self._waiting], self._clock())
+
+    def flush(self) -> None:
+        """Sends every waiting count now, whether its window has ended or not."""
+        if self._waiting:
+            self._flush(list(self._waiting), self._clock())
 
     def due(self) -> None:
         """Sends the waiting counts whose window has ended; forgets rooms quiet for a window."""

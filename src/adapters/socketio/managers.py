@@ -151,7 +151,10 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
                 self._putting = asyncio.get_running_loop().call_soon(self._put_some)
 
     def deliver_pending(self) -> None:
-        """Put every frame still waiting on its socket's queue now."""
+        """Put every frame still waiting on its socket's queue now, the counts held back for
+        their window included: `last_event_id` counts them as sent too, and a socket that
+        catches up from it would otherwise drop them under its floor."""
+        self.counts.flush()
         if self._putting is not None:
             self._putting.cancel()
             self._putting = None
