@@ -260,8 +260,8 @@ class Realtime:
 
     def catch_up_everyone(self, after: int) -> None:
         """After the Redis listener was deaf for a while: every local socket catches up."""
-        # `after` counts every event emitted here as sent: their frames waiting to be put go
-        # now, before the sockets are held.
+        # `after` counts every event emitted here as sent: their frames waiting to be put, and
+        # the counts waiting for their window, go now, before the sockets are held.
         self._manager.deliver_pending()
         for sid, user_id in list(self._users.items()):
             if sid not in self._handshaking:  # the others read "now" after the silence

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
 import socketio
 
+from adapters.socketio.coalescing import WINDOW_SECONDS
 from adapters.socketio.managers import FRAMES_PER_TURN, HoldingManager
 from adapters.socketio.payloads import user_room
 from adapters.socketio.publisher import CREATED, UNREAD_COUNT
@@ -38,8 +40,8 @@ class EngineSocket:
 
 
 class Fleet:
-    def __init__(self) -> None:
-        self.manager = HoldingManager()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.manager = HoldingManager(clock=clock)
         self.server = socketio.AsyncServer(client_manager=self.manager, async_mode="asgi")
         self.sockets: list[EngineSocket] = []
         self.sids: list[str] = []
@@ -205,19 +207,26 @@ async def test_catching_everyone_up_puts_what_waits_before_holding_the_sockets(
     assert [socket.event_ids() for socket in fleet.sockets] == [[1]] * SOCKETS
 
 
-async def test_catching_everyone_up_sends_the_counts_waiting_for_their_window(
-    fleet: Fleet,
-) -> None:
-    # `last_event_id` counts a count held back for its window as sent too: left waiting, it
-    # would come after the catch-up, under the socket's floor, and be dropped.
+async def test_a_count_waiting_for_its_window_is_not_lost_when_everyone_catches_up() -> None:
+    # `last_event_id` counts a count held back for its window as sent: the catch-up replays
+    # only what came after it, and the socket's floor then covers it.
+    now = [100.0]
+    fleet = Fleet(clock=lambda: now[0])
+    await fleet.connect(2)
     rooms = [user_room("user-0")]
     await fleet.manager.emit(UNREAD_COUNT, {"count": 1, "unseen": 1, "eventId": 1}, to=rooms)
     await fleet.manager.emit(UNREAD_COUNT, {"count": 2, "unseen": 2, "eventId": 2}, to=rooms)
     await settle()
-    assert fleet.sockets[0].event_ids() == [1]
-    assert fleet.manager.counts.waiting == 1
+    assert fleet.sockets[0].event_ids() == [1]  # the second waits for the window's end
 
-    realtime_of(fleet).catch_up_everyone(fleet.manager.last_event_id)
+    after = fleet.manager.last_event_id
+    realtime_of(fleet).catch_up_everyone(after)
+    # The socket's own catch-up: held, nothing in the history after `after`, released.
+    fleet.manager.hold(fleet.sids[0])
+    fleet.manager.release(fleet.sids[0], floor=after)
+    now[0] += WINDOW_SECONDS
+    fleet.manager.counts.due()
+    await settle()
 
     assert fleet.sockets[0].event_ids() == [2]
     assert fleet.manager.counts.waiting == 0

@@ -1,5 +1,6 @@
-"""Unread counts are state, not history: under a burst each user gets at most one count event per
-window, and the last one sent is always the current one.
+"""Unread counts are state, not history: under a burst each user gets about one count event per
+window (one goes early only to keep event ids in order, below), and the last one sent is always
+the current one.
 
 Counts are sent at once when the user had none in the last window; otherwise the newest one
 waits for the window's end, replacing any that waited before it. Event ids still increase for

@@ -68,7 +68,8 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # After catching up, a socket has had every event up to its floor: a late live copy of
         # one of those (the relay lagging behind the history) is not sent again.
         self._floors: dict[str, int] = {}
-        self.last_event_id = 0  # the newest event emitted here (its frames may still wait)
+        # The newest event emitted here: its frames may still wait, or its count (coalescing).
+        self.last_event_id = 0
         # Called with every event this process delivers (name, payload, rooms): other live
         # transports (GraphQL subscriptions) are fed from here, so all share one publisher.
         self.observers: list[Callable[[str, dict[str, Any], list[str]], None]] = []
@@ -151,9 +152,10 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
                 self._putting = asyncio.get_running_loop().call_soon(self._put_some)
 
     def deliver_pending(self) -> None:
-        """Put every frame still waiting on its socket's queue now, the counts held back for
-        their window included: `last_event_id` counts them as sent too, and a socket that
-        catches up from it would otherwise drop them under its floor."""
+        """Hand every frame still waiting to its socket now (its queue, or what is held for
+        it), the counts held back for their window included: `last_event_id` counts them as
+        sent too, and a socket that catches up from it would drop them later, under its
+        floor."""
         self.counts.flush()
         if self._putting is not None:
             self._putting.cancel()
