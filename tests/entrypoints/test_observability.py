@@ -12,6 +12,7 @@ import pytest
 from dependency_injector import providers
 from edge_support import SECRET, Caller, callers, make_container
 
+from adapters.socketio.payloads import user_room
 from entrypoints.app import create_app
 from entrypoints.container import Container
 from entrypoints.logs import configure_logging
@@ -118,15 +119,14 @@ async def test_the_socket_backlog_is_read_from_the_manager_at_each_scrape(
     manager = container.socketio_server().manager
     manager.frames_unqueued = 3
     # A second count for one user within its window waits for the window's end.
-    manager.counts.counts({"count": 1, "unseen": 1, "eventId": 1}, ["user:bob"])
-    manager.counts.counts({"count": 2, "unseen": 2, "eventId": 2}, ["user:bob"])
+    manager.counts.counts({"count": 1, "unseen": 1, "eventId": 1}, [user_room("bob")])
+    manager.counts.counts({"count": 2, "unseen": 2, "eventId": 2}, [user_room("bob")])
 
     text = (await alice.http.get("/metrics")).text
 
     assert sample(text, "herald_socket_frames_waiting", stage="unqueued") == 3
     assert 'herald_socket_frames_waiting{stage="queued"} 0.0' in text.splitlines()  # no socket
     assert sample(text, "herald_unread_counts_waiting") == 1
-    manager.frames_unqueued = 0
 
 
 async def test_each_app_counts_in_a_registry_of_its_own() -> None:
