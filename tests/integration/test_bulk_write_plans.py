@@ -1,0 +1,136 @@
+"""PostgreSQL's plans for the writes of many entries (markAllAsRead, markAllAsSeen, delivery
+confirmations, the purge): each locks its entries in key order, then changes them. Joined to
+those locked entries by the key alone, the change was planned as a hash of the whole inbox
+when the planner expected many entries: a 10,000-entry markAllAsRead read 1.3M entries. Each
+write here runs on an inbox where one user holds a few thousand entries among many users',
+with fresh statistics, and every statement it sent is explained: none reads the whole inbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.asyncpg.queries import asyncpg_dsn
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+
+pytestmark = pytest.mark.postgres
+
+NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+USERS = 200  # besides bob
+EACH = 100  # entries of every other user
+BOBS = 2_000  # bob's entries, every one unread, unseen and undelivered
+
+_USERS = """
+INSERT INTO users (id, "createdAt", "updatedAt")
+SELECT 'u' || i, $1::timestamptz, $1 FROM generate_series(1, $2) AS i
+UNION ALL SELECT 'bob', $1, $1
+"""
+# Notification i is a minute older than i - 1, and its event is i.
+_NOTIFICATIONS = """
+INSERT INTO notifications (id, type, title, message, "createdAt", "updatedAt", "eventId")
+SELECT md5('n' || i)::uuid, 'lead_created', 'New lead', 'A lead',
+       $1::timestamptz - i * interval '1 minute', $1 - i * interval '1 minute', i
+FROM generate_series(1, $2) AS i
+"""
+# Bob is told of the newest BOBS notifications, user u of u, u + USERS, u + 2 USERS, …
+_ENTRIES = """
+INSERT INTO notification_recipients ("userId", "notificationId", "isRead", "createdAt",
+                                     "updatedAt", "groupKey")
+SELECT user_id, md5('n' || i)::uuid, is_read, $1::timestamptz - i * interval '1 minute',
+       $1 - i * interval '1 minute', ''
+FROM (SELECT 'bob' AS user_id, i, false AS is_read FROM generate_series(1, $4) AS i
+      UNION ALL
+      SELECT 'u' || u, u + $2 * k, k % 10 <> 0
+      FROM generate_series(1, $2) AS u, generate_series(0, $3 - 1) AS k) AS entries
+"""
+
+
+async def seed(url: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute(_USERS, NOW, USERS)
+        await connection.execute(_NOTIFICATIONS, NOW, USERS * EACH)
+        await connection.execute(_ENTRIES, NOW, USERS, EACH, BOBS)
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def engine(migrated_postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    await seed(migrated_postgres_url)
+    engine = make_engine(migrated_postgres_url)
+    yield engine
+    await engine.dispose()
+
+
+class Statements:
+    """Every statement that writes entries, with its parameters, as the driver was given it."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.sent: list[tuple[str, Any]] = []
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().startswith(("WITH", "UPDATE", "DELETE")) and (
+            "notification_recipients" in statement
+        ):
+            self.sent.append((statement, parameters))
+
+    async def plans(self, url: str) -> list[str]:
+        connection = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            # asyncpg gives json as its text.
+            return [
+                await connection.fetchval(f"EXPLAIN (FORMAT JSON) {statement}", *parameters)
+                for statement, parameters in self.sent
+            ]
+        finally:
+            await connection.close()
+
+
+def reads_whole_inbox(plan: str) -> bool:
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(each for child in node.get("Plans", []) for each in nodes(child))]
+
+    return any(
+        node["Node Type"] == "Seq Scan" and node.get("Relation Name") == "notification_recipients"
+        for node in nodes(json.loads(plan)[0]["Plan"])
+    )
+
+
+async def explained(engine: AsyncEngine, url: str, write: str) -> list[str]:
+    statements = Statements(engine)
+    async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+        match write:
+            case "mark_all_read":
+                changed = await uow.inbox.mark_all_read("bob", NOW)
+            case "mark_all_seen":
+                changed = await uow.inbox.mark_all_seen("bob", NOW)
+            case "confirm_delivered":
+                changed = await uow.inbox.confirm_delivered({"bob": BOBS, "u1": BOBS}, NOW)
+            case "purge_before":
+                changed = await uow.inbox.purge_before(NOW - timedelta(minutes=1), BOBS)
+        await uow.commit()
+    assert changed >= BOBS  # the write had many entries to change
+    assert statements.sent
+    return await statements.plans(url)
+
+
+@pytest.mark.parametrize(
+    "write", ["mark_all_read", "mark_all_seen", "confirm_delivered", "purge_before"]
+)
+async def test_a_write_of_many_entries_reads_only_the_entries_it_changes(
+    engine: AsyncEngine, migrated_postgres_url: str, write: str
+) -> None:
+    plans = await explained(engine, migrated_postgres_url, write)
+
+    assert not [plan for plan in plans if reads_whole_inbox(plan)]
