@@ -132,6 +132,9 @@ class Realtime:
         self._sockets_per_user: Counter[str] = Counter()
         self._expiries: dict[str, asyncio.TimerHandle] = {}
         self._handshaking: set[str] = set()  # sids whose handshake is not answered yet
+        # sid → None while the socket catches up; an event id once it owes another pass after
+        # it (the Redis listener was deaf meanwhile: see `catch_up_everyone`).
+        self._catching_up: dict[str, int | None] = {}
         self._tasks: set[asyncio.Future[Any]] = set()  # keeps background work referenced
         self.confirmations = confirmations
         server.on("connect", self.connect)
@@ -192,7 +195,7 @@ class Realtime:
             max(delay, 0), self._hang_up, sid
         )
         # What it missed is sent once the handshake is answered: the client is ready for it.
-        self._background(self.catch_up(sid, missed))
+        self._start_catch_up(sid, missed)
 
     async def _join(self, sid: str, user_id: str, after: int | None) -> Missed:
         """Before the handshake is answered: the socket is in its user's room, what reaches it
@@ -234,23 +237,49 @@ class Realtime:
         """At shutdown: the confirmations that still wait are applied."""
         await self.confirmations.close()
 
+    def _start_catch_up(self, sid: str, missed: Missed) -> None:
+        """Hold the socket's live events from now on, and catch it up in the background."""
+        self._manager.hold(sid)
+        self._catching_up[sid] = None
+        self._background(self.catch_up(sid, missed))
+
     async def catch_up(self, sid: str, missed: Missed) -> None:
         """Send the socket what it `missed`, then live events, in order.
 
-        Live events for the socket are held meanwhile; those it already has are dropped.
+        Live events for the socket are held meanwhile; those it already has are dropped. When
+        the Redis listener was deaf meanwhile, the history is read again after what was sent
+        (before any event held since), so what it missed comes in order too.
         """
         self._manager.hold(sid)
         try:
-            async for event, data in missed.messages():
-                await self._manager.send_now(sid, event, data)
-        finally:
-            while held := self._manager.take_held(sid):
-                for event, data in held:
-                    if missed.is_new(data):
+            while True:
+                try:
+                    async for event, data in missed.messages():
                         await self._manager.send_now(sid, event, data)
-                        missed.through = data["eventId"]
+                finally:
+                    await self._send_held(sid, missed)
+                after = self._catching_up.get(sid)
+                if after is None or sid not in self._users:
+                    break
+                self._catching_up[sid] = None
+                # After a resync the client refetches; the pass starts where the listener
+                # went deaf.
+                since = after if missed.through is None else missed.through
+                missed = Missed(self._events_since(), self._users[sid], since)
+        finally:
+            self._catching_up.pop(sid, None)
             # A socket that left meanwhile keeps no floor behind.
             self._manager.release(sid, floor=missed.through if sid in self._users else None)
+
+    async def _send_held(self, sid: str, missed: Missed) -> None:
+        """Send what was held for the socket that it does not have yet, oldest first, until it
+        owes another pass: what is held from then on may be newer than what it missed, and
+        waits for that pass."""
+        while self._catching_up.get(sid) is None and (held := self._manager.take_held(sid)):
+            for event, data in held:
+                if missed.is_new(data):
+                    await self._manager.send_now(sid, event, data)
+                    missed.through = data["eventId"]
 
     def _left_meanwhile(self, sid: str) -> bool:
         """Whether the client went away while its handshake was being checked."""
@@ -264,8 +293,13 @@ class Realtime:
         # the counts waiting for their window, go now, before the sockets are held.
         self._manager.deliver_pending()
         for sid, user_id in list(self._users.items()):
-            if sid not in self._handshaking:  # the others read "now" after the silence
-                self._background(self.catch_up(sid, Missed(self._events_since(), user_id, after)))
+            if sid in self._handshaking:  # these read "now" after the silence
+                continue
+            if sid in self._catching_up:  # one catch-up at a time: it reads the history again
+                owed = self._catching_up[sid]
+                self._catching_up[sid] = after if owed is None else min(owed, after)
+                continue
+            self._start_catch_up(sid, Missed(self._events_since(), user_id, after))
 
     def _hang_up(self, sid: str) -> None:
         self._expiries.pop(sid, None)

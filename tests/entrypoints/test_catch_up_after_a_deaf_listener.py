@@ -1,0 +1,188 @@
+"""A socket still catching up when the Redis listener hears again after a silence: one catch-up
+at a time per socket. Its history is read again after what it sent, before anything held since,
+so the events the listener missed come in order and none is sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import socketio
+
+from adapters.socketio.managers import HoldingManager
+from adapters.socketio.payloads import user_room
+from adapters.socketio.publisher import BULK_UPDATED, RESYNC
+from application.auth import Identity
+from application.commands import EventsSinceQuery
+from application.delivery.events_since import EventsSince
+from application.notifications.confirm_delivery import ConfirmDelivery
+from domain.events import NotificationsBulkUpdated, StoredEvent
+from entrypoints.auth import Authenticator
+from entrypoints.rate_limit import RateLimiter
+from entrypoints.realtime import DeliveryConfirmations, Realtime
+
+
+class History:
+    """The event log as the catch-up reads it: each read takes the events committed so far,
+    and hands them out one by one; `gate`, when set, holds a read after its first event."""
+
+    def __init__(self) -> None:
+        self.events: list[StoredEvent] = []
+        self.gate: asyncio.Event | None = None
+        self.expired_before = 0  # a client's last event older than this is told to resync
+
+    def commit(self, event_id: int) -> dict[str, Any]:
+        self.events.append(StoredEvent(event_id, NotificationsBulkUpdated("alice", event_id)))
+        return {"action": "markAllAsRead", "count": event_id, "eventId": event_id}
+
+    async def last_id(self) -> int:
+        return self.events[-1].id if self.events else 0
+
+    async def resync_needed(self, query: EventsSinceQuery) -> bool:
+        if query.last_event_id < self.expired_before:
+            await self._wait()
+            return True
+        return False
+
+    async def __call__(self, query: EventsSinceQuery) -> AsyncIterator[StoredEvent]:
+        page = [stored for stored in self.events if stored.id > query.last_event_id]
+        for number, stored in enumerate(page):
+            if number == 1:
+                await self._wait()
+            yield stored
+
+    async def _wait(self) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+
+
+class EngineSocket:
+    """An engine.io socket that keeps every packet it is given, queued or sent."""
+
+    def __init__(self) -> None:
+        self.frames: list[Any] = []
+        self.closed = self.closing = False
+
+    def put_nowait(self, frame: Any) -> None:
+        self.frames.append(frame)
+
+    @property
+    def queue(self) -> EngineSocket:
+        return self
+
+    async def send(self, frame: Any) -> None:
+        self.frames.append(frame)
+
+    def received(self) -> list[int | str]:
+        """The event id of each event, or the name of one without (a resync)."""
+        # A Socket.IO EVENT packet: "2" then the JSON array [name, data].
+        events = [json.loads(frame.data[1:]) for frame in self.frames]
+        return [data.get("eventId", name) for name, data in events]
+
+
+class Alice:
+    """One user's socket on a Realtime whose history is `History`."""
+
+    def __init__(self) -> None:
+        self.history = History()
+        self.manager = HoldingManager()
+        self.server = socketio.AsyncServer(client_manager=self.manager, async_mode="asgi")
+        self.socket = EngineSocket()
+        self.server.eio.sockets["eio-alice"] = self.socket
+        identity = Identity("alice", None, None, datetime.now(UTC) + timedelta(hours=1))
+        self.realtime = Realtime(
+            self.server,
+            authenticator=cast(Authenticator, Accepting(identity)),
+            events_since=lambda: cast(EventsSince, self.history),
+            connect_limiter=cast(RateLimiter, Accepting(True)),
+            max_sockets_per_user=5,
+            confirmations=DeliveryConfirmations(cast(Callable[[], ConfirmDelivery], None)),
+        )
+
+    async def connect(self, last_event_id: int) -> None:
+        sid = await self.manager.pre_connect("eio-alice", "/")
+        environ = {"asgi.scope": {"client": ("192.0.2.7", 50000)}}
+        await self.realtime.connect(sid, environ, {"token": "t", "lastEventId": last_event_id})
+
+    async def live(self, data: dict[str, Any]) -> None:
+        """The event as the Redis listener hands it to this process."""
+        await self.manager.emit(BULK_UPDATED, data, to=[user_room("alice")])
+
+
+class Accepting:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    async def authenticate(self, token: str) -> Any:
+        return self.answer
+
+    async def allow(self, key: str, cost: int = 1) -> Any:
+        return self.answer
+
+
+async def settle() -> None:
+    """Turns of the event loop until the catch-ups are done (bounded)."""
+    for _ in range(200):
+        await asyncio.sleep(0)
+
+
+async def test_a_socket_catching_up_when_the_listener_hears_again_gets_every_event_in_order() -> (
+    None
+):
+    alice = Alice()
+    for event_id in (1, 2):  # emitted while alice was away
+        await alice.live(alice.history.commit(event_id))
+    alice.history.gate = asyncio.Event()
+    await alice.connect(last_event_id=0)
+    await settle()
+    assert alice.socket.received() == [1]  # its catch-up waits on the database
+
+    alice.history.commit(3)  # the listener is deaf: committed, never heard here
+    alice.realtime.catch_up_everyone(alice.manager.last_event_id)  # it hears again
+    await alice.live(alice.history.commit(4))  # held for alice
+    alice.history.gate.set()
+    await settle()
+
+    assert alice.socket.received() == [1, 2, 3, 4]
+    await alice.live(alice.history.commit(5))  # live again
+    await settle()
+    assert alice.socket.received() == [1, 2, 3, 4, 5]
+
+
+async def test_a_socket_told_to_resync_reads_again_from_where_the_listener_went_deaf() -> None:
+    alice = Alice()
+    for event_id in (1, 2):
+        await alice.live(alice.history.commit(event_id))
+    alice.history.expired_before = 1
+    alice.history.gate = asyncio.Event()
+    await alice.connect(last_event_id=0)
+    await settle()
+
+    alice.history.commit(3)  # missed by the deaf listener
+    alice.realtime.catch_up_everyone(alice.manager.last_event_id)
+    alice.history.gate.set()
+    await settle()
+
+    # The client refetches what came before the resync; what the listener missed follows.
+    assert alice.socket.received() == [RESYNC, 3]
+
+
+async def test_a_listener_that_hears_again_twice_is_caught_up_from_the_earlier_point() -> None:
+    alice = Alice()
+    for event_id in (1, 2):
+        await alice.live(alice.history.commit(event_id))
+    alice.history.gate = asyncio.Event()
+    await alice.connect(last_event_id=0)
+    await settle()
+
+    alice.history.commit(3)
+    alice.realtime.catch_up_everyone(2)
+    alice.history.commit(4)
+    alice.realtime.catch_up_everyone(3)  # deaf again: 4 missed too
+    alice.history.gate.set()
+    await settle()
+
+    assert alice.socket.received() == [1, 2, 3, 4]
