@@ -14,6 +14,8 @@ from application.delivery.events_since import EventsSince
 from entrypoints.catch_up import Message, Missed
 
 QUEUE_LIMIT = 10_000  # events waiting for one slow subscriber before it is ended
+# Queued like an event: the events after its `eventId` were not heard here; read them.
+CATCH_UP = "catch-up"
 
 
 class Subscriber:
@@ -35,6 +37,7 @@ class LiveEvents:
     def __init__(self, manager: HoldingManager) -> None:
         self._subscribers: dict[str, set[Subscriber]] = {}
         manager.observers.append(self._deliver)
+        manager.on_resumed.append(self._catch_up)
 
     def _deliver(self, event: str, data: dict[str, Any], rooms: list[str]) -> None:
         if not self._subscribers:
@@ -43,6 +46,13 @@ class LiveEvents:
             user_id = user_of_room(room)
             for subscriber in self._subscribers.get(user_id or "", ()):
                 subscriber.offer((event, data))
+
+    def _catch_up(self, after: int) -> None:
+        """The Redis listener was deaf: every subscriber reads the history again, in its turn
+        (after the events queued before this)."""
+        for subscribers in self._subscribers.values():
+            for subscriber in subscribers:
+                subscriber.offer((CATCH_UP, {"eventId": after}))
 
     @contextlib.contextmanager
     def _subscribe(self, user_id: str) -> Iterator[Subscriber]:
@@ -69,6 +79,11 @@ class LiveEvents:
                 yield message
             while not subscriber.overflowed:
                 event, data = await subscriber.queue.get()
-                if missed.is_new(data):
+                if event == CATCH_UP:  # from what it has; after a resync, from the silence
+                    since = data["eventId"] if missed.through is None else missed.through
+                    missed = Missed(events_since, user_id, since)
+                    async for message in missed.messages():
+                        yield message
+                elif missed.is_new(data):
                     missed.through = data["eventId"]
                     yield event, data

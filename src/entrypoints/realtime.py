@@ -13,7 +13,7 @@ from typing import Any
 import socketio
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
-from adapters.socketio.managers import HoldingManager, HoldingRedisManager
+from adapters.socketio.managers import HoldingManager
 from adapters.socketio.payloads import user_room
 from application.auth import InvalidToken
 from application.commands import ConfirmDeliveryCommand
@@ -140,8 +140,7 @@ class Realtime:
         server.on("connect", self.connect)
         server.on("disconnect", self.disconnect)
         server.on(DELIVERED, self.delivered)
-        if isinstance(self._manager, HoldingRedisManager):
-            self._manager.on_resumed = self.catch_up_everyone
+        self._manager.on_resumed.append(self.catch_up_everyone)
 
     @property
     def connected(self) -> int:
@@ -214,6 +213,7 @@ class Realtime:
             if not self._sockets_per_user[user_id]:
                 del self._sockets_per_user[user_id]
         self._manager.release(sid)
+        self._catching_up.pop(sid, None)
         timer = self._expiries.pop(sid, None)
         if timer is not None:
             timer.cancel()
@@ -240,7 +240,7 @@ class Realtime:
     def _start_catch_up(self, sid: str, missed: Missed) -> None:
         """Hold the socket's live events from now on, and catch it up in the background."""
         self._manager.hold(sid)
-        self._catching_up[sid] = None
+        self._catching_up.setdefault(sid, None)  # owed a pass already, if told in its handshake
         self._background(self.catch_up(sid, missed))
 
     async def catch_up(self, sid: str, missed: Missed) -> None:
@@ -288,18 +288,18 @@ class Realtime:
         return socket is None or socket.closed or socket.closing
 
     def catch_up_everyone(self, after: int) -> None:
-        """After the Redis listener was deaf for a while: every local socket catches up."""
-        # `after` counts every event emitted here as sent: their frames waiting to be put, and
-        # the counts waiting for their window, go now, before the sockets are held.
-        self._manager.deliver_pending()
+        """After the Redis listener was deaf for a while (`HoldingManager.resumed`, which put
+        what waited first): every local socket catches up on the events after `after`."""
         for sid, user_id in list(self._users.items()):
-            if sid in self._handshaking:  # these read "now" after the silence
-                continue
-            if sid in self._catching_up:  # one catch-up at a time: it reads the history again
-                owed = self._catching_up[sid]
+            # One catch-up at a time: a socket catching up, or about to (its handshake may have
+            # read "now" before the events missed were committed), reads the history again.
+            if sid in self._catching_up or sid in self._handshaking:
+                owed = self._catching_up.get(sid)
                 self._catching_up[sid] = after if owed is None else min(owed, after)
                 continue
-            self._start_catch_up(sid, Missed(self._events_since(), user_id, after))
+            # A socket that caught up past `after` has those events already.
+            since = max(after, self._manager.floor(sid) or 0)
+            self._start_catch_up(sid, Missed(self._events_since(), user_id, since))
 
     def _hang_up(self, sid: str) -> None:
         self._expiries.pop(sid, None)

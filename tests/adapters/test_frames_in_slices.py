@@ -8,7 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import socketio
@@ -17,11 +17,6 @@ from adapters.socketio.coalescing import WINDOW_SECONDS
 from adapters.socketio.managers import FRAMES_PER_TURN, HoldingManager
 from adapters.socketio.payloads import user_room
 from adapters.socketio.publisher import CREATED, UNREAD_COUNT
-from application.delivery.events_since import EventsSince
-from application.notifications.confirm_delivery import ConfirmDelivery
-from entrypoints.auth import Authenticator
-from entrypoints.rate_limit import RateLimiter
-from entrypoints.realtime import DeliveryConfirmations, Realtime
 
 SOCKETS = 3 * FRAMES_PER_TURN + 10
 
@@ -196,14 +191,17 @@ async def test_a_session_that_ended_before_its_frame_was_put_gets_nothing(fleet:
     assert [socket.event_ids() for socket in fleet.sockets[:-1]] == [[1]] * (SOCKETS - 1)
 
 
-async def test_catching_everyone_up_puts_what_waits_before_holding_the_sockets(
+async def test_a_listener_that_hears_again_puts_what_waits_before_the_catch_ups(
     fleet: Fleet,
 ) -> None:
-    # The catch-up starts after `last_event_id`, which counts the waiting frames as sent.
+    # The catch-ups start after `last_event_id`, which counts the waiting frames as sent.
     await fleet.created(1)
+    catch_ups: list[tuple[int, int]] = []
+    fleet.manager.on_resumed.append(lambda after: catch_ups.append((after, fleet.queued())))
 
-    realtime_of(fleet).catch_up_everyone(fleet.manager.last_event_id)
+    fleet.manager.resumed()
 
+    assert catch_ups == [(1, SOCKETS)]
     assert [socket.event_ids() for socket in fleet.sockets] == [[1]] * SOCKETS
 
 
@@ -220,7 +218,7 @@ async def test_a_count_waiting_for_its_window_is_not_lost_when_everyone_catches_
     assert fleet.sockets[0].event_ids() == [1]  # the second waits for the window's end
 
     after = fleet.manager.last_event_id
-    realtime_of(fleet).catch_up_everyone(after)
+    fleet.manager.resumed()
     # The socket's own catch-up: held, nothing in the history after `after`, released.
     fleet.manager.hold(fleet.sids[0])
     fleet.manager.release(fleet.sids[0], floor=after)
@@ -230,16 +228,3 @@ async def test_a_count_waiting_for_its_window_is_not_lost_when_everyone_catches_
 
     assert fleet.sockets[0].event_ids() == [2]
     assert fleet.manager.counts.waiting == 0
-
-
-def realtime_of(fleet: Fleet) -> Realtime:
-    """The socket handlers over the fleet's server, with nothing behind them: the fleet's
-    sockets were connected to the manager alone, so none of them is caught up by a query."""
-    return Realtime(
-        fleet.server,
-        authenticator=cast(Authenticator, None),
-        events_since=cast(Callable[[], EventsSince], None),
-        connect_limiter=cast(RateLimiter, None),
-        max_sockets_per_user=5,
-        confirmations=DeliveryConfirmations(cast(Callable[[], ConfirmDelivery], None)),
-    )

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import socketio
+from gql import Client, GraphQLRequest
+from gql.transport.websockets import WebsocketsTransport
 
 from adapters.jwt.tokens import JwtTokenIssuer
 
@@ -206,3 +208,41 @@ class Clients:
     async def quiet(self) -> None:
         """Let events that should not arrive have their chance to."""
         await asyncio.sleep(QUIET_SECONDS)
+
+
+# GraphQL subscriptions ---------------------------------------------------------------------
+
+EVENTS = """
+    subscription Events($last: Int) {
+      notificationEvents(lastEventId: $last) {
+        eventId event count action id reason
+        notification { id type title isRead relatedLeadId actorId createdAt }
+      }
+    }"""
+
+
+@asynccontextmanager
+async def subscribed(
+    server: HeraldServer, token: str, last_event_id: int | None = None
+) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+    """A gql client subscribed to the caller's events; what arrives lands in the queue."""
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    transport = WebsocketsTransport(
+        url=url,
+        init_payload={"token": token},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+    )
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    async with Client(transport=transport) as session:
+
+        async def listen() -> None:
+            request = GraphQLRequest(EVENTS, variable_values={"last": last_event_id})
+            async for result in session.subscribe(request):
+                await received.put(result["notificationEvents"])
+
+        listening = asyncio.create_task(listen())
+        try:
+            yield received
+        finally:
+            listening.cancel()
+            await asyncio.gather(listening, return_exceptions=True)

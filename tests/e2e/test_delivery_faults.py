@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio
 import sqlalchemy as sa
 from e2e_support import (
     Clients,
@@ -18,6 +19,7 @@ from e2e_support import (
     herald_env,
     start_server,
     stop_server,
+    subscribed,
 )
 from redis_server import RedisServer, own_redis_server  # noqa: F401 - the fixture
 
@@ -181,31 +183,74 @@ async def test_two_processes_behind_redis_act_as_one_and_lose_nothing_when_redis
         await wait_ready(first, 200)
         await wait_ready(second, 200)
         on_second = await reconnect(second, bob, None)
-        await create_lead(first, alice, "Through Redis")
-        [created] = await on_second.wait_for("notification:created")
-        assert created["title"] == "New lead: Through Redis"
-        await asyncio.sleep(0.5)  # in the normal case, once per socket, not once per process
-        assert len(on_second.named("notification:created")) == 1
+        async with subscribed(second, second.token(bob)) as subscription:
+            await asyncio.sleep(0.3)  # the subscription is in place once its first message is read
+            await create_lead(first, alice, "Through Redis")
+            [created] = await on_second.wait_for("notification:created")
+            assert created["title"] == "New lead: Through Redis"
+            await asyncio.sleep(0.5)  # in the normal case, once per socket, not once per process
+            assert len(on_second.named("notification:created")) == 1
 
-        redis_server.stop()
-        await wait_ready(first, 503)
-        await wait_ready(second, 503)
-        await create_lead(first, alice, "While Redis is down")
-        redis_server.start()
-        await wait_ready(first, 200)
-        await wait_ready(second, 200)
-        await create_lead(first, alice, "After Redis is back")
+            redis_server.stop()
+            await wait_ready(first, 503)
+            await wait_ready(second, 503)
+            await create_lead(first, alice, "While Redis is down")
+            redis_server.start()
+            await wait_ready(first, 200)
+            await wait_ready(second, 200)
+            await create_lead(first, alice, "After Redis is back")
 
-        await on_second.wait_for("notification:created", 3, within=REDIS_DOWN_SECONDS)
-        titles = [n["title"] for n in on_second.named("notification:created")]
+            await on_second.wait_for("notification:created", 3, within=REDIS_DOWN_SECONDS)
+            # Every listener's connection dropped for a moment, Redis up: what is published
+            # meanwhile reaches no process (the lost numbers tell them).
+            await kill_listeners(redis_server)
+            await create_lead(first, alice, "While the listeners are deaf")
+            await create_lead(first, alice, "After they hear again")
+
+            await on_second.wait_for("notification:created", 5, within=REDIS_DOWN_SECONDS)
+            titles = [n["title"] for n in on_second.named("notification:created")]
+            subscribed_titles = await created_titles(subscription, 5)
         await on_second.client.disconnect()
     finally:
         stop_server(first.process)
         stop_server(second.process)
 
     assert titles[0] == "New lead: Through Redis"
-    assert set(titles) == {
+    assert set(titles[:3]) == {
         "New lead: Through Redis",
         "New lead: While Redis is down",
         "New lead: After Redis is back",
     }
+    assert titles[3:] == [
+        "New lead: While the listeners are deaf",
+        "New lead: After they hear again",
+    ]
+    # The subscription on the second process reads what its listener missed, in order.
+    assert subscribed_titles == [
+        "New lead: Through Redis",
+        "New lead: While Redis is down",
+        "New lead: After Redis is back",
+        "New lead: While the listeners are deaf",
+        "New lead: After they hear again",
+    ]
+
+
+async def kill_listeners(redis_server: RedisServer) -> None:
+    """Close every subscribed connection to Redis (each process's listener); they reconnect."""
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    try:
+        assert await client.client_kill_filter(_type="pubsub") == 2
+    finally:
+        await client.aclose()
+
+
+async def created_titles(received: asyncio.Queue[dict[str, Any]], count: int) -> list[str]:
+    """The titles of the first `count` new notifications the subscription gets (its counts and
+    other events skipped)."""
+    titles: list[str] = []
+    async with asyncio.timeout(REDIS_DOWN_SECONDS):
+        while len(titles) < count:
+            event = await received.get()
+            if event["event"] == "notification:created":
+                titles.append(event["notification"]["title"])
+    return titles

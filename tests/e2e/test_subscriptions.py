@@ -5,59 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from e2e_support import Clients
-from gql import Client, GraphQLRequest
+from e2e_support import Clients, subscribed
 from gql.transport.exceptions import TransportError
-from gql.transport.websockets import WebsocketsTransport
 from websockets.exceptions import ConnectionClosed
 
 pytestmark = pytest.mark.e2e
 
-EVENTS = """
-    subscription Events($last: Int) {
-      notificationEvents(lastEventId: $last) {
-        eventId event count action id reason
-        notification { id type title isRead relatedLeadId actorId createdAt }
-      }
-    }"""
 CREATE_LEAD = "mutation($n: String!) { createLead(input: {name: $n}) { id } }"
 WITHIN_SECONDS = 10
 
 
 def someone(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
-
-
-@asynccontextmanager
-async def subscribed(
-    clients: Clients, token: str, last_event_id: int | None = None
-) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-    """A gql client subscribed to the caller's events; what arrives lands in the queue."""
-    url = clients.server.url.replace("http://", "ws://") + "/graphql"
-    transport = WebsocketsTransport(
-        url=url,
-        init_payload={"token": token},
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-    )
-    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    async with Client(transport=transport) as session:
-
-        async def listen() -> None:
-            request = GraphQLRequest(EVENTS, variable_values={"last": last_event_id})
-            async for result in session.subscribe(request):
-                await received.put(result["notificationEvents"])
-
-        listening = asyncio.create_task(listen())
-        try:
-            yield received
-        finally:
-            listening.cancel()
-            await asyncio.gather(listening, return_exceptions=True)
 
 
 async def next_events(received: asyncio.Queue[dict[str, Any]], count: int) -> list[dict[str, Any]]:
@@ -68,7 +30,7 @@ async def next_events(received: asyncio.Queue[dict[str, Any]], count: int) -> li
 async def test_a_subscription_carries_the_same_events_as_socket_io(clients: Clients) -> None:
     alice, bob = someone("alice"), someone("bob")
     bob_socket = await clients.socket(bob)
-    async with subscribed(clients, clients.server.token(bob)) as received:
+    async with subscribed(clients.server, clients.server.token(bob)) as received:
         await asyncio.sleep(0.3)  # the subscription is in place once its first message is read
         await clients.graphql(alice, "Alice").data(CREATE_LEAD, n="Initech")
 
@@ -98,7 +60,7 @@ async def test_a_subscription_from_last_event_id_replays_what_was_missed_in_orde
     for name in ("Missed A", "Missed B"):
         await clients.graphql(alice).data(CREATE_LEAD, n=name)
 
-    async with subscribed(clients, clients.server.token(bob), last_seen) as received:
+    async with subscribed(clients.server, clients.server.token(bob), last_seen) as received:
         replayed = await next_events(received, 4)
         await clients.graphql(alice).data(CREATE_LEAD, n="Live")
         live = await next_events(received, 2)
@@ -116,7 +78,7 @@ async def test_a_subscription_without_a_valid_token_is_closed_with_4401(
     clients: Clients, token: str
 ) -> None:
     with pytest.raises(TransportError) as refused:
-        async with subscribed(clients, token) as received:
+        async with subscribed(clients.server, token) as received:
             await next_events(received, 1)
 
     closed = refused.value.__cause__ or refused.value.__context__

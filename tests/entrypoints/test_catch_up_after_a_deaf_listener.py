@@ -1,10 +1,12 @@
-"""A socket still catching up when the Redis listener hears again after a silence: one catch-up
-at a time per socket. Its history is read again after what it sent, before anything held since,
-so the events the listener missed come in order and none is sent twice."""
+"""When the Redis listener hears again after a silence, every live client reads what it missed
+from the history. A socket still catching up then gets one catch-up, not two side by side: its
+history is read again after what it sent, before anything held since, so the events the
+listener missed come in order and none twice. A GraphQL subscription reads them too."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from application.delivery.events_since import EventsSince
 from application.notifications.confirm_delivery import ConfirmDelivery
 from domain.events import NotificationsBulkUpdated, StoredEvent
 from entrypoints.auth import Authenticator
+from entrypoints.live_events import LiveEvents
 from entrypoints.rate_limit import RateLimiter
 from entrypoints.realtime import DeliveryConfirmations, Realtime
 
@@ -39,7 +42,9 @@ class History:
         return {"action": "markAllAsRead", "count": event_id, "eventId": event_id}
 
     async def last_id(self) -> int:
-        return self.events[-1].id if self.events else 0
+        last = self.events[-1].id if self.events else 0
+        await self._wait()  # read, then on its way back
+        return last
 
     async def resync_needed(self, query: EventsSinceQuery) -> bool:
         if query.last_event_id < self.expired_before:
@@ -102,7 +107,7 @@ class Alice:
             confirmations=DeliveryConfirmations(cast(Callable[[], ConfirmDelivery], None)),
         )
 
-    async def connect(self, last_event_id: int) -> None:
+    async def connect(self, last_event_id: int | None) -> None:
         sid = await self.manager.pre_connect("eio-alice", "/")
         environ = {"asgi.scope": {"client": ("192.0.2.7", 50000)}}
         await self.realtime.connect(sid, environ, {"token": "t", "lastEventId": last_event_id})
@@ -141,7 +146,7 @@ async def test_a_socket_catching_up_when_the_listener_hears_again_gets_every_eve
     assert alice.socket.received() == [1]  # its catch-up waits on the database
 
     alice.history.commit(3)  # the listener is deaf: committed, never heard here
-    alice.realtime.catch_up_everyone(alice.manager.last_event_id)  # it hears again
+    alice.manager.resumed()  # it hears again
     await alice.live(alice.history.commit(4))  # held for alice
     alice.history.gate.set()
     await settle()
@@ -162,7 +167,7 @@ async def test_a_socket_told_to_resync_reads_again_from_where_the_listener_went_
     await settle()
 
     alice.history.commit(3)  # missed by the deaf listener
-    alice.realtime.catch_up_everyone(alice.manager.last_event_id)
+    alice.manager.resumed()
     alice.history.gate.set()
     await settle()
 
@@ -186,3 +191,62 @@ async def test_a_listener_that_hears_again_twice_is_caught_up_from_the_earlier_p
     await settle()
 
     assert alice.socket.received() == [1, 2, 3, 4]
+
+
+async def test_a_subscription_gets_what_the_deaf_listener_missed_in_order() -> None:
+    alice = Alice()
+    live = LiveEvents(alice.manager)
+    for event_id in (1, 2):
+        await alice.live(alice.history.commit(event_id))
+    received: list[int] = []
+
+    async def subscribe() -> None:
+        history = cast(EventsSince, alice.history)
+        async for _event, data in live.stream(history, "alice", after=2):
+            received.append(data["eventId"])
+
+    subscription = asyncio.ensure_future(subscribe())
+    await settle()
+    await alice.live(alice.history.commit(3))
+    alice.history.commit(4)  # missed by the deaf listener
+    alice.manager.resumed()
+    await alice.live(alice.history.commit(5))
+    await settle()
+    subscription.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await subscription
+
+    assert received == [3, 4, 5]
+
+
+async def test_a_socket_caught_up_once_is_not_sent_the_same_events_again() -> None:
+    alice = Alice()
+    await alice.connect(last_event_id=None)
+    await settle()
+    for event_id in (1, 2):
+        await alice.live(alice.history.commit(event_id))
+    alice.history.commit(3)  # missed by the deaf listener
+    alice.manager.resumed()
+    await settle()
+
+    alice.manager.resumed()  # told again (another process's skipped number), nothing newer
+    await settle()
+
+    assert alice.socket.received() == [1, 2, 3]
+
+
+async def test_a_socket_whose_handshake_read_now_before_what_was_missed_gets_it() -> None:
+    alice = Alice()
+    for event_id in (1, 2):
+        await alice.live(alice.history.commit(event_id))
+    alice.history.gate = asyncio.Event()
+    handshake = asyncio.ensure_future(alice.connect(last_event_id=None))
+    await settle()  # "now" is 2, on its way back
+
+    alice.history.commit(3)  # missed by the deaf listener, after alice's "now"
+    alice.manager.resumed()
+    alice.history.gate.set()
+    await handshake
+    await settle()
+
+    assert alice.socket.received() == [3]

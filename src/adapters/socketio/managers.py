@@ -73,6 +73,9 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # Called with every event this process delivers (name, payload, rooms): other live
         # transports (GraphQL subscriptions) are fed from here, so all share one publisher.
         self.observers: list[Callable[[str, dict[str, Any], list[str]], None]] = []
+        # Called with `last_event_id` when a listener that was deaf hears again (see
+        # `resumed`): each live transport catches its clients up on what it missed.
+        self.on_resumed: list[Callable[[int], None]] = []
         self.counts = CountCoalescer(self._send_count, clock=clock)
         # Events not yet put on every recipient's queue, oldest first: each with its frame
         # and the (sid, engine.io sid) pairs still to be given it.
@@ -162,6 +165,14 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
             self._putting = None
         self._put(None)
 
+    def resumed(self) -> None:
+        """The events emitted after `last_event_id` were not heard here (the Redis listener
+        was deaf): each live transport reads them from the history. Whatever waits goes first,
+        since `last_event_id` counts it as sent."""
+        self.deliver_pending()
+        for catch_up in self.on_resumed:
+            catch_up(self.last_event_id)
+
     def _put(self, budget: int | None) -> None:
         sockets = self.server.eio.sockets
         while self._outgoing:
@@ -223,6 +234,11 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         else:
             self._floors[sid] = floor
 
+    def floor(self, sid: str) -> int | None:
+        """The newest event the socket has had from its last catch-up, while no live event
+        newer than that has reached it."""
+        return self._floors.get(sid)
+
     async def send_now(self, sid: str, event: str, data: dict[str, Any]) -> None:
         """Send to this socket only, past any holding and past Redis."""
         await socketio.AsyncManager.emit(self, event, data, namespace="/", room=sid)
@@ -234,19 +250,26 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
 
     python-socketio only logs a failed publish: here it raises, so the relay keeps the events and
     publishes them again. Each process publishes a heartbeat on the channel every second; hearing
-    any message proves its own listener is subscribed. When it hears again after a silence, it
-    calls `on_resumed` so that local sockets can catch up on what it missed.
+    any message proves its own listener is subscribed. Each process also numbers what it
+    publishes, one message at a time: a listener that hears a process skip a number missed
+    messages (its connection dropped and came back, however briefly). When it hears again after
+    a silence, or after a skipped number, it calls `resumed` so that local clients catch up on
+    what it missed.
     """
 
     HEARTBEAT_SECONDS = 1.0
     SILENCE_SECONDS = 3.0
+    FORGET_SECONDS = 60.0  # a process not heard for this long is forgotten (it stopped)
     connected: bool  # set by python-socketio: whether its Redis client is connected
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
         self._last_heard = 0.0
-        self.on_resumed: Callable[[int], None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._publishing = asyncio.Lock()
+        self._published = 0  # the number of this process's last message
+        # Each process heard from: the number of its last message, and when it came.
+        self._numbers: dict[str, tuple[int, float]] = {}
 
     def initialize(self) -> None:
         super().initialize()
@@ -257,22 +280,44 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
         return time.monotonic() - self._last_heard < self.SILENCE_SECONDS
 
     async def _publish(self, data: Any) -> None:
-        try:
-            if not self.connected:
-                self._redis_connect()
-            await self.redis.publish(self.channel, self.json.dumps(data))
-        except Exception as error:
-            self.connected = False
-            raise PublishFailed(f"{type(error).__name__}: {error}") from error
+        # One at a time: each reaches Redis, and so every listener, in the order of its number.
+        # A number whose message failed is skipped: listeners catch up, which costs only time.
+        async with self._publishing:
+            self._published += 1
+            data["number"] = self._published
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                await self.redis.publish(self.channel, self.json.dumps(data))
+            except Exception as error:
+                self.connected = False
+                raise PublishFailed(f"{type(error).__name__}: {error}") from error
 
     async def _listen(self) -> Any:
         async for message in super()._listen():
-            resumed = not self.listener_alive() and self._last_heard > 0
-            self._last_heard = time.monotonic()
-            if resumed and self.on_resumed is not None:
-                log.warning("the Redis listener hears again: local sockets catch up")
-                self.on_resumed(self.last_event_id)
-            yield message
+            try:
+                data = self.json.loads(message)
+            except ValueError:
+                data = None
+            now = time.monotonic()
+            silent = self._last_heard > 0 and not self.listener_alive()
+            skipped = isinstance(data, dict) and self._skipped(data, now)
+            self._last_heard = now
+            if silent or skipped:
+                why = "after a silence" if silent else "after missing messages"
+                log.warning("the Redis listener hears again %s: local clients catch up", why)
+                self.resumed()
+            # Decoded once: python-socketio takes a dict as it is.
+            yield message if data is None else data
+
+    def _skipped(self, data: dict[str, Any], now: float) -> bool:
+        """Whether this message's process published messages since its last one heard here."""
+        host, number = data.get("host_id"), data.get("number")
+        if not isinstance(host, str) or not isinstance(number, int):
+            return False
+        last = self._numbers.get(host)
+        self._numbers[host] = (number, now)
+        return last is not None and number != last[0] + 1
 
     async def _beat(self) -> None:
         while True:
@@ -280,4 +325,8 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
                 await self._publish({"method": "heartbeat", "host_id": self.host_id})
             except PublishFailed as error:
                 log.debug("no heartbeat: %s", error)
+            forgotten = time.monotonic() - self.FORGET_SECONDS
+            self._numbers = {
+                host: heard for host, heard in self._numbers.items() if heard[1] > forgotten
+            }
             await asyncio.sleep(self.HEARTBEAT_SECONDS)
