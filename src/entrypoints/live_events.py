@@ -14,7 +14,7 @@ from application.delivery.events_since import EventsSince
 from entrypoints.catch_up import Message, Missed
 
 QUEUE_LIMIT = 10_000  # events waiting for one slow subscriber before it is ended
-# Queued like an event: the events after its `eventId` were not heard here; read them.
+# Queued like an event: the events after its `eventId` may not have been heard here.
 CATCH_UP = "catch-up"
 
 
@@ -48,8 +48,8 @@ class LiveEvents:
                 subscriber.offer((event, data))
 
     def _catch_up(self, after: int) -> None:
-        """The Redis listener was deaf: every subscriber reads the history again, in its turn
-        (after the events queued before this)."""
+        """The Redis listener was away: every subscriber reads the history after `after`
+        again, in its turn (after the events queued before this)."""
         for subscribers in self._subscribers.values():
             for subscriber in subscribers:
                 subscriber.offer((CATCH_UP, {"eventId": after}))
@@ -75,13 +75,16 @@ class LiveEvents:
         """
         with self._subscribe(user_id) as subscriber:  # live events wait while history is read
             missed = Missed(events_since, user_id, after)
+            await missed.start()
+            start = missed.through or 0  # nothing before it is owed to the subscriber live
             async for message in missed.messages():
                 yield message
             while not subscriber.overflowed:
                 event, data = await subscriber.queue.get()
-                if event == CATCH_UP:  # from what it has; after a resync, from the silence
-                    since = data["eventId"] if missed.through is None else missed.through
-                    missed = Missed(events_since, user_id, since)
+                if event == CATCH_UP:  # as a socket's (see `Realtime.catch_up`)
+                    heard = data["eventId"]
+                    since = heard if missed.through is None else min(missed.through, heard)
+                    missed = Missed(events_since, user_id, max(since, start))
                     async for message in missed.messages():
                         yield message
                 elif missed.is_new(data):

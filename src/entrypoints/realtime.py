@@ -135,6 +135,9 @@ class Realtime:
         # sid → None while the socket catches up; an event id once it owes another pass after
         # it (the Redis listener was deaf meanwhile: see `catch_up_everyone`).
         self._catching_up: dict[str, int | None] = {}
+        # sid → the newest event its client had when it connected (its lastEventId, or "now"):
+        # nothing before it is owed to it live.
+        self._starts: dict[str, int] = {}
         self._tasks: set[asyncio.Future[Any]] = set()  # keeps background work referenced
         self.confirmations = confirmations
         server.on("connect", self.connect)
@@ -194,6 +197,7 @@ class Realtime:
             max(delay, 0), self._hang_up, sid
         )
         # What it missed is sent once the handshake is answered: the client is ready for it.
+        self._starts[sid] = missed.through or 0
         self._start_catch_up(sid, missed)
 
     async def _join(self, sid: str, user_id: str, after: int | None) -> Missed:
@@ -214,6 +218,7 @@ class Realtime:
                 del self._sockets_per_user[user_id]
         self._manager.release(sid)
         self._catching_up.pop(sid, None)
+        self._starts.pop(sid, None)
         timer = self._expiries.pop(sid, None)
         if timer is not None:
             timer.cancel()
@@ -246,30 +251,35 @@ class Realtime:
     async def catch_up(self, sid: str, missed: Missed) -> None:
         """Send the socket what it `missed`, then live events, in order.
 
-        Live events for the socket are held meanwhile; those it already has are dropped. When
-        the Redis listener was deaf meanwhile, the history is read again after what was sent
-        (before any event held since), so what it missed comes in order too.
+        Live events for the socket are held meanwhile (`_start_catch_up`); those it already has
+        are dropped. When the Redis listener was away meanwhile, the history is read again
+        before any event held since, so what it missed comes in order too.
         """
-        self._manager.hold(sid)
+        failed = False
         try:
             while True:
-                try:
-                    async for event, data in missed.messages():
-                        await self._manager.send_now(sid, event, data)
-                finally:
-                    await self._send_held(sid, missed)
+                async for event, data in missed.messages():
+                    await self._manager.send_now(sid, event, data)
+                await self._send_held(sid, missed)
                 after = self._catching_up.get(sid)
                 if after is None or sid not in self._users:
                     break
                 self._catching_up[sid] = None
-                # After a resync the client refetches; the pass starts where the listener
-                # went deaf.
-                since = after if missed.through is None else missed.through
-                missed = Missed(self._events_since(), self._users[sid], since)
+                # From what it has, or from what the listener heard if that is older (what it
+                # has may include events of this process sent while the listener was away).
+                # After a resync the client refetches: from what the listener heard.
+                since = after if missed.through is None else min(missed.through, after)
+                missed = Missed(self._events_since(), self._users[sid], self._since(sid, since))
+        except Exception as error:
+            # Sent nothing newer, and still held until it is gone: its client comes back with
+            # the last event it has, and is caught up then, rather than left with a gap.
+            failed = True
+            log.warning("a socket's catch-up failed, it is disconnected: %s", error)
+            self._hang_up(sid)
         finally:
             self._catching_up.pop(sid, None)
-            # A socket that left meanwhile keeps no floor behind.
-            self._manager.release(sid, floor=missed.through if sid in self._users else None)
+            if not failed:  # a socket that left meanwhile keeps no floor behind
+                self._manager.release(sid, floor=missed.through if sid in self._users else None)
 
     async def _send_held(self, sid: str, missed: Missed) -> None:
         """Send what was held for the socket that it does not have yet, oldest first, until it
@@ -288,8 +298,8 @@ class Realtime:
         return socket is None or socket.closed or socket.closing
 
     def catch_up_everyone(self, after: int) -> None:
-        """After the Redis listener was deaf for a while (`HoldingManager.resumed`, which put
-        what waited first): every local socket catches up on the events after `after`."""
+        """After the Redis listener was away (`HoldingManager.resumed`, which put what waited
+        first): every local socket catches up on the events after `after`."""
         for sid, user_id in list(self._users.items()):
             # One catch-up at a time: a socket catching up, or about to (its handshake may have
             # read "now" before the events missed were committed), reads the history again.
@@ -297,9 +307,13 @@ class Realtime:
                 owed = self._catching_up.get(sid)
                 self._catching_up[sid] = after if owed is None else min(owed, after)
                 continue
-            # A socket that caught up past `after` has those events already.
-            since = max(after, self._manager.floor(sid) or 0)
-            self._start_catch_up(sid, Missed(self._events_since(), user_id, since))
+            missed = Missed(self._events_since(), user_id, self._since(sid, after))
+            self._start_catch_up(sid, missed)
+
+    def _since(self, sid: str, after: int) -> int:
+        """Where a catch-up of the socket starts: after `after`, after its start, and after the
+        floor its last catch-up left (while it had nothing newer, it has every event up to it)."""
+        return max(after, self._starts.get(sid, 0), self._manager.floor(sid) or 0)
 
     def _hang_up(self, sid: str) -> None:
         self._expiries.pop(sid, None)

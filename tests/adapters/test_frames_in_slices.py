@@ -194,20 +194,20 @@ async def test_a_session_that_ended_before_its_frame_was_put_gets_nothing(fleet:
 async def test_a_listener_that_hears_again_puts_what_waits_before_the_catch_ups(
     fleet: Fleet,
 ) -> None:
-    # The catch-ups start after `last_event_id`, which counts the waiting frames as sent.
+    # The catch-ups start after the newest event heard, whose frames may still wait.
     await fleet.created(1)
     catch_ups: list[tuple[int, int]] = []
     fleet.manager.on_resumed.append(lambda after: catch_ups.append((after, fleet.queued())))
 
-    fleet.manager.resumed()
+    fleet.manager.resumed(1)
 
     assert catch_ups == [(1, SOCKETS)]
     assert [socket.event_ids() for socket in fleet.sockets] == [[1]] * SOCKETS
 
 
 async def test_a_count_waiting_for_its_window_is_not_lost_when_everyone_catches_up() -> None:
-    # `last_event_id` counts a count held back for its window as sent: the catch-up replays
-    # only what came after it, and the socket's floor then covers it.
+    # The catch-up starts after the newest event heard, a count held back for its window
+    # included: it replays only what came after, and the socket's floor then covers the count.
     now = [100.0]
     fleet = Fleet(clock=lambda: now[0])
     await fleet.connect(2)
@@ -218,7 +218,7 @@ async def test_a_count_waiting_for_its_window_is_not_lost_when_everyone_catches_
     assert fleet.sockets[0].event_ids() == [1]  # the second waits for the window's end
 
     after = fleet.manager.last_event_id
-    fleet.manager.resumed()
+    fleet.manager.resumed(after)
     # The socket's own catch-up: held, nothing in the history after `after`, released.
     fleet.manager.hold(fleet.sids[0])
     fleet.manager.release(fleet.sids[0], floor=after)

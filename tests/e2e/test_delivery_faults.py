@@ -30,6 +30,7 @@ pytestmark = pytest.mark.e2e
 
 CREATE_LEAD = "mutation($n: String!) { createLead(input: {name: $n}) { id } }"
 REDIS_DOWN_SECONDS = 30
+LISTENER_BACK_SECONDS = 2  # python-socketio subscribes again 1 s after a dropped connection
 
 
 def someone(name: str) -> str:
@@ -200,15 +201,15 @@ async def test_two_processes_behind_redis_act_as_one_and_lose_nothing_when_redis
             await wait_ready(second, 200)
             await create_lead(first, alice, "After Redis is back")
 
-            await on_second.wait_for("notification:created", 3, within=REDIS_DOWN_SECONDS)
+            await told(on_second, 3)
             # Every listener's connection dropped for a moment, Redis up: what is published
-            # meanwhile reaches no process (the lost numbers tell them).
+            # meanwhile reaches no process; each catches up once subscribed again.
             await kill_listeners(redis_server)
             await create_lead(first, alice, "While the listeners are deaf")
+            await asyncio.sleep(LISTENER_BACK_SECONDS)
             await create_lead(first, alice, "After they hear again")
 
-            await on_second.wait_for("notification:created", 5, within=REDIS_DOWN_SECONDS)
-            titles = [n["title"] for n in on_second.named("notification:created")]
+            titles = await told(on_second, 5)
             subscribed_titles = await created_titles(subscription, 5)
         await on_second.client.disconnect()
     finally:
@@ -225,14 +226,10 @@ async def test_two_processes_behind_redis_act_as_one_and_lose_nothing_when_redis
         "New lead: While the listeners are deaf",
         "New lead: After they hear again",
     ]
-    # The subscription on the second process reads what its listener missed, in order.
-    assert subscribed_titles == [
-        "New lead: Through Redis",
-        "New lead: While Redis is down",
-        "New lead: After Redis is back",
-        "New lead: While the listeners are deaf",
-        "New lead: After they hear again",
-    ]
+    # The subscription on the second process reads what its listener missed too.
+    assert subscribed_titles[0] == "New lead: Through Redis"
+    assert set(subscribed_titles[:3]) == set(titles[:3])
+    assert subscribed_titles[3:] == titles[3:]
 
 
 async def kill_listeners(redis_server: RedisServer) -> None:
@@ -244,13 +241,24 @@ async def kill_listeners(redis_server: RedisServer) -> None:
         await client.aclose()
 
 
+async def told(socket: Socket, count: int) -> list[str]:
+    """The titles of the socket's first `count` new notifications, in the order each first
+    came (delivery is at least once: a catch-up may send one again)."""
+    for _ in range(int(REDIS_DOWN_SECONDS / 0.1)):
+        titles = list(dict.fromkeys(n["title"] for n in socket.named("notification:created")))
+        if len(titles) >= count:
+            return titles
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{count} notifications expected, {titles} came")
+
+
 async def created_titles(received: asyncio.Queue[dict[str, Any]], count: int) -> list[str]:
-    """The titles of the first `count` new notifications the subscription gets (its counts and
-    other events skipped)."""
-    titles: list[str] = []
+    """The titles of the subscription's first `count` new notifications, as `told` gives a
+    socket's (its counts and other events skipped)."""
+    titles: dict[str, None] = {}
     async with asyncio.timeout(REDIS_DOWN_SECONDS):
         while len(titles) < count:
             event = await received.get()
             if event["event"] == "notification:created":
-                titles.append(event["notification"]["title"])
-    return titles
+                titles[event["notification"]["title"]] = None
+    return list(titles)

@@ -36,6 +36,7 @@ class History:
         self.events: list[StoredEvent] = []
         self.gate: asyncio.Event | None = None
         self.expired_before = 0  # a client's last event older than this is told to resync
+        self.unreachable = False  # reading the history fails
 
     def commit(self, event_id: int) -> dict[str, Any]:
         self.events.append(StoredEvent(event_id, NotificationsBulkUpdated("alice", event_id)))
@@ -53,6 +54,8 @@ class History:
         return False
 
     async def __call__(self, query: EventsSinceQuery) -> AsyncIterator[StoredEvent]:
+        if self.unreachable:
+            raise OSError("the database went away")
         page = [stored for stored in self.events if stored.id > query.last_event_id]
         for number, stored in enumerate(page):
             if number == 1:
@@ -84,7 +87,7 @@ class EngineSocket:
     def received(self) -> list[int | str]:
         """The event id of each event, or the name of one without (a resync)."""
         # A Socket.IO EVENT packet: "2" then the JSON array [name, data].
-        events = [json.loads(frame.data[1:]) for frame in self.frames]
+        events = [json.loads(frame.data[1:]) for frame in self.frames if frame.data[0] == "2"]
         return [data.get("eventId", name) for name, data in events]
 
 
@@ -111,6 +114,7 @@ class Alice:
         sid = await self.manager.pre_connect("eio-alice", "/")
         environ = {"asgi.scope": {"client": ("192.0.2.7", 50000)}}
         await self.realtime.connect(sid, environ, {"token": "t", "lastEventId": last_event_id})
+        await self.manager.connect(sid, "/")  # as python-socketio does once the handler returns
 
     async def live(self, data: dict[str, Any]) -> None:
         """The event as the Redis listener hands it to this process."""
@@ -146,7 +150,7 @@ async def test_a_socket_catching_up_when_the_listener_hears_again_gets_every_eve
     assert alice.socket.received() == [1]  # its catch-up waits on the database
 
     alice.history.commit(3)  # the listener is deaf: committed, never heard here
-    alice.manager.resumed()  # it hears again
+    alice.manager.resumed(2)  # subscribed again, having heard up to 2
     await alice.live(alice.history.commit(4))  # held for alice
     alice.history.gate.set()
     await settle()
@@ -167,7 +171,7 @@ async def test_a_socket_told_to_resync_reads_again_from_where_the_listener_went_
     await settle()
 
     alice.history.commit(3)  # missed by the deaf listener
-    alice.manager.resumed()
+    alice.manager.resumed(2)
     alice.history.gate.set()
     await settle()
 
@@ -209,7 +213,7 @@ async def test_a_subscription_gets_what_the_deaf_listener_missed_in_order() -> N
     await settle()
     await alice.live(alice.history.commit(3))
     alice.history.commit(4)  # missed by the deaf listener
-    alice.manager.resumed()
+    alice.manager.resumed(3)
     await alice.live(alice.history.commit(5))
     await settle()
     subscription.cancel()
@@ -226,10 +230,10 @@ async def test_a_socket_caught_up_once_is_not_sent_the_same_events_again() -> No
     for event_id in (1, 2):
         await alice.live(alice.history.commit(event_id))
     alice.history.commit(3)  # missed by the deaf listener
-    alice.manager.resumed()
+    alice.manager.resumed(2)
     await settle()
 
-    alice.manager.resumed()  # told again (another process's skipped number), nothing newer
+    alice.manager.resumed(2)  # away again, nothing heard meanwhile
     await settle()
 
     assert alice.socket.received() == [1, 2, 3]
@@ -244,9 +248,43 @@ async def test_a_socket_whose_handshake_read_now_before_what_was_missed_gets_it(
     await settle()  # "now" is 2, on its way back
 
     alice.history.commit(3)  # missed by the deaf listener, after alice's "now"
-    alice.manager.resumed()
+    alice.manager.resumed(2)
     alice.history.gate.set()
     await handshake
     await settle()
 
     assert alice.socket.received() == [3]
+
+
+async def test_an_event_of_this_process_sent_while_the_listener_was_away_leaves_none_behind() -> (
+    None
+):
+    # This process delivers its own events before publishing them: one sent to alice while the
+    # listener was away is newer than the one it missed, and the catch-up starts at what the
+    # listener heard, not at the newest event sent here.
+    alice = Alice()
+    await alice.connect(last_event_id=None)
+    await settle()
+    for event_id in (1, 2):
+        await alice.live(alice.history.commit(event_id))
+    alice.history.commit(3)  # another process's, missed
+    await alice.live(alice.history.commit(4))  # this process's
+    alice.manager.resumed(2)
+    await settle()
+
+    # At least once: the one sent live comes again, after the one missed.
+    assert alice.socket.received() == [1, 2, 4, 3, 4]
+
+
+async def test_a_socket_whose_catch_up_fails_is_disconnected_with_nothing_newer_sent() -> None:
+    alice = Alice()
+    for event_id in (1, 2):
+        await alice.live(alice.history.commit(event_id))
+    alice.history.unreachable = True
+    await alice.connect(last_event_id=0)
+    await alice.live(alice.history.commit(3))  # held
+    await settle()
+
+    # Its client comes back with lastEventId 0, and gets 1, 2 and 3 then.
+    assert alice.socket.received() == []
+    assert alice.realtime.connected == 0

@@ -73,8 +73,8 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # Called with every event this process delivers (name, payload, rooms): other live
         # transports (GraphQL subscriptions) are fed from here, so all share one publisher.
         self.observers: list[Callable[[str, dict[str, Any], list[str]], None]] = []
-        # Called with `last_event_id` when a listener that was deaf hears again (see
-        # `resumed`): each live transport catches its clients up on what it missed.
+        # Called with an event id when a listener that was away hears again (see `resumed`):
+        # each live transport catches its clients up on what came after it.
         self.on_resumed: list[Callable[[int], None]] = []
         self.counts = CountCoalescer(self._send_count, clock=clock)
         # Events not yet put on every recipient's queue, oldest first: each with its frame
@@ -165,13 +165,12 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
             self._putting = None
         self._put(None)
 
-    def resumed(self) -> None:
-        """The events emitted after `last_event_id` were not heard here (the Redis listener
-        was deaf): each live transport reads them from the history. Whatever waits goes first,
-        since `last_event_id` counts it as sent."""
+    def resumed(self, after: int) -> None:
+        """Events after `after` may not have been heard here (the Redis listener was away):
+        each live transport reads them from the history. Whatever waits goes first."""
         self.deliver_pending()
         for catch_up in self.on_resumed:
-            catch_up(self.last_event_id)
+            catch_up(after)
 
     def _put(self, budget: int | None) -> None:
         sockets = self.server.eio.sockets
@@ -245,31 +244,31 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
 
 
 class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: ignore[misc]
-    """The Redis manager, with holding, failures that reach the caller, and a listener whose
-    health is known.
+    """The Redis manager, with holding, failures that reach the caller, and a listener that
+    knows when it may have missed messages.
 
     python-socketio only logs a failed publish: here it raises, so the relay keeps the events and
     publishes them again. Each process publishes a heartbeat on the channel every second; hearing
-    any message proves its own listener is subscribed. Each process also numbers what it
-    publishes, one message at a time: a listener that hears a process skip a number missed
-    messages (its connection dropped and came back, however briefly). When it hears again after
-    a silence, or after a skipped number, it calls `resumed` so that local clients catch up on
-    what it missed.
+    any message proves its own listener is subscribed. Redis keeps nothing for a listener whose
+    connection dropped, however briefly: when the listener subscribes again (python-socketio's
+    retries, or redis-py's own reconnection), it calls `resumed` with the newest event heard
+    before, ahead of any message published since, so that local clients catch up on what came
+    after it, in order.
     """
 
     HEARTBEAT_SECONDS = 1.0
     SILENCE_SECONDS = 3.0
-    FORGET_SECONDS = 60.0  # a process not heard for this long is forgotten (it stopped)
     connected: bool  # set by python-socketio: whether its Redis client is connected
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         super().__init__(url, **kwargs)
         self._last_heard = 0.0
         self._heartbeat: asyncio.Task[None] | None = None
-        self._publishing = asyncio.Lock()
-        self._published = 0  # the number of this process's last message
-        # Each process heard from: the number of its last message, and when it came.
-        self._numbers: dict[str, tuple[int, float]] = {}
+        self._subscriptions = 0  # of the listener so far: each after the first follows a drop
+        # The newest event heard through Redis. The relays publish one batch at a time, in
+        # event order, so what a listener missed came after it. (Events this process emits
+        # are delivered here before they are published: they do not count until heard.)
+        self.heard_event_id = 0
 
     def initialize(self) -> None:
         super().initialize()
@@ -279,45 +278,43 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
     def listener_alive(self) -> bool:
         return time.monotonic() - self._last_heard < self.SILENCE_SECONDS
 
+    def _redis_connect(self) -> None:
+        super()._redis_connect()
+        # The listener's subscriptions come through as messages too: they tell of a drop.
+        self.pubsub.ignore_subscribe_messages = False
+
     async def _publish(self, data: Any) -> None:
-        # One at a time: each reaches Redis, and so every listener, in the order of its number.
-        # A number whose message failed is skipped: listeners catch up, which costs only time.
-        async with self._publishing:
-            self._published += 1
-            data["number"] = self._published
-            try:
-                if not self.connected:
-                    self._redis_connect()
-                await self.redis.publish(self.channel, self.json.dumps(data))
-            except Exception as error:
-                self.connected = False
-                raise PublishFailed(f"{type(error).__name__}: {error}") from error
+        try:
+            if not self.connected:
+                self._redis_connect()
+            await self.redis.publish(self.channel, self.json.dumps(data))
+        except Exception as error:
+            self.connected = False
+            raise PublishFailed(f"{type(error).__name__}: {error}") from error
 
     async def _listen(self) -> Any:
-        async for message in super()._listen():
-            try:
-                data = self.json.loads(message)
-            except ValueError:
-                data = None
-            now = time.monotonic()
-            silent = self._last_heard > 0 and not self.listener_alive()
-            skipped = isinstance(data, dict) and self._skipped(data, now)
-            self._last_heard = now
-            if silent or skipped:
-                why = "after a silence" if silent else "after missing messages"
-                log.warning("the Redis listener hears again %s: local clients catch up", why)
-                self.resumed()
-            # Decoded once: python-socketio takes a dict as it is.
-            yield message if data is None else data
+        """python-socketio's listener, which also sees the subscriptions: the messages of the
+        channel, decoded once (python-socketio takes a dict as it is)."""
+        channel = self.channel.encode()
+        async for message in self._redis_listen_with_retries():
+            if message.get("channel") != channel:
+                continue
+            if message["type"] == "subscribe":
+                self._subscribed()
+            elif message["type"] == "message" and "data" in message:
+                self._last_heard = time.monotonic()
+                try:
+                    data = self.json.loads(message["data"])
+                except ValueError:
+                    continue  # not python-socketio's
+                self.heard_event_id = max(self.heard_event_id, _event_id(data))
+                yield data
 
-    def _skipped(self, data: dict[str, Any], now: float) -> bool:
-        """Whether this message's process published messages since its last one heard here."""
-        host, number = data.get("host_id"), data.get("number")
-        if not isinstance(host, str) or not isinstance(number, int):
-            return False
-        last = self._numbers.get(host)
-        self._numbers[host] = (number, now)
-        return last is not None and number != last[0] + 1
+    def _subscribed(self) -> None:
+        self._subscriptions += 1
+        if self._subscriptions > 1:
+            log.warning("the Redis listener subscribed again: local clients catch up")
+            self.resumed(self.heard_event_id)
 
     async def _beat(self) -> None:
         while True:
@@ -325,8 +322,15 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
                 await self._publish({"method": "heartbeat", "host_id": self.host_id})
             except PublishFailed as error:
                 log.debug("no heartbeat: %s", error)
-            forgotten = time.monotonic() - self.FORGET_SECONDS
-            self._numbers = {
-                host: heard for host, heard in self._numbers.items() if heard[1] > forgotten
-            }
             await asyncio.sleep(self.HEARTBEAT_SECONDS)
+
+
+def _event_id(message: Any) -> int:
+    """The event id of a message python-socketio published for `emit`, or 0."""
+    if isinstance(message, dict) and message.get("method") == "emit":
+        data = message.get("data")
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            event_id = data[0].get("eventId")
+            if isinstance(event_id, int):
+                return event_id
+    return 0

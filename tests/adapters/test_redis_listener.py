@@ -1,0 +1,99 @@
+"""The Redis manager's listener: the messages of its channel, decoded once, and its
+subscriptions. Redis keeps nothing for a listener whose connection dropped: each subscription
+after the first tells that it may have missed messages, before any message published since, and
+the clients catch up from the newest event heard before."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import socketio
+
+from adapters.socketio.managers import HoldingRedisManager
+
+CHANNEL = b"socketio"
+
+
+def manager() -> HoldingRedisManager:
+    made = HoldingRedisManager("redis://127.0.0.1:6379/0")
+    socketio.AsyncServer(client_manager=made, async_mode="asgi")  # no socket: nothing to send
+    return made
+
+
+def subscribed(channel: bytes = CHANNEL) -> dict[str, Any]:
+    return {"type": "subscribe", "channel": channel, "data": 1}
+
+
+def emitted(event_id: int, channel: bytes = CHANNEL) -> dict[str, Any]:
+    data = {"method": "emit", "event": "notification:created", "data": [{"eventId": event_id}]}
+    return {"type": "message", "channel": channel, "data": json.dumps(data).encode()}
+
+
+def heartbeat() -> dict[str, Any]:
+    data = {"method": "heartbeat", "host_id": "another"}
+    return {"type": "message", "channel": CHANNEL, "data": json.dumps(data).encode()}
+
+
+async def heard(listener: HoldingRedisManager, *messages: dict[str, Any]) -> list[Any]:
+    """What the listener hands python-socketio of these messages from Redis, with `("caught
+    up", N)` where it called `resumed(N)`."""
+    handed: list[Any] = []
+    listener.on_resumed.append(lambda after: handed.append(("caught up", after)))
+
+    async def from_redis() -> AsyncIterator[dict[str, Any]]:
+        for each in messages:
+            yield each
+
+    listener._redis_listen_with_retries = from_redis  # type: ignore[method-assign]
+    async for data in listener._listen():
+        handed.append(data)
+    return handed
+
+
+async def test_a_subscription_after_the_first_catches_up_from_the_newest_event_heard() -> None:
+    handed = await heard(
+        manager(),
+        subscribed(),
+        emitted(1),
+        heartbeat(),
+        emitted(2),
+        subscribed(),  # the connection dropped: what was published meanwhile is lost
+        emitted(5),
+        subscribed(),  # again, nothing heard in between
+    )
+
+    assert handed == [
+        json.loads(emitted(1)["data"]),
+        json.loads(heartbeat()["data"]),
+        json.loads(emitted(2)["data"]),
+        ("caught up", 2),
+        json.loads(emitted(5)["data"]),
+        ("caught up", 5),
+    ]
+
+
+async def test_events_this_process_delivered_itself_count_only_once_heard() -> None:
+    listener = manager()
+    listener.last_event_id = 9  # delivered here, published, not heard yet
+
+    handed = await heard(listener, subscribed(), emitted(7), subscribed())
+
+    assert handed[-1] == ("caught up", 7)
+
+
+async def test_other_channels_and_what_is_not_json_are_not_handed_on() -> None:
+    not_json = {"type": "message", "channel": CHANNEL, "data": b"not json"}
+
+    handed = await heard(manager(), subscribed(), emitted(1, b"elsewhere"), not_json, emitted(2))
+
+    assert handed == [json.loads(emitted(2)["data"])]
+
+
+def test_the_listener_is_given_its_subscriptions() -> None:
+    listener = manager()
+
+    listener._redis_connect()  # a client object: nothing connects until it is used
+
+    assert listener.pubsub.ignore_subscribe_messages is False
