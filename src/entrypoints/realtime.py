@@ -271,11 +271,11 @@ class Realtime:
                 since = after if missed.through is None else min(missed.through, after)
                 missed = Missed(self._events_since(), self._users[sid], self._since(sid, since))
         except Exception as error:
-            # Sent nothing newer, and still held until it is gone: its client comes back with
-            # the last event it has, and is caught up then, rather than left with a gap.
+            # Sent nothing newer, and still held until it is gone: its client connects again
+            # with the last event it has, and is caught up then, rather than left with a gap.
             failed = True
-            log.warning("a socket's catch-up failed, it is disconnected: %s", error)
-            self._hang_up(sid)
+            log.warning("a socket's catch-up failed, its connection is closed: %s", error)
+            self._close(sid)
         finally:
             self._catching_up.pop(sid, None)
             if not failed:  # a socket that left meanwhile keeps no floor behind
@@ -314,6 +314,16 @@ class Realtime:
         """Where a catch-up of the socket starts: after `after`, after its start, and after the
         floor its last catch-up left (while it had nothing newer, it has every event up to it)."""
         return max(after, self._starts.get(sid, 0), self._manager.floor(sid) or 0)
+
+    def _close(self, sid: str) -> None:
+        """Close the socket's connection, not its session: Socket.IO clients connect again by
+        themselves after a closed transport (not after a server-side disconnect)."""
+        timer = self._expiries.pop(sid, None)
+        if timer is not None:
+            timer.cancel()
+        eio_sid = self._manager.eio_sid_from_sid(sid, "/")
+        if eio_sid is not None:
+            self._background(self._server.eio.disconnect(eio_sid))
 
     def _hang_up(self, sid: str) -> None:
         self._expiries.pop(sid, None)

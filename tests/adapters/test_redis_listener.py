@@ -1,7 +1,8 @@
 """The Redis manager's listener: the messages of its channel, decoded once, and its
 subscriptions. Redis keeps nothing for a listener whose connection dropped: each subscription
-after the first tells that it may have missed messages, before any message published since, and
-the clients catch up from the newest event heard before."""
+tells that it may have missed messages, before any message published since, and the clients
+catch up from the newest event heard before. Events of the outbox reach this process's sockets
+only as heard, its own included: one order, the channel's."""
 
 from __future__ import annotations
 
@@ -16,8 +17,19 @@ from adapters.socketio.managers import HoldingRedisManager
 CHANNEL = b"socketio"
 
 
+class Redis:
+    """What the manager publishes with: a Redis client that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    async def publish(self, channel: str, message: str) -> None:
+        self.published.append({"type": "message", "channel": CHANNEL, "data": message.encode()})
+
+
 def manager() -> HoldingRedisManager:
     made = HoldingRedisManager("redis://127.0.0.1:6379/0")
+    made.redis, made.connected = Redis(), True
     socketio.AsyncServer(client_manager=made, async_mode="asgi")  # no socket: nothing to send
     return made
 
@@ -65,6 +77,7 @@ async def test_a_subscription_after_the_first_catches_up_from_the_newest_event_h
     )
 
     assert handed == [
+        ("caught up", 0),  # sockets may have connected before it first subscribed
         json.loads(emitted(1)["data"]),
         json.loads(heartbeat()["data"]),
         json.loads(emitted(2)["data"]),
@@ -74,13 +87,17 @@ async def test_a_subscription_after_the_first_catches_up_from_the_newest_event_h
     ]
 
 
-async def test_events_this_process_delivered_itself_count_only_once_heard() -> None:
-    listener = manager()
-    listener.last_event_id = 9  # delivered here, published, not heard yet
+async def test_an_event_of_the_outbox_is_published_and_delivered_here_only_once_heard() -> None:
+    publisher = manager()
 
-    handed = await heard(listener, subscribed(), emitted(7), subscribed())
+    await publisher.emit("notification:created", {"eventId": 7}, to=["user:alice"])
 
-    assert handed[-1] == ("caught up", 7)
+    assert publisher.last_event_id == 0  # not delivered here yet
+    [published] = publisher.redis.published
+    handed = await heard(publisher, subscribed(), published)
+    # python-socketio skips what its own process published: this one is handed on as another's.
+    assert handed[-1] == {**json.loads(published["data"]), "host_id": None}
+    assert publisher.heard_event_id == 7
 
 
 async def test_other_channels_and_what_is_not_json_are_not_handed_on() -> None:
@@ -88,7 +105,7 @@ async def test_other_channels_and_what_is_not_json_are_not_handed_on() -> None:
 
     handed = await heard(manager(), subscribed(), emitted(1, b"elsewhere"), not_json, emitted(2))
 
-    assert handed == [json.loads(emitted(2)["data"])]
+    assert handed == [("caught up", 0), json.loads(emitted(2)["data"])]
 
 
 def test_the_listener_is_given_its_subscriptions() -> None:

@@ -95,13 +95,12 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         room = to or room
-        event_id = data.get("eventId") if isinstance(data, dict) else None
-        if not isinstance(event_id, int) or callback is not None or (namespace or "/") != "/":
+        if not _of_outbox(data, namespace, callback):
             await super().emit(
                 event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback
             )
             return
-        self.last_event_id = max(self.last_event_id, event_id)
+        self.last_event_id = max(self.last_event_id, data["eventId"])
         rooms = [room] if isinstance(room, str) else list(room or [])
         if event == UNREAD_COUNT:
             rooms = self.counts.counts(data, rooms)
@@ -250,10 +249,11 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
     python-socketio only logs a failed publish: here it raises, so the relay keeps the events and
     publishes them again. Each process publishes a heartbeat on the channel every second; hearing
     any message proves its own listener is subscribed. Redis keeps nothing for a listener whose
-    connection dropped, however briefly: when the listener subscribes again (python-socketio's
-    retries, or redis-py's own reconnection), it calls `resumed` with the newest event heard
-    before, ahead of any message published since, so that local clients catch up on what came
-    after it, in order.
+    connection dropped, however briefly: when the listener subscribes (again, after python-
+    socketio's retries or redis-py's own reconnection), it calls `resumed` with the newest event
+    heard before, ahead of any message published since, so that local clients catch up on what
+    came after it, in order. Events of the outbox reach this process's sockets only through the
+    listener, like every other process's (`emit`).
     """
 
     HEARTBEAT_SECONDS = 1.0
@@ -283,6 +283,47 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
         # The listener's subscriptions come through as messages too: they tell of a drop.
         self.pubsub.ignore_subscribe_messages = False
 
+    async def emit(  # an event of the outbox goes to Redis only; it is delivered as heard
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """python-socketio delivers an event here before it publishes it, so local sockets
+        could get it ahead of older events of other processes that the listener had not
+        heard yet, or missed. An event of the outbox is delivered here only once heard back,
+        as in every other process: each process's sockets get the channel's one order."""
+        if not _of_outbox(data, namespace, callback) or kwargs.get("ignore_queue"):
+            await super().emit(
+                event,
+                data,
+                namespace=namespace,
+                room=room,
+                skip_sid=skip_sid,
+                callback=callback,
+                to=to,
+                **kwargs,
+            )
+            return
+        await self._publish(
+            {
+                "method": "emit",
+                "event": event,
+                "data": [data],
+                "binary": False,
+                "namespace": "/",
+                "room": to or room,
+                "skip_sid": skip_sid,
+                "callback": None,
+                "host_id": self.host_id,
+            }
+        )
+
     async def _publish(self, data: Any) -> None:
         try:
             if not self.connected:
@@ -307,14 +348,20 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
                     data = self.json.loads(message["data"])
                 except ValueError:
                     continue  # not python-socketio's
-                self.heard_event_id = max(self.heard_event_id, _event_id(data))
+                event_id = _event_id(data)
+                if event_id:
+                    self.heard_event_id = max(self.heard_event_id, event_id)
+                    if data.get("host_id") == self.host_id:
+                        data["host_id"] = None  # python-socketio would skip its own (see `emit`)
                 yield data
 
     def _subscribed(self) -> None:
+        """Also the first time: sockets may have connected before the listener subscribed
+        (Redis was away when the process started)."""
         self._subscriptions += 1
         if self._subscriptions > 1:
             log.warning("the Redis listener subscribed again: local clients catch up")
-            self.resumed(self.heard_event_id)
+        self.resumed(self.heard_event_id)
 
     async def _beat(self) -> None:
         while True:
@@ -325,12 +372,17 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
             await asyncio.sleep(self.HEARTBEAT_SECONDS)
 
 
-def _event_id(message: Any) -> int:
-    """The event id of a message python-socketio published for `emit`, or 0."""
-    if isinstance(message, dict) and message.get("method") == "emit":
-        data = message.get("data")
-        if isinstance(data, list) and data and isinstance(data[0], dict):
-            event_id = data[0].get("eventId")
-            if isinstance(event_id, int):
-                return event_id
-    return 0
+def _of_outbox(data: Any, namespace: str | None, callback: Any) -> bool:
+    """Whether an emit is of an event of the outbox (it carries its `eventId`), to every
+    socket of its rooms in the default namespace."""
+    return _event_id(data) > 0 and callback is None and (namespace or "/") == "/"
+
+
+def _event_id(data: Any) -> int:
+    """The event id of an event's payload, or of the message python-socketio published for
+    it; 0 for anything else."""
+    if isinstance(data, dict) and data.get("method") == "emit":
+        payload = data.get("data")
+        data = payload[0] if isinstance(payload, list) and len(payload) == 1 else None
+    event_id = data.get("eventId") if isinstance(data, dict) else None
+    return event_id if isinstance(event_id, int) and not isinstance(event_id, bool) else 0
