@@ -82,8 +82,7 @@ class LiveEvents:
             while not subscriber.overflowed:
                 event, data = await subscriber.queue.get()
                 if event == CATCH_UP:  # as a socket's (see `Realtime.catch_up`)
-                    heard = data["eventId"]
-                    since = heard if missed.through is None else min(missed.through, heard)
+                    since = data["eventId"] if missed.through is None else missed.through
                     missed = Missed(events_since, user_id, max(since, start))
                     async for message in missed.messages():
                         yield message

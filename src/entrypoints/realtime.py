@@ -265,10 +265,9 @@ class Realtime:
                 if after is None or sid not in self._users:
                     break
                 self._catching_up[sid] = None
-                # From what it has, or from what the listener heard if that is older (what it
-                # has may include events of this process sent while the listener was away).
-                # After a resync the client refetches: from what the listener heard.
-                since = after if missed.through is None else min(missed.through, after)
+                # From what it has: the history up to it, and what was held, heard before the
+                # listener went away. After a resync the client refetches: from what it heard.
+                since = after if missed.through is None else missed.through
                 missed = Missed(self._events_since(), self._users[sid], self._since(sid, since))
         except Exception as error:
             # Sent nothing newer, and still held until it is gone: its client connects again
@@ -316,14 +315,16 @@ class Realtime:
         return max(after, self._starts.get(sid, 0), self._manager.floor(sid) or 0)
 
     def _close(self, sid: str) -> None:
-        """Close the socket's connection, not its session: Socket.IO clients connect again by
-        themselves after a closed transport (not after a server-side disconnect)."""
+        """Drop the socket's connection: Socket.IO clients connect again by themselves after a
+        lost connection (not after a server-side disconnect, nor promptly after engine.io's
+        CLOSE packet, which a WebSocket client ignores)."""
         timer = self._expiries.pop(sid, None)
         if timer is not None:
             timer.cancel()
         eio_sid = self._manager.eio_sid_from_sid(sid, "/")
-        if eio_sid is not None:
-            self._background(self._server.eio.disconnect(eio_sid))
+        socket = self._server.eio.sockets.pop(eio_sid, None)
+        if socket is not None:
+            self._background(_drop(socket))
 
     def _hang_up(self, sid: str) -> None:
         self._expiries.pop(sid, None)
@@ -338,6 +339,13 @@ class Realtime:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("socket work failed: %s", task.exception())
+
+
+async def _drop(socket: Any) -> None:
+    """Close an engine.io socket without a word: its session ends (python-socketio calls
+    `disconnect`), and its writer, woken, closes the connection."""
+    await socket.close(wait=False, abort=True)
+    socket.queue.put_nowait(None)
 
 
 def client_address(environ: dict[str, Any]) -> str:

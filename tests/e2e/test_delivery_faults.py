@@ -184,13 +184,16 @@ async def test_two_processes_behind_redis_act_as_one_and_lose_nothing_when_redis
         await wait_ready(first, 200)
         await wait_ready(second, 200)
         on_second = await reconnect(second, bob, None)
+        on_first = await reconnect(first, bob, None)  # where the leads are created
         async with subscribed(second, second.token(bob)) as subscription:
             await asyncio.sleep(0.3)  # the subscription is in place once its first message is read
             await create_lead(first, alice, "Through Redis")
-            [created] = await on_second.wait_for("notification:created")
-            assert created["title"] == "New lead: Through Redis"
+            for socket in (on_second, on_first):
+                [created] = await socket.wait_for("notification:created")
+                assert created["title"] == "New lead: Through Redis"
             await asyncio.sleep(0.5)  # in the normal case, once per socket, not once per process
             assert len(on_second.named("notification:created")) == 1
+            assert len(on_first.named("notification:created")) == 1
 
             redis_server.stop()
             await wait_ready(first, 503)
@@ -210,8 +213,10 @@ async def test_two_processes_behind_redis_act_as_one_and_lose_nothing_when_redis
             await create_lead(first, alice, "After they hear again")
 
             titles = await told(on_second, 5)
+            titles_on_first = await told(on_first, 5)
             subscribed_titles = await created_titles(subscription, 5)
         await on_second.client.disconnect()
+        await on_first.client.disconnect()
     finally:
         stop_server(first.process)
         stop_server(second.process)
@@ -226,6 +231,9 @@ async def test_two_processes_behind_redis_act_as_one_and_lose_nothing_when_redis
         "New lead: While the listeners are deaf",
         "New lead: After they hear again",
     ]
+    # The socket on the process that publishes gets its own events as heard, the same way.
+    assert set(titles_on_first[:3]) == set(titles[:3])
+    assert titles_on_first[3:] == titles[3:]
     # The subscription on the second process reads what its listener missed too.
     assert subscribed_titles[0] == "New lead: Through Redis"
     assert set(subscribed_titles[:3]) == set(titles[:3])

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import socketio
+from engineio import packet as eio_packet
 
 from adapters.socketio.managers import HoldingManager
 from adapters.socketio.payloads import user_room
@@ -75,10 +76,13 @@ class EngineSocket:
         self.frames: list[Any] = []
         self.closed = self.closing = False
 
-    async def close(self, reason: str | None = None) -> None:
-        """Closed by the server: as engine.io does, the Socket.IO session ends with it."""
-        self.closed = True
+    async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
+        """Closed by the server: as engine.io does, the Socket.IO session ends with it; a CLOSE
+        packet is sent unless it is aborted."""
         await self.server._handle_eio_disconnect(self.eio_sid, reason)
+        if not abort:
+            self.frames.append(eio_packet.Packet(eio_packet.CLOSE))
+        self.closed = True
 
     def put_nowait(self, frame: Any) -> None:
         self.frames.append(frame)
@@ -93,7 +97,10 @@ class EngineSocket:
     def received(self) -> list[int | str]:
         """The event id of each event, or the name of one without (a resync)."""
         # A Socket.IO EVENT packet: "2" then the JSON array [name, data].
-        events = [json.loads(frame.data[1:]) for frame in self.frames if frame.data[0] == "2"]
+        messages = [
+            frame for frame in self.frames if frame and frame.packet_type == eio_packet.MESSAGE
+        ]
+        events = [json.loads(frame.data[1:]) for frame in messages if frame.data[0] == "2"]
         return [data.get("eventId", name) for name, data in events]
 
 
@@ -271,7 +278,8 @@ async def test_a_socket_whose_catch_up_fails_is_closed_with_nothing_newer_sent()
     await alice.live(alice.history.commit(3))  # held
     await settle()
 
-    # Its client connects again with lastEventId 0, and gets 1, 2 and 3 then.
-    assert alice.socket.received() == []
+    # The connection is dropped (its writer woken with None, which closes it): its client
+    # connects again with lastEventId 0, and gets 1, 2 and 3 then.
+    assert alice.socket.frames == [None]
     assert alice.socket.closed
     assert alice.realtime.connected == 0

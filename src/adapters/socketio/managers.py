@@ -266,8 +266,7 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
         self._heartbeat: asyncio.Task[None] | None = None
         self._subscriptions = 0  # of the listener so far: each after the first follows a drop
         # The newest event heard through Redis. The relays publish one batch at a time, in
-        # event order, so what a listener missed came after it. (Events this process emits
-        # are delivered here before they are published: they do not count until heard.)
+        # event order, so what a listener missed came after it.
         self.heard_event_id = 0
 
     def initialize(self) -> None:
@@ -349,10 +348,11 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
                 except ValueError:
                     continue  # not python-socketio's
                 event_id = _event_id(data)
-                if event_id:
-                    self.heard_event_id = max(self.heard_event_id, event_id)
-                    if data.get("host_id") == self.host_id:
-                        data["host_id"] = None  # python-socketio would skip its own (see `emit`)
+                self.heard_event_id = max(self.heard_event_id, event_id)
+                if data.get("host_id") == self.host_id and _of_outbox(
+                    {"eventId": event_id}, data.get("namespace"), data.get("callback")
+                ):
+                    data["host_id"] = None  # python-socketio would skip its own (see `emit`)
                 yield data
 
     def _subscribed(self) -> None:
