@@ -133,7 +133,7 @@ class Realtime:
         self._expiries: dict[str, asyncio.TimerHandle] = {}
         self._handshaking: set[str] = set()  # sids whose handshake is not answered yet
         # sid → None while the socket catches up; an event id once it owes another pass after
-        # it (the Redis listener was deaf meanwhile: see `catch_up_everyone`).
+        # it (the Redis listener was away meanwhile: see `catch_up_everyone`).
         self._catching_up: dict[str, int | None] = {}
         # sid → the newest event its client had when it connected (its lastEventId, or "now"):
         # nothing before it is owed to it live.
@@ -277,8 +277,10 @@ class Realtime:
             self._close(sid)
         finally:
             self._catching_up.pop(sid, None)
-            if not failed:  # a socket that left meanwhile keeps no floor behind
-                self._manager.release(sid, floor=missed.through if sid in self._users else None)
+            if sid not in self._users:  # it left meanwhile: nothing is kept for it
+                self._manager.release(sid)
+            elif not failed:  # a failed one stays held until it is gone
+                self._manager.release(sid, floor=missed.through)
 
     async def _send_held(self, sid: str, missed: Missed) -> None:
         """Send what was held for the socket that it does not have yet, oldest first, until it

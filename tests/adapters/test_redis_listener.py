@@ -100,10 +100,13 @@ async def test_an_event_of_the_outbox_is_published_and_delivered_here_only_once_
     assert publisher.heard_event_id == 7
 
 
-async def test_other_channels_and_what_is_not_json_are_not_handed_on() -> None:
+async def test_other_channels_and_what_is_not_a_json_object_are_not_handed_on() -> None:
     not_json = {"type": "message", "channel": CHANNEL, "data": b"not json"}
+    not_an_object = {"type": "message", "channel": CHANNEL, "data": b"[1, 2]"}
 
-    handed = await heard(manager(), subscribed(), emitted(1, b"elsewhere"), not_json, emitted(2))
+    handed = await heard(
+        manager(), subscribed(), emitted(1, b"elsewhere"), not_json, not_an_object, emitted(2)
+    )
 
     assert handed == [("caught up", 0), json.loads(emitted(2)["data"])]
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import pytest
 import socketio
 from engineio import packet as eio_packet
 
@@ -61,6 +62,8 @@ class History:
         for number, stored in enumerate(page):
             if number == 1:
                 await self._wait()
+                if self.unreachable:
+                    raise OSError("the database went away")
             yield stored
 
     async def _wait(self) -> None:
@@ -124,7 +127,7 @@ class Alice:
         )
 
     async def connect(self, last_event_id: int | None) -> None:
-        sid = await self.manager.pre_connect("eio-alice", "/")
+        self.sid = sid = await self.manager.pre_connect("eio-alice", "/")
         environ = {"asgi.scope": {"client": ("192.0.2.7", 50000)}}
         await self.realtime.connect(sid, environ, {"token": "t", "lastEventId": last_event_id})
         await self.manager.connect(sid, "/")  # as python-socketio does once the handler returns
@@ -283,3 +286,22 @@ async def test_a_socket_whose_catch_up_fails_is_closed_with_nothing_newer_sent()
     assert alice.socket.frames == [None]
     assert alice.socket.closed
     assert alice.realtime.connected == 0
+
+
+@pytest.mark.parametrize("then", ["the rest is read", "the read fails"])
+async def test_a_socket_that_leaves_while_it_catches_up_keeps_nothing_behind(then: str) -> None:
+    alice = Alice()
+    for event_id in (1, 2, 3):
+        await alice.live(alice.history.commit(event_id))
+    alice.history.gate = asyncio.Event()
+    await alice.connect(last_event_id=0)
+    await settle()  # 1 sent, the rest on its way
+
+    await alice.socket.close()  # the client goes away
+    alice.history.unreachable = then == "the read fails"
+    alice.history.gate.set()
+    await settle()
+
+    assert alice.realtime.connected == 0
+    assert alice.manager._held == {}  # what the manager holds, for no socket
+    assert alice.manager.floor(alice.sid) is None

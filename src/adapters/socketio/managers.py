@@ -347,6 +347,8 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
                     data = self.json.loads(message["data"])
                 except ValueError:
                     continue  # not python-socketio's
+                if not isinstance(data, dict):
+                    continue
                 event_id = _event_id(data)
                 self.heard_event_id = max(self.heard_event_id, event_id)
                 if data.get("host_id") == self.host_id and _of_outbox(
