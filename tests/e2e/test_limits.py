@@ -197,11 +197,13 @@ async def test_past_the_rate_limit_a_mutation_is_429_and_no_one_else_is_held_up(
     assert "errors" not in query.json()
 
 
-@pytest.fixture(scope="module")
-def redis_servers(database_url: str) -> Iterator[tuple[HeraldServer, HeraldServer]]:
-    """Two processes behind one Redis, as two replicas behind a load balancer."""
+@pytest.fixture
+def redis_servers(own_database_url: str) -> Iterator[tuple[HeraldServer, HeraldServer]]:
+    """Two processes behind one Redis, as two replicas behind a load balancer, on a database of
+    their own: on the module's, their relays could take its server's events and publish them
+    to Redis, which that server does not hear."""
     env = herald_env(
-        DATABASE_URL=database_url,
+        DATABASE_URL=own_database_url,
         REDIS_URL=asyncio.run(redis_url()),
         RATE_LIMIT_PER_SECOND=str(RATE_LIMIT),
     )
