@@ -14,7 +14,7 @@ from sqlalchemy.pool import QueuePool
 from adapters.asyncpg.queries import PLANNED_POOL_MAX_SIZE, POOL_MAX_SIZE
 from adapters.sqlalchemy.engine import database_problem, make_engine
 from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
-from adapters.sqlalchemy.tables import notification_recipients, users
+from adapters.sqlalchemy.tables import tasks, users
 from application.ports import InboxSlice
 
 
@@ -46,12 +46,12 @@ async def test_sqlite_enforces_foreign_keys_and_writes_ahead(migrated_sqlite_url
             assert await connection.scalar(sa.text("PRAGMA journal_mode")) == "wal"
             with pytest.raises(IntegrityError):
                 await connection.execute(
-                    sa.insert(notification_recipients).values(
-                        user_id="bob",
-                        notification_id=uuid4(),  # no such notification
-                        is_read=False,
+                    sa.insert(tasks).values(
+                        id=uuid4(),
+                        lead_id=uuid4(),  # no such lead
+                        title="Call back",
+                        created_by_id="bob",
                         created_at=sa.func.now(),
-                        updated_at=sa.func.now(),
                     )
                 )
     finally:

@@ -80,8 +80,12 @@ SCHEMA_0006 = {
 SCHEMA = {
     **SCHEMA_0006,
     # The counts are kept in inbox_counts: no index counts the unread or unseen entries.
+    # The key, the notification first, finds a notification's entries (0010).
     "notification_recipients": {
-        *(SCHEMA_0006["notification_recipients"] - {"ix_notification_recipients_unread"}),
+        *(
+            SCHEMA_0006["notification_recipients"]
+            - {"ix_notification_recipients_unread", "ix_notification_recipients_notification_id"}
+        ),
         "ix_notification_recipients_archived",
         "ix_notification_recipients_group",
         "ix_notification_recipients_undelivered",
@@ -506,3 +510,62 @@ async def test_0009_down_puts_each_users_broadcasts_back_in_their_own_counts(
         "user-01": (2, 2, 2),
         "user-10": (0, 0, 2),
     }
+
+
+async def entries_key(engine: AsyncEngine) -> tuple[list[str], list[tuple[list[str], str]]]:
+    """The entries' primary key columns, and each foreign key's columns and what it does on
+    delete."""
+
+    def inspect(connection: sa.Connection) -> tuple[list[str], list[tuple[list[str], str]]]:
+        inspector = sa.inspect(connection)
+        key = inspector.get_pk_constraint("notification_recipients")["constrained_columns"]
+        foreign = [
+            (fk["constrained_columns"], str(fk["options"].get("ondelete")).upper())
+            for fk in inspector.get_foreign_keys("notification_recipients")
+        ]
+        return key, foreign
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(inspect)
+
+
+async def every_entry(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            sa.select(recipients).order_by(recipients.c.user_id, recipients.c.created_at)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_0010_keys_entries_by_notification_first_and_keeps_them(database_url: str) -> None:
+    await asyncio.to_thread(upgrade, database_url, "0009_inbox_broadcasts")
+    engine = make_engine(database_url)
+    new_uow = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    users = ["ana", "bo", "cy"]
+    try:
+        async with new_uow() as uow:
+            for at in range(3):
+                await uow.inbox.add(a_notification(NOW + timedelta(seconds=at)), users[at:])
+            await uow.commit()
+        async with new_uow() as uow:
+            assert await uow.inbox.mark_all_read("cy", NOW) == 3
+            await uow.commit()
+        before = await every_entry(engine)
+        assert len(before) == 6
+        assert await entries_key(engine) == (
+            ["userId", "notificationId"],
+            [(["notificationId"], "CASCADE")],
+        )
+
+        await upgrade_async(database_url)
+        assert await entries_key(engine) == (["notificationId", "userId"], [])
+        assert await every_entry(engine) == before
+
+        await asyncio.to_thread(downgrade, database_url, "0009_inbox_broadcasts")
+        assert await entries_key(engine) == (
+            ["userId", "notificationId"],
+            [(["notificationId"], "CASCADE")],
+        )
+        assert await every_entry(engine) == before
+    finally:
+        await engine.dispose()

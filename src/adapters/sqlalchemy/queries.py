@@ -38,6 +38,8 @@ IN_INBOX = inbox.c.archived_at.is_(None)
 UNREAD = sa.and_(sa.not_(inbox.c.is_read), IN_INBOX)
 UNSEEN = sa.and_(inbox.c.seen_at.is_(None), IN_INBOX)
 ARCHIVED = inbox.c.archived_at.is_not(None)
+# An entry's notification (the entries have no foreign key to join by).
+OF_NOTIFICATION = inbox.c.notification_id == notifications.c.id
 
 
 def _user_param() -> sa.BindParameter[str]:
@@ -93,7 +95,7 @@ def select_entries() -> sa.Select[Any]:
         inbox.c.seen_at,
         inbox.c.delivered_at,
         inbox.c.archived_at,
-    ).join_from(inbox, notifications)
+    ).join_from(inbox, notifications, OF_NOTIFICATION)
 
 
 def notification_of(row: Sequence[Any]) -> Notification:
@@ -265,7 +267,7 @@ def _leaders_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
     probe = probe.offset(sa.literal_column("0", sa.Integer))
     statement = (
         sa.select(*select_entries().selected_columns, inbox.c.group_key)
-        .join_from(inbox, notifications)
+        .join_from(inbox, notifications, OF_NOTIFICATION)
         .where(*_selected(inbox, notifications, user=_user_param(), **shape._asdict()))
         .where(~sa.exists(probe))
     )
@@ -569,7 +571,7 @@ SENT_ABOUT = (
         sa.func.count(inbox.c.read_at),
     )
     # An inner join: a notification nobody holds any more has no row to count.
-    .join_from(notifications, inbox)
+    .join_from(notifications, inbox, OF_NOTIFICATION)
     .where(
         notifications.c.related_lead_id
         == sa.bindparam("lead_id", type_=notifications.c.related_lead_id.type)

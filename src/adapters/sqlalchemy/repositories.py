@@ -799,16 +799,14 @@ class SqlAlchemyInboxRepository(_Repository):
             doomed = notifications.c.id == sa.any_(_uuid_array(ids))
         else:
             # One writer at a time (BEGIN IMMEDIATE): the entries counted are those deleted.
+            of_doomed = inbox.c.notification_id.in_(oldest)
             lost = await self._execute(
-                _counted_by_user(
-                    sa.select(inbox).where(inbox.c.notification_id.in_(oldest)).subquery()
-                )
+                _counted_by_user(sa.select(inbox).where(of_doomed).subquery())
             )
+            await self._execute(sa.delete(inbox).where(of_doomed))
             doomed = notifications.c.id.in_(oldest)
         for row in lost:
             self._change(row.user_id, _Counted(-row.unread, -row.unseen, -row.total))
-        # The entries left (SQLite's) go by the foreign key's cascade, found through
-        # ix_notification_recipients_notification_id.
         result = await self._execute(sa.delete(notifications).where(doomed))
         return result.rowcount
 
