@@ -24,6 +24,7 @@ from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock, UuidFactory
 from adapters.unsubscribe import HmacUnsubscribeTokens
+from adapters.urgency import Urgency
 from application.comments.add_comment import AddComment
 from application.delivery.events_since import EventsSince
 from application.delivery.relay_events import InlineRelay, RelayEvents
@@ -86,11 +87,11 @@ def allowed_origin(configured: Sequence[str]) -> Callable[[str, dict[str, Any]],
     return allowed
 
 
-def make_socketio_server(settings: Settings) -> socketio.AsyncServer:
+def make_socketio_server(settings: Settings, urgency: Urgency) -> socketio.AsyncServer:
     manager = (
-        HoldingRedisManager(settings.redis_url, channel="herald")
+        HoldingRedisManager(settings.redis_url, channel="herald", urgency=urgency)
         if settings.redis_url
-        else HoldingManager()
+        else HoldingManager(urgency=urgency)
     )
     return socketio.AsyncServer(
         async_mode="asgi",
@@ -130,13 +131,15 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(UuidFactory)
     engine = providers.Singleton(make_engine, settings.provided.database_url)
     session_factory = providers.Singleton(make_session_factory, engine)
-    socketio_server = providers.Singleton(make_socketio_server, settings)
+    # A unit of work holding the outbox's turn presses; delivery steps aside meanwhile.
+    urgency = providers.Singleton(Urgency)
+    socketio_server = providers.Singleton(make_socketio_server, settings, urgency)
     memory_store = providers.Singleton(InMemoryStore)  # used only by `in_memory` containers
     metrics = providers.Singleton(Metrics)  # a registry per app: see entrypoints/metrics.py
     rate_limiter = providers.Singleton(make_rate_limiter, settings)  # Redis when REDIS_URL is set
 
     # Adapters
-    uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory, urgency=urgency)
     # Reads answer from committed state without a unit of work; built once, as is each read.
     inbox_queries = providers.Singleton(make_inbox_queries, settings.provided.database_url, engine)
     publisher = providers.Singleton(SocketIoPublisher, socketio_server)

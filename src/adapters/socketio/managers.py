@@ -21,6 +21,7 @@ from socketio import packet
 
 from adapters.socketio.coalescing import CountCoalescer
 from adapters.socketio.publisher import CREATED, UNREAD_COUNT
+from adapters.urgency import Urgency
 
 log = logging.getLogger("herald.socketio")
 
@@ -47,6 +48,9 @@ class PublishFailed(Exception):
 # event put on a thousand queues at once kept the database's replies (and with them the
 # outbox's turn, which every `createLead` waits for) behind a thousand writes.
 FRAMES_PER_TURN = 64
+# While a unit of work here holds the outbox's turn (`Urgency`), the next frames wait this long
+# at a time, for the urgency's patience in a row at most.
+STEP_ASIDE = 0.001
 
 
 class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
@@ -57,13 +61,19 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     grow. The frames go out in emit order, `FRAMES_PER_TURN` at a time (an event to one user
     waits for the frames of those emitted before it); whether a socket is held, or still in
     the session it was addressed in, is decided as its frame is put. Unread counts are
-    coalesced per user (see `coalescing`).
+    coalesced per user (see `coalescing`). While `urgency` presses, frames wait.
     """
 
     def __init__(
-        self, *args: Any, clock: Callable[[], float] = time.monotonic, **kwargs: Any
+        self,
+        *args: Any,
+        clock: Callable[[], float] = time.monotonic,
+        urgency: Urgency | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.urgency = urgency or Urgency()
+        self._stepped_aside_since: float | None = None
         self._held: dict[str, Held] = {}
         # After catching up, a socket has had every event up to its floor: a late live copy of
         # one of those (the relay lagging behind the history) is not sent again.
@@ -145,13 +155,23 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         return participants
 
     def _put_some(self) -> None:
-        """Put the next `FRAMES_PER_TURN` frames on their sockets' queues, then yield."""
+        """Put the next `FRAMES_PER_TURN` frames on their sockets' queues, then yield; while
+        the urgency presses, wait for it instead (for its patience at most)."""
         self._putting = None
+        loop = asyncio.get_running_loop()
+        if self.urgency.pressing:
+            now = loop.time()
+            if self._stepped_aside_since is None:
+                self._stepped_aside_since = now
+            if now - self._stepped_aside_since < self.urgency.patience:
+                self._putting = loop.call_later(STEP_ASIDE, self._put_some)
+                return
+        self._stepped_aside_since = None
         try:
             self._put(FRAMES_PER_TURN)
         finally:  # the frames after one that failed still go
             if self._outgoing:
-                self._putting = asyncio.get_running_loop().call_soon(self._put_some)
+                self._putting = loop.call_soon(self._put_some)
 
     def deliver_pending(self) -> None:
         """Hand every frame still waiting to its socket now (its queue, or what is held for
@@ -260,8 +280,9 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
     SILENCE_SECONDS = 3.0
     connected: bool  # set by python-socketio: whether its Redis client is connected
 
-    def __init__(self, url: str, **kwargs: Any) -> None:
-        super().__init__(url, **kwargs)
+    def __init__(self, url: str, *, urgency: Urgency | None = None, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)  # python-socketio's, which passes on none of its own
+        self.urgency = urgency or self.urgency
         self._last_heard = 0.0
         self._heartbeat: asyncio.Task[None] | None = None
         self._subscriptions = 0  # of the listener so far: each after the first follows a drop

@@ -18,6 +18,7 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyTaskRepository,
     SqlAlchemyUserRepository,
 )
+from adapters.urgency import Urgency
 from application.ports import (
     Clock,
     CommentRepository,
@@ -50,11 +51,15 @@ class SqlAlchemyUnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         relay: EventRelay | None = None,
         clock: Clock | None = None,
+        urgency: Urgency | None = None,
     ) -> None:
-        """`clock` stamps the events written at commit (the system clock when None)."""
+        """`clock` stamps the events written at commit (the system clock when None);
+        `urgency` presses while this unit of work holds the outbox's turn."""
         self._session_factory, self._relay, self._clock = session_factory, relay, clock
+        self._urgency = urgency
         self._session: AsyncSession | None = None
         self._wrote_events = False
+        self._pressing = False
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -66,7 +71,7 @@ class SqlAlchemyUnitOfWork:
         self.comments = SqlAlchemyCommentRepository(session)
         self.preferences = SqlAlchemyPreferenceRepository(session)
         self.events = self._event_log = SqlAlchemyEventLog(session, self._clock)
-        self.inbox = self._inbox = SqlAlchemyInboxRepository(session, self._event_log.take_turn)
+        self.inbox = self._inbox = SqlAlchemyInboxRepository(session, self._take_turn)
         self.emails = SqlAlchemyDueEmailRepository(session)
         return self
 
@@ -79,6 +84,7 @@ class SqlAlchemyUnitOfWork:
         session, self._session = self._session, None
         if session is not None:
             await session.close()  # rolls back the transaction unless it was committed
+        self._turn_ended()
         wrote_events, self._wrote_events = self._wrote_events, False
         if wrote_events and self._relay is not None:
             await self._relay.committed()
@@ -90,8 +96,23 @@ class SqlAlchemyUnitOfWork:
         # shortest time.
         await self._inbox.flush()
         wrote_events = await self._event_log.write_pending()
-        with concurrency_errors():
-            await self._session.commit()
+        try:
+            with concurrency_errors():
+                await self._session.commit()
+        finally:
+            self._turn_ended()
         self._inbox.forget()
         self._event_log.forget()
         self._wrote_events |= wrote_events
+
+    async def _take_turn(self) -> None:
+        await self._event_log.take_turn()
+        if self._urgency is not None and not self._pressing:
+            self._urgency.begin()
+            self._pressing = True
+
+    def _turn_ended(self) -> None:
+        if self._pressing:
+            self._pressing = False
+            if self._urgency is not None:
+                self._urgency.end()

@@ -1,0 +1,97 @@
+"""A unit of work presses its process's urgency (`adapters.urgency`) from the moment it holds the
+outbox's turn until its transaction ends, and at no other time: delivery steps aside for that
+long (see tests/adapters/test_delivery_steps_aside.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from test_repository_contract import a_notification
+
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.repositories import SqlAlchemyEventLog
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.urgency import Urgency
+
+
+class Watched(Urgency):
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[str] = []
+
+    def begin(self) -> None:
+        super().begin()
+        self.log.append("begin")
+
+    def end(self) -> None:
+        super().end()
+        self.log.append("end")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def migrated_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue(f"migrated_{request.param}_url")
+    return url
+
+
+@pytest.fixture
+async def unit_of_work(migrated_url: str) -> AsyncIterator[tuple[SqlAlchemyUnitOfWork, Watched]]:
+    engine = make_engine(migrated_url)
+    urgency = Watched()
+    yield SqlAlchemyUnitOfWork(make_session_factory(engine), urgency=urgency), urgency
+    await engine.dispose()
+
+
+async def test_it_presses_while_the_turn_is_held(
+    unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, urgency = unit_of_work
+    pressing_as_events_were_written: list[bool] = []
+    write_pending = SqlAlchemyEventLog.write_pending
+
+    async def watched_write_pending(log: SqlAlchemyEventLog) -> bool:
+        pressing_as_events_were_written.append(urgency.pressing)
+        return await write_pending(log)
+
+    monkeypatch.setattr(SqlAlchemyEventLog, "write_pending", watched_write_pending)
+
+    async with uow:
+        await uow.inbox.add(a_notification(), ["bob", "carol"])
+        assert not urgency.pressing  # the entries are written before the turn
+        await uow.commit()
+        assert not urgency.pressing
+
+    assert pressing_as_events_were_written == [True]
+    assert urgency.log == ["begin", "end"]
+
+
+async def test_a_commit_that_fails_under_the_turn_stops_pressing(
+    unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, urgency = unit_of_work
+
+    async def failing_write_pending(log: SqlAlchemyEventLog) -> bool:
+        raise RuntimeError("the outbox could not be written")
+
+    monkeypatch.setattr(SqlAlchemyEventLog, "write_pending", failing_write_pending)
+
+    async with uow:
+        await uow.inbox.add(a_notification(), ["bob"])
+        with pytest.raises(RuntimeError, match="outbox"):
+            await uow.commit()
+        assert urgency.pressing  # the transaction, and the turn, end as the unit of work does
+
+    assert urgency.log == ["begin", "end"]
+    assert not urgency.pressing
+
+
+async def test_a_unit_of_work_that_takes_no_turn_never_presses(
+    unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched],
+) -> None:
+    uow, urgency = unit_of_work
+    async with uow:
+        assert await uow.users.get("nobody") is None
+        await uow.commit()
+
+    assert urgency.log == []
