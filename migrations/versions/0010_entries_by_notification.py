@@ -13,6 +13,7 @@ Create Date: 2026-12-01
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_entries_by_notification"
@@ -27,12 +28,14 @@ BY_NOTIFICATION = "ix_notification_recipients_notification_id"
 
 
 def upgrade() -> None:
-    # SQLite alters a key only by copying the table (batch mode); PostgreSQL in place.
+    # SQLite alters a key only by copying the table (batch mode); PostgreSQL in place, taking
+    # the table's lock while it builds the new key (seconds for a million entries).
     with op.batch_alter_table(RECIPIENTS) as table:
         table.drop_constraint(FOREIGN_KEY, type_="foreignkey")
         table.drop_index(BY_NOTIFICATION)
         table.drop_constraint(KEY, type_="primary")
         table.create_primary_key(KEY, ["notificationId", "userId"])
+    _newest_first_again()
 
 
 def downgrade() -> None:
@@ -42,4 +45,32 @@ def downgrade() -> None:
         table.create_index(BY_NOTIFICATION, ["notificationId"])
         table.create_foreign_key(
             FOREIGN_KEY, "notifications", ["notificationId"], ["id"], ondelete="CASCADE"
+        )
+    _newest_first_again()
+
+
+def _newest_first_again() -> None:
+    """SQLite's copy of the table makes its indexes again from what it reads back of them,
+    which leaves out each column's order: those in inbox order (newest first) are made again
+    as they were."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    newest_first = [sa.column("createdAt").desc(), sa.column("notificationId").desc()]
+    for name, columns, where in (
+        ("ix_notification_recipients_inbox", ["userId", *newest_first], None),
+        (
+            "ix_notification_recipients_unread_inbox",
+            ["userId", *newest_first],
+            '"isRead" = 0 AND "archivedAt" IS NULL',
+        ),
+        (
+            "ix_notification_recipients_archived",
+            ["userId", *newest_first],
+            '"archivedAt" IS NOT NULL',
+        ),
+        ("ix_notification_recipients_group", ["userId", "groupKey", *newest_first], None),
+    ):
+        op.drop_index(name, RECIPIENTS)
+        op.create_index(
+            name, RECIPIENTS, columns, sqlite_where=None if where is None else sa.text(where)
         )
