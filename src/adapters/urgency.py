@@ -1,4 +1,4 @@
-"""Work that others queue behind, and the background work that steps aside for it."""
+"""Work that others queue behind, and the background work that makes way for it."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ class Urgency:
 
     The turn is held over a few round trips to the database, and each reply waits for its
     turn of the event loop. With the loop busy delivering a burst, a round trip took a loop
-    iteration of 30 to 50 ms: the turn was held 140 ms at the median, so only 7 leads a second
-    could commit, and the rest queued for seconds (docs/benchmarks.md). Delivery steps aside
-    while the turn is held here, for `patience` seconds in a row at most.
+    iteration of 30 to 50 ms: the turn was held 120 to 300 ms at the median, so fewer leads a
+    second could commit than came, and the rest queued for seconds (docs/benchmarks.md).
+    While it presses, delivery puts fewer frames per turn of the loop, so that those turns
+    stay short.
     """
 
-    def __init__(self, patience: float = 0.01) -> None:
-        self.patience = patience
+    def __init__(self) -> None:
         self._held = 0
 
     @property

@@ -1,18 +1,20 @@
 """A unit of work presses its process's urgency (`adapters.urgency`) from the moment it holds the
-outbox's turn until its transaction ends, and at no other time: delivery steps aside for that
-long (see tests/adapters/test_delivery_steps_aside.py)."""
+outbox's turn until its transaction ends, and at no other time: delivery puts smaller slices for
+that long (see tests/adapters/test_delivery_while_urgent.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 from test_repository_contract import a_notification
 
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.repositories import SqlAlchemyEventLog
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.urgency import Urgency
+from domain.events import NotificationsBulkUpdated
 
 
 class Watched(Urgency):
@@ -95,3 +97,50 @@ async def test_a_unit_of_work_that_takes_no_turn_never_presses(
         await uow.commit()
 
     assert urgency.log == []
+
+
+async def test_it_presses_from_a_turn_taken_by_the_use_case_itself(
+    unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched],
+) -> None:
+    """`notify` and the bulk writes take the turn before reading the counts their events carry."""
+    uow, urgency = unit_of_work
+    async with uow:
+        await uow.inbox.add(a_notification(), ["bob"])
+        await uow.events.take_turn()
+        assert urgency.pressing
+        await uow.events.take_turn()  # held already: nothing more
+        await uow.commit()
+
+    assert urgency.log == ["begin", "end"]
+
+
+async def test_it_presses_when_writing_the_events_takes_the_turn(
+    unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched],
+) -> None:
+    """Events with no count to change: their ids are taken by the write itself."""
+    uow, urgency = unit_of_work
+    async with uow:
+        await uow.events.add([NotificationsBulkUpdated("bob", 0)])
+        await uow.commit()
+
+    assert urgency.log == ["begin", "end"]
+
+
+async def test_it_stops_pressing_even_if_the_session_fails_to_close(
+    unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, urgency = unit_of_work
+    close = AsyncSession.close
+
+    async def close_then_fail(session: AsyncSession) -> None:
+        await close(session)
+        raise RuntimeError("the connection broke as it was given back")
+
+    monkeypatch.setattr(AsyncSession, "close", close_then_fail)
+
+    with pytest.raises(RuntimeError, match="given back"):
+        async with uow:
+            await uow.events.take_turn()
+
+    assert urgency.log == ["begin", "end"]
+    assert not urgency.pressing

@@ -48,9 +48,9 @@ class PublishFailed(Exception):
 # event put on a thousand queues at once kept the database's replies (and with them the
 # outbox's turn, which every `createLead` waits for) behind a thousand writes.
 FRAMES_PER_TURN = 64
-# While a unit of work here holds the outbox's turn (`Urgency`), the next frames wait this long
-# at a time, for the urgency's patience in a row at most.
-STEP_ASIDE = 0.001
+# While a unit of work here holds the outbox's turn (`Urgency`): the loop's turns are kept
+# short, so that the database's replies to it wait for little, and stay busy.
+FRAMES_PER_TURN_WHILE_URGENT = 8
 
 
 class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
@@ -61,7 +61,7 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     grow. The frames go out in emit order, `FRAMES_PER_TURN` at a time (an event to one user
     waits for the frames of those emitted before it); whether a socket is held, or still in
     the session it was addressed in, is decided as its frame is put. Unread counts are
-    coalesced per user (see `coalescing`). While `urgency` presses, frames wait.
+    coalesced per user (see `coalescing`). While `urgency` presses, the slices are smaller.
     """
 
     def __init__(
@@ -73,7 +73,6 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     ) -> None:
         super().__init__(*args, **kwargs)
         self.urgency = urgency or Urgency()
-        self._stepped_aside_since: float | None = None
         self._held: dict[str, Held] = {}
         # After catching up, a socket has had every event up to its floor: a late live copy of
         # one of those (the relay lagging behind the history) is not sent again.
@@ -155,23 +154,14 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         return participants
 
     def _put_some(self) -> None:
-        """Put the next `FRAMES_PER_TURN` frames on their sockets' queues, then yield; while
-        the urgency presses, wait for it instead (for its patience at most)."""
+        """Put the next frames on their sockets' queues (`FRAMES_PER_TURN`, fewer while the
+        urgency presses), then yield."""
         self._putting = None
-        loop = asyncio.get_running_loop()
-        if self.urgency.pressing:
-            now = loop.time()
-            if self._stepped_aside_since is None:
-                self._stepped_aside_since = now
-            if now - self._stepped_aside_since < self.urgency.patience:
-                self._putting = loop.call_later(STEP_ASIDE, self._put_some)
-                return
-        self._stepped_aside_since = None
         try:
-            self._put(FRAMES_PER_TURN)
+            self._put(FRAMES_PER_TURN_WHILE_URGENT if self.urgency.pressing else FRAMES_PER_TURN)
         finally:  # the frames after one that failed still go
             if self._outgoing:
-                self._putting = loop.call_soon(self._put_some)
+                self._putting = asyncio.get_running_loop().call_soon(self._put_some)
 
     def deliver_pending(self) -> None:
         """Hand every frame still waiting to its socket now (its queue, or what is held for

@@ -1106,9 +1106,16 @@ EVENT_TYPES: dict[str, type[InboxEvent]] = {
 class SqlAlchemyEventLog(_Repository):
     """The outbox on SQL: ids are taken at commit, under the "assigned" row's lock."""
 
-    def __init__(self, session: AsyncSession, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        clock: Clock | None = None,
+        on_turn: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_turn` is called as this unit of work comes to hold the turn."""
         super().__init__(session)
         self._clock: Clock = clock or SystemClock()
+        self._on_turn = on_turn
         self.pending: list[InboxEvent] = []
         self._holding_turn = False
 
@@ -1125,7 +1132,13 @@ class SqlAlchemyEventLog(_Repository):
             .where(outbox_state.c.name == "assigned")
             .with_for_update()
         )
-        self._holding_turn = True
+        self._turn_taken()
+
+    def _turn_taken(self) -> None:
+        if not self._holding_turn:
+            self._holding_turn = True
+            if self._on_turn is not None:
+                self._on_turn()
 
     def forget(self) -> None:
         """The transaction has ended, and the turn with it."""
@@ -1156,8 +1169,10 @@ class SqlAlchemyEventLog(_Repository):
             # One statement, one round trip while holding the turn: the ids taken, the events
             # written, the notifications given theirs.
             await self._execute(_write_events(rows, created))
+            self._turn_taken()  # if it was not taken before, this statement took it
             return True
         result = await self._execute(_assign_ids(len(events)))
+        self._turn_taken()
         first = result.scalar_one() - len(events) + 1
         await self._execute(
             sa.insert(outbox_events),

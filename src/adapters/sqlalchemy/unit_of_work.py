@@ -70,8 +70,10 @@ class SqlAlchemyUnitOfWork:
         self.tasks = SqlAlchemyTaskRepository(session)
         self.comments = SqlAlchemyCommentRepository(session)
         self.preferences = SqlAlchemyPreferenceRepository(session)
-        self.events = self._event_log = SqlAlchemyEventLog(session, self._clock)
-        self.inbox = self._inbox = SqlAlchemyInboxRepository(session, self._take_turn)
+        self.events = self._event_log = SqlAlchemyEventLog(
+            session, self._clock, on_turn=self._turn_taken
+        )
+        self.inbox = self._inbox = SqlAlchemyInboxRepository(session, self._event_log.take_turn)
         self.emails = SqlAlchemyDueEmailRepository(session)
         return self
 
@@ -82,9 +84,11 @@ class SqlAlchemyUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self._session, None
-        if session is not None:
-            await session.close()  # rolls back the transaction unless it was committed
-        self._turn_ended()
+        try:
+            if session is not None:
+                await session.close()  # rolls back the transaction unless it was committed
+        finally:
+            self._turn_ended()
         wrote_events, self._wrote_events = self._wrote_events, False
         if wrote_events and self._relay is not None:
             await self._relay.committed()
@@ -105,8 +109,7 @@ class SqlAlchemyUnitOfWork:
         self._event_log.forget()
         self._wrote_events |= wrote_events
 
-    async def _take_turn(self) -> None:
-        await self._event_log.take_turn()
+    def _turn_taken(self) -> None:
         if self._urgency is not None and not self._pressing:
             self._urgency.begin()
             self._pressing = True
