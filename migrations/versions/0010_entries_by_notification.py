@@ -29,7 +29,7 @@ BY_NOTIFICATION = "ix_notification_recipients_notification_id"
 
 def upgrade() -> None:
     # SQLite alters a key only by copying the table (batch mode); PostgreSQL in place, taking
-    # the table's lock while it builds the new key (seconds for a million entries).
+    # the table's lock while it builds the new key.
     with op.batch_alter_table(RECIPIENTS) as table:
         table.drop_constraint(FOREIGN_KEY, type_="foreignkey")
         table.drop_index(BY_NOTIFICATION)

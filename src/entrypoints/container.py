@@ -131,7 +131,7 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(UuidFactory)
     engine = providers.Singleton(make_engine, settings.provided.database_url)
     session_factory = providers.Singleton(make_session_factory, engine)
-    # A unit of work holding the outbox's turn presses; delivery steps aside meanwhile.
+    # A unit of work holding the outbox's turn presses; delivery puts smaller slices meanwhile.
     urgency = providers.Singleton(Urgency)
     socketio_server = providers.Singleton(make_socketio_server, settings, urgency)
     memory_store = providers.Singleton(InMemoryStore)  # used only by `in_memory` containers

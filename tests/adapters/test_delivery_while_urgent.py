@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from test_frames_in_slices import SOCKETS, Fleet
 
-from adapters.socketio.managers import FRAMES_PER_TURN, FRAMES_PER_TURN_WHILE_URGENT
+from adapters.socketio.managers import (
+    FRAMES_PER_TURN,
+    FRAMES_PER_TURN_WHILE_URGENT,
+    HoldingRedisManager,
+)
 from adapters.urgency import Urgency
 
 
@@ -70,9 +75,13 @@ def test_an_urgency_ends_only_as_often_as_it_began() -> None:
     assert urgency.pressing
     urgency.end()
     assert not urgency.pressing
-    try:
+    with pytest.raises(RuntimeError, match="without begin"):
         urgency.end()
-    except RuntimeError:
-        pass
-    else:
-        raise AssertionError("an end without a begin passed")
+
+
+def test_the_redis_manager_takes_the_urgency_it_is_given() -> None:
+    urgency = Urgency()
+
+    manager = HoldingRedisManager("redis://127.0.0.1:6379/0", channel="herald", urgency=urgency)
+
+    assert manager.urgency is urgency

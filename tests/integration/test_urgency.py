@@ -15,6 +15,8 @@ from adapters.sqlalchemy.repositories import SqlAlchemyEventLog
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.urgency import Urgency
 from domain.events import NotificationsBulkUpdated
+from entrypoints.container import Container
+from entrypoints.settings import Settings
 
 
 class Watched(Urgency):
@@ -144,3 +146,49 @@ async def test_it_stops_pressing_even_if_the_session_fails_to_close(
 
     assert urgency.log == ["begin", "end"]
     assert not urgency.pressing
+
+
+async def test_a_commit_that_the_database_refuses_stops_pressing_at_once(
+    unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, urgency = unit_of_work
+
+    async def refused(session: AsyncSession) -> None:
+        raise RuntimeError("the database refused the commit")
+
+    async with uow:
+        await uow.inbox.add(a_notification(), ["bob"])
+        monkeypatch.setattr(AsyncSession, "commit", refused)
+        with pytest.raises(RuntimeError, match="refused"):
+            await uow.commit()
+        assert not urgency.pressing
+        monkeypatch.undo()
+
+    assert urgency.log == ["begin", "end"]
+
+
+async def test_each_commit_of_one_unit_of_work_presses_for_its_own_turn(
+    unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched],
+) -> None:
+    uow, urgency = unit_of_work
+    async with uow:
+        await uow.inbox.add(a_notification(), ["bob"])
+        await uow.commit()
+        await uow.inbox.add(a_notification(), ["carol"])
+        await uow.commit()
+
+    assert urgency.log == ["begin", "end", "begin", "end"]
+
+
+async def test_the_container_gives_its_units_of_work_the_urgency_that_delivery_heeds(
+    migrated_sqlite_url: str,
+) -> None:
+    container = Container(settings=Settings(jwt_secret="s" * 32, database_url=migrated_sqlite_url))
+    try:
+        urgency = container.socketio_server().manager.urgency
+        async with container.uow() as uow:
+            await uow.events.take_turn()
+            assert urgency.pressing
+        assert not urgency.pressing
+    finally:
+        await container.engine().dispose()

@@ -1171,6 +1171,7 @@ class SqlAlchemyEventLog(_Repository):
             await self._execute(_write_events(rows, created))
             self._turn_taken()  # if it was not taken before, this statement took it
             return True
+        # SQLite: the write lock, taken as the transaction began (BEGIN IMMEDIATE), is its turn.
         result = await self._execute(_assign_ids(len(events)))
         self._turn_taken()
         first = result.scalar_one() - len(events) + 1

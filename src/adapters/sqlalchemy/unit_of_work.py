@@ -103,10 +103,10 @@ class SqlAlchemyUnitOfWork:
         try:
             with concurrency_errors():
                 await self._session.commit()
-        finally:
+        finally:  # committed or not, the transaction has ended, and the turn with it
             self._turn_ended()
-        self._inbox.forget()
-        self._event_log.forget()
+            self._inbox.forget()
+            self._event_log.forget()
         self._wrote_events |= wrote_events
 
     def _turn_taken(self) -> None:
