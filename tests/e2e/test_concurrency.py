@@ -65,9 +65,12 @@ def server(database_url: str) -> Iterator[HeraldServer]:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def second(database_url: str, server: HeraldServer) -> Iterator[HeraldServer]:
-    """Another process on the same database."""
+    """Another process on the same database, for `TestOverTwoProcesses` only. Without
+    `REDIS_URL` each process tells its own sockets of the events it relays, and either relay
+    may take any event: while it runs, a socket on the module's server alone may never hear of
+    one."""
     with running_server(server_env(database_url)) as running:
         yield running
 
@@ -107,21 +110,6 @@ async def a_lead_with_a_task(owner: GraphQL) -> tuple[str, str]:
     return lead["id"], task["id"]
 
 
-async def test_a_new_users_parallel_first_queries_over_both_processes_all_succeed(
-    clients: Clients, elsewhere: Clients, database_url: str
-) -> None:
-    newcomer = someone("newcomer")
-    here, there = clients.graphql(newcomer, "Nina"), elsewhere.graphql(newcomer, "Nina")
-    calls = iter([here, there] * N)
-
-    bodies = await at_once(lambda: next(calls).post("{ getUnreadCount }"))
-
-    assert data(bodies, "getUnreadCount") == [0] * N
-    assert await stored(database_url, sa.select(users.c.name).where(users.c.id == newcomer)) == [
-        ("Nina",)
-    ]
-
-
 async def test_a_new_users_tabs_connecting_at_once_are_all_answered_connect(
     clients: Clients, database_url: str
 ) -> None:
@@ -154,27 +142,6 @@ async def test_completing_a_task_at_once_notifies_its_owner_once(clients: Client
     assert created["type"] == "task_completed"
     inbox = await clients.graphql(owner).data(INBOX)
     assert [n["type"] for n in inbox["getNotifications"]] == ["TASK_COMPLETED"]
-
-
-async def test_scoring_a_lead_at_once_over_two_processes_notifies_its_owner_once(
-    clients: Clients, elsewhere: Clients
-) -> None:
-    owner, teammate = someone("olivia"), someone("tom")
-    lead_id, _ = await a_lead_with_a_task(clients.graphql(owner))
-    # Without REDIS_URL each process tells its own sockets of the events it relays.
-    owner_sockets = [await clients.socket(owner), await elsewhere.socket(owner)]
-    calls = iter([clients.graphql(teammate), elsewhere.graphql(teammate)] * N)
-
-    scored = data(await at_once(lambda: next(calls).post(SCORE, id=lead_id)), "updateLeadScore")
-
-    assert [lead["score"] for lead in scored] == [42] * N
-    assert len({lead["updatedAt"] for lead in scored}) == 1
-    inbox = await clients.graphql(owner).data(INBOX)
-    [notification] = [n for n in inbox["getNotifications"] if n["type"] == "SCORE_UPDATED"]
-    assert "from 0 to 42" in notification["message"]
-    await clients.quiet()
-    told = [event for tab in owner_sockets for event in tab.named("notification:created")]
-    assert [event["id"] for event in told] == [notification["id"]]
 
 
 async def test_reading_a_notification_at_once_sends_one_update(clients: Clients) -> None:
@@ -234,29 +201,6 @@ async def test_deleting_at_once_deletes_once_and_the_others_find_it_gone(clients
     assert (await graphql.data(INBOX))["getNotifications"] == []
 
 
-async def test_assigning_and_muting_at_once_over_two_processes_agree(
-    clients: Clients, elsewhere: Clients, database_url: str
-) -> None:
-    owner, teammate, heir = someone("olivia"), someone("tom"), someone("hugo")
-    await clients.graphql(heir).data(INBOX)
-    lead_id, _ = await a_lead_with_a_task(clients.graphql(owner))
-    assigners = iter([clients.graphql(teammate), elsewhere.graphql(teammate)] * N)
-    muters = iter([clients.graphql(heir), elsewhere.graphql(heir)] * N)
-
-    assigned = data(
-        await at_once(lambda: next(assigners).post(ASSIGN, id=lead_id, to=heir)), "assignLead"
-    )
-    muted = data(await at_once(lambda: next(muters).post(MUTE)), "setNotificationPreference")
-
-    assert assigned == [{"ownerId": heir}] * N
-    assert muted == [{"type": "SCORE_UPDATED", "enabled": False}] * N
-    mine = sa.select(preferences.c.type, preferences.c.enabled).where(preferences.c.user_id == heir)
-    assert await stored(database_url, mine) == [("score_updated", False)]
-    assert await stored(database_url, sa.select(leads.c.owner_id).where(leads.c.id == lead_id)) == [
-        (heir,)
-    ]
-
-
 async def test_sockets_of_one_user_past_the_cap_at_once_are_refused_and_the_others_stay(
     clients: Clients,
 ) -> None:
@@ -305,3 +249,65 @@ async def test_the_embedded_database_makes_each_change_once_too(tmp_path: Path) 
     assert signed_in == [0] * N
     assert len({task["completedAt"] for task in completed}) == 1
     assert [n["type"] for n in inbox["getNotifications"]] == ["TASK_COMPLETED"]
+
+
+class TestOverTwoProcesses:
+    """N requests at once, shared between two processes on the module's database."""
+
+    async def test_a_new_users_parallel_first_queries_over_both_processes_all_succeed(
+        self, clients: Clients, elsewhere: Clients, database_url: str
+    ) -> None:
+        newcomer = someone("newcomer")
+        here, there = clients.graphql(newcomer, "Nina"), elsewhere.graphql(newcomer, "Nina")
+        calls = iter([here, there] * N)
+
+        bodies = await at_once(lambda: next(calls).post("{ getUnreadCount }"))
+
+        assert data(bodies, "getUnreadCount") == [0] * N
+        assert await stored(
+            database_url, sa.select(users.c.name).where(users.c.id == newcomer)
+        ) == [("Nina",)]
+
+    async def test_scoring_a_lead_at_once_over_two_processes_notifies_its_owner_once(
+        self, clients: Clients, elsewhere: Clients
+    ) -> None:
+        owner, teammate = someone("olivia"), someone("tom")
+        lead_id, _ = await a_lead_with_a_task(clients.graphql(owner))
+        # Without REDIS_URL each process tells its own sockets of the events it relays.
+        owner_sockets = [await clients.socket(owner), await elsewhere.socket(owner)]
+        calls = iter([clients.graphql(teammate), elsewhere.graphql(teammate)] * N)
+
+        scored = data(await at_once(lambda: next(calls).post(SCORE, id=lead_id)), "updateLeadScore")
+
+        assert [lead["score"] for lead in scored] == [42] * N
+        assert len({lead["updatedAt"] for lead in scored}) == 1
+        inbox = await clients.graphql(owner).data(INBOX)
+        [notification] = [n for n in inbox["getNotifications"] if n["type"] == "SCORE_UPDATED"]
+        assert "from 0 to 42" in notification["message"]
+        await clients.quiet()
+        told = [event for tab in owner_sockets for event in tab.named("notification:created")]
+        assert [event["id"] for event in told] == [notification["id"]]
+
+    async def test_assigning_and_muting_at_once_over_two_processes_agree(
+        self, clients: Clients, elsewhere: Clients, database_url: str
+    ) -> None:
+        owner, teammate, heir = someone("olivia"), someone("tom"), someone("hugo")
+        await clients.graphql(heir).data(INBOX)
+        lead_id, _ = await a_lead_with_a_task(clients.graphql(owner))
+        assigners = iter([clients.graphql(teammate), elsewhere.graphql(teammate)] * N)
+        muters = iter([clients.graphql(heir), elsewhere.graphql(heir)] * N)
+
+        assigned = data(
+            await at_once(lambda: next(assigners).post(ASSIGN, id=lead_id, to=heir)), "assignLead"
+        )
+        muted = data(await at_once(lambda: next(muters).post(MUTE)), "setNotificationPreference")
+
+        assert assigned == [{"ownerId": heir}] * N
+        assert muted == [{"type": "SCORE_UPDATED", "enabled": False}] * N
+        mine = sa.select(preferences.c.type, preferences.c.enabled).where(
+            preferences.c.user_id == heir
+        )
+        assert await stored(database_url, mine) == [("score_updated", False)]
+        assert await stored(
+            database_url, sa.select(leads.c.owner_id).where(leads.c.id == lead_id)
+        ) == [(heir,)]
