@@ -8,10 +8,11 @@ holding works for the in-process manager and for the Redis one that joins severa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -259,21 +260,38 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
     python-socketio only logs a failed publish: here it raises, so the relay keeps the events and
     publishes them again. Each process publishes a heartbeat on the channel every second; hearing
     any message proves its own listener is subscribed. Redis keeps nothing for a listener whose
-    connection dropped, however briefly: when the listener subscribes (again, after python-
-    socketio's retries or redis-py's own reconnection), it calls `resumed` with the newest event
-    heard before, ahead of any message published since, so that local clients catch up on what
-    came after it, in order. Events of the outbox reach this process's sockets only through the
+    connection dropped, however briefly: when the listener subscribes (again, after a dropped
+    connection or redis-py's own reconnection), it calls `resumed` with the newest event heard
+    before, ahead of any message published since, so that local clients catch up on what came
+    after it, in order. Events of the outbox reach this process's sockets only through the
     listener, like every other process's (`emit`).
+
+    A connection whose peer is gone without a word (half-open) fails no read of a subscription:
+    the listener gives its connection up when a heartbeat that Redis took is not heard in
+    `SILENCE_SECONDS`, and every command (a publish, a subscription) fails after
+    `COMMAND_TIMEOUT_SECONDS` without an answer.
     """
 
     HEARTBEAT_SECONDS = 1.0
     SILENCE_SECONDS = 3.0
+    COMMAND_TIMEOUT_SECONDS = 5.0
+    MAX_RETRY_SECONDS = 60.0  # the longest pause between two tries of the listener
     connected: bool  # set by python-socketio: whether its Redis client is connected
 
     def __init__(self, url: str, *, urgency: Urgency | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "redis_options",
+            {
+                "socket_timeout": self.COMMAND_TIMEOUT_SECONDS,
+                "socket_connect_timeout": self.COMMAND_TIMEOUT_SECONDS,
+            },
+        )
         super().__init__(url, **kwargs)  # python-socketio's, which passes on none of its own
         self.urgency = urgency or self.urgency
         self._last_heard = 0.0
+        # When Redis took the first heartbeat of this process not heard since (all were heard
+        # while it is no later than `_last_heard`).
+        self._heartbeat_taken = 0.0
         self._heartbeat: asyncio.Task[None] | None = None
         self._subscriptions = 0  # of the listener so far: each after the first follows a drop
         # The newest event heard through Redis. The relays publish one batch at a time, in
@@ -343,6 +361,39 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
             self.connected = False
             raise PublishFailed(f"{type(error).__name__}: {error}") from error
 
+    async def _redis_listen_with_retries(self) -> AsyncIterator[dict[str, Any]]:
+        """The messages of the listener's subscription, its confirmations included. A
+        connection that fails, or that went deaf (`_deaf`), is given up for a new one, after a
+        pause that doubles with each failure in a row (python-socketio's way)."""
+        pause = 1.0
+        while True:
+            self._redis_connect()
+            pubsub = self.pubsub
+            try:
+                await pubsub.subscribe(self.channel)
+                pause = 1.0
+                while True:
+                    message = await pubsub.get_message(timeout=self.HEARTBEAT_SECONDS)
+                    if message is not None:
+                        yield message
+                    elif self._deaf():
+                        raise ConnectionError(
+                            f"a heartbeat that Redis took {self.SILENCE_SECONDS:.0f} s ago was "
+                            "not heard"
+                        )
+            except Exception as error:
+                log.error("cannot receive from Redis, retrying in %.0f s: %s", pause, error)
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.MAX_RETRY_SECONDS)
+
+    def _deaf(self) -> bool:
+        """Whether Redis took a heartbeat of this process `SILENCE_SECONDS` ago or more, and
+        nothing was heard since it did: the listener's connection carries nothing any more."""
+        taken = self._heartbeat_taken
+        return taken > self._last_heard and time.monotonic() - taken >= self.SILENCE_SECONDS
+
     async def _listen(self) -> Any:
         """python-socketio's listener, which also sees the subscriptions: the messages of the
         channel, decoded once (python-socketio takes a dict as it is)."""
@@ -371,6 +422,7 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
     def _subscribed(self) -> None:
         """Also the first time: sockets may have connected before the listener subscribed
         (Redis was away when the process started)."""
+        self._last_heard = time.monotonic()  # Redis answered on the listener's connection
         self._subscriptions += 1
         if self._subscriptions > 1:
             log.warning("the Redis listener subscribed again: local clients catch up")
@@ -378,10 +430,14 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
 
     async def _beat(self) -> None:
         while True:
+            sent = time.monotonic()  # it may be heard before the publish returns
             try:
                 await self._publish({"method": "heartbeat", "host_id": self.host_id})
             except PublishFailed as error:
                 log.debug("no heartbeat: %s", error)
+            else:
+                if self._heartbeat_taken <= self._last_heard:  # the first not heard yet
+                    self._heartbeat_taken = sent
             await asyncio.sleep(self.HEARTBEAT_SECONDS)
 
 
