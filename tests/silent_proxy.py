@@ -25,7 +25,7 @@ class SilentProxy:
     def silence_open_connections(self) -> int:
         """From now on, the connections open now carry nothing; how many there are."""
         self._silenced |= self._open
-        return len(self._open)
+        return len(self._open) // 2  # each is a pair: the client's side and Redis's
 
     async def close(self) -> None:
         if self._server is not None:

@@ -7,6 +7,7 @@ only as heard, its own included: one order, the channel's."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -117,3 +118,76 @@ def test_the_listener_is_given_its_subscriptions() -> None:
     listener._redis_connect()  # a client object: nothing connects until it is used
 
     assert listener.pubsub.ignore_subscribe_messages is False
+
+
+class Subscription:
+    """What the listener reads from: replies in turn, each a message, or None for a read that
+    found nothing in its time (a function is called first, to set the scene)."""
+
+    def __init__(self, *replies: Any) -> None:
+        self.replies = list(replies)
+        self.closed = False
+
+    async def subscribe(self, channel: str) -> None:
+        pass
+
+    async def get_message(self, timeout: float) -> dict[str, Any] | None:  # noqa: ASYNC109 - redis-py's
+        reply = self.replies.pop(0)
+        return reply() if callable(reply) else reply
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def read_through(listener: HoldingRedisManager, *subscriptions: Subscription) -> list[Any]:
+    """What the listener hands on of these subscriptions, one per connection it makes, until
+    the last reply of the last one."""
+    connections = iter(subscriptions)
+
+    def connect() -> None:
+        listener.pubsub = next(connections)
+
+    listener._redis_connect = connect  # type: ignore[method-assign]
+    handed: list[Any] = []
+    async for data in listener._listen():
+        handed.append(data)
+        if not subscriptions[-1].replies:
+            break
+    return handed
+
+
+def past_its_deadline(listener: HoldingRedisManager) -> None:
+    """Nothing heard since a heartbeat that Redis took longer ago than the silence allowed."""
+    listener._heartbeat_taken = time.monotonic() - listener.SILENCE_SECONDS - 1
+    listener._last_heard = listener._heartbeat_taken - 1
+
+
+async def test_a_read_that_finds_nothing_past_a_heartbeats_deadline_is_read_again() -> None:
+    listener = manager()
+
+    def stalled() -> None:
+        # The loop stalled: the read timed out with the heartbeat, taken long ago, on its way.
+        past_its_deadline(listener)
+
+    subscription = Subscription(subscribed(), stalled, heartbeat())
+    handed = await read_through(listener, subscription)
+
+    assert handed == [json.loads(heartbeat()["data"])]
+    assert not subscription.closed
+
+
+async def test_two_reads_in_a_row_that_find_nothing_past_it_give_the_connection_up() -> None:
+    listener = manager()
+    resumed: list[int] = []
+    listener.on_resumed.append(resumed.append)
+
+    def deaf() -> None:
+        past_its_deadline(listener)
+
+    deafened = Subscription(subscribed(), emitted(1), deaf, None)
+    again = Subscription(subscribed(), emitted(2))
+    handed = await read_through(listener, deafened, again)
+
+    assert deafened.closed
+    assert resumed == [0, 1]  # subscribed again: its clients catch up from the event heard
+    assert [data["data"][0]["eventId"] for data in handed] == [1, 2]

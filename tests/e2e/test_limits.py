@@ -154,8 +154,10 @@ async def test_introspection_is_served_in_development(clients: Clients) -> None:
     assert data == {"__schema": {"queryType": {"name": "Query"}}}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def production_server(database_url: str) -> Iterator[HeraldServer]:
+    """For its test alone: without REDIS_URL, its relay may take events committed through the
+    module's server, whose sockets would then never hear of them."""
     running = start_server(herald_env(DATABASE_URL=database_url, HERALD_ENV="production"))
     try:
         yield running

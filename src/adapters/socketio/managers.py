@@ -268,8 +268,8 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
 
     A connection whose peer is gone without a word (half-open) fails no read of a subscription:
     the listener gives its connection up when a heartbeat that Redis took is not heard in
-    `SILENCE_SECONDS`, and every command (a publish, a subscription) fails after
-    `COMMAND_TIMEOUT_SECONDS` without an answer.
+    `SILENCE_SECONDS` (a subscription never confirmed included), and a command (a publish)
+    fails after `COMMAND_TIMEOUT_SECONDS` without an answer.
     """
 
     HEARTBEAT_SECONDS = 1.0
@@ -279,13 +279,11 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
     connected: bool  # set by python-socketio: whether its Redis client is connected
 
     def __init__(self, url: str, *, urgency: Urgency | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "redis_options",
-            {
-                "socket_timeout": self.COMMAND_TIMEOUT_SECONDS,
-                "socket_connect_timeout": self.COMMAND_TIMEOUT_SECONDS,
-            },
-        )
+        kwargs["redis_options"] = {
+            "socket_timeout": self.COMMAND_TIMEOUT_SECONDS,
+            "socket_connect_timeout": self.COMMAND_TIMEOUT_SECONDS,
+            **(kwargs.get("redis_options") or {}),
+        }
         super().__init__(url, **kwargs)  # python-socketio's, which passes on none of its own
         self.urgency = urgency or self.urgency
         self._last_heard = 0.0
@@ -363,28 +361,39 @@ class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: 
 
     async def _redis_listen_with_retries(self) -> AsyncIterator[dict[str, Any]]:
         """The messages of the listener's subscription, its confirmations included. A
-        connection that fails, or that went deaf (`_deaf`), is given up for a new one, after a
-        pause that doubles with each failure in a row (python-socketio's way)."""
+        connection that fails, or that went deaf (`_deaf`, through two reads in a row: a late
+        read of a stalled loop may find nothing yet), is given up for a new one, after a pause
+        that doubles with each try in a row that got no confirmation (python-socketio's way)."""
         pause = 1.0
         while True:
-            self._redis_connect()
-            pubsub = self.pubsub
+            pubsub = None
             try:
+                self._redis_connect()
+                pubsub = self.pubsub
+                self._heartbeat_taken = 0.0  # those sent before were for the last connection
                 await pubsub.subscribe(self.channel)
-                pause = 1.0
+                suspect = False
                 while True:
                     message = await pubsub.get_message(timeout=self.HEARTBEAT_SECONDS)
                     if message is not None:
+                        suspect = False
+                        if message.get("type") == "subscribe":
+                            pause = 1.0
                         yield message
-                    elif self._deaf():
+                    elif not self._deaf():
+                        suspect = False
+                    elif suspect:
                         raise ConnectionError(
                             f"a heartbeat that Redis took {self.SILENCE_SECONDS:.0f} s ago was "
                             "not heard"
                         )
+                    else:
+                        suspect = True
             except Exception as error:
                 log.error("cannot receive from Redis, retrying in %.0f s: %s", pause, error)
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, self.MAX_RETRY_SECONDS)
 
