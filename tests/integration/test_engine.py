@@ -99,3 +99,20 @@ def test_two_processes_stay_within_postgresql_default_connections() -> None:
     # PostgreSQL's default max_connections (100) less its superuser_reserved_connections (3).
     assert 2 * per_process <= 97
     assert f"at most **{per_process} PostgreSQL connections**" in deploying
+
+
+@pytest.mark.postgres
+async def test_postgresql_connections_wait_for_locks_a_while_and_compile_nothing(
+    migrated_postgres_url: str,
+) -> None:
+    engine = make_engine(migrated_postgres_url, lock_timeout_ms=1234)
+    try:
+        async with engine.connect() as connection:
+            settings = {
+                name: (await connection.execute(sa.text(f"SHOW {name}"))).scalar_one()
+                for name in ("lock_timeout", "jit")
+            }
+    finally:
+        await engine.dispose()
+
+    assert settings == {"lock_timeout": "1234ms", "jit": "off"}

@@ -759,7 +759,10 @@ class SqlAlchemyInboxRepository(_Repository):
         target = _entries_locked_in_order(
             sa.and_(inbox.c.user_id == wanted.c.user_id, undelivered, event_id <= wanted.c.through)
         )
-        theirs = sa.and_(inbox.c.user_id == sa.any_(user_ids), undelivered)
+        # The users as rows to join, not `= ANY` of the array: PostgreSQL hashes an array only
+        # when it is a constant, which one sent as text and cast by the server is not, and a
+        # scan that met each entry with every user id in turn took seconds a flush.
+        theirs = sa.and_(inbox.c.user_id.in_(sa.select(sa.func.unnest(user_ids))), undelivered)
         result = await self._execute(
             sa.update(inbox).where(_of_target(target, theirs)).values(delivered_at=now)
         )
