@@ -6,6 +6,8 @@ only as heard, its own included: one order, the channel's."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -149,10 +151,12 @@ async def read_through(listener: HoldingRedisManager, *subscriptions: Subscripti
 
     listener._redis_connect = connect  # type: ignore[method-assign]
     handed: list[Any] = []
-    async for data in listener._listen():
-        handed.append(data)
-        if not subscriptions[-1].replies:
-            break
+    # Past the last subscription, `connect` fails and the listener would try again forever.
+    async with asyncio.timeout(5), contextlib.aclosing(listener._listen()) as messages:
+        async for data in messages:
+            handed.append(data)
+            if not subscriptions[-1].replies:
+                break
     return handed
 
 

@@ -157,6 +157,7 @@ async def test_a_write_of_many_entries_reads_only_the_entries_it_changes(
     plans = await explained(engine, migrated_postgres_url, write)
 
     assert not [plan for plan in plans if reads_whole_inbox(plan)]
+    assert [entries_checked_against_a_list(plan) for plan in plans] == [[]] * len(plans)
 
 
 async def test_confirmations_of_many_users_find_their_entries_without_a_list_per_entry(
