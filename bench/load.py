@@ -7,13 +7,16 @@ client with N workers. Both give requests/s and the p50/p99 latency of one reque
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -80,6 +83,72 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_or_zero(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+        return 0.0
+
+
+def postgres_pids() -> list[int]:
+    """PostgreSQL's processes on this machine (its backends come and go)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuTrace:
+    """The CPU time of groups of processes, sampled every `every` seconds on `time.monotonic()`
+    (the clients' clock too), so that a window can be read afterwards: one that ends with a
+    delivery, say, known only once the clients have told what they received."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]], every: float = 0.25) -> None:
+        self._groups, self._every = groups, every
+        self.samples: list[tuple[float, dict[str, float]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def _sample(self) -> None:
+        self.samples.append(
+            (
+                time.monotonic(),
+                {
+                    name: sum(_cpu_or_zero(pid) for pid in pids())
+                    for name, pids in self._groups.items()
+                },
+            )
+        )
+
+    async def _run(self) -> None:
+        while True:
+            self._sample()
+            await asyncio.sleep(self._every)
+
+    async def __aenter__(self) -> CpuTrace:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._sample()
+
+    def spent(self, start: float, end: float) -> dict[str, float]:
+        """Each group's CPU seconds from the last sample at or before `start` to the first at
+        or after `end` (the last one taken, if none is)."""
+        before = next(s for at, s in reversed(self.samples) if at <= start)
+        after = next((s for at, s in self.samples if at >= end), self.samples[-1][1])
+        return {name: after[name] - before[name] for name in self._groups}
 
 
 _WRK_SCRIPT = """

@@ -398,9 +398,11 @@ def _method(results: dict[str, Any]) -> list[str]:
         "Latency runs from sending the mutation to the `notification:created` frame handled "
         "by the client; memory is the serve processes' VmRSS before connecting and 5 s after "
         "the last socket connected, idle; 'CPU per delivery' is the serve processes' user + "
-        "system time from the first lead to 2 s after the last event was published (the "
-        "mutations, their database work, the relay and every frame sent, counts included), "
-        "divided by the `notification:created` received. The runs follow each other on the "
+        "system time from the first lead to 2 s after the last `notification:created` arrived "
+        "(the mutations, their database work, the relay, every frame sent and every "
+        "confirmation applied), divided by the `notification:created` received; sampled "
+        "every 0.25 s, as are PostgreSQL's processes and the clients' over the same window "
+        "(the machine's other users of its two cores). The runs follow each other on the "
         "same database, so each later one starts with fuller inboxes.",
         "",
     ]
@@ -512,6 +514,7 @@ def _sockets(results: dict[str, Any]) -> list[str]:
             _confirmed,
         ),
         ("server CPU per delivery", lambda r: f"{r['cpu_us_per_delivery']:,.1f} µs"),
+        ("CPU of the burst: server / PostgreSQL / clients", _cpu_split),
         (
             "serve RSS before / after connecting",
             lambda r: f"{r['rss_before_kib'] / 1024:,.1f} / {r['rss_after_kib'] / 1024:,.1f} MiB",
@@ -540,6 +543,18 @@ def _sockets(results: dict[str, Any]) -> list[str]:
             "",
         ]
     return lines
+
+
+def _cpu_split(run: dict[str, Any]) -> str:
+    """Seconds of CPU over the burst's window, and the cores that makes (older results have
+    the server's alone)."""
+    if "cpu_window_seconds" not in run:
+        return f"{run['cpu_seconds']:,.1f} s / – / –"
+    window = max(run["cpu_window_seconds"], 1e-9)
+    spent = (run["cpu_seconds"], run["postgres_cpu_seconds"], run["clients_cpu_seconds"])
+    cores = " / ".join(f"{seconds / window:.2f}" for seconds in spent)
+    seconds = " / ".join(f"{value:,.1f}" for value in spent)
+    return f"{seconds} s in {window:,.1f} s ({cores} cores)"
 
 
 def _confirmed(run: dict[str, Any]) -> str:

@@ -33,7 +33,17 @@ import httpx
 
 from adapters.jwt.tokens import JwtTokenIssuer
 from bench import report
-from bench.load import GraphQL, Request, Stats, graphql_request, measure, percentile, tool
+from bench.load import (
+    CpuTrace,
+    GraphQL,
+    Request,
+    Stats,
+    graphql_request,
+    measure,
+    percentile,
+    postgres_pids,
+    tool,
+)
 from bench.seed import (
     HEAVY,
     RECOUNT,
@@ -417,18 +427,27 @@ async def socket_run(
         await asyncio.sleep(5)  # idle
         rss_after = sum(server.rss_kib() for server in servers)
         say(f"    {connected} sockets connected ({failed} failed); leads at {plan.lead_rate}/s")
-        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http:
+        trace = CpuTrace(
+            {
+                "server": lambda: [server.pid for server in servers],
+                "postgres": postgres_pids,
+                "clients": fleet.pids,
+            }
+        )
+        async with (
+            httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http,
+            trace,
+        ):
             actor = GraphQL(http, servers[0].url, token(actor_id))
-            cpu_before = sum(server.cpu_seconds() for server in servers)
             sent, answered, errors = await _lead_burst(actor, plan, "Live")
             await _published(connection)
             await asyncio.sleep(2)  # the last frames on their way
-            cpu = sum(server.cpu_seconds() for server in servers) - cpu_before
+            confirmed = await _confirmed(connection, list(sent))
+            measured_until = time.monotonic()
             if profile is not None:
                 async with profiled(profile, servers[0].pid, plan.lead_seconds):
                     await _lead_burst(actor, plan, "Profiled live")
                 await _published(connection)
-        confirmed = await _confirmed(connection, list(sent))
         received = await fleet.stop()
     finally:
         fleet.kill()
@@ -439,6 +458,9 @@ async def socket_run(
     expected = len(sent) * (connected - actor_listens)
     first_sent = min(sent.values(), default=0.0)
     last_received = max((at for lead, at in received if lead in sent), default=first_sent)
+    # The burst's CPU: from its first lead to 2 s after its last delivery (the frames it caused
+    # sent, the clients' confirmations applied), never past the measured part.
+    cpu = trace.spent(first_sent, min(last_received + 2, measured_until))
     return {
         "client": client,
         "processes": len(servers),
@@ -461,8 +483,11 @@ async def socket_run(
         "p99_ms": percentile(latencies, 99) * 1e3,
         "max_ms": max(latencies, default=float("nan")) * 1e3,
         "delivered_per_second": len(latencies) / max(last_received - first_sent, 1e-9),
-        "cpu_seconds": cpu,
-        "cpu_us_per_delivery": cpu / max(len(latencies), 1) * 1e6,
+        "cpu_seconds": cpu["server"],
+        "cpu_us_per_delivery": cpu["server"] / max(len(latencies), 1) * 1e6,
+        "cpu_window_seconds": min(last_received + 2, measured_until) - first_sent,
+        "postgres_cpu_seconds": cpu["postgres"],
+        "clients_cpu_seconds": cpu["clients"],
         "profile": profile and str(profile),
     }
 

@@ -125,6 +125,10 @@ class Fleet:
             await process.wait()
         return received
 
+    def pids(self) -> list[int]:
+        """The client processes still running."""
+        return [process.pid for process in self._processes if process.returncode is None]
+
     def kill(self) -> None:
         for process in self._processes:
             if process.returncode is None:
