@@ -19,6 +19,7 @@ from adapters.jwt.tokens import JwtTokenIssuer, JwtTokenVerifier
 from adapters.memory import InMemoryInboxQueries, InMemoryStore, InMemoryUnitOfWork
 from adapters.socketio.managers import HoldingManager, HoldingRedisManager
 from adapters.socketio.publisher import SocketIoPublisher
+from adapters.socketio.server import SocketServer
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -93,7 +94,7 @@ def make_socketio_server(settings: Settings, urgency: Urgency) -> socketio.Async
         if settings.redis_url
         else HoldingManager(urgency=urgency)
     )
-    return socketio.AsyncServer(
+    return SocketServer(
         async_mode="asgi",
         client_manager=manager,
         cors_allowed_origins=allowed_origin(settings.cors_origins),
