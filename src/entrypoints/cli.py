@@ -19,6 +19,7 @@ from adapters.sqlalchemy.engine import database_problem, make_engine
 from application.retention.purge import PurgeResult
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.websocket import CoalescingWebSocketProtocol
 
 log = logging.getLogger("herald")
 
@@ -100,7 +101,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         log_config=None,
         access_log=False,
         lifespan="on",
-        ws="websockets-sansio",
+        ws=CoalescingWebSocketProtocol,
         # Only the trusted proxies' X-Forwarded-For / -Proto rewrite the client's address.
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=list(settings.forwarded_allow_ips) or None,

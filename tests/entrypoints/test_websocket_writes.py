@@ -1,0 +1,186 @@
+"""What a WebSocket connection sends in one turn of the event loop leaves in one write, in order;
+closing writes what waits first, aborting drops it, and a closing connection gets nothing more.
+Then the same through uvicorn's protocol, on a real connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import connect
+
+from entrypoints.websocket import CoalescingTransport, CoalescingWebSocketProtocol
+
+
+class Transport:
+    """A transport that keeps what is written to it."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closing = False
+        self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        assert not self.closing
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def abort(self) -> None:
+        self.closing = self.aborted = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 1234) if name == "peername" else default
+
+
+@pytest.fixture
+def transport() -> Transport:
+    return Transport()
+
+
+@pytest.fixture
+async def coalescing(transport: Transport) -> CoalescingTransport:
+    return CoalescingTransport(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+
+
+async def test_what_is_written_in_one_turn_leaves_in_one_write_in_order(
+    transport: Transport, coalescing: CoalescingTransport
+) -> None:
+    for frame in (b"one", b"two", b"three"):
+        coalescing.write(frame)
+    assert transport.writes == []
+
+    await asyncio.sleep(0)
+
+    assert transport.writes == [b"onetwothree"]
+
+
+async def test_each_turn_has_a_write_of_its_own(
+    transport: Transport, coalescing: CoalescingTransport
+) -> None:
+    coalescing.write(b"one")
+    await asyncio.sleep(0)
+    coalescing.write(b"two")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # nothing more to write
+
+    assert transport.writes == [b"one", b"two"]
+
+
+async def test_closing_writes_what_waits_first(
+    transport: Transport, coalescing: CoalescingTransport
+) -> None:
+    coalescing.write(b"last frame")
+    coalescing.close()
+    await asyncio.sleep(0)
+
+    assert transport.writes == [b"last frame"]
+    assert transport.closing
+
+
+async def test_aborting_drops_what_waits(
+    transport: Transport, coalescing: CoalescingTransport
+) -> None:
+    coalescing.write(b"frame")
+    coalescing.abort()
+    await asyncio.sleep(0)
+
+    assert transport.writes == []
+    assert transport.aborted
+
+
+async def test_a_connection_closing_meanwhile_gets_nothing_more(
+    transport: Transport, coalescing: CoalescingTransport
+) -> None:
+    coalescing.write(b"frame")
+    transport.close()  # the peer went away
+    await asyncio.sleep(0)
+
+    assert transport.writes == []
+
+
+async def test_the_rest_is_the_transports_own(coalescing: CoalescingTransport) -> None:
+    assert coalescing.get_extra_info("peername") == ("127.0.0.1", 1234)
+    assert not coalescing.is_closing()
+
+
+# On a real connection ---------------------------------------------------------------------------
+
+FRAMES = 50
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Accepts a WebSocket, then sends FRAMES text frames in a row and closes."""
+    if scope["type"] == "lifespan":
+        while True:
+            kind = (await receive())["type"]
+            await send({"type": f"{kind}.complete"})
+            if kind == "lifespan.shutdown":
+                return
+    assert scope["type"] == "websocket"
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    for number in range(FRAMES):
+        await send({"type": "websocket.send", "text": f"frame {number}"})
+    await send({"type": "websocket.close", "code": 1000})
+
+
+class Writes:
+    """Counts the writes to every connection's transport."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class Counted:
+    def __init__(self, transport: asyncio.BaseTransport, writes: Writes) -> None:
+        self._transport, self._writes = transport, writes
+
+    def write(self, data: bytes) -> None:
+        self._writes.count += 1
+        self._transport.write(data)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+@contextlib.asynccontextmanager
+async def served(writes: Writes) -> AsyncIterator[str]:
+    class Protocol(CoalescingWebSocketProtocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(Counted(transport, writes))  # type: ignore[arg-type]
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws=Protocol, log_config=None)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:  # noqa: ASYNC110 - uvicorn says so by a flag alone
+                await asyncio.sleep(0.01)
+        yield f"ws://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+async def test_frames_sent_in_a_row_reach_the_client_whole_and_in_order_in_few_writes() -> None:
+    writes = Writes()
+    async with served(writes) as url, connect(url) as client:
+        async with asyncio.timeout(10):
+            received = [message async for message in client]
+
+    assert received == [f"frame {number}" for number in range(FRAMES)]
+    # The handshake's answer, the frames with the close frame: far fewer writes than frames.
+    assert writes.count <= 3
