@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -100,9 +101,9 @@ async def test_frames_waiting_are_counted_until_put_then_until_written(fleet: Fl
 
     assert fleet.manager.frames_unqueued == SOCKETS + 2
     assert fleet.manager.frames_queued() == 0
-    await asyncio.sleep(0)  # one slice
+    await asyncio.sleep(0)  # one slice: sockets 0 and 1 with both their frames (0's held)
     assert fleet.manager.frames_unqueued == SOCKETS + 2 - FRAMES_PER_TURN
-    assert fleet.manager.frames_queued() == FRAMES_PER_TURN - 1
+    assert fleet.manager.frames_queued() == FRAMES_PER_TURN - 2
     await settle()
 
     assert fleet.manager.frames_unqueued == 0
@@ -123,6 +124,29 @@ async def test_each_socket_gets_its_frames_in_emit_order(fleet: Fleet) -> None:
         *[[1, 3]] * (SOCKETS - 1),
         [1, 2, 3],
     ]
+
+
+async def test_a_socket_gets_its_frames_of_every_waiting_event_together(fleet: Fleet) -> None:
+    # Behind a burst: its writer sends them in one go, and the slice counts them all.
+    for event_id in (1, 2, 3):
+        await fleet.created(event_id)
+    await fleet.created(4, range(1, 2))
+
+    await asyncio.sleep(0)  # one slice
+    served = [socket.event_ids() for socket in fleet.sockets]
+
+    # Sockets 0 (three frames) and 1 (four), then three frames each until the slice is full.
+    first = 2 + math.ceil((FRAMES_PER_TURN - 3 - 4) / 3)
+    assert served == [
+        [1, 2, 3],
+        [1, 2, 3, 4],
+        *[[1, 2, 3]] * (first - 2),
+        *[[]] * (SOCKETS - first),
+    ]
+    await settle()
+    assert [socket.event_ids() for socket in fleet.sockets[first:]] == [[1, 2, 3]] * (
+        SOCKETS - first
+    )
 
 
 async def test_a_socket_in_several_rooms_of_an_event_gets_it_once(fleet: Fleet) -> None:

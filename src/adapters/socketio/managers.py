@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
@@ -31,13 +32,16 @@ Held = list[tuple[str, dict[str, Any]]]
 
 @dataclass(frozen=True, slots=True)
 class _Outgoing:
-    """An event on its way: its frame, and the (sid, engine.io sid) pairs not yet given it
-    (an iterator, consumed as they are)."""
+    """An event on its way: its frame, its recipients (sid → engine.io sid), those not yet
+    given it in their order (an iterator, consumed as they are), and those given it ahead of
+    that order, with the frames of an earlier event."""
 
     event: str
     data: dict[str, Any]
     frame: eio_packet.Packet
-    recipients: Iterator[tuple[str, str]]
+    recipients: dict[str, str]
+    order: Iterator[tuple[str, str]]
+    taken: set[str] = field(default_factory=set)
 
 
 class PublishFailed(Exception):
@@ -60,7 +64,8 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     An event is encoded once and its frame put straight on the queue of each recipient socket
     (python-socketio would start a task per recipient): a slow socket only lets its own queue
     grow. The frames go out in emit order, `FRAMES_PER_TURN` at a time (an event to one user
-    waits for the frames of those emitted before it); whether a socket is held, or still in
+    waits for the frames of those emitted before it), each socket's frames of every waiting
+    event together (one write to the network behind a burst); whether a socket is held, or still in
     the session it was addressed in, is decided as its frame is put. Unread counts are
     coalesced per user (see `coalescing`). While `urgency` presses, the slices are smaller.
     """
@@ -136,7 +141,7 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         if not recipients:
             return
         frame = self._frame(event, data)
-        self._outgoing.append(_Outgoing(event, data, frame, iter(recipients.items())))
+        self._outgoing.append(_Outgoing(event, data, frame, recipients, iter(recipients.items())))
         self.frames_unqueued += len(recipients)
         if self._putting is None:
             self._putting = asyncio.get_running_loop().call_soon(self._put_some)
@@ -183,15 +188,28 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
             catch_up(after)
 
     def _put(self, budget: int | None) -> None:
+        """Each socket of the oldest event gets its frame together with its frames of every
+        later event still waiting: its writer sends them in one go (one write to the network,
+        see `entrypoints.websocket`), and behind a burst a socket's frames keep their order
+        while there are fewer writes than frames."""
         sockets = self.server.eio.sockets
         while self._outgoing:
-            outgoing = self._outgoing[0]
-            for sid, eio_sid in outgoing.recipients:
-                self.frames_unqueued -= 1
-                self._put_one(sockets, outgoing, sid, eio_sid)
+            oldest = self._outgoing[0]
+            for sid, eio_sid in oldest.order:
+                if sid in oldest.taken:
+                    continue
+                self._put_one(sockets, oldest, sid, eio_sid)
+                put = 1
+                for later in itertools.islice(self._outgoing, 1, None):
+                    later_eio_sid = later.recipients.get(sid)
+                    if later_eio_sid is not None and sid not in later.taken:
+                        later.taken.add(sid)
+                        self._put_one(sockets, later, sid, later_eio_sid)
+                        put += 1
+                self.frames_unqueued -= put
                 if budget is not None:
-                    budget -= 1
-                    if budget == 0:
+                    budget -= put
+                    if budget <= 0:
                         return
             self._outgoing.popleft()
 
