@@ -112,7 +112,8 @@ class CpuTrace:
 
     def __init__(self, groups: dict[str, Callable[[], list[int]]], every: float = 0.25) -> None:
         self._groups, self._every = groups, every
-        self.samples: list[tuple[float, dict[str, float]]] = []
+        # (time, group → pid → CPU seconds so far)
+        self.samples: list[tuple[float, dict[str, dict[int, float]]]] = []
         self._task: asyncio.Task[None] | None = None
 
     def _sample(self) -> None:
@@ -120,7 +121,7 @@ class CpuTrace:
             (
                 time.monotonic(),
                 {
-                    name: sum(_cpu_or_zero(pid) for pid in pids())
+                    name: {pid: _cpu_or_zero(pid) for pid in pids()}
                     for name, pids in self._groups.items()
                 },
             )
@@ -144,11 +145,22 @@ class CpuTrace:
         self._sample()
 
     def spent(self, start: float, end: float) -> dict[str, float]:
-        """Each group's CPU seconds from the last sample at or before `start` to the first at
-        or after `end` (the last one taken, if none is)."""
-        before = next(s for at, s in reversed(self.samples) if at <= start)
-        after = next((s for at, s in self.samples if at >= end), self.samples[-1][1])
-        return {name: after[name] - before[name] for name in self._groups}
+        """Each group's CPU seconds from the last sample at or before `start` (the first one,
+        if none is) to the first at or after `end` (the last one, if none is), process by
+        process: one that ended meanwhile keeps what it spent until its last sample, one that
+        started meanwhile counts from nothing."""
+        first = max((i for i, (at, _) in enumerate(self.samples) if at <= start), default=0)
+        last = next(
+            (i for i, (at, _) in enumerate(self.samples) if at >= end), len(self.samples) - 1
+        )
+        spent = {}
+        for name in self._groups:
+            before = self.samples[first][1][name]
+            latest: dict[int, float] = {}
+            for _, sample in self.samples[first : last + 1]:
+                latest.update(sample[name])
+            spent[name] = sum(cpu - before.get(pid, 0.0) for pid, cpu in latest.items())
+        return spent
 
 
 _WRK_SCRIPT = """

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import resource
 import statistics
@@ -459,8 +460,11 @@ async def socket_run(
     first_sent = min(sent.values(), default=0.0)
     last_received = max((at for lead, at in received if lead in sent), default=first_sent)
     # The burst's CPU: from its first lead to 2 s after its last delivery (the frames it caused
-    # sent, the clients' confirmations applied), never past the measured part.
-    cpu = trace.spent(first_sent, min(last_received + 2, measured_until))
+    # sent, the clients' confirmations applied), never past the measured part; per delivery
+    # made within that window (clients that confirm nothing may still be receiving after it).
+    window_end = min(last_received + 2, measured_until)
+    cpu = trace.spent(first_sent, window_end)
+    in_window = sum(1 for lead, at in received if lead in sent and at <= window_end)
     return {
         "client": client,
         "processes": len(servers),
@@ -484,8 +488,9 @@ async def socket_run(
         "max_ms": max(latencies, default=float("nan")) * 1e3,
         "delivered_per_second": len(latencies) / max(last_received - first_sent, 1e-9),
         "cpu_seconds": cpu["server"],
-        "cpu_us_per_delivery": cpu["server"] / max(len(latencies), 1) * 1e6,
-        "cpu_window_seconds": min(last_received + 2, measured_until) - first_sent,
+        "cpu_us_per_delivery": cpu["server"] / in_window * 1e6 if in_window else math.nan,
+        "cpu_window_seconds": window_end - first_sent,
+        "delivered_in_cpu_window": in_window,
         "postgres_cpu_seconds": cpu["postgres"],
         "clients_cpu_seconds": cpu["clients"],
         "profile": profile and str(profile),

@@ -5,6 +5,7 @@ not for a future. Order, timeouts and `task_done` stay as with `asyncio.Queue`."
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 from engineio import packet as eio_packet
@@ -59,11 +60,23 @@ async def test_a_frame_put_before_a_second_reader_is_not_given_to_the_first() ->
     assert [await queue.get(), await queue.get()] == ["frame", "next"]
 
 
-async def test_the_servers_sockets_queue_their_frames_in_a_frame_queue() -> None:
+async def test_readers_waiting_together_are_served_in_the_order_they_came() -> None:
+    # Two long-polling requests of one session may wait at once.
+    queue = FrameQueue()
+    first, second = queue.get(), queue.get()
+
+    queue.put_nowait("one")
+    queue.put_nowait("two")
+
+    assert [await first, await second] == ["one", "two"]
+    assert queue.empty()
+
+
+async def test_the_servers_sockets_queue_their_frames_in_a_frame_queue_before_python_3_12() -> None:
     server = SocketServer(async_mode="asgi")
     socket = AsyncSocket(server.eio, "sid")
 
-    assert isinstance(socket.queue, FrameQueue)
+    assert type(socket.queue) is (FrameQueue if sys.version_info < (3, 12) else asyncio.Queue)
 
 
 async def test_a_writer_polling_an_empty_queue_waits_without_a_task_of_its_own() -> None:
@@ -74,8 +87,8 @@ async def test_a_writer_polling_an_empty_queue_waits_without_a_task_of_its_own()
     await asyncio.sleep(0)
 
     assert len(asyncio.all_tasks()) == tasks_before + 1  # the poll itself, nothing beside it
-    first = eio_packet.Packet(eio_packet.MESSAGE, "2[\"one\"]")
-    second = eio_packet.Packet(eio_packet.MESSAGE, "2[\"two\"]")
+    first = eio_packet.Packet(eio_packet.MESSAGE, '2["one"]')
+    second = eio_packet.Packet(eio_packet.MESSAGE, '2["two"]')
     socket.queue.put_nowait(first)
     socket.queue.put_nowait(second)
 

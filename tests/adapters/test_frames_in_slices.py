@@ -149,6 +149,34 @@ async def test_a_socket_gets_its_frames_of_every_waiting_event_together(fleet: F
     )
 
 
+async def test_a_slice_ends_with_the_socket_whose_frames_reach_the_budget(fleet: Fleet) -> None:
+    events = range(1, FRAMES_PER_TURN + 11)
+    for event_id in events:
+        await fleet.created(event_id, range(1))
+    await fleet.created(FRAMES_PER_TURN + 11)
+
+    await asyncio.sleep(0)  # one slice: socket 0's frames, all of them, and nobody else's
+    assert fleet.sockets[0].event_ids() == [*events, FRAMES_PER_TURN + 11]
+    assert fleet.queued() == 0
+    await settle()
+    assert [socket.event_ids() for socket in fleet.sockets[1:]] == [[FRAMES_PER_TURN + 11]] * (
+        SOCKETS - 1
+    )
+    assert fleet.manager.frames_unqueued == 0
+
+
+async def test_events_each_to_another_socket_all_go_out(fleet: Fleet) -> None:
+    for number in range(SOCKETS):
+        await fleet.created(number + 1, range(number, number + 1))
+
+    fleet.manager.deliver_pending()
+
+    assert [socket.event_ids() for socket in fleet.sockets] == [
+        [number + 1] for number in range(SOCKETS)
+    ]
+    assert fleet.manager.frames_unqueued == 0
+
+
 async def test_a_socket_in_several_rooms_of_an_event_gets_it_once(fleet: Fleet) -> None:
     await fleet.manager.enter_room(fleet.sids[0], "/", user_room("user-1"))
     rooms = [user_room("user-0"), user_room("user-1"), user_room("nobody")]

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -32,16 +31,14 @@ Held = list[tuple[str, dict[str, Any]]]
 
 @dataclass(frozen=True, slots=True)
 class _Outgoing:
-    """An event on its way: its frame, its recipients (sid → engine.io sid), those not yet
-    given it in their order (an iterator, consumed as they are), and those given it ahead of
-    that order, with the frames of an earlier event."""
+    """An event on its way: its frame, its recipients (sid → engine.io sid), and the sids
+    not yet reached in their order (an iterator, consumed as they are)."""
 
     event: str
     data: dict[str, Any]
     frame: eio_packet.Packet
     recipients: dict[str, str]
-    order: Iterator[tuple[str, str]]
-    taken: set[str] = field(default_factory=set)
+    order: Iterator[str]
 
 
 class PublishFailed(Exception):
@@ -92,9 +89,11 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # each live transport catches its clients up on what came after it.
         self.on_resumed: list[Callable[[int], None]] = []
         self.counts = CountCoalescer(self._send_count, clock=clock)
-        # Events not yet put on every recipient's queue, oldest first: each with its frame
-        # and the (sid, engine.io sid) pairs still to be given it.
+        # Events not yet put on every recipient's queue, oldest first; and by socket, the
+        # events whose frame it has not been given yet, in emit order (no tuple per frame: see
+        # `_participants`).
         self._outgoing: deque[_Outgoing] = deque()
+        self._waiting: dict[str, deque[_Outgoing]] = {}
         self._putting: asyncio.Handle | None = None
         self.frames_unqueued = 0  # of those events, frames not yet put on their socket's queue
 
@@ -140,8 +139,14 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
             recipients.pop(sid, None)
         if not recipients:
             return
-        frame = self._frame(event, data)
-        self._outgoing.append(_Outgoing(event, data, frame, recipients, iter(recipients.items())))
+        outgoing = _Outgoing(event, data, self._frame(event, data), recipients, iter(recipients))
+        self._outgoing.append(outgoing)
+        waiting = self._waiting
+        for sid in recipients:
+            events = waiting.get(sid)
+            if events is None:
+                waiting[sid] = events = deque()
+            events.append(outgoing)
         self.frames_unqueued += len(recipients)
         if self._putting is None:
             self._putting = asyncio.get_running_loop().call_soon(self._put_some)
@@ -190,23 +195,23 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     def _put(self, budget: int | None) -> None:
         """Each socket of the oldest event gets its frame together with its frames of every
         later event still waiting: its writer sends them in one go (one write to the network,
-        see `entrypoints.websocket`), and behind a burst a socket's frames keep their order
-        while there are fewer writes than frames."""
-        sockets = self.server.eio.sockets
+        see `entrypoints.websocket`), so that behind a burst there are fewer writes than
+        frames. A socket's frames keep their order; a slice ends with the socket whose frames
+        reach the budget (a slice held to the budget within a socket's frames was slower:
+        see bench/findings.md)."""
+        sockets, waiting = self.server.eio.sockets, self._waiting
         while self._outgoing:
             oldest = self._outgoing[0]
-            for sid, eio_sid in oldest.order:
-                if sid in oldest.taken:
-                    continue
-                self._put_one(sockets, oldest, sid, eio_sid)
-                put = 1
-                for later in itertools.islice(self._outgoing, 1, None):
-                    later_eio_sid = later.recipients.get(sid)
-                    if later_eio_sid is not None and sid not in later.taken:
-                        later.taken.add(sid)
-                        self._put_one(sockets, later, sid, later_eio_sid)
-                        put += 1
-                self.frames_unqueued -= put
+            for sid in oldest.order:
+                events = waiting.get(sid)
+                if not events or events[0] is not oldest:
+                    continue  # its frame went out with an earlier event's
+                put = len(events)
+                while events:  # what a failure leaves stays for the slices after
+                    outgoing = events.popleft()
+                    self.frames_unqueued -= 1
+                    self._put_one(sockets, outgoing, sid, outgoing.recipients[sid])
+                del waiting[sid]
                 if budget is not None:
                     budget -= put
                     if budget <= 0:

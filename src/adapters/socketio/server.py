@@ -10,6 +10,8 @@ which is nearly every frame of a live event. `FrameQueue.get` returns a future i
 from __future__ import annotations
 
 import asyncio
+import sys
+from collections import deque
 from typing import Any
 
 import engineio
@@ -17,35 +19,46 @@ import socketio
 
 
 class FrameQueue(asyncio.Queue[Any]):
-    """An unbounded queue with one reader, whose `get()` is a future of the next item."""
+    """An unbounded queue whose `get()` is a future of the next item. Readers are served in
+    the order they came (two long-polling requests of one session may wait at once)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._reader: asyncio.Future[Any] | None = None
+        self._readers: deque[asyncio.Future[Any]] = deque()
 
     def get(self) -> asyncio.Future[Any]:  # type: ignore[override]
         reader = asyncio.get_running_loop().create_future()
         if self.qsize():
             reader.set_result(self.get_nowait())
         else:
-            self._reader = reader
+            self._readers.append(reader)
         return reader
 
     def put_nowait(self, item: Any) -> None:
         super().put_nowait(item)
-        reader, self._reader = self._reader, None
         # A reader that gave up (its timeout, or its socket closing) leaves the item queued.
-        if reader is not None and not reader.done():
-            reader.set_result(self.get_nowait())
+        while self._readers:
+            reader = self._readers.popleft()
+            if not reader.done():
+                reader.set_result(self.get_nowait())
+                return
+
+
+def frame_queue() -> asyncio.Queue[Any]:
+    """A socket's queue: a `FrameQueue` where `asyncio.wait_for` starts a task for a
+    coroutine (before Python 3.12); from 3.12 on it does not, and a frame handed to a future
+    in the very turn its timeout fires would be lost with the cancelled wait."""
+    return FrameQueue() if sys.version_info < (3, 12) else asyncio.Queue()
 
 
 class _EngineIoServer(engineio.AsyncServer):  # type: ignore[misc]
     def create_queue(self, *args: Any, **kwargs: Any) -> asyncio.Queue[Any]:
-        return FrameQueue(*args, **kwargs)
+        return frame_queue()
 
 
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server, on an Engine.IO server whose sockets' queues are `FrameQueue`s."""
+    """python-socketio's server, on an Engine.IO server whose sockets' queues are
+    `frame_queue()`s."""
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _EngineIoServer
