@@ -389,12 +389,16 @@ def _method(results: dict[str, Any]) -> list[str]:
         f"{plan['per_process']} per client process, each a different registered user; then "
         f"one user creates leads at {plan['lead_rate']}/s for {plan['lead_seconds']:.0f} s "
         "(open loop: each sent on time whatever the previous did). Three runs, each with "
-        "servers of its own: python-socketio clients on one `herald serve`; the official "
+        "servers and a fresh database of the small scale of its own: python-socketio "
+        "clients on one `herald serve`; the official "
         "JavaScript client (`socket.io-client` 4 on Node, which offers permessage-deflate as "
         "a browser does, and confirms what it received as the inbox page does: "
         "`notifications:delivered` with the largest `eventId`, at most about once a second per "
         "socket) on one; the same on two `herald serve` processes sharing a Redis, the "
         "client processes split between them and the leads created through the first. "
+        "A run lasts until no server has a frame waiting to be written (its "
+        "`herald_socket_frames_waiting`), 2 s more, and with Node's clients until every "
+        "delivery is confirmed or none more was for 10 s. "
         "Latency runs from sending the mutation to the `notification:created` frame handled "
         "by the client; memory is the serve processes' VmRSS before connecting and 5 s after "
         "the last socket connected, idle; 'CPU per delivery' is the serve processes' user + "
@@ -403,8 +407,7 @@ def _method(results: dict[str, Any]) -> list[str]:
         "confirmation applied), divided by the `notification:created` received in that "
         "window (clients that confirm nothing may still be receiving after it); sampled "
         "every 0.25 s, as are PostgreSQL's processes and the clients' over the same window "
-        "(the machine's other users of its two cores). The runs follow each other on the "
-        "same database, so each later one starts with fuller inboxes.",
+        "(the machine's other users of its two cores).",
         "",
     ]
 

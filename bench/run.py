@@ -6,7 +6,7 @@
 3. markAllAsRead of 10k unread, createLead fanned out to 10k users;
 4. 1,000 Socket.IO clients while leads are created at 20/s: delivery latency, losses, memory,
    CPU per delivery; with python-socketio and with the official JavaScript client on Node, on
-   one `herald serve` and on two behind Redis;
+   one `herald serve` and on two behind Redis, each on a fresh database of the small scale;
 5. the reads again on a 10k-row database;
 6. docs/benchmarks.md from the figures (the raw ones are kept as JSON beside the profiles).
 """
@@ -392,20 +392,28 @@ def socket_run_name(client: str, processes: int) -> str:
 
 
 async def sockets(
-    plan: Plan, database: Database, actor_id: str, logs: Path, profiles: Path | None
+    plan: Plan, created: list[Database], logs: Path, profiles: Path | None
 ) -> dict[str, Any]:
     """Many connected users while one creates leads at a fixed rate, once per socket run.
 
-    On the small database: the connected users are (nearly) all the registered users, so each
-    lead is told to about as many users as there are sockets. Every run has servers of its own.
+    Each run on a fresh database of the small scale (the one before would leave it thousands
+    of entries its clients never confirmed, which the next run's first confirmations would
+    mark): the connected users are (nearly) all the registered users, so each lead is told to
+    about as many users as there are sockets. Every run has servers of its own.
     """
     runs: dict[str, Any] = {}
     for client, processes in SOCKET_RUNS:
         name = socket_run_name(client, processes)
         say(f"  sockets: {name}")
+        database = await create_database()
+        created.append(database)
+        migrate(database, base_env())
+        await seed(database, plan.small)
         async with herald_processes(database, processes, logs) as servers:
             profile = profiles / f"sockets-{client}-{processes}.txt" if profiles else None
-            runs[name] = await socket_run(plan, servers, client, database, actor_id, profile)
+            runs[name] = await socket_run(
+                plan, servers, client, database, plan.small.actor, profile
+            )
     return runs
 
 
@@ -420,6 +428,8 @@ async def socket_run(
     fleet = Fleet(
         [server.url for server in servers], SECRET, plan.sockets, plan.per_process, client
     )
+    # The actor's own socket, when it is one of the fleet's, is never told of its leads.
+    actor_listens = actor_id in {user_id(number) for number in range(plan.sockets)}
     connection = await asyncpg.connect(database.dsn)
     try:
         await asyncio.sleep(2)
@@ -442,8 +452,10 @@ async def socket_run(
             actor = GraphQL(http, servers[0].url, token(actor_id))
             sent, answered, errors = await _lead_burst(actor, plan, "Live")
             await _published(connection)
+            await _written(http, servers)
             await asyncio.sleep(2)  # the last frames on their way
-            confirmed = await _confirmed(connection, list(sent))
+            confirming = len(sent) * (connected - actor_listens) if client == "node" else 0
+            confirmed = await _confirmed(connection, list(sent), confirming)
             measured_until = time.monotonic()
             if profile is not None:
                 async with profiled(profile, servers[0].pid, plan.lead_seconds):
@@ -454,8 +466,6 @@ async def socket_run(
         fleet.kill()
         await connection.close()
     latencies = [at - sent[lead] for lead, at in received if lead in sent]
-    # The actor's own socket, when it is one of the fleet's, is never told of its leads.
-    actor_listens = actor_id in {user_id(number) for number in range(plan.sockets)}
     expected = len(sent) * (connected - actor_listens)
     first_sent = min(sent.values(), default=0.0)
     last_received = max((at for lead, at in received if lead in sent), default=first_sent)
@@ -497,17 +507,39 @@ async def socket_run(
     }
 
 
-async def _confirmed(connection: asyncpg.Connection, lead_ids: list[str]) -> int:
-    """The burst's entries confirmed delivered, once the count stops growing (a client confirms
-    within a second of a frame, the server applies it within another), or after 30 s."""
-    confirmed, deadline = -1, time.monotonic() + 30
-    while time.monotonic() < deadline:
-        await asyncio.sleep(2.5)
+async def _written(http: httpx.AsyncClient, servers: list[Server]) -> None:
+    """Until no server has a frame waiting to be written (its `herald_socket_frames_waiting`),
+    two minutes at most: the run lasts as long as the delivery, whoever receives it."""
+    async with asyncio.timeout(120):
+        while True:
+            waiting = 0.0
+            for server in servers:
+                text = (await http.get(f"{server.url}/metrics")).text
+                waiting += sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith("herald_socket_frames_waiting{")
+                )
+            if not waiting:
+                return
+            await asyncio.sleep(0.25)
+
+
+async def _confirmed(connection: asyncpg.Connection, lead_ids: list[str], expected: int) -> int:
+    """The burst's entries confirmed delivered: once all `expected` are, or the count has not
+    grown for 10 s (a client confirms within a second of a frame, the server applies it within
+    another, a flush may take seconds), a minute at most."""
+    confirmed = await connection.fetchval(CONFIRMED, lead_ids)
+    if not expected:
+        return int(confirmed)
+    deadline = time.monotonic() + 60
+    grown = time.monotonic()
+    while confirmed < expected and time.monotonic() < min(deadline, grown + 10):
+        await asyncio.sleep(1)
         now = await connection.fetchval(CONFIRMED, lead_ids)
-        if now == confirmed:
-            break
-        confirmed = now
-    return confirmed
+        if now > confirmed:
+            confirmed, grown = now, time.monotonic()
+    return int(confirmed)
 
 
 async def _lead_burst(
@@ -586,9 +618,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["mark_all"] = await mark_all(plan, herald, big, profiles)
             say("  createLead fan-out")
             results["fan_out"] = await fan_out(plan, herald, big, profiles)
-        # The sockets run on servers of their own, with the reads' servers stopped.
-        small = databases["small"]
-        results["sockets"] = await sockets(plan, small, plan.small.actor, args.workdir, profiles)
+        # The sockets run on servers and databases of their own, with the reads' servers stopped.
+        results["sockets"] = await sockets(plan, created, args.workdir, profiles)
     finally:
         for database in created:
             if args.keep:
