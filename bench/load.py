@@ -85,11 +85,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_or_zero(pid: int) -> float:
-    try:
-        return cpu_seconds(pid)
-    except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
-        return 0.0
+def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """Each process's CPU seconds so far; one that ended meanwhile is left out (its last
+    reading stands)."""
+    spent = {}
+    for pid in pids:
+        try:
+            spent[pid] = cpu_seconds(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return spent
 
 
 def postgres_pids() -> list[int]:
@@ -118,13 +123,7 @@ class CpuTrace:
 
     def _sample(self) -> None:
         self.samples.append(
-            (
-                time.monotonic(),
-                {
-                    name: {pid: _cpu_or_zero(pid) for pid in pids()}
-                    for name, pids in self._groups.items()
-                },
-            )
+            (time.monotonic(), {name: _cpu_by_pid(pids()) for name, pids in self._groups.items()})
         )
 
     async def _run(self) -> None:

@@ -404,8 +404,7 @@ def _method(results: dict[str, Any]) -> list[str]:
         "the last socket connected, idle; 'CPU per delivery' is the serve processes' user + "
         "system time from the first lead to 2 s after the last `notification:created` arrived "
         "(the mutations, their database work, the relay, every frame sent and every "
-        "confirmation applied), divided by the `notification:created` received in that "
-        "window (clients that confirm nothing may still be receiving after it); sampled "
+        "confirmation applied), divided by the `notification:created` received; sampled "
         "every 0.25 s, as are PostgreSQL's processes and the clients' over the same window "
         "(the machine's other users of its two cores).",
         "",

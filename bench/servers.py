@@ -54,11 +54,6 @@ class Server:
                 return int(line.split()[1])
         raise RuntimeError("no VmRSS")
 
-    def cpu_seconds(self) -> float:
-        """User + system time so far, from /proc."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def free_port() -> int:
     with socket.socket() as probe:

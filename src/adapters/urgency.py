@@ -11,8 +11,8 @@ class Urgency:
     turn of the event loop. With the loop busy delivering a burst, a round trip took a loop
     iteration of 30 to 50 ms: the turn was held 120 to 300 ms at the median, so fewer leads a
     second could commit than came, and the rest queued for seconds (docs/benchmarks.md).
-    While it presses, delivery puts fewer frames per turn of the loop, so that those turns
-    stay short.
+    While it presses, delivery puts smaller slices of frames per turn of the loop, so that
+    those turns stay shorter.
     """
 
     def __init__(self) -> None:

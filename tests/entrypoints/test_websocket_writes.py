@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import uvicorn
 from websockets.asyncio.client import connect
 
 from entrypoints.websocket import CoalescingTransport, CoalescingWebSocketProtocol
+from smtp_server import free_port
 
 
 class Transport:
@@ -159,9 +159,7 @@ async def served(writes: Writes) -> AsyncIterator[str]:
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(Counted(transport, writes))  # type: ignore[arg-type]
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, ws=Protocol, log_config=None)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

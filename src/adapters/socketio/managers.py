@@ -45,13 +45,15 @@ class PublishFailed(Exception):
     """An event could not be handed to Redis; the relay will try again."""
 
 
-# Frames put on sockets' queues per turn of the event loop. Each wakes the socket's writer
-# task, and the loop runs every task woken in a turn before it reads the network again: an
-# event put on a thousand queues at once kept the database's replies (and with them the
-# outbox's turn, which every `createLead` waits for) behind a thousand writes.
+# Frames put on sockets' queues per turn of the event loop, about: a slice ends with the
+# socket whose frames reach it (a socket gets all its waiting frames at once). Each socket
+# given frames wakes its writer task, and the loop runs every task woken in a turn before it
+# reads the network again: an event put on a thousand queues at once kept the database's
+# replies (and with them the outbox's turn, which every `createLead` waits for) behind a
+# thousand writes.
 FRAMES_PER_TURN = 64
 # While a unit of work here holds the outbox's turn (`Urgency`): the loop's turns are kept
-# short, so that the database's replies to it wait for little, and stay busy.
+# shorter, so that the database's replies to it wait for less, and stay busy.
 FRAMES_PER_TURN_WHILE_URGENT = 8
 
 
@@ -60,10 +62,11 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
 
     An event is encoded once and its frame put straight on the queue of each recipient socket
     (python-socketio would start a task per recipient): a slow socket only lets its own queue
-    grow. The frames go out in emit order, `FRAMES_PER_TURN` at a time (an event to one user
-    waits for the frames of those emitted before it), each socket's frames of every waiting
-    event together (one write to the network behind a burst); whether a socket is held, or still in
-    the session it was addressed in, is decided as its frame is put. Unread counts are
+    grow. The frames go out in slices of about `FRAMES_PER_TURN`, the sockets of the oldest
+    event first, each with its frames of every waiting event together (one write to the
+    network behind a burst): a socket's frames keep emit order, and an event to one user waits
+    for the frames of those emitted before it. Whether a socket is held, or still in the
+    session it was addressed in, is decided as its frame is put. Unread counts are
     coalesced per user (see `coalescing`). While `urgency` presses, the slices are smaller.
     """
 
@@ -165,8 +168,8 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         return participants
 
     def _put_some(self) -> None:
-        """Put the next frames on their sockets' queues (`FRAMES_PER_TURN`, fewer while the
-        urgency presses), then yield."""
+        """Put the next frames on their sockets' queues (about `FRAMES_PER_TURN`, fewer while
+        the urgency presses: see `_put`), then yield."""
         self._putting = None
         try:
             self._put(FRAMES_PER_TURN_WHILE_URGENT if self.urgency.pressing else FRAMES_PER_TURN)
@@ -197,8 +200,8 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         later event still waiting: its writer sends them in one go (one write to the network,
         see `entrypoints.websocket`), so that behind a burst there are fewer writes than
         frames. A socket's frames keep their order; a slice ends with the socket whose frames
-        reach the budget (a slice held to the budget within a socket's frames was slower:
-        see bench/findings.md)."""
+        reach the budget, so that those frames still leave in one write (a slice cut within
+        them measured no faster: bench/findings.md)."""
         sockets, waiting = self.server.eio.sockets, self._waiting
         while self._outgoing:
             oldest = self._outgoing[0]
