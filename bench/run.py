@@ -459,11 +459,13 @@ async def socket_run(
         ):
             actor = GraphQL(http, servers[0].url, token(actor_id))
             sent, answered, errors = await _lead_burst(actor, plan, "Live")
+            expected = len(sent) * (connected - actor_listens)
             await _published(connection)
             await _written(http, servers)
             await asyncio.sleep(2)  # the last frames on their way
-            confirming = len(sent) * (connected - actor_listens) if client == "node" else 0
-            confirmed = await _confirmed(connection, list(sent), confirming)
+            confirmed = await _confirmed(
+                connection, list(sent), expected if client == "node" else 0
+            )
             measured_until = time.monotonic()
             if profile is not None:
                 async with profiled(profile, servers[0].pid, plan.lead_seconds):
@@ -474,7 +476,6 @@ async def socket_run(
         fleet.kill()
         await connection.close()
     latencies = [at - sent[lead] for lead, at in received if lead in sent]
-    expected = len(sent) * (connected - actor_listens)
     first_sent = min(sent.values(), default=0.0)
     last_received = max((at for lead, at in received if lead in sent), default=first_sent)
     # The burst's CPU: from its first lead to 2 s after its last delivery (the frames it caused
