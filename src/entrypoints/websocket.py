@@ -14,6 +14,8 @@ from typing import Any, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from adapters.queues import Flag, LightQueue
+
 
 class CoalescingTransport:
     """A transport whose writes are joined until the loop's next turn; closing writes what
@@ -52,7 +54,22 @@ class CoalescingTransport:
 
 
 class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's `websockets-sansio` protocol on a `CoalescingTransport`."""
+    """uvicorn's `websockets-sansio` protocol on a `CoalescingTransport`, keeping less for each
+    connection: its queue and its `writable` event are a `LightQueue` and a `Flag` (asyncio's
+    keep five deques, 3.7 KiB), and the handshake's answer is let go once it is written (about
+    1 KiB; the request stays, held by websockets' parser, and what the application reads of it
+    is in its scope)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = cast("asyncio.Queue[Any]", LightQueue())
+        self.writable = cast(asyncio.Event, Flag())
+        self.writable.set()
+
+    def start_keepalive(self) -> None:
+        # Called once, as the handshake's answer has been written.
+        super().start_keepalive()
+        del self.request, self.response
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         coalescing = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)

@@ -1,6 +1,7 @@
 """What a WebSocket connection sends in one turn of the event loop leaves in one write, in order;
 closing writes what waits first, aborting drops it, and a closing connection gets nothing more.
-Then the same through uvicorn's protocol, on a real connection."""
+Then the same through uvicorn's protocol, on a real connection, and what that protocol keeps of
+a connection once its handshake is done."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import connect
 
+from adapters.queues import Flag, LightQueue
 from entrypoints.websocket import CoalescingTransport, CoalescingWebSocketProtocol
 from smtp_server import free_port
 
@@ -154,13 +156,24 @@ class Counted:
 
 
 @contextlib.asynccontextmanager
-async def served(writes: Writes) -> AsyncIterator[str]:
+async def served(
+    writes: Writes,
+    application: Any = app,
+    protocols: list[CoalescingWebSocketProtocol] | None = None,
+    **settings: Any,
+) -> AsyncIterator[str]:
+    """uvicorn serving `application`; each connection's protocol is added to `protocols`."""
+
     class Protocol(CoalescingWebSocketProtocol):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(Counted(transport, writes))  # type: ignore[arg-type]
+            if protocols is not None:
+                protocols.append(self)
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws=Protocol, log_config=None)
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, ws=Protocol, log_config=None, **settings
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
@@ -182,3 +195,35 @@ async def test_frames_sent_in_a_row_reach_the_client_whole_and_in_order_in_few_w
     assert received == [f"frame {number}" for number in range(FRAMES)]
     # The handshake's answer, the frames with the close frame: far fewer writes than frames.
     assert writes.count <= 3
+
+
+async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Accepts a WebSocket and sends back each text it receives, until the client leaves."""
+    if scope["type"] == "lifespan":
+        await app(scope, receive, send)
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    while (message := await receive())["type"] == "websocket.receive":
+        await send({"type": "websocket.send", "text": f"echo {message['text']}"})
+
+
+async def test_a_connection_keeps_light_queues_and_not_its_handshake_and_still_works() -> None:
+    protocols: list[CoalescingWebSocketProtocol] = []
+    # uvicorn's own pings every 50 ms: a connection lives through several after its handshake.
+    async with (
+        served(Writes(), echo, protocols, ws_ping_interval=0.05, ws_ping_timeout=1) as url,
+        connect(url, ping_interval=None) as client,
+    ):
+        async with asyncio.timeout(10):
+            for number in range(3):
+                await client.send(f"message {number}")
+                assert await client.recv() == f"echo message {number}"
+                await asyncio.sleep(0.1)
+        [protocol] = protocols
+
+        assert isinstance(protocol.queue, LightQueue)
+        assert isinstance(protocol.writable, Flag)
+        assert not hasattr(protocol, "request")  # the handshake's request and answer, let go
+        assert not hasattr(protocol, "response")
+        assert protocol.last_ping_rtt > 0  # a ping was answered

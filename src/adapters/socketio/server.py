@@ -1,30 +1,34 @@
-"""The Socket.IO server, with sockets whose writers wake at less cost.
+"""The Socket.IO server, with sockets whose writers wake at less cost and that keep less.
 
 Each Engine.IO socket has a queue of frames and a writer task that waits on it through
 `asyncio.wait_for(queue.get(), timeout)`. On Python 3.11 `wait_for` wraps a coroutine in a task
 of its own: one more task created and stepped for every frame that finds its writer waiting,
 which is nearly every frame of a live event. `FrameQueue.get` returns a future instead, which
-`wait_for` awaits as it is; the frame is handed to that future as it is put.
+`wait_for` awaits as it is; the frame is handed to that future as it is put. Both are
+`LightQueue`s, which keep lists where `asyncio.Queue` keeps deques (`adapters.queues`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections import deque
 from typing import Any
 
 import engineio
 import socketio
 
+from adapters.queues import LightQueue
 
-class FrameQueue(asyncio.Queue[Any]):
-    """An unbounded queue whose `get()` is a future of the next item. Readers are served in
-    the order they came (two long-polling requests of one session may wait at once)."""
+
+class FrameQueue(LightQueue):
+    """A `LightQueue` whose `get()` is a future of the next item. Readers are served in the
+    order they came (two long-polling requests of one session may wait at once)."""
+
+    __slots__ = ("_readers",)
 
     def __init__(self) -> None:
         super().__init__()
-        self._readers: deque[asyncio.Future[Any]] = deque()
+        self._readers: list[asyncio.Future[Any]] = []
 
     def get(self) -> asyncio.Future[Any]:  # type: ignore[override]
         reader = asyncio.get_running_loop().create_future()
@@ -38,21 +42,22 @@ class FrameQueue(asyncio.Queue[Any]):
         super().put_nowait(item)
         # A reader that gave up (its timeout, or its socket closing) leaves the item queued.
         while self._readers:
-            reader = self._readers.popleft()
+            reader = self._readers.pop(0)
             if not reader.done():
                 reader.set_result(self.get_nowait())
                 return
 
 
-def frame_queue() -> asyncio.Queue[Any]:
+def frame_queue() -> LightQueue:
     """A socket's queue: a `FrameQueue` where `asyncio.wait_for` starts a task for a
     coroutine (before Python 3.12); from 3.12 on it does not, and a frame handed to a future
-    in the very turn its timeout fires would be lost with the cancelled wait."""
-    return FrameQueue() if sys.version_info < (3, 12) else asyncio.Queue()
+    in the very turn its timeout fires would be lost with the cancelled wait: there the queue's
+    `get()` is a coroutine that takes nothing once cancelled."""
+    return FrameQueue() if sys.version_info < (3, 12) else LightQueue()
 
 
 class _EngineIoServer(engineio.AsyncServer):  # type: ignore[misc]
-    def create_queue(self, *args: Any, **kwargs: Any) -> asyncio.Queue[Any]:
+    def create_queue(self, *args: Any, **kwargs: Any) -> LightQueue:
         return frame_queue()
 
 
@@ -62,3 +67,10 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _EngineIoServer
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        # The handshake's environ lives as long as its socket. Its request body, read by no one
+        # once the socket is open, is an instance of a class that engine.io makes for each
+        # request: 2.4 KiB a socket.
+        environ.pop("wsgi.input", None)
+        return await super()._handle_eio_connect(eio_sid, environ)
