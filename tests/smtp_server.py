@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
-import socket
 import threading
 import time
 from email.message import EmailMessage
@@ -14,16 +13,11 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from network import free_port
+
 # The server's thread logs each connection's end at INFO, sometimes after a test's output
 # capture has closed its stream; its warnings and errors still show.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Mailbox:

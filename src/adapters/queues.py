@@ -105,7 +105,7 @@ class LightQueue:
                 getter.cancel()
                 if getter in self._getters:
                     self._getters.remove(getter)
-                elif not self.empty():
+                elif not self.empty() and not getter.cancelled():
                     self._wake_next_getter()  # it was woken for an item it will not take
                 raise
         return self.get_nowait()
@@ -124,7 +124,11 @@ class LightQueue:
         if self._unfinished:
             joiner = asyncio.get_running_loop().create_future()
             self._joiners.append(joiner)
-            await joiner
+            try:
+                await joiner
+            finally:
+                if joiner in self._joiners:
+                    self._joiners.remove(joiner)
 
     def _wake_next_getter(self) -> None:
         while self._getters:

@@ -56,9 +56,8 @@ class CoalescingTransport:
 class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's `websockets-sansio` protocol on a `CoalescingTransport`, keeping less for each
     connection: its queue and its `writable` event are a `LightQueue` and a `Flag` (asyncio's
-    keep five deques, 3.7 KiB), and the handshake's answer is let go once it is written (about
-    1 KiB; the request stays, held by websockets' parser, and what the application reads of it
-    is in its scope)."""
+    keep five deques, 3.7 KiB), and the handshake's request and answer are let go once the
+    answer is written (what the application reads of the request is in its scope)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -67,8 +66,10 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
         self.writable.set()
 
     def start_keepalive(self) -> None:
-        # Called once, as the handshake's answer has been written.
+        # Called once, as the handshake's answer has been written. websockets' parser holds the
+        # request as long as the connection: its headers are emptied.
         super().start_keepalive()
+        self.request.headers.clear()
         del self.request, self.response
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

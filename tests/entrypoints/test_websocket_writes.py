@@ -11,12 +11,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 from websockets.asyncio.client import connect
 
 from adapters.queues import Flag, LightQueue
 from entrypoints.websocket import CoalescingTransport, CoalescingWebSocketProtocol
-from smtp_server import free_port
+from network import served_by_uvicorn
 
 
 class Transport:
@@ -170,20 +169,8 @@ async def served(
             if protocols is not None:
                 protocols.append(self)
 
-    port = free_port()
-    config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, ws=Protocol, log_config=None, **settings
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:  # noqa: ASYNC110 - uvicorn says so by a flag alone
-                await asyncio.sleep(0.01)
+    async with served_by_uvicorn(application, ws=Protocol, **settings) as port:
         yield f"ws://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 async def test_frames_sent_in_a_row_reach_the_client_whole_and_in_order_in_few_writes() -> None:
@@ -205,7 +192,10 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})
     while (message := await receive())["type"] == "websocket.receive":
-        await send({"type": "websocket.send", "text": f"echo {message['text']}"})
+        text = message["text"]
+        if text == "x-test":  # a header of the handshake, as the application's scope has it
+            text = dict(scope["headers"])[b"x-test"].decode()
+        await send({"type": "websocket.send", "text": f"echo {text}"})
 
 
 async def test_a_connection_keeps_light_queues_and_not_its_handshake_and_still_works() -> None:
@@ -213,17 +203,21 @@ async def test_a_connection_keeps_light_queues_and_not_its_handshake_and_still_w
     # uvicorn's own pings every 50 ms: a connection lives through several after its handshake.
     async with (
         served(Writes(), echo, protocols, ws_ping_interval=0.05, ws_ping_timeout=1) as url,
-        connect(url, ping_interval=None) as client,
+        connect(url, ping_interval=None, additional_headers={"X-Test": "kept"}) as client,
     ):
         async with asyncio.timeout(10):
             for number in range(3):
                 await client.send(f"message {number}")
                 assert await client.recv() == f"echo message {number}"
                 await asyncio.sleep(0.1)
+            await client.send("x-test")
+            assert await client.recv() == "echo kept"
         [protocol] = protocols
 
         assert isinstance(protocol.queue, LightQueue)
         assert isinstance(protocol.writable, Flag)
         assert not hasattr(protocol, "request")  # the handshake's request and answer, let go
         assert not hasattr(protocol, "response")
+        # websockets' parser keeps the request as long as the connection: emptied.
+        assert not protocol.conn.parser.gi_frame.f_locals["request"].headers
         assert protocol.last_ping_rtt > 0  # a ping was answered

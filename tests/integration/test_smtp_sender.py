@@ -19,7 +19,8 @@ from adapters.unsubscribe import HmacUnsubscribeTokens
 from application.ports import EmailDeferred, EmailRefused, EmailUnavailable
 from domain.emails import Digest
 from domain.notifications import Notification, NotificationType
-from smtp_server import SmtpServer, free_port
+from network import free_port
+from smtp_server import SmtpServer
 
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 TOKENS = HmacUnsubscribeTokens("k" * 32)

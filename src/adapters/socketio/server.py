@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from typing import Any
 
 import engineio
 import socketio
+from engineio import packet as eio_packet
+from engineio.async_socket import AsyncSocket
 
 from adapters.queues import LightQueue
 
@@ -63,7 +66,7 @@ class _EngineIoServer(engineio.AsyncServer):  # type: ignore[misc]
 
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server, on an Engine.IO server whose sockets' queues are
-    `frame_queue()`s."""
+    `frame_queue()`s and whose pings wait on timers."""
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _EngineIoServer
@@ -73,4 +76,30 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # once the socket is open, is an instance of a class that engine.io makes for each
         # request: 2.4 KiB a socket.
         environ.pop("wsgi.input", None)
+        # engine.io schedules the socket's first ping just after this.
+        socket = self.eio.sockets.get(eio_sid)
+        if type(socket) is AsyncSocket:
+            socket.__class__ = _TimerPingSocket
         return await super()._handle_eio_connect(eio_sid, environ)
+
+
+class _TimerPingSocket(AsyncSocket):  # type: ignore[misc]
+    """engine.io's socket, whose pings wait on timers of the loop. engine.io starts a task that
+    sleeps through the ping interval: a task, its coroutines and its future, 1 KiB that a
+    connected socket keeps all its life. (engine.io makes its sockets itself: a socket becomes
+    one of these as it connects.)"""
+
+    last_ping: float | None  # when the last ping went out; None once it was answered
+
+    def schedule_ping(self) -> None:
+        # Only once the last ping was answered, as engine.io's.
+        if self.last_ping:
+            self.last_ping = None
+            asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        # engine.io's `_send_ping` once its sleep is over. Its `send` checks the ping timeout,
+        # which the ping it is about to send passes, then queues the packet.
+        if not self.closing and not self.closed:
+            self.last_ping = time.time()
+            self.queue.put_nowait(eio_packet.Packet(eio_packet.PING))
