@@ -1,10 +1,11 @@
 """A queue and a flag for what every connection keeps, at a fraction of asyncio's memory.
 
 `asyncio.Queue` keeps three deques and an `asyncio.Event` with a fourth, and an empty deque holds
-a block of 64 slots: about 0.7 KiB each. A connected socket kept ten of them (uvicorn's queue of
-what the connection received and its `writable` event, engine.io's queue of frames): 7.3 of the
-37.6 KiB that a socket cost the server (docs/benchmarks.md). These keep lists, 56 bytes while
-empty, and behave as asyncio's do where the connections use them.
+a block of 64 slots: about 0.7 KiB each. A connected socket kept ten of them: uvicorn's queue of
+what the connection received (four) and its `writable` event (one), engine.io's queue of frames
+(four, and one more for its waiting writers). That was 7.3 of the 37.6 KiB a socket cost the
+server (bench/findings.md). These keep lists, 56 bytes while empty, and behave as asyncio's do
+where the connections use them.
 """
 
 from __future__ import annotations

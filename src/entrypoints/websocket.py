@@ -56,8 +56,9 @@ class CoalescingTransport:
 class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's `websockets-sansio` protocol on a `CoalescingTransport`, keeping less for each
     connection: its queue and its `writable` event are a `LightQueue` and a `Flag` (asyncio's
-    keep five deques, 3.7 KiB), and the handshake's request and answer are let go once the
-    answer is written (what the application reads of the request is in its scope)."""
+    keep five deques, 3.7 KiB); once the handshake's answer is written, the answer is let go and
+    the request, which websockets' parser keeps, is emptied of its headers (what the application
+    reads of them is in its scope)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,7 +71,8 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
         # request as long as the connection: its headers are emptied.
         super().start_keepalive()
         self.request.headers.clear()
-        del self.request, self.response
+        vars(self).pop("request")
+        vars(self).pop("response")
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         coalescing = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)

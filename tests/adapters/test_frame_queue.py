@@ -80,16 +80,6 @@ async def test_the_servers_sockets_queue_their_frames_in_a_frame_queue_before_py
     assert type(socket.queue) is (FrameQueue if sys.version_info < (3, 12) else LightQueue)
 
 
-async def test_the_environ_kept_for_a_socket_drops_the_handshakes_request_body() -> None:
-    # engine.io makes a class for each request's body: 2.4 KiB a socket, kept as long as it.
-    server = SocketServer(async_mode="asgi")
-    environ = {"wsgi.input": object(), "REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://crm"}
-
-    await server._handle_eio_connect("eio-sid", environ)
-
-    assert server.environ["eio-sid"] == {"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://crm"}
-
-
 async def test_a_writer_polling_an_empty_queue_waits_without_a_task_of_its_own() -> None:
     server = SocketServer(async_mode="asgi")
     socket = AsyncSocket(server.eio, "sid")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from adapters.jwt.tokens import JwtTokenIssuer
+from network import free_port
 
 SECRET = "e2e-secret-that-is-long-enough-for-hs256"
 HERALD = str(Path(sys.executable).with_name("herald"))
@@ -36,12 +36,6 @@ def herald(
     return subprocess.run(
         [HERALD, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def herald_env(**overrides: str) -> dict[str, str]:

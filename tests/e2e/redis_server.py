@@ -10,7 +10,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import free_port
+
+from network import free_port
 
 
 class RedisServer:

@@ -20,7 +20,6 @@ from e2e_support import (
     SECRET,
     HeraldServer,
     Socket,
-    free_port,
     herald_env,
     start_server,
     stop_server,
@@ -28,6 +27,7 @@ from e2e_support import (
 from redis_server import RedisServer, own_redis_server  # noqa: F401 - the fixture
 
 from adapters.jwt.tokens import JwtTokenIssuer
+from network import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from e2e_support import HeraldServer, free_port, herald_env, start_server, stop_server
+from e2e_support import HeraldServer, herald_env, start_server, stop_server
+
+from network import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import (

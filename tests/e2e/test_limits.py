@@ -19,12 +19,12 @@ from e2e_support import (
     Clients,
     GraphQL,
     HeraldServer,
-    free_port,
     herald_env,
     start_server,
     stop_server,
 )
 
+from network import free_port
 from redis_service import redis_url
 
 pytestmark = pytest.mark.e2e

@@ -4,8 +4,9 @@ Each Engine.IO socket has a queue of frames and a writer task that waits on it t
 `asyncio.wait_for(queue.get(), timeout)`. On Python 3.11 `wait_for` wraps a coroutine in a task
 of its own: one more task created and stepped for every frame that finds its writer waiting,
 which is nearly every frame of a live event. `FrameQueue.get` returns a future instead, which
-`wait_for` awaits as it is; the frame is handed to that future as it is put. Both are
-`LightQueue`s, which keep lists where `asyncio.Queue` keeps deques (`adapters.queues`).
+`wait_for` awaits as it is; the frame is handed to that future as it is put. A socket's queue
+is a `LightQueue` (a `FrameQueue` before Python 3.12), which keeps lists where `asyncio.Queue`
+keeps deques (`adapters.queues`).
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         # The handshake's environ lives as long as its socket. Its request body, read by no one
         # once the socket is open, is an instance of a class that engine.io makes for each
-        # request: 2.4 KiB a socket.
+        # request: 2.4 KiB a socket. (A socket that starts on polling and upgrades also keeps
+        # the upgrade request's environ, body included: the inbox page and the benchmark's
+        # clients open on WebSocket.)
         environ.pop("wsgi.input", None)
         # engine.io schedules the socket's first ping just after this.
         socket = self.eio.sockets.get(eio_sid)
@@ -86,13 +89,15 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 class _TimerPingSocket(AsyncSocket):  # type: ignore[misc]
     """engine.io's socket, whose pings wait on timers of the loop. engine.io starts a task that
     sleeps through the ping interval: a task, its coroutines and its future, 1 KiB that a
-    connected socket keeps all its life. (engine.io makes its sockets itself: a socket becomes
-    one of these as it connects.)"""
+    connected socket keeps nearly all its life. (engine.io makes its sockets itself: a socket
+    becomes one of these as it connects. python-socketio's admin instrumentation, which Herald
+    does not use, hooks engine.io's `_send_ping` and would hear none of these pings.)"""
 
-    last_ping: float | None  # when the last ping went out; None once it was answered
+    # When the last ping went out (at first, when the socket was made); None once answered.
+    last_ping: float | None
 
     def schedule_ping(self) -> None:
-        # Only once the last ping was answered, as engine.io's.
+        # Once per ping, as engine.io's: a pong that answers no ping schedules nothing.
         if self.last_ping:
             self.last_ping = None
             asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)

@@ -1,6 +1,7 @@
-"""The server's pings wait on timers of the loop, not in a task per socket. They keep a client
-connected (a python-socketio client drops a connection that is not pinged in time), and a
-socket whose client stops answering them is still found gone."""
+"""What the Socket.IO server keeps of a socket: pings that wait on timers of the loop, not in a
+task per socket (they keep a client connected, as a python-socketio client drops a connection
+that is not pinged in time, and a socket whose client stops answering them is still found gone),
+and a handshake's environ without its request body."""
 
 from __future__ import annotations
 
@@ -65,12 +66,23 @@ async def test_a_socket_whose_client_stops_answering_pings_is_closed() -> None:
     socket.schedule_ping()  # as engine.io does once the socket is connected
 
     async with asyncio.timeout(5):
-        while socket.queue.empty():  # noqa: ASYNC110 - the ping is put on the queue alone
+        while socket.queue.empty():  # noqa: ASYNC110 - only the queue tells of the ping
             await asyncio.sleep(0.01)
-    [ping] = [socket.queue.get_nowait()]
+    ping = socket.queue.get_nowait()
+    assert socket.queue.empty()
     assert ping.packet_type == eio_packet.PING
     assert socket.last_ping is not None  # the time the ping went out, awaiting its pong
     await asyncio.sleep(0.1)  # no pong
 
     assert not await socket.check_ping_timeout()  # engine.io's check, before each send
     assert socket.closed
+
+
+async def test_the_environ_kept_for_a_socket_drops_the_handshakes_request_body() -> None:
+    # engine.io makes a class for each request's body: 2.4 KiB a socket, kept as long as it.
+    server = SocketServer(async_mode="asgi")
+    environ = {"wsgi.input": object(), "REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://crm"}
+
+    await server._handle_eio_connect("eio-sid", environ)
+
+    assert server.environ["eio-sid"] == {"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://crm"}
