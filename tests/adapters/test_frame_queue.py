@@ -39,17 +39,6 @@ async def test_a_waiting_reader_is_handed_the_next_frame_and_nothing_stays_queue
     await asyncio.wait_for(queue.join(), 1)  # every frame taken was counted done
 
 
-async def test_a_frame_put_after_the_reader_gave_up_waits_for_the_next_reader() -> None:
-    queue = FrameQueue()
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(queue.get(), 0.01)
-
-    queue.put_nowait("frame")
-
-    assert queue.qsize() == 1
-    assert await asyncio.wait_for(queue.get(), 1) == "frame"
-
-
 async def test_a_frame_put_before_a_second_reader_is_not_given_to_the_first() -> None:
     queue = FrameQueue()
     abandoned = queue.get()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from adapters.queues import Flag, LightQueue
+from adapters.socketio.server import FrameQueue
 
 
 async def test_a_flag_lets_waiters_through_once_set_and_holds_them_once_cleared() -> None:
@@ -60,8 +61,11 @@ async def test_a_waiting_reader_gets_the_next_item_and_readers_are_served_in_ord
     assert await asyncio.wait_for(asyncio.gather(first, second), 1) == ["one", "two"]
 
 
-async def test_a_reader_cancelled_while_it_waits_takes_nothing() -> None:
-    queue = LightQueue()
+@pytest.mark.parametrize("make", [LightQueue, FrameQueue])  # a coroutine's wait, a future's
+async def test_a_reader_cancelled_while_it_waits_takes_nothing(
+    make: Callable[[], LightQueue],
+) -> None:
+    queue = make()
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(queue.get(), 0.01)
 
