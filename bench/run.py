@@ -133,9 +133,14 @@ GROUPS = (
     "pageInfo { hasNextPage endCursor } } }"
 )
 # The burst's entries whose delivery a client confirmed, by their leads' ids.
+# Delivered: the entry's own column, or its user's confirmations reached its event (the user's
+# position is their highest delivery mark; see `adapters.sqlalchemy.tables.delivery_marks`).
 CONFIRMED = """SELECT count(*) FROM notification_recipients r
     JOIN notifications n ON n.id = r."notificationId"
-    WHERE n."relatedLeadId" = ANY($1::uuid[]) AND r."deliveredAt" IS NOT NULL"""
+    WHERE n."relatedLeadId" = ANY($1::uuid[])
+      AND (r."deliveredAt" IS NOT NULL OR EXISTS (
+          SELECT 1 FROM delivery_positions p
+          WHERE p."userId" = r."userId" AND p."throughEventId" >= n."eventId"))"""
 CREATE_LEAD = "mutation Create($input: CreateLeadInput!) { createLead(input: $input) { id } }"
 MARK_ALL = "mutation MarkAll { markAllAsRead }"
 

@@ -214,9 +214,10 @@ class InboxRepository(Protocol):
         ...
 
     async def confirm_delivered(self, through: Mapping[str, int], now: datetime) -> int:
-        """Set `delivered_at` on each user's entries not yet delivered whose
+        """Deliver, at `now`, each user's entries not yet delivered whose
         `notification:created` event has an id up to the user's number in `through` (user id
-        → event id); returns how many, for all the users together."""
+        → event id), and none of a notification committed later, whatever the number; returns
+        how many, for all the users together."""
         ...
 
     async def remove(self, user_id: str, notification_id: UUID) -> bool:

@@ -362,11 +362,6 @@ MANY_ENTRY_WRITERS = {
     "mark_group_read": lambda uow: uow.inbox.mark_group_read(
         "alice", a_notification().group_key, NOW
     ),
-    "confirm_delivered": lambda uow: uow.inbox.confirm_delivered({"alice": 1}, NOW),
-    # Several users' confirmations at once: the lesser entry is bob's (below).
-    "confirm_delivered_of_two_users": lambda uow: uow.inbox.confirm_delivered(
-        {"bob": 1, "alice": 1}, NOW
-    ),
     "purge_before": lambda uow: uow.inbox.purge_before(NOW + timedelta(seconds=1), 2),
 }
 
@@ -396,10 +391,9 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
             await uow.commit()
 
     try:
-        lesser_holder = "bob" if writer == "confirm_delivered_of_two_users" else "alice"
-        for notification, holder_id in ((greater, "alice"), (lesser, lesser_holder)):
+        for notification in (greater, lesser):
             async with new_uow() as uow:
-                await uow.inbox.add(notification, [holder_id])
+                await uow.inbox.add(notification, ["alice"])
                 await uow.commit()
         async with engine.begin() as connection:
             await connection.execute(sa.text('UPDATE notifications SET "eventId" = 1'))
@@ -510,15 +504,17 @@ async def test_broadcasts_and_own_changes_in_one_unit_of_work(database_url: str)
     }
 
 
-async def test_every_users_confirmations_are_one_statement(migrated_postgres_url: str) -> None:
-    # A second's confirmations of a thousand sockets are one round trip, not one per user.
+async def test_every_users_confirmations_are_two_statements_that_write_no_entry(
+    migrated_postgres_url: str,
+) -> None:
+    # A second's confirmations of a thousand sockets are two round trips, not one per user,
+    # and a mark per user, not an update of every entry delivered.
     engine = make_engine(migrated_postgres_url)
     new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
-    updates: list[str] = []
+    sent: list[str] = []
 
-    def count_updates(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if "UPDATE notification_recipients" in statement:
-            updates.append(statement)
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        sent.append(statement)
 
     try:
         async with new_uow() as uow:
@@ -526,11 +522,73 @@ async def test_every_users_confirmations_are_one_statement(migrated_postgres_url
             await uow.commit()
         async with engine.begin() as connection:
             await connection.execute(sa.text('UPDATE notifications SET "eventId" = 1'))
-        sa.event.listen(engine.sync_engine, "before_cursor_execute", count_updates)
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
         async with new_uow() as uow:
             through = {"carol": 1, "alice": 1, "bob": 0, "dave": 1}
             assert await uow.inbox.confirm_delivered(through, NOW) == 2
             await uow.commit()
-        assert len(updates) == 1
+        confirming = [statement for statement in sent if "delivery_" in statement]
+        assert len(confirming) == 2
+        assert not [statement for statement in sent if "notification_recipients SET" in statement]
+        async with engine.connect() as connection:
+            marks = await connection.execute(
+                sa.text('SELECT "userId", "throughEventId" FROM delivery_marks ORDER BY 1')
+            )
+            assert marks.all() == [("alice", 1), ("carol", 1), ("dave", 1)]
     finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_confirmation_waits_for_one_of_the_same_user_before_and_moves_no_time(
+    migrated_postgres_url: str,
+) -> None:
+    # The later confirmation of a lesser event id, had it written its mark after the first
+    # committed, would have come between the first entry and the first's mark: its time
+    # would have become the entry's. It waits for the first, then finds bob past it.
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    first, second = a_notification(), a_notification(NOW + timedelta(seconds=1))
+    first_at, second_at = NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def confirm_both_and_hold() -> int:
+        async with new_uow() as uow:
+            count = await uow.inbox.confirm_delivered({"bob": 2}, first_at)
+            holding.set()
+            await release.wait()
+            await uow.commit()
+            return count
+
+    async def confirm_first_only() -> int:
+        async with new_uow() as uow:
+            count = await uow.inbox.confirm_delivered({"bob": 1}, second_at)
+            await uow.commit()
+            return count
+
+    try:
+        for notification in (first, second):
+            async with new_uow() as uow:
+                await uow.inbox.add(notification, ["bob"])
+                await uow.commit()
+        async with engine.begin() as connection:
+            for event_id, notification in enumerate((first, second), start=1):
+                await connection.execute(
+                    sa.text('UPDATE notifications SET "eventId" = :event WHERE id = :id'),
+                    {"event": event_id, "id": notification.id},
+                )
+        holder = asyncio.create_task(confirm_both_and_hold())
+        await holding.wait()
+        later = asyncio.create_task(confirm_first_only())
+        await asyncio.sleep(HELD_SECONDS)
+        assert not later.done()  # waiting for bob's position
+        release.set()
+
+        assert await asyncio.wait_for(asyncio.gather(holder, later), 10) == [2, 0]
+        for notification in (first, second):
+            entry = await read_entry(new_uow, "bob", notification.id)
+            assert entry is not None
+            assert entry.delivered_at == first_at
+    finally:
+        release.set()
         await engine.dispose()

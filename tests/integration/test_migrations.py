@@ -88,10 +88,13 @@ SCHEMA = {
         ),
         "ix_notification_recipients_archived",
         "ix_notification_recipients_group",
-        "ix_notification_recipients_undelivered",
     },
+    # Delivery confirmations are marks (0011): the count of what one covers reads the events.
+    "notifications": {*SCHEMA_0006["notifications"], "ix_notifications_event_id"},
     "inbox_counts": set(),
     "inbox_broadcasts": set(),
+    "delivery_marks": set(),
+    "delivery_positions": set(),
 }
 # The outbox's recipients are searched with a GIN index where there is one.
 POSTGRESQL_ONLY = {"outbox_events": {"ix_outbox_events_recipients"}}
@@ -108,7 +111,6 @@ PARTIAL_INDEXES = {
     ("notification_preferences", "ix_notification_preferences_muted"): "enabled",
     ("notification_recipients", "ix_notification_recipients_unread_inbox"): "isRead",
     ("notification_recipients", "ix_notification_recipients_archived"): "archivedAt",
-    ("notification_recipients", "ix_notification_recipients_undelivered"): "deliveredAt",
 }
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 

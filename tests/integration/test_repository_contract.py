@@ -1209,9 +1209,11 @@ async def committed_with_events(new_uow: NewUnitOfWork, recipients: list[str]) -
     return notification
 
 
-async def event_id_of(new_uow: NewUnitOfWork, notification: Notification) -> int:
+async def event_id_of(
+    new_uow: NewUnitOfWork, notification: Notification, user_id: str = "bob"
+) -> int:
     async with new_uow() as uow:
-        stored = await uow.events.history("bob", 0, 1000)
+        stored = await uow.events.history(user_id, 0, 1000)
     [event_id] = [
         e.id
         for e in stored
@@ -1264,6 +1266,50 @@ async def test_confirm_delivered_goes_by_the_notifications_event_ids(
     assert await badge(new_uow, "bob") == Badge(unread=4, unseen=4)
 
 
+async def test_a_confirmation_past_every_event_delivers_no_later_notification(
+    new_uow: NewUnitOfWork,
+) -> None:
+    first = await committed_with_events(new_uow, ["bob"])
+    far = await event_id_of(new_uow, first) + 1_000
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered({"bob": far}, minutes(5)) == 1
+        await uow.commit()
+    later = await committed_with_events(new_uow, ["bob"])
+    assert await event_id_of(new_uow, later) < far
+
+    delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
+    assert delivered == {first.id: minutes(5), later.id: None}
+    # Its client confirms it when it has it.
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered({"bob": far}, minutes(6)) == 1
+        await uow.commit()
+    delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
+    assert delivered == {first.id: minutes(5), later.id: minutes(6)}
+
+
+async def test_a_purge_keeps_each_remaining_entrys_delivery_time(new_uow: NewUnitOfWork) -> None:
+    told = []
+    for at in range(3):
+        notification = a_notification(minutes(at))
+        async with new_uow() as uow:
+            await uow.inbox.add(notification, ["bob"])
+            await uow.events.add([NotificationCreated(notification, ("bob",))])
+            await uow.commit()
+        told.append(notification)
+    for notification, at in zip(told, (10, 11, 12), strict=True):
+        event_id = await event_id_of(new_uow, notification)
+        async with new_uow() as uow:
+            assert await uow.inbox.confirm_delivered({"bob": event_id}, minutes(at)) == 1
+            await uow.commit()
+
+    async with new_uow() as uow:
+        assert await uow.inbox.purge_before(minutes(1), 10) == 1  # the oldest
+        await uow.commit()
+
+    delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
+    assert delivered == {told[1].id: minutes(11), told[2].id: minutes(12)}
+
+
 async def test_each_notification_of_a_commit_gets_its_own_event_id(
     new_uow: NewUnitOfWork,
 ) -> None:
@@ -1313,6 +1359,16 @@ async def test_confirm_delivered_applies_each_users_own_event_id_in_one_call(
         assert {e.notification.id: e.delivered_at for e in await page_of(new_uow, user)} == (
             expected
         )
+    # Again, each user counting their own entries alone: the third is carol's.
+    third = await committed_with_events(new_uow, ["carol"])
+    third_id, later = await event_id_of(new_uow, third, "carol"), minutes(6)
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered({"bob": third_id, "carol": third_id}, later) == 2
+        await uow.commit()
+    assert {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")} == {
+        first.id: at,
+        second.id: later,
+    }
 
 
 async def test_a_notification_is_in_its_group_in_every_inbox(new_uow: NewUnitOfWork) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import Grouping
 
 from adapters.sqlalchemy.engine import concurrency_errors, read_only
 from adapters.sqlalchemy.tables import (
+    delivery_marks,
     inbox_broadcasts,
     inbox_counts,
     leads,
@@ -79,6 +80,26 @@ def counts_of(rows: Rows) -> InboxCounts:
     return InboxCounts(*rows[0]) if rows else InboxCounts(0, 0, 0)
 
 
+def delivered_at(
+    entries: sa.FromClause = inbox, of: sa.FromClause = notifications
+) -> sa.ColumnElement[datetime | None]:
+    """An entry's `deliveredAt` (of the inbox table `entries`, its notification in `of`): its
+    own column, or else the time of its user's first delivery mark that covers its event (the
+    one with the smallest `through` at or above it, read off the marks' key; see
+    `tables.delivery_marks`). A subquery in the select list, run for the rows returned."""
+    first_mark = (
+        sa.select(delivery_marks.c.delivered_at)
+        .where(
+            delivery_marks.c.user_id == entries.c.user_id,
+            delivery_marks.c.through >= of.c.event_id,
+        )
+        .order_by(delivery_marks.c.through)
+        .limit(sa.literal_column("1", sa.Integer))  # not a parameter: see `UNREAD_COUNT`
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(entries.c.delivered_at, first_mark).label("delivered_at")
+
+
 def select_entries() -> sa.Select[Any]:
     """An entry's columns, in the order `entry_of` reads them."""
     return sa.select(
@@ -93,7 +114,7 @@ def select_entries() -> sa.Select[Any]:
         inbox.c.read_at,
         inbox.c.updated_at,
         inbox.c.seen_at,
-        inbox.c.delivered_at,
+        delivered_at(),
         inbox.c.archived_at,
     ).join_from(inbox, notifications, OF_NOTIFICATION)
 
@@ -566,7 +587,7 @@ SENT_ABOUT = (
         notifications.c.actor_id,
         notifications.c.created_at,
         sa.func.count(),
-        sa.func.count(inbox.c.delivered_at),
+        sa.func.count(delivered_at()),
         sa.func.count(inbox.c.seen_at),
         sa.func.count(inbox.c.read_at),
     )
@@ -595,8 +616,10 @@ def sent_of(row: Sequence[Any]) -> SentNotification:
 
 
 RECEIPTS = (
-    sa.select(inbox.c.user_id, users.c.name, inbox.c.delivered_at, inbox.c.seen_at, inbox.c.read_at)
-    .select_from(inbox.outerjoin(users, users.c.id == inbox.c.user_id))
+    sa.select(inbox.c.user_id, users.c.name, delivered_at(), inbox.c.seen_at, inbox.c.read_at)
+    .select_from(
+        inbox.join(notifications, OF_NOTIFICATION).outerjoin(users, users.c.id == inbox.c.user_id)
+    )
     .where(
         inbox.c.notification_id
         == sa.bindparam("notification_id", type_=inbox.c.notification_id.type)

@@ -28,7 +28,10 @@ from adapters.sqlalchemy.queries import (
     select_entries,
 )
 from adapters.sqlalchemy.tables import (
+    UtcDateTime,
     comments,
+    delivery_marks,
+    delivery_positions,
     due_emails,
     inbox_broadcasts,
     inbox_counts,
@@ -727,44 +730,138 @@ class SqlAlchemyInboxRepository(_Repository):
         return None if member.first() is None else 0
 
     async def confirm_delivered(self, through: Mapping[str, int], now: datetime) -> int:
-        # Each user's undelivered entries off their partial index, each one's event id looked
-        # up by its notification's key: a scalar subquery, which the planner never turns into
-        # a join over every notification up to that id.
+        # A mark for each user moved on (`tables.delivery_marks`); no entry is written. No
+        # mark goes beyond the newest notification's event: one not committed yet is not
+        # confirmed in advance.
+        newest_event = sa.select(sa.func.max(notifications.c.event_id)).scalar_subquery()
+        if not self._on_postgresql:
+            # SQLite: one writer at a time (BEGIN IMMEDIATE), a user at a time.
+            count = 0
+            newest = (await self._execute(sa.select(newest_event))).scalar_one() or 0
+            for user_id, through_event_id in through.items():
+                count += await self._mark_delivered(user_id, min(through_event_id, newest), now)
+            return count
+        # PostgreSQL: every user's confirmation in two statements, the users and their event
+        # ids given as two arrays (a second's worth of a thousand sockets). First each user's
+        # position moves on, its row locked (in key order) until the commit.
+        users = sorted(through)
+        given = _pairs_of(users, [through[user] for user in users])
+        clamped = sa.func.least(given.c.through, sa.func.coalesce(newest_event, 0))
+        upsert = postgresql.insert(delivery_positions).from_select(
+            ["user_id", "through"],
+            sa.select(given.c.user_id, clamped).where(clamped > 0).order_by(given.c.user_id),
+        )
+        moved = list(
+            await self._execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[delivery_positions.c.user_id],
+                    set_={"through": upsert.excluded.through},
+                    where=delivery_positions.c.through < upsert.excluded.through,
+                ).returning(delivery_positions.c.user_id, delivery_positions.c.through)
+            )
+        )
+        if not moved:
+            return 0
+        # Then, in a snapshot that sees every mark committed before those rows were locked,
+        # each mark written and the entries it covers counted: those of the events after the
+        # user's previous mark.
+        given = _pairs_of([row.user_id for row in moved], [row.through for row in moved])
+        marks = sa.select(
+            given.c.user_id,
+            given.c.through,
+            sa.select(sa.func.max(delivery_marks.c.through))
+            .where(delivery_marks.c.user_id == given.c.user_id)
+            .scalar_subquery()
+            .label("before"),
+        ).cte("marks")
+        written = (
+            sa.insert(delivery_marks)
+            .from_select(
+                ["user_id", "through", "delivered_at"],
+                sa.select(marks.c.user_id, marks.c.through, sa.literal(now, UtcDateTime())),
+            )
+            .cte("written")
+        )
+        # The events after the user's previous mark, off ix_notifications_event_id, each
+        # one's entry of the user looked up by the key. OFFSET 0 keeps the lookup a subplan
+        # run per event: made a join, the planner may read the user's whole inbox instead.
+        held = sa.exists(
+            sa.select(sa.literal_column("1"))
+            .where(
+                inbox.c.notification_id == notifications.c.id,
+                inbox.c.user_id == marks.c.user_id,
+                inbox.c.delivered_at.is_(None),
+            )
+            .correlate_except(inbox)
+            .offset(sa.literal_column("0", sa.Integer))
+        )
+        covered = (
+            sa.select(sa.func.count())
+            .where(
+                notifications.c.event_id > marks.c.before,
+                notifications.c.event_id <= marks.c.through,
+                held,
+            )
+            .scalar_subquery()
+        )
+        # A user's first mark: their entries, each one's event looked up by its key (once per
+        # user ever; a join would read every notification up to the mark).
         event_id = (
             sa.select(notifications.c.event_id)
             .where(notifications.c.id == inbox.c.notification_id)
             .scalar_subquery()
         )
-        undelivered = inbox.c.delivered_at.is_(None)
-        if not self._on_postgresql:
-            count = 0
-            for user_id, through_event_id in through.items():
-                mine = sa.and_(
-                    inbox.c.user_id == user_id, undelivered, event_id <= through_event_id
-                )
-                result = await self._execute(sa.update(inbox).where(mine).values(delivered_at=now))
-                count += result.rowcount
-            return count
-        # PostgreSQL: every user's confirmation in one statement, the users and their event ids
-        # given as two arrays (a second's worth of a thousand sockets is one round trip).
-        users = sorted(through)
-        user_ids = _string_array(users)
-        wanted = (
-            sa.func.unnest(
-                user_ids,
-                sa.bindparam(None, [through[user] for user in users], type_=arrays.BIG_INTEGERS),
+        first = (
+            sa.select(sa.func.count())
+            .where(
+                marks.c.before.is_(None),
+                inbox.c.user_id == marks.c.user_id,
+                inbox.c.delivered_at.is_(None),
+                event_id <= marks.c.through,
             )
-            .table_valued("user_id", "through")
-            .render_derived()
+            .scalar_subquery()
         )
-        target = _entries_locked_in_order(
-            sa.and_(inbox.c.user_id == wanted.c.user_id, undelivered, event_id <= wanted.c.through)
+        counted = await self._execute(
+            sa.select(sa.func.coalesce(sa.func.sum(covered + first), 0))
+            .select_from(marks)
+            .add_cte(written)
         )
-        theirs = sa.and_(inbox.c.user_id.in_(_rows_of(user_ids)), undelivered)
-        result = await self._execute(
-            sa.update(inbox).where(_of_target(target, theirs)).values(delivered_at=now)
+        return int(counted.scalar_one())
+
+    async def _mark_delivered(self, user_id: str, through_event_id: int, now: datetime) -> int:
+        """One user's confirmation (SQLite): their mark and position moved on, and the
+        entries it covers counted."""
+        of_user = delivery_positions.c.user_id == user_id
+        before = (
+            await self._execute(sa.select(delivery_positions.c.through).where(of_user))
+        ).scalar_one_or_none()
+        if through_event_id <= (before or 0):
+            return 0
+        if before is None:
+            await self._execute(
+                sa.insert(delivery_positions).values(user_id=user_id, through=through_event_id)
+            )
+        else:
+            await self._execute(
+                sa.update(delivery_positions).where(of_user).values(through=through_event_id)
+            )
+        await self._execute(
+            sa.insert(delivery_marks).values(
+                user_id=user_id, through=through_event_id, delivered_at=now
+            )
         )
-        return result.rowcount
+        covered = (
+            sa.select(sa.func.count())
+            .select_from(inbox)
+            .join(notifications, notifications.c.id == inbox.c.notification_id)
+            .where(
+                inbox.c.user_id == user_id,
+                inbox.c.delivered_at.is_(None),
+                notifications.c.event_id <= through_event_id,
+                notifications.c.event_id > (before or 0),
+            )
+        )
+        return int((await self._execute(covered)).scalar_one())
 
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
         result = await self._execute(
@@ -812,6 +909,14 @@ class SqlAlchemyInboxRepository(_Repository):
         for row in lost:
             self._change(row.user_id, _Counted(-row.unread, -row.unseen, -row.total))
         result = await self._execute(sa.delete(notifications).where(doomed))
+        # The delivery marks below the oldest event still held cover no entry any more (with
+        # no notification left, none does: a later one's event is above every mark).
+        oldest_event = sa.select(sa.func.min(notifications.c.event_id)).scalar_subquery()
+        await self._execute(
+            sa.delete(delivery_marks).where(
+                delivery_marks.c.through < sa.func.coalesce(oldest_event, _ABOVE_EVERY_EVENT)
+            )
+        )
         return result.rowcount
 
     async def unread_recipients_before(self, cutoff: datetime, limit: int) -> set[str]:
@@ -956,6 +1061,20 @@ def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
         .where(notifications.c.created_at < cutoff)
         .order_by(notifications.c.created_at, notifications.c.id)
         .limit(limit)
+    )
+
+
+_ABOVE_EVERY_EVENT = 2**63 - 1  # BIGINT's largest
+
+
+def _pairs_of(user_ids: Sequence[str], event_ids: Sequence[int]) -> sa.TableValuedAlias:
+    """Users and an event id each, from two array parameters, as rows (`user_id`, `through`)."""
+    return (
+        sa.func.unnest(
+            _string_array(user_ids), sa.bindparam(None, list(event_ids), type_=arrays.BIG_INTEGERS)
+        )
+        .table_valued("user_id", "through")
+        .render_derived()
     )
 
 

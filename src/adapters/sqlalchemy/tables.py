@@ -106,6 +106,8 @@ notification_recipients = sa.Table(
     _timestamp("createdAt", "created_at"),
     _timestamp("updatedAt", "updated_at"),
     _timestamp("seenAt", "seen_at", nullable=True),
+    # Confirmed before delivery marks existed, or carried by a saved entry; otherwise null and
+    # the entry's `deliveredAt` is that of its first covering mark (`delivery_marks`).
     _timestamp("deliveredAt", "delivered_at", nullable=True),
     _timestamp("archivedAt", "archived_at", nullable=True),
     # The notification's group (`Notification.group_key`), copied so that an index alone finds
@@ -163,13 +165,35 @@ sa.Index(
     # alone (an index-only scan), however large the groups.
     postgresql_include=["isRead", "archivedAt", "actorId"],
 )
-# Delivery confirmations: a user's entries not delivered yet.
-_undelivered = notification_recipients.c.delivered_at.is_(None)
-sa.Index(
-    "ix_notification_recipients_undelivered",
-    notification_recipients.c.user_id,
-    postgresql_where=_undelivered,
-    sqlite_where=_undelivered,
+# What a delivery confirmation's count ("how many became delivered") reads: the notifications
+# of a range of event ids, each one's entry of the user then found by the primary key.
+sa.Index("ix_notifications_event_id", notifications.c.event_id)
+
+# Delivery confirmations, a row per user and confirmation that moved the user on: "every
+# `notification:created` of this user up to event `through` was delivered, at `delivered_at`".
+# An entry's `deliveredAt` is its first covering mark's time (the mark with the smallest
+# `through` at or above its event) where its own column is null: a confirmation writes one row
+# per user, however many entries it covers, and no entry is updated (the column holds what
+# was confirmed before the marks, and what a saved entry carries). A user's marks rise with
+# `through` and with time: each is written after that user's latest one, under a lock of the
+# user (their row of `delivery_positions`), so no mark ever comes between an entry and the
+# mark that covered it first.
+delivery_marks = sa.Table(
+    "delivery_marks",
+    metadata,
+    sa.Column("userId", sa.String(255), key="user_id"),
+    sa.Column("throughEventId", sa.BigInteger(), key="through"),
+    _timestamp("deliveredAt", "delivered_at"),
+    sa.PrimaryKeyConstraint("user_id", "through"),
+)
+# Each user's highest delivery confirmation, a row per user: the row a confirmation locks (an
+# upsert) before it writes its mark. The marks below the oldest notification are purged; this
+# row stays.
+delivery_positions = sa.Table(
+    "delivery_positions",
+    metadata,
+    sa.Column("userId", sa.String(255), key="user_id", primary_key=True),
+    sa.Column("throughEventId", sa.BigInteger(), key="through", nullable=False),
 )
 
 # Each user's counts, kept with every change of their entries (archived entries left out):
