@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -569,6 +570,62 @@ async def test_0010_keys_entries_by_notification_first_and_keeps_them(database_u
             [(["notificationId"], "CASCADE")],
         )
         assert await every_entry(engine) == before
+    finally:
+        await engine.dispose()
+
+
+async def test_0011_down_gives_every_entry_a_mark_covers_the_marks_time(
+    database_url: str,
+) -> None:
+    await asyncio.to_thread(upgrade, database_url, "0010_entries_by_notification")
+    engine = make_engine(database_url)
+    new_uow = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    told = [a_notification(NOW + timedelta(seconds=at)) for at in range(3)]
+    confirmed_before, first, second = (NOW + timedelta(minutes=n) for n in (1, 2, 3))
+
+    def delivered(rows: Sequence[sa.Row[Any]]) -> dict[tuple[str, int], datetime | None]:
+        number = {notification.id: at for at, notification in enumerate(told)}
+        return {(row.user_id, number[row.notification_id]): row.delivered_at for row in rows}
+
+    try:
+        async with new_uow() as uow:
+            for notification in told:
+                await uow.inbox.add(notification, ["ana", "bo"])
+            await uow.commit()
+        async with engine.begin() as connection:
+            for event_id, notification in enumerate(told, start=1):
+                await connection.execute(
+                    sa.update(notifications)
+                    .where(notifications.c.id == notification.id)
+                    .values(event_id=event_id)
+                )
+            await connection.execute(
+                sa.update(recipients)
+                .where(recipients.c.user_id == "ana", recipients.c.notification_id == told[0].id)
+                .values(delivered_at=confirmed_before)
+            )
+
+        await upgrade_async(database_url)
+        async with new_uow() as uow:
+            assert await uow.inbox.confirm_delivered({"ana": 2}, first) == 1
+            assert await uow.inbox.confirm_delivered({"bo": 3}, second) == 3
+            await uow.commit()
+        await asyncio.to_thread(downgrade, database_url, "0010_entries_by_notification")
+
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(
+                    recipients.c.user_id, recipients.c.notification_id, recipients.c.delivered_at
+                )
+            )
+            assert delivered(rows.all()) == {
+                ("ana", 0): confirmed_before,
+                ("ana", 1): first,
+                ("ana", 2): None,
+                ("bo", 0): second,
+                ("bo", 1): second,
+                ("bo", 2): second,
+            }
     finally:
         await engine.dispose()
 
