@@ -37,7 +37,11 @@ UPDATE notification_recipients SET "deliveredAt" = (
           WHERE notifications.id = notification_recipients."notificationId")
     ORDER BY delivery_marks."throughEventId"
     LIMIT 1)
-WHERE "deliveredAt" IS NULL
+WHERE "deliveredAt" IS NULL AND EXISTS (
+    SELECT 1 FROM delivery_marks, notifications
+    WHERE delivery_marks."userId" = notification_recipients."userId"
+      AND notifications.id = notification_recipients."notificationId"
+      AND delivery_marks."throughEventId" >= notifications."eventId")
 """
 
 
@@ -55,7 +59,7 @@ def upgrade() -> None:
         sa.Column("throughEventId", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("userId", name="pk_delivery_positions"),
     )
-    op.create_index(BY_EVENT, "notifications", ["eventId"])
+    op.create_index(BY_EVENT, "notifications", ["eventId"], postgresql_include=["id"])
     op.drop_index(UNDELIVERED, RECIPIENTS)
 
 

@@ -220,6 +220,11 @@ class InboxRepository(Protocol):
         how many, for all the users together."""
         ...
 
+    async def confirm_delivered_uncounted(self, through: Mapping[str, int], now: datetime) -> None:
+        """`confirm_delivered` without its count, for a flush of many sockets' confirmations
+        whose count nobody reads: what the count would read is not read."""
+        ...
+
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
         """Take the entry out of the user's inbox; returns whether it was there."""
         ...

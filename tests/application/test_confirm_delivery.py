@@ -171,9 +171,9 @@ async def test_many_users_confirm_at_once_each_up_to_their_own_event(
         ConfirmDeliveryCommand("carol", second),
         ConfirmDeliveryCommand("carol", first),
     ]
-    assert await confirm_delivery.all(commands) == 3
+    await confirm_delivery.all(commands)
     assert counting_uow.commits == 1  # every user's in one unit of work
-    assert await confirm_delivery.all([]) == 0
+    await confirm_delivery.all([])
     assert counting_uow.commits == 1
 
     assert await delivered(read, "bob", a, b) == [now, None]

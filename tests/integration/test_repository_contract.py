@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from adapters.sqlalchemy import repositories
 from adapters.sqlalchemy.repositories import BROADCAST_FLOOR
 from application.ports import UnitOfWork
 from domain.comments import Comment
@@ -1285,6 +1286,83 @@ async def test_a_confirmation_past_every_event_delivers_no_later_notification(
         await uow.commit()
     delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
     assert delivered == {first.id: minutes(5), later.id: minutes(6)}
+
+
+async def test_an_uncounted_confirmation_delivers_as_a_counted_one(
+    new_uow: NewUnitOfWork,
+) -> None:
+    first = await committed_with_events(new_uow, ["bob", "carol"])
+    second = await committed_with_events(new_uow, ["bob", "carol"])
+    first_id, second_id = await event_id_of(new_uow, first), await event_id_of(new_uow, second)
+
+    async with new_uow() as uow:
+        await uow.inbox.confirm_delivered_uncounted({"bob": first_id, "carol": 10**9}, minutes(5))
+        await uow.commit()
+    # Counted after it: only what it left.
+    async with new_uow() as uow:
+        assert (
+            await uow.inbox.confirm_delivered({"bob": second_id, "carol": 10**9}, minutes(6)) == 1
+        )
+        await uow.commit()
+
+    for user, expected in {
+        "bob": {first.id: minutes(5), second.id: minutes(6)},
+        "carol": {first.id: minutes(5), second.id: minutes(5)},
+    }.items():
+        assert {e.notification.id: e.delivered_at for e in await page_of(new_uow, user)} == (
+            expected
+        )
+
+
+@pytest.mark.parametrize("by_events_up_to", [0, 1_000])
+async def test_a_count_of_what_became_delivered_leaves_out_those_delivered_before(
+    new_uow: NewUnitOfWork, monkeypatch: pytest.MonkeyPatch, by_events_up_to: int
+) -> None:
+    # Read off the events since bob's previous mark, or off his own entries (a long gap):
+    # either way an entry delivered by its own column is not counted again.
+    monkeypatch.setattr(repositories, "COUNT_BY_EVENTS_UP_TO", by_events_up_to)
+    told = [await committed_with_events(new_uow, ["bob"]) for _ in range(4)]
+    event_ids = [await event_id_of(new_uow, notification) for notification in told]
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered({"bob": event_ids[0]}, minutes(5)) == 1
+        entry = await uow.inbox.get_for_update("bob", told[2].id)
+        assert entry is not None
+        assert entry.confirm_delivered(minutes(6))  # as an entry saved delivered
+        await uow.inbox.save(entry)
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered({"bob": event_ids[3]}, minutes(7)) == 2
+        await uow.commit()
+
+    delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
+    assert [delivered[notification.id] for notification in told] == [
+        minutes(5),
+        minutes(7),
+        minutes(6),
+        minutes(7),
+    ]
+
+
+async def test_a_count_after_the_purge_took_every_mark_of_a_user(new_uow: NewUnitOfWork) -> None:
+    older, newer = a_notification(minutes(0)), a_notification(minutes(2))
+    for notification in (older, newer):
+        async with new_uow() as uow:
+            await uow.inbox.add(notification, ["bob"])
+            await uow.events.add([NotificationCreated(notification, ("bob",))])
+            await uow.commit()
+    older_id, newer_id = await event_id_of(new_uow, older), await event_id_of(new_uow, newer)
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered({"bob": older_id}, minutes(5)) == 1
+        assert await uow.inbox.purge_before(minutes(1), 10) == 1  # and bob's only mark
+        await uow.commit()
+
+    async with new_uow() as uow:
+        assert await uow.inbox.confirm_delivered({"bob": newer_id}, minutes(6)) == 1
+        await uow.commit()
+
+    delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}
+    assert delivered == {newer.id: minutes(6)}
 
 
 async def test_a_purge_keeps_each_remaining_entrys_delivery_time(new_uow: NewUnitOfWork) -> None:

@@ -281,6 +281,9 @@ class InMemoryInboxRepository:
             and event_id <= through_event_id
         )
 
+    async def confirm_delivered_uncounted(self, through: Mapping[str, int], now: datetime) -> None:
+        await self.confirm_delivered(through, now)
+
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
         return self._inboxes.get(user_id, {}).pop(notification_id, None) is not None
 

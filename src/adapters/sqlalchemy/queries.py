@@ -86,7 +86,8 @@ def delivered_at(
     """An entry's `deliveredAt` (of the inbox table `entries`, its notification in `of`): its
     own column, or else the time of its user's first delivery mark that covers its event (the
     one with the smallest `through` at or above it, read off the marks' key; see
-    `tables.delivery_marks`). A subquery in the select list, run for the rows returned."""
+    `tables.delivery_marks`). A subquery in the select list, run for each row it is computed
+    for where the column is null: the rows of a page, every entry counted by `SENT_ABOUT`."""
     first_mark = (
         sa.select(delivery_marks.c.delivered_at)
         .where(

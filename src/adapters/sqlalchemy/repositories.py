@@ -85,7 +85,7 @@ def _entries_locked_in_order(
     where: sa.ColumnElement[bool], *columns: sa.ColumnElement[Any]
 ) -> sa.CTE:
     """PostgreSQL: the entries `where` holds, each locked in the order of its key. Two writers
-    of many entries (marks, confirmations, purges) then lock the ones they share in the same
+    of many entries (marks, purges) then lock the ones they share in the same
     order and never wait on each other in a cycle; in the order a scan meets them, an entry
     that an update moved meanwhile can come first for one and last for the other."""
     return (
@@ -401,6 +401,12 @@ def _counted_row(row: Row[Any]) -> _Counted:
         is_read=row.is_read, seen=row.seen_at is not None, archived=row.archived_at is not None
     )
 
+
+# A count of what a delivery confirmation covered reads the events since the user's previous
+# mark, each one's entry of the user looked up, when they are at most this many event ids; more
+# (a client back after a long while), the user's own entries. Either way it reads what is
+# fewer, roughly, and counts exactly.
+COUNT_BY_EVENTS_UP_TO = 1_000
 
 # A notification told to at least this many users, who are at least half of the users with
 # counts, is counted as a broadcast (see `tables.inbox_counts`): a lead told to a thousand
@@ -730,20 +736,29 @@ class SqlAlchemyInboxRepository(_Repository):
         return None if member.first() is None else 0
 
     async def confirm_delivered(self, through: Mapping[str, int], now: datetime) -> int:
-        # A mark for each user moved on (`tables.delivery_marks`); no entry is written. No
-        # mark goes beyond the newest notification's event: one not committed yet is not
-        # confirmed in advance.
+        return await self._confirm(through, now, counted=True)
+
+    async def confirm_delivered_uncounted(self, through: Mapping[str, int], now: datetime) -> None:
+        await self._confirm(through, now, counted=False)
+
+    async def _confirm(self, through: Mapping[str, int], now: datetime, *, counted: bool) -> int:
+        """A mark for each user moved on (`tables.delivery_marks`); no entry is written. No
+        mark goes beyond the newest notification's event: one not committed yet is not
+        confirmed in advance. Counted, returns how many entries the marks cover that were not
+        delivered before; otherwise reads no entry and returns 0."""
         newest_event = sa.select(sa.func.max(notifications.c.event_id)).scalar_subquery()
         if not self._on_postgresql:
             # SQLite: one writer at a time (BEGIN IMMEDIATE), a user at a time.
             count = 0
             newest = (await self._execute(sa.select(newest_event))).scalar_one() or 0
             for user_id, through_event_id in through.items():
-                count += await self._mark_delivered(user_id, min(through_event_id, newest), now)
+                count += await self._mark_delivered(
+                    user_id, min(through_event_id, newest), now, counted=counted
+                )
             return count
-        # PostgreSQL: every user's confirmation in two statements, the users and their event
-        # ids given as two arrays (a second's worth of a thousand sockets). First each user's
-        # position moves on, its row locked (in key order) until the commit.
+        # PostgreSQL: the users and their event ids given as two arrays (a second's worth of a
+        # thousand sockets). Each user's position moves on, its row locked (in key order)
+        # until the commit: a confirmation of the same user elsewhere waits, then finds it.
         users = sorted(through)
         given = _pairs_of(users, [through[user] for user in users])
         clamped = sa.func.least(given.c.through, sa.func.coalesce(newest_event, 0))
@@ -751,21 +766,32 @@ class SqlAlchemyInboxRepository(_Repository):
             ["user_id", "through"],
             sa.select(given.c.user_id, clamped).where(clamped > 0).order_by(given.c.user_id),
         )
-        moved = list(
+        moved = upsert.on_conflict_do_update(
+            index_elements=[delivery_positions.c.user_id],
+            set_={"through": upsert.excluded.through},
+            where=delivery_positions.c.through < upsert.excluded.through,
+        ).returning(delivery_positions.c.user_id, delivery_positions.c.through)
+        if not counted:
+            # One statement: the marks of the positions that moved.
+            positions = moved.cte("moved")
             await self._execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[delivery_positions.c.user_id],
-                    set_={"through": upsert.excluded.through},
-                    where=delivery_positions.c.through < upsert.excluded.through,
-                ).returning(delivery_positions.c.user_id, delivery_positions.c.through)
+                sa.insert(delivery_marks)
+                .from_select(
+                    ["user_id", "through", "delivered_at"],
+                    sa.select(
+                        positions.c.user_id, positions.c.through, sa.literal(now, UtcDateTime())
+                    ),
+                )
+                .add_cte(positions)
             )
-        )
-        if not moved:
+            return 0
+        rows = list(await self._execute(moved))
+        if not rows:
             return 0
         # Then, in a snapshot that sees every mark committed before those rows were locked,
         # each mark written and the entries it covers counted: those of the events after the
-        # user's previous mark.
-        given = _pairs_of([row.user_id for row in moved], [row.through for row in moved])
+        # user's previous mark (none: every event up to the mark).
+        given = _pairs_of([row.user_id for row in rows], [row.through for row in rows])
         marks = sa.select(
             given.c.user_id,
             given.c.through,
@@ -782,9 +808,9 @@ class SqlAlchemyInboxRepository(_Repository):
             )
             .cte("written")
         )
-        # The events after the user's previous mark, off ix_notifications_event_id, each
-        # one's entry of the user looked up by the key. OFFSET 0 keeps the lookup a subplan
-        # run per event: made a join, the planner may read the user's whole inbox instead.
+        # A few events since the previous mark: those events, off ix_notifications_event_id,
+        # each one's entry of the user looked up by the key (OFFSET 0 keeps the lookup a
+        # subplan run per event: made a join, the planner may read the user's whole inbox).
         held = sa.exists(
             sa.select(sa.literal_column("1"))
             .where(
@@ -795,7 +821,7 @@ class SqlAlchemyInboxRepository(_Repository):
             .correlate_except(inbox)
             .offset(sa.literal_column("0", sa.Integer))
         )
-        covered = (
+        by_events = (
             sa.select(sa.func.count())
             .where(
                 notifications.c.event_id > marks.c.before,
@@ -804,33 +830,35 @@ class SqlAlchemyInboxRepository(_Repository):
             )
             .scalar_subquery()
         )
-        # A user's first mark: their entries, each one's event looked up by its key (once per
-        # user ever; a join would read every notification up to the mark).
+        # Many, or no previous mark: the user's own entries, each one's event looked up by its
+        # key (a join would read every notification of the range).
         event_id = (
             sa.select(notifications.c.event_id)
             .where(notifications.c.id == inbox.c.notification_id)
             .scalar_subquery()
         )
-        first = (
+        by_entries = (
             sa.select(sa.func.count())
             .where(
-                marks.c.before.is_(None),
                 inbox.c.user_id == marks.c.user_id,
                 inbox.c.delivered_at.is_(None),
+                event_id > sa.func.coalesce(marks.c.before, 0),
                 event_id <= marks.c.through,
             )
             .scalar_subquery()
         )
-        counted = await self._execute(
-            sa.select(sa.func.coalesce(sa.func.sum(covered + first), 0))
-            .select_from(marks)
-            .add_cte(written)
+        few_events = marks.c.through - marks.c.before <= COUNT_BY_EVENTS_UP_TO
+        covered = sa.case((few_events, by_events), else_=by_entries)
+        result = await self._execute(
+            sa.select(sa.func.coalesce(sa.func.sum(covered), 0)).select_from(marks).add_cte(written)
         )
-        return int(counted.scalar_one())
+        return int(result.scalar_one())
 
-    async def _mark_delivered(self, user_id: str, through_event_id: int, now: datetime) -> int:
-        """One user's confirmation (SQLite): their mark and position moved on, and the
-        entries it covers counted."""
+    async def _mark_delivered(
+        self, user_id: str, through_event_id: int, now: datetime, *, counted: bool
+    ) -> int:
+        """One user's confirmation (SQLite): their mark and position moved on, and, counted,
+        the entries it covers counted (the planner choosing the events or the entries)."""
         of_user = delivery_positions.c.user_id == user_id
         before = (
             await self._execute(sa.select(delivery_positions.c.through).where(of_user))
@@ -850,6 +878,8 @@ class SqlAlchemyInboxRepository(_Repository):
                 user_id=user_id, through=through_event_id, delivered_at=now
             )
         )
+        if not counted:
+            return 0
         covered = (
             sa.select(sa.func.count())
             .select_from(inbox)

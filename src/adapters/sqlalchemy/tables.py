@@ -167,7 +167,7 @@ sa.Index(
 )
 # What a delivery confirmation's count ("how many became delivered") reads: the notifications
 # of a range of event ids, each one's entry of the user then found by the primary key.
-sa.Index("ix_notifications_event_id", notifications.c.event_id)
+sa.Index("ix_notifications_event_id", notifications.c.event_id, postgresql_include=["id"])
 
 # Delivery confirmations, a row per user and confirmation that moved the user on: "every
 # `notification:created` of this user up to event `through` was delivered, at `delivered_at`".
@@ -175,9 +175,9 @@ sa.Index("ix_notifications_event_id", notifications.c.event_id)
 # `through` at or above its event) where its own column is null: a confirmation writes one row
 # per user, however many entries it covers, and no entry is updated (the column holds what
 # was confirmed before the marks, and what a saved entry carries). A user's marks rise with
-# `through` and with time: each is written after that user's latest one, under a lock of the
-# user (their row of `delivery_positions`), so no mark ever comes between an entry and the
-# mark that covered it first.
+# `through`: each is written above that user's latest one, under a lock of the user (their row
+# of `delivery_positions`), so no mark ever comes between an entry and the mark that covered
+# it first.
 delivery_marks = sa.Table(
     "delivery_marks",
     metadata,

@@ -17,23 +17,33 @@ class ConfirmDelivery:
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
-    async def __call__(self, command: ConfirmDeliveryCommand) -> int:
-        return await self.all((command,))
-
     @retried
-    async def all(self, commands: Sequence[ConfirmDeliveryCommand]) -> int:
-        """Many users' confirmations in one unit of work (a user's highest counts), as the
-        Socket.IO side gathers them each second; returns how many entries became delivered."""
-        through: dict[str, int] = {}
-        for command in commands:
-            if command.through_event_id < 0:
-                raise InvalidInput("upToEventId", "must be 0 or more")
-            through[command.user_id] = max(
-                command.through_event_id, through.get(command.user_id, 0)
-            )
-        if not through:
-            return 0
+    async def __call__(self, command: ConfirmDeliveryCommand) -> int:
+        """One user's confirmation (GraphQL's `confirmDelivery`); returns how many of their
+        entries became delivered."""
+        through = _highest((command,))
         async with self._uow as uow:
             count = await uow.inbox.confirm_delivered(through, self._clock.now())
             await uow.commit()
         return count
+
+    @retried
+    async def all(self, commands: Sequence[ConfirmDeliveryCommand]) -> None:
+        """Many users' confirmations in one unit of work (a user's highest counts), as the
+        Socket.IO side gathers them each second; uncounted, since nobody reads the count."""
+        through = _highest(commands)
+        if not through:
+            return
+        async with self._uow as uow:
+            await uow.inbox.confirm_delivered_uncounted(through, self._clock.now())
+            await uow.commit()
+
+
+def _highest(commands: Sequence[ConfirmDeliveryCommand]) -> dict[str, int]:
+    """Each user's highest event id; a negative one anywhere refuses them all."""
+    through: dict[str, int] = {}
+    for command in commands:
+        if command.through_event_id < 0:
+            raise InvalidInput("upToEventId", "must be 0 or more")
+        through[command.user_id] = max(command.through_event_id, through.get(command.user_id, 0))
+    return through
