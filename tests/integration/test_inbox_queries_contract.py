@@ -29,6 +29,7 @@ from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import GroupSlice, InboxQueries, InboxSlice, UnitOfWork
+from domain.events import NotificationCreated
 from domain.notifications import (
     Badge,
     InboxCounts,
@@ -314,6 +315,51 @@ async def test_sent_about_lists_the_leads_notifications_newest_first(backend: Ba
     assert first.notification.related_lead_id == umbrella.id
     assert_utc(first.notification.created_at)
     assert await backend.queries.sent_about(uuid4(), 20) == []
+
+
+async def test_sent_counts_and_receipts_read_the_delivery_confirmations(backend: Backend) -> None:
+    umbrella = await given_lead(backend.new_uow)
+    told: list[Notification] = []
+    for at in range(2):
+        notification = Notification(
+            uuid4(), NotificationType.COMMENT_ADDED, "T", "M", umbrella.id, "alice", minutes(at)
+        )
+        async with backend.new_uow() as uow:
+            await uow.inbox.add(notification, ["bob", "carol", "dave"])
+            await uow.events.add([NotificationCreated(notification, ("bob", "carol", "dave"))])
+            await uow.commit()
+        told.append(notification)
+    async with backend.new_uow() as uow:
+        history = await uow.events.history("bob", 0, 100)
+    first_id, second_id = (
+        stored.id for stored in history if isinstance(stored.event, NotificationCreated)
+    )
+    async with backend.new_uow() as uow:
+        # bob has both, carol the first; dave confirms nothing.
+        await uow.inbox.confirm_delivered_uncounted({"bob": second_id}, minutes(5))
+        await uow.inbox.confirm_delivered_uncounted({"carol": first_id}, minutes(6))
+        await uow.commit()
+
+    sent = await backend.queries.sent_about(umbrella.id, 20)
+
+    assert [(s.notification.id, s.recipients, s.delivered) for s in sent] == [
+        (told[1].id, 3, 1),
+        (told[0].id, 3, 2),
+    ]
+    assert [
+        (r.user_id, r.delivered_at) for r in await backend.queries.receipts(told[0].id, 50)
+    ] == [
+        ("bob", minutes(5)),
+        ("carol", minutes(6)),
+        ("dave", None),
+    ]
+    assert [
+        (r.user_id, r.delivered_at) for r in await backend.queries.receipts(told[1].id, 50)
+    ] == [
+        ("bob", minutes(5)),
+        ("carol", None),
+        ("dave", None),
+    ]
 
 
 async def test_receipts_are_the_holders_by_user_id(backend: Backend) -> None:

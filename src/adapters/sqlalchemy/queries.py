@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import Grouping
 from adapters.sqlalchemy.engine import concurrency_errors, read_only
 from adapters.sqlalchemy.tables import (
     delivery_marks,
+    delivery_positions,
     inbox_broadcasts,
     inbox_counts,
     leads,
@@ -87,7 +88,7 @@ def delivered_at(
     own column, or else the time of its user's first delivery mark that covers its event (the
     one with the smallest `through` at or above it, read off the marks' key; see
     `tables.delivery_marks`). A subquery in the select list, run for each row it is computed
-    for where the column is null: the rows of a page, every entry counted by `SENT_ABOUT`."""
+    for where the column is null: the rows of a page, the receipts."""
     first_mark = (
         sa.select(delivery_marks.c.delivered_at)
         .where(
@@ -588,12 +589,20 @@ SENT_ABOUT = (
         notifications.c.actor_id,
         notifications.c.created_at,
         sa.func.count(),
-        sa.func.count(delivered_at()),
+        # Delivered: by the entry's own column, or its user's position (their highest mark)
+        # has reached its event: one row per user to join, not a mark looked up per entry.
+        sa.func.count().filter(
+            sa.or_(
+                inbox.c.delivered_at.is_not(None),
+                delivery_positions.c.through >= notifications.c.event_id,
+            )
+        ),
         sa.func.count(inbox.c.seen_at),
         sa.func.count(inbox.c.read_at),
     )
     # An inner join: a notification nobody holds any more has no row to count.
     .join_from(notifications, inbox, OF_NOTIFICATION)
+    .outerjoin(delivery_positions, delivery_positions.c.user_id == inbox.c.user_id)
     .where(
         notifications.c.related_lead_id
         == sa.bindparam("lead_id", type_=notifications.c.related_lead_id.type)

@@ -187,8 +187,9 @@ delivery_marks = sa.Table(
     sa.PrimaryKeyConstraint("user_id", "through"),
 )
 # Each user's highest delivery confirmation, a row per user: the row a confirmation locks (an
-# upsert) before it writes its mark. The marks below the oldest notification are purged; this
-# row stays.
+# upsert) before it writes its mark, and the user's highest mark, so that an entry is
+# delivered by the marks exactly when its user's position has reached its event (what the sent
+# counts read). The marks below the oldest notification are purged; this row stays.
 delivery_positions = sa.Table(
     "delivery_positions",
     metadata,
