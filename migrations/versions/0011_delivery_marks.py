@@ -5,8 +5,10 @@ A confirmation set `deliveredAt` on every entry it covered: none of those update
 were most of PostgreSQL's work. Now each confirmation writes one mark per user; an entry's
 `deliveredAt` is its own column (what was confirmed before this) or else its first covering
 mark's time. The undelivered entries' index goes (one index fewer per new entry); the
-notifications' event ids get one, for the count of what a confirmation covered. Down, every
-entry a mark covers gets its time in its column again.
+notifications' event ids get one, for the count of what a confirmation covered (the update
+that gives a notification its event id at commit is no longer HOT: a row version more per
+notification, not per entry). Down, every entry a mark covers gets its time in its column
+again.
 
 Revision ID: 0011_delivery_marks
 Revises: 0010_entries_by_notification
@@ -53,6 +55,7 @@ def upgrade() -> None:
         sa.Column("deliveredAt", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("userId", "throughEventId", name="pk_delivery_marks"),
     )
+    op.create_index("ix_delivery_marks_through", "delivery_marks", ["throughEventId"])
     op.create_table(
         "delivery_positions",
         sa.Column("userId", sa.String(255), nullable=False),

@@ -35,9 +35,9 @@ class DeliveryConfirmations:
     """Delivery confirmations, gathered per user and applied at most once a second.
 
     Confirmations are cumulative: of a user's confirmations within a second, only the highest
-    matters. A flush applies every waiting user's highest in one unit of work (two statements
-    on PostgreSQL, whatever the number of users); when it met a busy database, they wait for
-    the next one. `close` applies what still waits.
+    matters. A flush applies every waiting user's highest in one unit of work (one statement on
+    PostgreSQL, whatever the number of users); when it met a busy database, they wait for the
+    next one. `close` applies what still waits.
     """
 
     def __init__(

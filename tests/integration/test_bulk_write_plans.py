@@ -137,13 +137,13 @@ async def explained(engine: AsyncEngine, url: str, write: str) -> list[str]:
                 changed = await uow.inbox.mark_all_seen("bob", NOW)
             case "confirm_delivered":
                 changed = await uow.inbox.confirm_delivered({"bob": BOBS, "u1": BOBS}, NOW)
-            case "confirm_delivered_by_everyone":  # a second's flush of many sockets
+            case "confirm_delivered_by_everyone":  # many users' confirmations, counted
                 everyone = {f"u{user}": USERS * EACH for user in range(1, USERS + 1)}
                 changed = await uow.inbox.confirm_delivered({**everyone, "bob": BOBS}, NOW)
             case "purge_before":
                 changed = await uow.inbox.purge_before(NOW - timedelta(minutes=1), BOBS)
         await uow.commit()
-    assert changed >= BOBS  # the write had many entries to change
+    assert changed >= BOBS  # the write had many entries to change (or count, for confirmations)
     assert statements.sent
     return await statements.plans(url)
 

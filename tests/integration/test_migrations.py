@@ -94,7 +94,7 @@ SCHEMA = {
     "notifications": {*SCHEMA_0006["notifications"], "ix_notifications_event_id"},
     "inbox_counts": set(),
     "inbox_broadcasts": set(),
-    "delivery_marks": set(),
+    "delivery_marks": {"ix_delivery_marks_through"},
     "delivery_positions": set(),
 }
 # The outbox's recipients are searched with a GIN index where there is one.

@@ -186,6 +186,8 @@ delivery_marks = sa.Table(
     _timestamp("deliveredAt", "delivered_at"),
     sa.PrimaryKeyConstraint("user_id", "through"),
 )
+# What the purge deletes: the marks below the oldest event still held.
+sa.Index("ix_delivery_marks_through", delivery_marks.c.through)
 # Each user's highest delivery confirmation, a row per user: the row a confirmation locks (an
 # upsert) before it writes its mark, and the user's highest mark, so that an entry is
 # delivered by the marks exactly when its user's position has reached its event (what the sent
