@@ -81,25 +81,23 @@ def counts_of(rows: Rows) -> InboxCounts:
     return InboxCounts(*rows[0]) if rows else InboxCounts(0, 0, 0)
 
 
-def delivered_at(
-    entries: sa.FromClause = inbox, of: sa.FromClause = notifications
-) -> sa.ColumnElement[datetime | None]:
-    """An entry's `deliveredAt` (of the inbox table `entries`, its notification in `of`): its
-    own column, or else the time of its user's first delivery mark that covers its event (the
-    one with the smallest `through` at or above it, read off the marks' key; see
+def delivered_at() -> sa.ColumnElement[datetime | None]:
+    """An entry's `deliveredAt`, in a select of the inbox joined to the notifications: its own
+    column, or else the time of its user's first delivery mark that covers its event (the one
+    with the smallest `through` at or above it, read off the marks' key; see
     `tables.delivery_marks`). A subquery in the select list, run for each row it is computed
     for where the column is null: the rows of a page, the receipts."""
     first_mark = (
         sa.select(delivery_marks.c.delivered_at)
         .where(
-            delivery_marks.c.user_id == entries.c.user_id,
-            delivery_marks.c.through >= of.c.event_id,
+            delivery_marks.c.user_id == inbox.c.user_id,
+            delivery_marks.c.through >= notifications.c.event_id,
         )
         .order_by(delivery_marks.c.through)
         .limit(sa.literal_column("1", sa.Integer))  # not a parameter: see `UNREAD_COUNT`
         .scalar_subquery()
     )
-    return sa.func.coalesce(entries.c.delivered_at, first_mark).label("delivered_at")
+    return sa.func.coalesce(inbox.c.delivered_at, first_mark).label("delivered_at")
 
 
 def select_entries() -> sa.Select[Any]:

@@ -774,16 +774,7 @@ class SqlAlchemyInboxRepository(_Repository):
         if not counted:
             # One statement: the marks of the positions that moved.
             positions = moved.cte("moved")
-            await self._execute(
-                sa.insert(delivery_marks)
-                .from_select(
-                    ["user_id", "through", "delivered_at"],
-                    sa.select(
-                        positions.c.user_id, positions.c.through, sa.literal(now, UtcDateTime())
-                    ),
-                )
-                .add_cte(positions)
-            )
+            await self._execute(_marks_written(positions, now).add_cte(positions))
             return 0
         rows = list(await self._execute(moved))
         if not rows:
@@ -800,14 +791,7 @@ class SqlAlchemyInboxRepository(_Repository):
             .scalar_subquery()
             .label("before"),
         ).cte("marks")
-        written = (
-            sa.insert(delivery_marks)
-            .from_select(
-                ["user_id", "through", "delivered_at"],
-                sa.select(marks.c.user_id, marks.c.through, sa.literal(now, UtcDateTime())),
-            )
-            .cte("written")
-        )
+        written = _marks_written(marks, now).cte("written")
         # A few events since the previous mark: those events, off ix_notifications_event_id,
         # each one's entry of the user looked up by the key (OFFSET 0 keeps the lookup a
         # subplan run per event: made a join, the planner may read the user's whole inbox).
@@ -1095,6 +1079,15 @@ def _oldest_notifications(cutoff: datetime, limit: int) -> sa.Select[Any]:
 
 
 _ABOVE_EVERY_EVENT = 2**63 - 1  # BIGINT's largest
+
+
+def _marks_written(moved: sa.CTE, now: datetime) -> sa.Insert:
+    """The delivery marks, at `now`, of the users and event ids in `moved` (columns `user_id`
+    and `through`)."""
+    return sa.insert(delivery_marks).from_select(
+        ["user_id", "through", "delivered_at"],
+        sa.select(moved.c.user_id, moved.c.through, sa.literal(now, UtcDateTime())),
+    )
 
 
 def _pairs_of(user_ids: Sequence[str], event_ids: Sequence[int]) -> sa.TableValuedAlias:
