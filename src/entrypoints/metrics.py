@@ -85,7 +85,8 @@ class Metrics:
             "Socket.IO frames waiting on this process: `unqueued`, frames of emitted events"
             " not yet handed to their sockets (a slice goes per turn of the event loop; a"
             " held socket's are kept for it, an ended session's dropped); `queued`, packets on"
-            " the sockets' queues for their writers (pings and replayed history included).",
+            " the sockets' queues, waiting for their connections (paused by a slow client, or"
+            " not yet open; pings and replayed history included).",
             ["stage"],
             registry=self.registry,
         )

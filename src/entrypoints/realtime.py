@@ -8,6 +8,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import socketio
@@ -15,6 +16,7 @@ from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from adapters.socketio.managers import HoldingManager
 from adapters.socketio.payloads import user_room
+from adapters.timers import Scheduled, Timers
 from application.auth import InvalidToken
 from application.commands import ConfirmDeliveryCommand
 from application.delivery.events_since import EventsSince
@@ -130,7 +132,8 @@ class Realtime:
         self._manager: HoldingManager = server.manager
         self._users: dict[str, str] = {}  # sid → user id
         self._sockets_per_user: Counter[str] = Counter()
-        self._expiries: dict[str, asyncio.TimerHandle] = {}
+        self._expiries: dict[str, Scheduled] = {}  # each socket's token's expiry
+        self._timers = Timers()
         self._handshaking: set[str] = set()  # sids whose handshake is not answered yet
         # sid → None while the socket catches up; an event id once it owes another pass after
         # it (the Redis listener was away meanwhile: see `catch_up_everyone`).
@@ -193,9 +196,7 @@ class Realtime:
             await self.disconnect(sid)
             raise SocketRefused("gone")
         delay = (identity.expires_at - datetime.now(UTC)).total_seconds()
-        self._expiries[sid] = asyncio.get_running_loop().call_later(
-            max(delay, 0), self._hang_up, sid
-        )
+        self._expiries[sid] = self._timers.call_later(max(delay, 0), partial(self._hang_up, sid))
         # What it missed is sent once the handshake is answered: the client is ready for it.
         self._starts[sid] = missed.through or 0
         self._start_catch_up(sid, missed)
@@ -345,7 +346,8 @@ class Realtime:
 
 async def _drop(socket: Any) -> None:
     """Close an engine.io socket without a word: its session ends (python-socketio calls
-    `disconnect`), and its writer, woken, closes the connection."""
+    `disconnect`), and the None queued after its frames closes the connection (engine.io's
+    writer, or Herald's socket, `adapters.socketio.server.LeanSocket`)."""
     await socket.close(wait=False, abort=True)
     socket.queue.put_nowait(None)
 

@@ -5,6 +5,10 @@ Every frame uvicorn sends is a write to the socket of its own: on loopback each 
 about a fifth of the server's time under a burst (py-spy). A socket whose writer finds several
 frames queued (a burst, a catch-up, an event and its count) sends them in one task step; here
 they leave together, at the end of that turn, in the order they were sent.
+
+The connection also offers the application its writes without a task (`write_now`, under
+`DIRECT_WRITES` in the scope's extensions): an Engine.IO socket writes each frame in the turn
+it is queued, where uvicorn's `send` is a coroutine that a writer task of each socket awaits.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ import asyncio
 from typing import Any, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
+from websockets.http11 import Request
 
 from adapters.queues import Flag, LightQueue
+from adapters.socketio.server import DIRECT_WRITES
 
 
 class CoalescingTransport:
@@ -73,6 +80,40 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
         self.request.headers.clear()
         vars(self).pop("request")
         vars(self).pop("response")
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        # The application may write to this connection without a task (`write_now`): an
+        # Engine.IO socket does (`adapters.socketio.server.DIRECT_WRITES`).
+        scope = vars(self).get("scope")
+        if scope is not None:
+            scope["extensions"][DIRECT_WRITES] = self
+
+    def write_now(self, data: str | bytes) -> bool:
+        """Writes a frame (text for a str) in this turn, as `send` would once the connection is
+        writable; False, having written nothing, where `send` would wait (the client is slow
+        to read) or the connection is not open."""
+        if (
+            not self.handshake_complete
+            or self.initial_response is not None
+            or self.close_sent
+            or self.disconnected
+            or not self.writable.is_set()
+            or self.transport.is_closing()
+        ):
+            return False
+        try:
+            if isinstance(data, str):
+                self.conn.send_text(data.encode())
+            else:
+                self.conn.send_binary(data)
+        except InvalidState:
+            return False
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
+
+    def abort(self) -> None:
+        self.transport.abort()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         coalescing = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)

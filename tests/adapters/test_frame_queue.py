@@ -13,7 +13,7 @@ from engineio.async_socket import AsyncSocket
 from engineio.exceptions import QueueEmpty
 
 from adapters.queues import LightQueue
-from adapters.socketio.server import FrameQueue, SocketServer
+from adapters.socketio.server import FrameQueue, SocketQueue, SocketServer
 
 
 async def test_a_frame_already_queued_is_had_at_once_in_order() -> None:
@@ -66,7 +66,8 @@ async def test_the_servers_sockets_queue_their_frames_in_a_frame_queue_before_py
     server = SocketServer(async_mode="asgi")
     socket = AsyncSocket(server.eio, "sid")
 
-    assert type(socket.queue) is (FrameQueue if sys.version_info < (3, 12) else LightQueue)
+    assert type(socket.queue) is SocketQueue
+    assert isinstance(socket.queue, FrameQueue if sys.version_info < (3, 12) else LightQueue)
 
 
 async def test_a_writer_polling_an_empty_queue_waits_without_a_task_of_its_own() -> None:

@@ -1,7 +1,7 @@
 """What a WebSocket connection sends in one turn of the event loop leaves in one write, in order;
 closing writes what waits first, aborting drops it, and a closing connection gets nothing more.
-Then the same through uvicorn's protocol, on a real connection, and what that protocol keeps of
-a connection once its handshake is done."""
+Then the same through uvicorn's protocol, on a real connection, what that protocol keeps of
+a connection once its handshake is done, and its writes in the turn they are asked for."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from adapters.queues import Flag, LightQueue
+from adapters.socketio.server import DIRECT_WRITES
 from entrypoints.websocket import CoalescingTransport, CoalescingWebSocketProtocol
 from network import served_by_uvicorn
 
@@ -221,3 +223,43 @@ async def test_a_connection_keeps_light_queues_and_not_its_handshake_and_still_w
         # websockets' parser keeps the request as long as the connection: emptied.
         assert not protocol.conn.parser.gi_frame.f_locals["request"].headers
         assert protocol.last_ping_rtt > 0  # a ping was answered
+
+
+async def direct(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Accepts a WebSocket, then writes through the connection's `DIRECT_WRITES` what each
+    message asks: "text" and "bytes" a frame of each kind, "paused" a frame while the
+    connection is paused (refused), "closed" one after the close frame (refused)."""
+    if scope["type"] == "lifespan":
+        await app(scope, receive, send)
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    connection = scope["extensions"][DIRECT_WRITES]
+    while (message := await receive())["type"] == "websocket.receive":
+        asked = message["text"]
+        if asked == "text":
+            taken = connection.write_now("a text")
+        elif asked == "bytes":
+            taken = connection.write_now(b"some bytes")
+        elif asked == "paused":
+            connection.pause_writing()  # as the transport does when the client reads slowly
+            taken = connection.write_now("not now")
+            connection.resume_writing()
+        else:
+            await send({"type": "websocket.close", "code": 1000})
+            taken = connection.write_now("too late")
+        await send({"type": "websocket.send", "text": f"{asked}: {taken}"})
+
+
+async def test_a_connection_writes_a_frame_at_once_where_it_can_and_refuses_it_otherwise() -> None:
+    async with served(Writes(), direct) as url, connect(url) as client:
+        async with asyncio.timeout(10):
+            await client.send("text")
+            assert [await client.recv(), await client.recv()] == ["a text", "text: True"]
+            await client.send("bytes")
+            assert [await client.recv(), await client.recv()] == [b"some bytes", "bytes: True"]
+            await client.send("paused")
+            assert await client.recv() == "paused: False"  # "not now" was never written
+            await client.send("closed")
+            with pytest.raises(ConnectionClosed):
+                await client.recv()  # the close frame came, and nothing after it

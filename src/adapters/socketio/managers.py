@@ -41,16 +41,29 @@ class _Outgoing:
     order: Iterator[str]
 
 
+class _Room(dict[str, str]):
+    """A room's sockets, sid → engine.io sid: a dict where python-socketio keeps a `bidict` (a
+    dict each way), which only its room of every socket of a namespace (the room `None`) is
+    read backwards through. A socket is alone in its own room, and nearly alone in its user's:
+    0.5 KiB a socket less."""
+
+    __slots__ = ()
+
+    @property
+    def _fwdm(self) -> dict[str, str]:  # what python-socketio reads of a room's bidict
+        return self
+
+
 class PublishFailed(Exception):
     """An event could not be handed to Redis; the relay will try again."""
 
 
 # Frames put on sockets' queues per turn of the event loop, about: a slice ends with the
-# socket whose frames reach it (a socket gets all its waiting frames at once). Each socket
-# given frames wakes its writer task, and the loop runs every task woken in a turn before it
-# reads the network again: an event put on a thousand queues at once kept the database's
-# replies (and with them the outbox's turn, which every `createLead` waits for) behind a
-# thousand writes.
+# socket whose frames reach it (a socket gets all its waiting frames at once). A frame put on
+# a socket's queue is written in that turn (`server.LeanSocket`), and the loop reads the
+# network again only once the turn is over: an event put on a thousand queues at once kept the
+# database's replies (and with them the outbox's turn, which every `createLead` waits for)
+# behind a thousand writes.
 FRAMES_PER_TURN = 64
 # While a unit of work here holds the outbox's turn (`Urgency`): the loop's turns are kept
 # shorter, so that the database's replies to it wait for less, and stay busy.
@@ -61,11 +74,12 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
     """Local delivery, with sockets whose events can be held for a while.
 
     An event is encoded once and its frame put straight on the queue of each recipient socket
-    (python-socketio would start a task per recipient): a slow socket only lets its own queue
-    grow. The frames go out in slices of about `FRAMES_PER_TURN`, the sockets of the oldest
-    event first, each with its frames of every waiting event together (one write to the
-    network behind a burst): a socket's frames keep emit order, and an event to one user waits
-    for the frames of those emitted before it. Whether a socket is held, or still in the
+    (python-socketio would start a task per recipient), which writes it at once where its
+    connection takes it: a slow socket only lets its own queue grow. The frames go out in
+    slices of about `FRAMES_PER_TURN`, the sockets of the oldest event first, each with its
+    frames of every waiting event together (one write to the network behind a burst): a
+    socket's frames keep emit order, and an event to one user waits for the frames of those
+    emitted before it. Whether a socket is held, or still in the
     session it was addressed in, is decided as its frame is put. Unread counts are
     coalesced per user (see `coalescing`). While `urgency` presses, the slices are smaller.
     """
@@ -167,6 +181,21 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
                 participants.update(members.items())
         return participants
 
+    def basic_enter_room(
+        self, sid: str, namespace: str, room: Any, eio_sid: str | None = None
+    ) -> None:
+        rooms = self.rooms.get(namespace)
+        # A room made here, where python-socketio would make a bidict: any but the namespace's
+        # room of every socket (None), and only where python-socketio would let the socket in.
+        if (
+            room is not None
+            and rooms is not None
+            and room not in rooms
+            and (room == sid or not self.is_sid_room(namespace, room))
+        ):
+            rooms[room] = _Room()
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+
     def _put_some(self) -> None:
         """Put the next frames on their sockets' queues (about `FRAMES_PER_TURN`, fewer while
         the urgency presses: see `_put`), then yield."""
@@ -197,11 +226,11 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
 
     def _put(self, budget: int | None) -> None:
         """Each socket of the oldest event gets its frame together with its frames of every
-        later event still waiting: its writer sends them in one go (one write to the network,
-        see `entrypoints.websocket`), so that behind a burst there are fewer writes than
-        frames. A socket's frames keep their order; a slice ends with the socket whose frames
-        reach the budget, so that those frames still leave in one write (a slice cut within
-        them measured no faster: bench/findings.md)."""
+        later event still waiting: they are written in one turn (one write to the network, see
+        `entrypoints.websocket`), so that behind a burst there are fewer writes than frames. A
+        socket's frames keep their order; a slice ends with the socket whose frames reach the
+        budget, so that those frames still leave in one write (a slice cut within them
+        measured no faster: bench/findings.md)."""
         sockets, waiting = self.server.eio.sockets, self._waiting
         while self._outgoing:
             oldest = self._outgoing[0]

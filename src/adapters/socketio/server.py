@@ -1,12 +1,19 @@
-"""The Socket.IO server, with sockets whose writers wake at less cost and that keep less.
+"""The Socket.IO server, with sockets that cost less to write to and keep less.
 
-Each Engine.IO socket has a queue of frames and a writer task that waits on it through
-`asyncio.wait_for(queue.get(), timeout)`. On Python 3.11 `wait_for` wraps a coroutine in a task
-of its own: one more task created and stepped for every frame that finds its writer waiting,
-which is nearly every frame of a live event. `FrameQueue.get` returns a future instead, which
-`wait_for` awaits as it is; the frame is handed to that future as it is put. A socket's queue
-is a `LightQueue` (a `FrameQueue` before Python 3.12), which keeps lists where `asyncio.Queue`
-keeps deques (`adapters.queues`).
+Each Engine.IO socket has a queue of frames. engine.io gives a WebSocket a writer task that
+waits on it through `asyncio.wait_for(queue.get(), timeout)`, and a reader that waits for each
+message in a task of its own under another `wait_for`: two tasks, their coroutines, futures and
+timers for as long as the socket is open, and a task step for every frame. On a connection of
+Herald's server (`DIRECT_WRITES` in its scope), a socket writes each frame at once, in the
+turn it is queued, while the connection takes writes and nothing waits ahead of it; a task
+drains the queue only while the connection is paused (a slow client) or something waits. The
+reader waits under `asyncio.timeout`, with no task of its own.
+
+Elsewhere (another ASGI server), `FrameQueue.get` returns a future, which `wait_for` awaits as
+it is (on Python 3.11 `wait_for` wraps a coroutine in a task of its own: one more task created
+and stepped for every frame that finds its writer waiting). A socket's queue is a
+`LightQueue` (a `FrameQueue` before Python 3.12), which keeps lists where `asyncio.Queue` keeps
+deques (`adapters.queues`).
 """
 
 from __future__ import annotations
@@ -14,14 +21,34 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import engineio
 import socketio
+from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 
 from adapters.queues import LightQueue
+from adapters.timers import Timers
+
+# The key, in a WebSocket scope's `extensions`, of the connection's `DirectWrites`.
+DIRECT_WRITES = "herald.direct_writes"
+
+
+class DirectWrites(Protocol):
+    """What a WebSocket connection of Herald's server offers the socket on it."""
+
+    def write_now(self, data: str | bytes) -> bool:
+        """Writes the frame (text for a str) in this turn if the connection takes writes now;
+        False, having written nothing, if it does not (paused by a slow client, closing)."""
+
+    def stop_keepalive(self) -> None:
+        """No more WebSocket pings of the server's own: Engine.IO pings the client itself."""
+
+    def abort(self) -> None:
+        """Drops the connection at once, with whatever it has not written yet."""
 
 
 class FrameQueue(LightQueue):
@@ -52,22 +79,43 @@ class FrameQueue(LightQueue):
                 return
 
 
-def frame_queue() -> LightQueue:
-    """A socket's queue: a `FrameQueue` where `asyncio.wait_for` starts a task for a
-    coroutine (before Python 3.12); from 3.12 on it does not, and a frame handed to a future
-    in the very turn its timeout fires would be lost with the cancelled wait: there the queue's
-    `get()` is a coroutine that takes nothing once cancelled."""
-    return FrameQueue() if sys.version_info < (3, 12) else LightQueue()
+# Before Python 3.12 `asyncio.wait_for` starts a task for a coroutine: a `FrameQueue` there.
+# From 3.12 on it does not, and a frame handed to a future in the very turn its timeout fires
+# would be lost with the cancelled wait: there the queue's `get()` is a coroutine that takes
+# nothing once cancelled.
+if sys.version_info < (3, 12):
+    _Queue = FrameQueue
+else:
+    _Queue = LightQueue
+
+
+class SocketQueue(_Queue):
+    """A socket's queue, which offers each item to `sink` first: an item the sink takes (a
+    frame written at once) is not queued."""
+
+    __slots__ = ("sink",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sink: Callable[[Any], bool] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        if self.sink is None or not self.sink(item):
+            super().put_nowait(item)
 
 
 class _EngineIoServer(engineio.AsyncServer):  # type: ignore[misc]
-    def create_queue(self, *args: Any, **kwargs: Any) -> LightQueue:
-        return frame_queue()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timers = Timers()  # every socket's next ping
+
+    def create_queue(self, *args: Any, **kwargs: Any) -> SocketQueue:
+        return SocketQueue()
 
 
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server, on an Engine.IO server whose sockets' queues are
-    `frame_queue()`s and whose pings wait on timers."""
+    """python-socketio's server, on an Engine.IO server whose sockets write at once where
+    they can (`LeanSocket`) and whose pings wait on timers."""
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _EngineIoServer
@@ -82,25 +130,47 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # engine.io schedules the socket's first ping just after this.
         socket = self.eio.sockets.get(eio_sid)
         if type(socket) is AsyncSocket:
-            socket.__class__ = _TimerPingSocket
+            socket.__class__ = LeanSocket
         return await super()._handle_eio_connect(eio_sid, environ)
 
 
-class _TimerPingSocket(AsyncSocket):  # type: ignore[misc]
-    """engine.io's socket, whose pings wait on timers of the loop. engine.io starts a task that
-    sleeps through the ping interval: a task, its coroutines and its future, 1 KiB that a
-    connected socket keeps nearly all its life. (engine.io makes its sockets itself: a socket
-    becomes one of these as it connects. python-socketio's admin instrumentation, which Herald
-    does not use, hooks engine.io's `_send_ping` and would hear none of these pings.)"""
+class LeanSocket(AsyncSocket):  # type: ignore[misc]
+    """engine.io's socket, whose pings wait on one timer for every socket and which, on a
+    connection of Herald's server, writes its frames at once and reads with no task of its own.
+
+    engine.io starts a task that sleeps through the ping interval: a task, its coroutines and
+    its future, 1 KiB that a connected socket keeps nearly all its life; a timer of the loop
+    would keep 0.6 KiB, an entry of the server's `Timers` 0.2. (engine.io makes its sockets
+    itself: a socket becomes one of these as it connects. python-socketio's admin
+    instrumentation, which Herald does not use, hooks engine.io's `_send_ping` and would hear
+    none of these pings.)
+
+    On a connection of Herald's server, a client that stops answering pings is dropped as
+    engine.io finds it gone (its service task checks every socket's last ping); one that is
+    told to close and does not within the ping timeout is dropped then. engine.io's reader
+    waits for each message under a timeout of a ping interval and timeout, and its writer
+    closes the connection once it has waited as long for a frame after the socket closed:
+    those timeouts, a timer and a task for each socket, are what these two replace."""
 
     # When the last ping went out (at first, when the socket was made); None once answered.
     last_ping: float | None
+    connected: bool
+    upgrading: bool
+    upgraded: bool
+    closed: bool
+    queue: SocketQueue
+    # On a connection of Herald's server: its writes; whether the socket reads it (its handler
+    # runs); and while a task drains the queue (the connection paused, or what was queued
+    # before the socket took the connection), that task.
+    _direct: DirectWrites | None = None
+    _reading = False
+    _draining: asyncio.Task[None] | None = None
 
     def schedule_ping(self) -> None:
         # Once per ping, as engine.io's: a pong that answers no ping schedules nothing.
         if self.last_ping:
             self.last_ping = None
-            asyncio.get_running_loop().call_later(self.server.ping_interval, self._ping)
+            self.server.timers.call_later(self.server.ping_interval, self._ping)
 
     def _ping(self) -> None:
         # engine.io's `_send_ping` once its sleep is over. Its `send` checks the ping timeout,
@@ -108,3 +178,161 @@ class _TimerPingSocket(AsyncSocket):  # type: ignore[misc]
         if not self.closing and not self.closed:
             self.last_ping = time.time()
             self.queue.put_nowait(eio_packet.Packet(eio_packet.PING))
+
+    async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
+        await super().close(wait=wait, abort=abort, reason=reason)
+        direct = self._direct
+        if direct is None or not self._reading:
+            return
+        if reason == self.server.reason.PING_TIMEOUT:
+            direct.abort()  # the client is gone: nothing reads the connection any more
+        else:
+            self.server.timers.call_later(self.server.ping_timeout, self._drop_if_still_read)
+
+    def _drop_if_still_read(self) -> None:
+        if self._reading and self._direct is not None:
+            self._direct.abort()
+
+    async def _upgrade_websocket(self, environ: dict[str, Any]) -> Any:
+        scope = environ.get("asgi.scope") or {}
+        self._direct = (scope.get("extensions") or {}).get(DIRECT_WRITES)
+        if self._direct is not None:
+            _forget_headers(environ, scope)
+        return await super()._upgrade_websocket(environ)
+
+    async def _websocket_handler(self, ws: Any) -> None:
+        """engine.io's, on a connection of Herald's server: the same upgrade and the same
+        handling of each message; no task that waits to write, none to read."""
+        direct = self._direct
+        if direct is None:
+            await super()._websocket_handler(ws)
+            return
+        server = self.server
+
+        async def websocket_wait() -> Any:
+            data = await ws.wait()
+            if data and len(data) > server.max_http_buffer_size:
+                raise ValueError("packet is too large")
+            return data
+
+        if self.connected and not await self._upgraded(ws, websocket_wait):
+            return
+        self.connected = self.upgraded = True
+        # Engine.IO's pings find a client gone: the connection's own would only repeat them.
+        direct.stop_keepalive()
+        self.queue.sink = lambda item: self._write_now(direct, ws, item)
+        if self.queue.qsize():
+            self._draining = asyncio.create_task(self._drain(ws))
+        server.logger.info("%s: Upgrade to websocket successful", self.sid)
+        self._reading = True
+        try:
+            while True:
+                try:
+                    data = await websocket_wait()
+                except Exception:  # the connection's end, or too large a packet
+                    break
+                if data is None:  # the client closed the connection
+                    break
+                packet, data = eio_packet.Packet(encoded_packet=data), None  # kept by none
+                try:
+                    await self.receive(packet)
+                except eio_exceptions.UnknownPacketError:
+                    pass
+                except eio_exceptions.SocketIsClosedError:
+                    server.logger.info("Receive error -- socket is closed")
+                    break
+                except Exception:
+                    # As engine.io: logged, and the connection goes on.
+                    server.logger.exception("Unknown receive error")
+                finally:
+                    del packet  # the last message is not kept until the next one
+        finally:
+            self._reading = False
+            self.queue.sink = None
+        if self._draining is not None:
+            # What is queued gets the ping timeout to leave; a client that takes nothing in
+            # that time (its connection paused all along) is dropped.
+            try:
+                await asyncio.wait_for(self._draining, server.ping_timeout)
+            except TimeoutError:
+                direct.abort()
+        try:  # a close frame, which waits as a frame would while the connection is paused
+            await asyncio.wait_for(ws.close(), server.ping_timeout)
+        except TimeoutError:
+            direct.abort()
+        await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+    async def _upgraded(self, ws: Any, websocket_wait: Callable[[], Any]) -> bool:
+        """engine.io's upgrade from polling: the probe answered, the poll ended, the upgrade
+        packet received; each wait as long as a ping interval and timeout."""
+        server = self.server
+        timeout = server.ping_interval + server.ping_timeout
+        self.upgrading = True  # hold packet sends during the upgrade
+        try:
+            async with asyncio.timeout(timeout):
+                probe = eio_packet.Packet(encoded_packet=await websocket_wait())
+            if probe.packet_type != eio_packet.PING or probe.data != "probe":
+                server.logger.info("%s: Failed websocket upgrade, no PING packet", self.sid)
+                return False
+            await ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+            await self.queue.put(eio_packet.Packet(eio_packet.NOOP))  # end poll
+            async with asyncio.timeout(timeout):
+                upgrade = eio_packet.Packet(encoded_packet=await websocket_wait())
+            if upgrade.packet_type != eio_packet.UPGRADE:
+                self.upgraded = False
+                server.logger.info(
+                    "%s: Failed websocket upgrade, expected UPGRADE packet, received %s instead.",
+                    self.sid,
+                    upgrade,
+                )
+                return False
+            return True
+        except Exception:
+            return False
+        finally:
+            self.upgrading = False
+
+    def _write_now(self, direct: DirectWrites, ws: Any, item: Any) -> bool:
+        """The queue's sink: the packet written in this turn when nothing waits ahead of it and
+        the connection takes it; otherwise False (the item is queued) and a task drains the
+        queue, in order. None, as for engine.io's writer, ends the connection once what waits
+        ahead of it is written."""
+        if self._draining is None:
+            if item is not None and not self.queue.qsize() and direct.write_now(item.encode()):
+                return True
+            self._draining = asyncio.get_running_loop().create_task(self._drain(ws))
+        return False
+
+    async def _drain(self, ws: Any) -> None:
+        """Sends what is queued, waiting while the connection is paused, until nothing is."""
+        queue = self.queue
+        try:
+            while queue.qsize():
+                item = queue.get_nowait()
+                try:
+                    if item is None:
+                        await ws.close()
+                        return
+                    await ws.send(item.encode())
+                finally:
+                    queue.task_done()
+        except Exception:
+            # The connection is gone: what is queued stays, as with engine.io's writer, and
+            # the socket closes as its reader ends.
+            queue.sink = None
+        finally:
+            self._draining = None
+
+
+def _forget_headers(environ: dict[str, Any], scope: dict[str, Any]) -> None:
+    """Lets go of the handshake's headers, which the environ and the scope keep as long as the
+    connection (strings and bytes, about 2 KiB, more with a browser's cookies): once a
+    WebSocket opens, nothing reads them (the origin was checked; the client's address is the
+    scope's, the token the Socket.IO handshake's). Both are changed in place, as engine.io
+    and the ASGI application's frames hold them."""
+    kept = {key: value for key, value in environ.items() if not key.startswith("HTTP_")}
+    environ.clear()
+    environ.update(kept)
+    headers = scope.get("headers")
+    if isinstance(headers, list):
+        headers.clear()
