@@ -9,9 +9,12 @@ of them, armed for the earliest.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 from collections.abc import Callable
+
+RESOLUTION = 0.001  # seconds
 
 
 class Scheduled:
@@ -35,14 +38,12 @@ class Scheduled:
 class Timers:
     """Callbacks run at their times of the loop's clock (`loop.time()`), in order of time (then
     of scheduling), each in its own try: one that raises goes to the loop's exception handler,
-    as a callback of the loop's would. Made outside the loop, it takes the running loop on its
-    first use."""
+    as a callback of the loop's would. It schedules on the running loop, whichever it is."""
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, Scheduled]] = []
         self._order = itertools.count()
         self._cancelled = 0  # entries of the heap cancelled, not yet dropped
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for = float("inf")
 
@@ -51,7 +52,7 @@ class Timers:
         return sum(not scheduled.cancelled() for _, _, scheduled in self._heap)
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> Scheduled:
-        return self.call_at(self._running_loop().time() + delay, callback)
+        return self.call_at(asyncio.get_running_loop().time() + delay, callback)
 
     def call_at(self, when: float, callback: Callable[[], object]) -> Scheduled:
         scheduled = Scheduled(self, callback)
@@ -69,11 +70,6 @@ class Timers:
             heapq.heapify(self._heap)
             self._cancelled = 0
 
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-        return self._loop
-
     def _arm(self) -> None:
         """The loop's timer, for the earliest callback still to run (none if there is none)."""
         heap = self._heap
@@ -88,24 +84,30 @@ class Timers:
             self._timer = None
         self._armed_for = when
         if heap:
-            self._timer = self._running_loop().call_at(when, self._run)
+            # In a context of its own: the callbacks' time is nobody's request.
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(when, self._run, context=contextvars.Context())
 
     def _run(self) -> None:
         self._timer, self._armed_for = None, float("inf")
-        loop = self._running_loop()
-        now = loop.time()
-        # The heap is read again at each step: a callback that cancels may have it rebuilt.
-        while self._heap and self._heap[0][0] <= now:
-            _, _, scheduled = heapq.heappop(self._heap)
-            callback = scheduled.callback
-            if callback is None:
-                self._cancelled = max(self._cancelled - 1, 0)
-                continue
-            scheduled.callback = None
-            try:
-                callback()
-            except Exception as error:
-                loop.call_exception_handler(
-                    {"message": "Exception in a callback of Timers", "exception": error}
-                )
-        self._arm()
+        loop = asyncio.get_running_loop()
+        # What is due within the clock's resolution is due now (as for asyncio's own timers):
+        # a loop whose clock rounds to the millisecond may wake a little early.
+        now = loop.time() + RESOLUTION
+        try:
+            # The heap is read again at each step: a callback that cancels may have it rebuilt.
+            while self._heap and self._heap[0][0] <= now:
+                _, _, scheduled = heapq.heappop(self._heap)
+                callback = scheduled.callback
+                if callback is None:
+                    self._cancelled = max(self._cancelled - 1, 0)
+                    continue
+                scheduled.callback = None
+                try:
+                    callback()
+                except Exception as error:
+                    loop.call_exception_handler(
+                        {"message": "Exception in a callback of Timers", "exception": error}
+                    )
+        finally:
+            self._arm()

@@ -9,6 +9,8 @@ they leave together, at the end of that turn, in the order they were sent.
 The connection also offers the application its writes without a task (`write_now`, under
 `DIRECT_WRITES` in the scope's extensions): an Engine.IO socket writes each frame in the turn
 it is queued, where uvicorn's `send` is a coroutine that a writer task of each socket awaits.
+Those writes pass by any ASGI middleware that wraps `send` (Herald's own, `RequestContext`,
+leaves WebSockets alone).
 """
 
 from __future__ import annotations

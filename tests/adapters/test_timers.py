@@ -12,14 +12,14 @@ from adapters.timers import Timers
 
 async def test_callbacks_run_at_their_times_in_order_of_time_then_of_scheduling() -> None:
     timers, ran = Timers(), list[str]()
-    timers.call_later(0.06, lambda: ran.append("third"))
-    timers.call_later(0.02, lambda: ran.append("first"))
-    timers.call_later(0.04, lambda: ran.append("second a"))
-    timers.call_later(0.04, lambda: ran.append("second b"))
+    timers.call_later(0.6, lambda: ran.append("third"))
+    timers.call_later(0.05, lambda: ran.append("first"))
+    timers.call_later(0.4, lambda: ran.append("second a"))
+    timers.call_later(0.4, lambda: ran.append("second b"))
 
-    await asyncio.sleep(0.03)
+    await asyncio.sleep(0.2)
     assert ran == ["first"]
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.8)
     assert ran == ["first", "second a", "second b", "third"]
     assert len(timers) == 0
 
@@ -66,11 +66,11 @@ async def test_a_cancelled_callback_never_runs() -> None:
 async def test_cancelling_the_earliest_lets_the_next_one_run_at_its_own_time() -> None:
     timers, ran = Timers(), list[str]()
     timers.call_later(0.01, lambda: ran.append("early")).cancel()
-    timers.call_later(0.03, lambda: ran.append("later"))
+    timers.call_later(0.3, lambda: ran.append("later"))
 
-    await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)
     assert ran == []
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
     assert ran == ["later"]
 
 
@@ -106,7 +106,7 @@ async def test_a_callback_that_raises_goes_to_the_loops_handler_and_the_others_r
 
 async def test_a_callback_may_schedule_and_cancel_others() -> None:
     timers, ran = Timers(), list[str]()
-    doomed = [timers.call_later(0.04, lambda: ran.append("doomed")) for _ in range(5)]
+    doomed = [timers.call_later(0.1, lambda: ran.append("doomed")) for _ in range(5)]
 
     def first() -> None:
         ran.append("first")
@@ -117,6 +117,6 @@ async def test_a_callback_may_schedule_and_cancel_others() -> None:
     timers.call_later(0.01, first)
     timers.call_later(0.01, lambda: ran.append("beside the first"))
 
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.3)
 
     assert ran == ["first", "beside the first", "scheduled by the first"]

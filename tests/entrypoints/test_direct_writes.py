@@ -1,9 +1,11 @@
 """A Socket.IO socket on a connection of Herald's server (uvicorn with
 `CoalescingWebSocketProtocol`) writes each frame in the turn it is queued, with no writer task
 and no reader task of its own; while its connection is paused (a slow client) its frames wait in
-order, and those queued meanwhile wait behind them. The connection ends with the socket: a
-client that stops answering pings is dropped, one dropped by the server is disconnected. The
-handshake's headers are let go once the WebSocket is open. Real clients, a real server."""
+order, and those queued meanwhile wait behind them; a socket that starts on polling does the
+same once upgraded. The connection ends with the socket: a client that stops answering pings
+is dropped as it is found gone, one dropped by the server is disconnected, one that ignores a
+server-side close or sends what is not a packet is dropped. The handshake's headers are let go
+once the WebSocket is open. Real clients, a real server."""
 
 from __future__ import annotations
 
@@ -173,23 +175,105 @@ async def test_a_socket_dropped_by_the_server_ends_its_connection() -> None:
         await until(lambda: not socket._reading)
 
 
-async def test_a_client_that_stops_answering_pings_is_dropped() -> None:
+@contextlib.asynccontextmanager
+async def engine_io_client(serving: Served) -> AsyncIterator[tuple[Any, LeanSocket]]:
+    """A bare Engine.IO client on WebSocket, joined to the default namespace, and its socket on
+    the server: it answers nothing unless told to."""
+    url = serving.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    async with connect(url) as bare:
+        opened = json.loads(str(await bare.recv())[1:])
+        assert opened["pingInterval"] == INTERVAL * 1000
+        await bare.send("40")  # joins the default namespace
+        sid = json.loads(str(await bare.recv())[2:])["sid"]
+        yield bare, serving.socket(sid)
+
+
+async def until_closed(bare: Any, seconds: float = 15) -> list[str]:
+    """What the client receives until its connection is closed (or dropped)."""
+    received: list[str] = []
+    with contextlib.suppress(ConnectionClosed):
+        async with asyncio.timeout(seconds):
+            while True:
+                received.append(str(await bare.recv()))
+    return received
+
+
+async def test_a_client_that_stops_answering_pings_is_dropped_at_once() -> None:
+    async with served() as serving, engine_io_client(serving) as (silent, socket):
+        (protocol,) = serving.protocols
+        closing_reasons: list[Any] = []
+        aborted_while_closing_for: list[Any] = []
+        close, abort = socket.close, protocol.abort
+
+        async def noted_close(*args: Any, **kwargs: Any) -> None:
+            closing_reasons.append(kwargs.get("reason"))
+            try:
+                await close(*args, **kwargs)
+            finally:
+                closing_reasons.pop()
+
+        def noted_abort() -> None:
+            aborted_while_closing_for.append(closing_reasons[-1] if closing_reasons else None)
+            abort()
+
+        socket.close = noted_close  # type: ignore[method-assign]
+        protocol.abort = noted_abort  # type: ignore[method-assign]
+
+        received = await until_closed(silent)  # pings, unanswered, until it is dropped
+
+        assert "2" in received  # it was pinged
+        assert socket.closed
+        # Dropped by the close that found it gone, not by the fallback a while after.
+        assert aborted_while_closing_for[:1] == [serving.server.eio.reason.PING_TIMEOUT]
+        await until(lambda: not socket._reading)
+
+
+async def test_a_client_that_ignores_a_server_side_close_is_dropped() -> None:
+    async with served() as serving, engine_io_client(serving) as (deaf, socket):
+        pinging = asyncio.create_task(answer_pings(deaf))
+        try:
+            await socket.close(wait=False)  # Engine.IO's CLOSE packet, which it ignores
+            async with asyncio.timeout(10):
+                await pinging  # ends as the connection does, about a ping timeout later
+        finally:
+            pinging.cancel()
+
+        await until(lambda: not socket._reading)
+
+
+async def answer_pings(bare: Any) -> None:
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            if str(await bare.recv()) == "2":
+                await bare.send("3")
+
+
+async def test_a_malformed_packet_drops_the_client() -> None:
+    async with served() as serving, engine_io_client(serving) as (bare, socket):
+        await bare.send("not an Engine.IO packet")
+
+        await until_closed(bare, seconds=10)
+
+        await until(lambda: socket.closed and not socket._reading)
+
+
+async def test_a_socket_that_starts_on_polling_writes_at_once_once_upgraded() -> None:
     async with served() as serving:
-        url = serving.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
-        async with connect(url) as silent:  # an Engine.IO client that never answers a ping
-            opened = json.loads(str(await silent.recv())[1:])
-            assert opened["pingInterval"] == INTERVAL * 1000
-            await silent.send("40")  # joins the default namespace
-            sid = json.loads(str(await silent.recv())[2:])["sid"]
-            socket = serving.socket(sid)
+        sio = socketio.AsyncClient(reconnection=False)
+        received: list[Any] = []
+        sio.on("n", received.append)
+        await sio.connect(serving.url, transports=["polling", "websocket"], wait_timeout=10)
+        try:
+            await until(lambda: sio.transport() == "websocket")
+            socket = serving.socket(sio.get_sid())
+            await until(lambda: socket._reading)
+            socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, '2["n",1]'))
 
-            with contextlib.suppress(ConnectionClosed):
-                async with asyncio.timeout(15):
-                    while True:  # pings come, unanswered, until the connection is dropped
-                        await silent.recv()
-
-            assert socket.closed
-            await until(lambda: not socket._reading)
+            assert socket.queue.empty()  # written in the turn it was queued
+            await until(lambda: received == [1])
+            assert socket.upgraded
+        finally:
+            await sio.disconnect()
 
 
 async def test_the_handshakes_headers_are_let_go_once_the_websocket_is_open() -> None:
@@ -200,5 +284,7 @@ async def test_the_handshakes_headers_are_let_go_once_the_websocket_is_open() ->
         environ = serving.environs[sio.get_sid()]
 
         assert not [key for key in environ if key.startswith("HTTP_")]
+        assert "QUERY_STRING" not in environ  # nor the request's line
+        assert environ["REMOTE_ADDR"]
         assert environ["asgi.scope"]["headers"] == []
         assert environ["asgi.scope"]["client"][0] == "127.0.0.1"  # what Herald reads of it

@@ -225,6 +225,9 @@ async def test_a_connection_keeps_light_queues_and_not_its_handshake_and_still_w
         assert protocol.last_ping_rtt > 0  # a ping was answered
 
 
+refused_after_closing: list[bool] = []
+
+
 async def direct(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Accepts a WebSocket, then writes through the connection's `DIRECT_WRITES` what each
     message asks: "text" and "bytes" a frame of each kind, "paused" a frame while the
@@ -247,7 +250,8 @@ async def direct(scope: dict[str, Any], receive: Any, send: Any) -> None:
             connection.resume_writing()
         else:
             await send({"type": "websocket.close", "code": 1000})
-            taken = connection.write_now("too late")
+            refused_after_closing.append(not connection.write_now("too late"))
+            return
         await send({"type": "websocket.send", "text": f"{asked}: {taken}"})
 
 
@@ -260,6 +264,8 @@ async def test_a_connection_writes_a_frame_at_once_where_it_can_and_refuses_it_o
             assert [await client.recv(), await client.recv()] == [b"some bytes", "bytes: True"]
             await client.send("paused")
             assert await client.recv() == "paused: False"  # "not now" was never written
+            refused_after_closing.clear()
             await client.send("closed")
             with pytest.raises(ConnectionClosed):
                 await client.recv()  # the close frame came, and nothing after it
+    assert refused_after_closing == [True]

@@ -7,7 +7,8 @@ timers for as long as the socket is open, and a task step for every frame. On a 
 Herald's server (`DIRECT_WRITES` in its scope), a socket writes each frame at once, in the
 turn it is queued, while the connection takes writes and nothing waits ahead of it; a task
 drains the queue only while the connection is paused (a slow client) or something waits. The
-reader waits under `asyncio.timeout`, with no task of its own.
+reader waits with no task and no timer of its own: Engine.IO's pings find a client gone, and
+the connection ends with its socket (`LeanSocket`).
 
 Elsewhere (another ASGI server), `FrameQueue.get` returns a future, which `wait_for` awaits as
 it is (on Python 3.11 `wait_for` wraps a coroutine in a task of its own: one more task created
@@ -21,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, cast
 
 import engineio
 import socketio
@@ -180,25 +181,29 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             self.queue.put_nowait(eio_packet.Packet(eio_packet.PING))
 
     async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
-        await super().close(wait=wait, abort=abort, reason=reason)
         direct = self._direct
-        if direct is None or not self._reading:
-            return
-        if reason == self.server.reason.PING_TIMEOUT:
-            direct.abort()  # the client is gone: nothing reads the connection any more
-        else:
+        live = (self._reading or self.upgrading) and not (self.closed or self.closing)
+        gone = reason == self.server.reason.PING_TIMEOUT
+        if direct is not None and live and not gone:
+            # Scheduled before the wait for the queue (`wait`), which a stalled client never
+            # lets end.
             self.server.timers.call_later(self.server.ping_timeout, self._drop_if_still_read)
+        await super().close(wait=wait, abort=abort, reason=reason)
+        if direct is not None and live and gone:
+            direct.abort()  # the client is gone: nothing reads the connection any more
 
     def _drop_if_still_read(self) -> None:
-        if self._reading and self._direct is not None:
+        if (self._reading or self.upgrading) and self._direct is not None:
             self._direct.abort()
 
-    async def _upgrade_websocket(self, environ: dict[str, Any]) -> Any:
+    def _upgrade_websocket(self, environ: dict[str, Any]) -> Awaitable[Any]:
+        # Not a coroutine: engine.io awaits what it returns, and no frame of this method is
+        # kept for as long as the connection.
         scope = environ.get("asgi.scope") or {}
         self._direct = (scope.get("extensions") or {}).get(DIRECT_WRITES)
         if self._direct is not None:
             _forget_headers(environ, scope)
-        return await super()._upgrade_websocket(environ)
+        return cast("Awaitable[Any]", super()._upgrade_websocket(environ))
 
     async def _websocket_handler(self, ws: Any) -> None:
         """engine.io's, on a connection of Herald's server: the same upgrade and the same
@@ -208,14 +213,11 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             await super()._websocket_handler(ws)
             return
         server = self.server
-
-        async def websocket_wait() -> Any:
-            data = await ws.wait()
-            if data and len(data) > server.max_http_buffer_size:
-                raise ValueError("packet is too large")
-            return data
-
-        if self.connected and not await self._upgraded(ws, websocket_wait):
+        if self.connected and not await self._upgraded(ws):
+            self._direct = None  # the socket goes on polling
+            return
+        if self.closed or self.closing:  # closed while it upgraded: nothing more to read
+            direct.abort()
             return
         self.connected = self.upgraded = True
         # Engine.IO's pings find a client gone: the connection's own would only repeat them.
@@ -225,15 +227,28 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             self._draining = asyncio.create_task(self._drain(ws))
         server.logger.info("%s: Upgrade to websocket successful", self.sid)
         self._reading = True
+        # The ASGI `receive` itself, awaited here: no coroutine between it and this one
+        # (engine.io's `WebSocket.wait`, undone below) is kept while the socket is idle.
+        receive, largest = ws.asgi_receive, server.max_http_buffer_size
         try:
             while True:
                 try:
-                    data = await websocket_wait()
-                except Exception:  # the connection's end, or too large a packet
+                    message = await receive()
+                except Exception:  # the connection's end
                     break
-                if data is None:  # the client closed the connection
+                if message["type"] != "websocket.receive":  # the client left
                     break
-                packet, data = eio_packet.Packet(encoded_packet=data), None  # kept by none
+                data = message.get("text")
+                if data is None:
+                    data = message.get("bytes")
+                message = None  # kept by none until the next one
+                if data is None or len(data) > largest:  # no packet, or too large a one
+                    break
+                try:
+                    packet, data = eio_packet.Packet(encoded_packet=data), None  # kept by none
+                except ValueError:  # not an Engine.IO packet: the client is dropped
+                    server.logger.info("%s: Malformed packet, closing", self.sid)
+                    break
                 try:
                     await self.receive(packet)
                 except eio_exceptions.UnknownPacketError:
@@ -262,10 +277,17 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             direct.abort()
         await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
 
-    async def _upgraded(self, ws: Any, websocket_wait: Callable[[], Any]) -> bool:
+    async def _upgraded(self, ws: Any) -> bool:
         """engine.io's upgrade from polling: the probe answered, the poll ended, the upgrade
         packet received; each wait as long as a ping interval and timeout."""
         server = self.server
+
+        async def websocket_wait() -> Any:
+            data = await ws.wait()
+            if data and len(data) > server.max_http_buffer_size:
+                raise ValueError("packet is too large")
+            return data
+
         timeout = server.ping_interval + server.ping_timeout
         self.upgrading = True  # hold packet sends during the upgrade
         try:
@@ -287,7 +309,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                 )
                 return False
             return True
-        except Exception:
+        except (OSError, TimeoutError, ValueError):  # its end, its timeout, a bad packet
             return False
         finally:
             self.upgrading = False
@@ -317,20 +339,37 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                 finally:
                     queue.task_done()
         except Exception:
-            # The connection is gone: what is queued stays, as with engine.io's writer, and
-            # the socket closes as its reader ends.
+            # The connection is gone, or took the frame no more: it is dropped, and the socket
+            # closes as its reader ends (engine.io's writer closes it on a failed send).
+            self.server.logger.debug("%s: a send failed, dropping the connection", self.sid)
             queue.sink = None
+            if self._direct is not None:
+                self._direct.abort()
         finally:
             self._draining = None
 
 
+# What the environ keeps once its WebSocket is open: what a Socket.IO connect handler may ask
+# of its client (Herald's reads the scope's client), without the request's line and headers.
+_KEPT_OF_THE_ENVIRON = (
+    "REMOTE_ADDR",
+    "REMOTE_PORT",
+    "REQUEST_METHOD",
+    "PATH_INFO",
+    "wsgi.url_scheme",
+    "asgi.scope",
+    "asgi.receive",
+    "asgi.send",
+)
+
+
 def _forget_headers(environ: dict[str, Any], scope: dict[str, Any]) -> None:
     """Lets go of the handshake's headers, which the environ and the scope keep as long as the
-    connection (strings and bytes, about 2 KiB, more with a browser's cookies): once a
-    WebSocket opens, nothing reads them (the origin was checked; the client's address is the
-    scope's, the token the Socket.IO handshake's). Both are changed in place, as engine.io
+    connection (strings and bytes, about 2 KiB, more with a browser's cookies): from the
+    WebSocket's accept on, nothing reads them (the origin was checked; the client's address is
+    the scope's, the token the Socket.IO handshake's). Both are changed in place, as engine.io
     and the ASGI application's frames hold them."""
-    kept = {key: value for key, value in environ.items() if not key.startswith("HTTP_")}
+    kept = {key: environ[key] for key in _KEPT_OF_THE_ENVIRON if key in environ}
     environ.clear()
     environ.update(kept)
     headers = scope.get("headers")
