@@ -46,6 +46,7 @@ class Timers:
         self._cancelled = 0  # entries of the heap cancelled, not yet dropped
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for = float("inf")
+        self._armed_on: asyncio.AbstractEventLoop | None = None  # the loop of `_timer`
 
     def __len__(self) -> int:
         """How many callbacks wait (cancelled ones not counted)."""
@@ -57,7 +58,7 @@ class Timers:
     def call_at(self, when: float, callback: Callable[[], object]) -> Scheduled:
         scheduled = Scheduled(self, callback)
         heapq.heappush(self._heap, (when, next(self._order), scheduled))
-        if when < self._armed_for:
+        if when < self._armed_for or asyncio.get_running_loop() is not self._armed_on:
             self._arm()
         return scheduled
 
@@ -77,15 +78,15 @@ class Timers:
             heapq.heappop(heap)
             self._cancelled = max(self._cancelled - 1, 0)
         when = heap[0][0] if heap else float("inf")
-        if when == self._armed_for:
+        loop = asyncio.get_running_loop()
+        if when == self._armed_for and loop is self._armed_on:
             return
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._armed_for = when
+        self._armed_for, self._armed_on = when, loop
         if heap:
             # In a context of its own: the callbacks' time is nobody's request.
-            loop = asyncio.get_running_loop()
             self._timer = loop.call_at(when, self._run, context=contextvars.Context())
 
     def _run(self) -> None:

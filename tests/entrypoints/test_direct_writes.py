@@ -160,21 +160,6 @@ async def test_another_socket_is_not_held_up_by_a_paused_one() -> None:
         await until(lambda: slow_received == ["news"])
 
 
-async def test_a_socket_dropped_by_the_server_ends_its_connection() -> None:
-    async with served() as serving, client(serving.url) as (sio, _):
-        disconnected = asyncio.Event()
-        sio.on("disconnect", disconnected.set)
-        socket = serving.socket(sio.get_sid())
-
-        # What Herald does to drop a socket without a word (its token expired, its user left).
-        await socket.close(wait=False, abort=True)
-        socket.queue.put_nowait(None)
-
-        async with asyncio.timeout(10):
-            await disconnected.wait()
-        await until(lambda: not socket._reading)
-
-
 @contextlib.asynccontextmanager
 async def engine_io_client(serving: Served) -> AsyncIterator[tuple[Any, LeanSocket]]:
     """A bare Engine.IO client on WebSocket, joined to the default namespace, and its socket on
@@ -248,13 +233,46 @@ async def answer_pings(bare: Any) -> None:
                 await bare.send("3")
 
 
-async def test_a_malformed_packet_drops_the_client() -> None:
+async def test_a_malformed_packet_closes_the_connection() -> None:
     async with served() as serving, engine_io_client(serving) as (bare, socket):
+        pinging = asyncio.create_task(answer_pings(bare))
         await bare.send("not an Engine.IO packet")
+        async with asyncio.timeout(INTERVAL):  # sooner than a ping could time out
+            await pinging
 
-        await until_closed(bare, seconds=10)
-
+        assert bare.close_code == 1000  # closed by the server, not dropped
         await until(lambda: socket.closed and not socket._reading)
+
+
+async def test_a_socket_dropped_by_the_server_closes_its_connection() -> None:
+    async with served() as serving, engine_io_client(serving) as (bare, socket):
+        pinging = asyncio.create_task(answer_pings(bare))
+
+        # What Herald does to drop a socket without a word (its token expired, its user left).
+        await socket.close(wait=False, abort=True)
+        socket.queue.put_nowait(None)
+
+        async with asyncio.timeout(TIMEOUT / 2):  # sooner than the drop that would follow
+            await pinging
+        assert bare.close_code == 1000  # closed after what was queued, not dropped
+        await until(lambda: not socket._reading)
+
+
+async def test_closing_a_socket_whose_client_reads_nothing_returns() -> None:
+    async with served() as serving, engine_io_client(serving) as (bare, socket):
+        (protocol,) = serving.protocols
+        protocol.pause_writing()  # the client stopped reading: its frames wait
+        for number in range(3):
+            socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, f'2["n",{number}]'))
+
+        # engine.io's close waits until its queue is sent, which it never is.
+        async with asyncio.timeout(5):
+            await socket.close()
+
+        assert socket.closed
+        await until_closed(bare, seconds=5)
+        await until(lambda: not socket._reading)
+        assert socket.queue.empty()
 
 
 async def test_a_socket_that_starts_on_polling_writes_at_once_once_upgraded() -> None:

@@ -212,26 +212,30 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         if direct is None:
             await super()._websocket_handler(ws)
             return
-        server = self.server
-        if self.connected and not await self._upgraded(ws):
-            self._direct = None  # the socket goes on polling
-            return
-        if self.closed or self.closing:  # closed while it upgraded: nothing more to read
-            direct.abort()
-            return
+        if self.connected:
+            upgraded = False
+            try:
+                upgraded = await self._upgraded(ws)
+            finally:
+                if not upgraded:
+                    self._direct = None  # the socket goes on polling
+            if not upgraded:
+                return
         self.connected = self.upgraded = True
         # Engine.IO's pings find a client gone: the connection's own would only repeat them.
         direct.stop_keepalive()
         self.queue.sink = lambda item: self._write_now(direct, ws, item)
         if self.queue.qsize():
             self._draining = asyncio.create_task(self._drain(ws))
+        server = self.server
         server.logger.info("%s: Upgrade to websocket successful", self.sid)
-        self._reading = True
         # The ASGI `receive` itself, awaited here: no coroutine between it and this one
         # (engine.io's `WebSocket.wait`, undone below) is kept while the socket is idle.
         receive, largest = ws.asgi_receive, server.max_http_buffer_size
+        # Closed while it upgraded: nothing to read.
+        self._reading = not (self.closed or self.closing)
         try:
-            while True:
+            while self._reading:
                 try:
                     message = await receive()
                 except Exception:  # the connection's end
@@ -264,18 +268,32 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         finally:
             self._reading = False
             self.queue.sink = None
+        await self._end(ws, direct)
+
+    async def _end(self, ws: Any, direct: DirectWrites) -> None:
+        """What is queued, then a close frame, each given the ping timeout to leave (a client
+        that takes nothing in that time, its connection paused all along, is dropped); then
+        the socket closes."""
+        timeout = self.server.ping_timeout
         if self._draining is not None:
-            # What is queued gets the ping timeout to leave; a client that takes nothing in
-            # that time (its connection paused all along) is dropped.
             try:
-                await asyncio.wait_for(self._draining, server.ping_timeout)
+                await asyncio.wait_for(self._draining, timeout)
             except TimeoutError:
                 direct.abort()
-        try:  # a close frame, which waits as a frame would while the connection is paused
-            await asyncio.wait_for(ws.close(), server.ping_timeout)
+        self._discard_queued()
+        try:
+            await asyncio.wait_for(ws.close(), timeout)
         except TimeoutError:
             direct.abort()
-        await self.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+        await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+
+    def _discard_queued(self) -> None:
+        """Drops what is still queued, which no one will send: a `close` that waits for the
+        queue (`wait`) returns."""
+        queue = self.queue
+        while queue.qsize():
+            queue.get_nowait()
+            queue.task_done()
 
     async def _upgraded(self, ws: Any) -> bool:
         """engine.io's upgrade from polling: the probe answered, the poll ended, the upgrade
@@ -343,6 +361,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             # closes as its reader ends (engine.io's writer closes it on a failed send).
             self.server.logger.debug("%s: a send failed, dropping the connection", self.sid)
             queue.sink = None
+            self._discard_queued()
             if self._direct is not None:
                 self._direct.abort()
         finally:
@@ -350,7 +369,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
 
 
 # What the environ keeps once its WebSocket is open: what a Socket.IO connect handler may ask
-# of its client (Herald's reads the scope's client), without the request's line and headers.
+# of its client (Herald's reads the scope's client), without the headers and the query.
 _KEPT_OF_THE_ENVIRON = (
     "REMOTE_ADDR",
     "REMOTE_PORT",
@@ -365,10 +384,11 @@ _KEPT_OF_THE_ENVIRON = (
 
 def _forget_headers(environ: dict[str, Any], scope: dict[str, Any]) -> None:
     """Lets go of the handshake's headers, which the environ and the scope keep as long as the
-    connection (strings and bytes, about 2 KiB, more with a browser's cookies): from the
-    WebSocket's accept on, nothing reads them (the origin was checked; the client's address is
-    the scope's, the token the Socket.IO handshake's). Both are changed in place, as engine.io
-    and the ASGI application's frames hold them."""
+    connection (strings and bytes, about 2 KiB, more with a browser's cookies): once the
+    upgrade is asked for, nothing reads them (the origin was checked; uvicorn's accept reads the
+    scope's path and client; the client's address is the scope's, the token the Socket.IO
+    handshake's). Both are changed in place, as engine.io and the ASGI application's frames
+    hold them."""
     kept = {key: environ[key] for key in _KEPT_OF_THE_ENVIRON if key in environ}
     environ.clear()
     environ.update(kept)
