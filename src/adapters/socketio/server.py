@@ -124,9 +124,9 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         # The handshake's environ lives as long as its socket. Its request body, read by no one
         # once the socket is open, is an instance of a class that engine.io makes for each
-        # request: 2.4 KiB a socket. (A socket that starts on polling and upgrades also keeps
-        # the upgrade request's environ, body included: the inbox page and the benchmark's
-        # clients open on WebSocket.)
+        # request: 2.4 KiB a socket. (A socket that starts on polling keeps this environ with
+        # its headers, and the upgrade request's without them, `_forget_headers`: the inbox
+        # page and the benchmark's clients open on WebSocket.)
         environ.pop("wsgi.input", None)
         # engine.io schedules the socket's first ping just after this.
         socket = self.eio.sockets.get(eio_sid)
