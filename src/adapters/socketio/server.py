@@ -180,9 +180,14 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             self.last_ping = time.time()
             self.queue.put_nowait(eio_packet.Packet(eio_packet.PING))
 
+    @property
+    def _on_connection(self) -> bool:
+        """Whether its handler still has the connection (reading it, or upgrading to it)."""
+        return self._reading or self.upgrading
+
     async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
         direct = self._direct
-        live = (self._reading or self.upgrading) and not (self.closed or self.closing)
+        live = self._on_connection and not (self.closed or self.closing)
         gone = reason == self.server.reason.PING_TIMEOUT
         if direct is not None and live and not gone:
             # Scheduled before the wait for the queue (`wait`), which a stalled client never
@@ -193,7 +198,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
             direct.abort()  # the client is gone: nothing reads the connection any more
 
     def _drop_if_still_read(self) -> None:
-        if (self._reading or self.upgrading) and self._direct is not None:
+        if self._on_connection and self._direct is not None:
             self._direct.abort()
 
     def _upgrade_websocket(self, environ: dict[str, Any]) -> Awaitable[Any]:
@@ -212,15 +217,8 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         if direct is None:
             await super()._websocket_handler(ws)
             return
-        if self.connected:
-            upgraded = False
-            try:
-                upgraded = await self._upgraded(ws)
-            finally:
-                if not upgraded:
-                    self._direct = None  # the socket goes on polling
-            if not upgraded:
-                return
+        if self.connected and not await self._upgraded(ws):
+            return
         self.connected = self.upgraded = True
         # Engine.IO's pings find a client gone: the connection's own would only repeat them.
         direct.stop_keepalive()
@@ -297,7 +295,8 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
 
     async def _upgraded(self, ws: Any) -> bool:
         """engine.io's upgrade from polling: the probe answered, the poll ended, the upgrade
-        packet received; each wait as long as a ping interval and timeout."""
+        packet received; each wait as long as a ping interval and timeout. A socket whose
+        upgrade fails, whatever the failure, goes on polling, without the connection."""
         server = self.server
 
         async def websocket_wait() -> Any:
@@ -308,6 +307,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
 
         timeout = server.ping_interval + server.ping_timeout
         self.upgrading = True  # hold packet sends during the upgrade
+        upgraded = False
         try:
             async with asyncio.timeout(timeout):
                 probe = eio_packet.Packet(encoded_packet=await websocket_wait())
@@ -326,11 +326,14 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                     upgrade,
                 )
                 return False
-            return True
+            upgraded = True
         except (OSError, TimeoutError, ValueError):  # its end, its timeout, a bad packet
-            return False
+            pass
         finally:
             self.upgrading = False
+            if not upgraded:
+                self._direct = None
+        return upgraded
 
     def _write_now(self, direct: DirectWrites, ws: Any, item: Any) -> bool:
         """The queue's sink: the packet written in this turn when nothing waits ahead of it and
