@@ -43,9 +43,15 @@ async def manager(proxy: SilentProxy) -> AsyncIterator[QuickManager]:
     socketio.AsyncServer(client_manager=made, async_mode="asgi")
     made.initialize()  # the listener and the heartbeat start
     yield made
-    for task in (made.thread, made._heartbeat):
-        task.cancel()
-    await asyncio.gather(made.thread, made._heartbeat, return_exceptions=True)
+    tasks = [made.thread, made._heartbeat]
+    # A cancellation that meets redis-py's own timeout (a command through the silent proxy) can
+    # be lost on Python 3.11, and the task loops on: each is cancelled again until it ends.
+    async with asyncio.timeout(WAIT_SECONDS):
+        while not all(task.done() for task in tasks):
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks, timeout=0.1)
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def until(done: Callable[[], bool]) -> None:
