@@ -323,6 +323,13 @@ class EventLog(Protocol):
         confirmations (`InboxRepository.confirm_delivered`) go by."""
         ...
 
+    async def add_counts(self, user_ids: Sequence[str]) -> None:
+        """Write, after the events added so far, an `UnreadCountsChanged` of these users with
+        the counts this unit of work leaves them: read as it commits, under its turn, so that
+        the last count event a user gets is always the current count. The database's adapter
+        reads the counts and writes the events in one statement (see `notify`)."""
+        ...
+
     async def take_turn(self) -> None:
         """From now until this unit of work ends, no other one commits events: what it reads
         next (unread counts) is as of its own place in the order of events, so that the last

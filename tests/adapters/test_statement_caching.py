@@ -36,13 +36,14 @@ def _compiled(statement: sa.Executable) -> str:
 
 
 def test_a_commits_events_have_one_cache_key_whatever_their_values() -> None:
-    first = _write_events(_event_rows(2), {0: uuid.uuid4()})
+    first = _write_events(_event_rows(2), {0: uuid.uuid4()}, NOW)
     second = _write_events(
         [
             {**row, "payload": '{"counts": {}}', "recipients": ["carol", "dave"]}
             for row in _event_rows(2)
         ],
         {0: uuid.uuid4()},
+        NOW,
     )
 
     first_key, second_key = first._generate_cache_key(), second._generate_cache_key()
@@ -54,7 +55,7 @@ def test_a_commits_events_have_one_cache_key_whatever_their_values() -> None:
 
 def test_each_event_row_is_a_select_of_typed_bound_values() -> None:
     for count in (1, 3):
-        compiled = _write_events(_event_rows(count), {}).compile(
+        compiled = _write_events(_event_rows(count), {}, NOW).compile(
             dialect=postgresql.asyncpg.dialect()
         )
         sql = str(compiled)
@@ -66,6 +67,20 @@ def test_each_event_row_is_a_select_of_typed_bound_values() -> None:
         assert sql.count("AS VARCHAR[])") == count
         assert sql.count("::TIMESTAMP WITH TIME ZONE") == count
         assert list(compiled.params.values()).count(["bob"]) == count
+
+
+def test_a_broadcasts_events_and_counts_have_one_cache_key_whatever_the_recipients() -> None:
+    def statement(recipients: list[str]) -> sa.Executable:
+        return _write_events([*_event_rows(1), None], {0: uuid.uuid4()}, NOW, (1, recipients))
+
+    first, second = statement(["bob", "carol"]), statement(["dave", "erin", "frank"])
+
+    first_key = first._generate_cache_key()
+    assert first_key is not None
+    assert first_key == second._generate_cache_key()
+    sql = _compiled(first)
+    assert sql.count("INSERT INTO outbox_events") == 1
+    assert "json_object_agg" in sql
 
 
 def test_the_fan_outs_statements_have_one_cache_key_whatever_the_recipients() -> None:

@@ -280,7 +280,8 @@ async def test_a_round_told_to_stop_gives_back_the_users_not_begun(channel: Chan
 
 
 class TurnSpy(InMemoryUnitOfWork):
-    """Notes when the unit of work takes its turn of events and when it schedules emails."""
+    """Notes when the unit of work takes its turn of events (as it commits, or before) and
+    when it schedules emails."""
 
     calls: list[str]
 
@@ -301,6 +302,10 @@ class TurnSpy(InMemoryUnitOfWork):
         self.emails.add = spied_add  # type: ignore[method-assign]
         return entered
 
+    async def commit(self) -> None:
+        self.calls.append("commit")
+        await super().commit()
+
 
 async def test_emails_are_scheduled_before_the_turn_of_events(
     channel: Channel, clock: FixedClock, ids: SequentialIds
@@ -309,5 +314,6 @@ async def test_emails_are_scheduled_before_the_turn_of_events(
 
     await CreateLead(spy, clock, ids, EmailSchedule(DELAY))(CreateLeadCommand("alice", "Acme"))
 
-    # Every writer waits while one holds its turn: the emails' round trips come before it.
-    assert spy.calls == ["emails", "take_turn"]
+    # Every writer waits while one holds its turn: the emails' round trips come before it,
+    # which is taken as the unit of work commits.
+    assert spy.calls == ["emails", "commit"]

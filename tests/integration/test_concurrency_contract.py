@@ -29,6 +29,7 @@ from adapters.sqlalchemy.tables import inbox_broadcasts, inbox_counts
 from adapters.sqlalchemy.tables import notification_recipients as recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import ConcurrentUpdate, DatabaseBusy, UnitOfWork
+from domain.events import NotificationCreated
 from domain.notifications import Badge, InboxEntry
 
 HELD_SECONDS = 0.3
@@ -252,7 +253,8 @@ async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_
     migrated_postgres_url: str, broadcast_floor: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every kind of change at once, on overlapping users, in the application's order (the
-    # inbox writes, then the turn, then the counts): none waits on another's counts in a
+    # inbox writes, then the turn, then the counts; a fan-out's read as it commits, with its
+    # events, and counted there as a broadcast): none waits on another's counts in a
     # cycle, and what is kept equals what the entries count, whether a fan-out changes each
     # recipient's row or counts one broadcast (with a floor of 1: the 8 notifications made
     # first, and the racing fan-outs told to 6 of the 12 users).
@@ -266,12 +268,13 @@ async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_
     ]
     later = NOW + timedelta(days=1)
 
-    async def fan_out(number: int) -> None:
+    async def fan_out(number: int) -> None:  # as `notify` does
         told = users[number % 3 :: 2]
+        notification = a_notification(later + timedelta(seconds=number))
         async with new_uow() as uow:
-            await uow.inbox.add(a_notification(later + timedelta(seconds=number)), told)
-            await uow.events.take_turn()
-            await uow.inbox.badges(told)
+            await uow.inbox.add(notification, told)
+            await uow.events.add([NotificationCreated(notification, tuple(told))])
+            await uow.events.add_counts(told)
             await uow.commit()
 
     async def mark(number: int) -> None:

@@ -8,7 +8,7 @@ of work concurrently, in a fixed order of steps, to hold the commit-order promis
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.repositories import SqlAlchemyInboxRepository
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import EventHorizon, UnitOfWork
 from domain.events import (
@@ -28,7 +29,7 @@ from domain.events import (
     StoredEvent,
     UnreadCountsChanged,
 )
-from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.notifications import Badges, InboxEntry, Notification, NotificationType
 from domain.users import User
 
 NewUnitOfWork = Callable[[], UnitOfWork]
@@ -492,7 +493,7 @@ async def test_a_commit_waits_for_the_one_that_took_ids_before_it(
         async with pg_uow() as uow:
             await uow.events.add([bulk("bob", 1)])
             # The first half of commit(): its ids are taken, its transaction still open.
-            assert await uow.events.write_pending()
+            assert await uow.events.write_pending(uow.inbox)
             ids_taken.set()
             await wait_for(release_first)
             await uow.commit()
@@ -592,13 +593,13 @@ async def test_counts_read_after_taking_a_turn_include_every_earlier_commit(
             )
             await uow.commit()
 
-    async with asyncio.timeout(WAIT_SECONDS), asyncio.TaskGroup() as steps:
-        steps.create_task(notify_bob(first_has_counted, release_first))
-        await wait_for(first_has_counted)
-        steps.create_task(notify_bob(None, None))
-        while not await lock_waits(pg_sessions):  # noqa: ASYNC110 - the second one waits its turn
-            await asyncio.sleep(0.01)
-        release_first.set()
+    await second_waits_for_first(
+        notify_bob(first_has_counted, release_first),
+        first_has_counted,
+        notify_bob(None, None),
+        release_first,
+        pg_sessions,
+    )
 
     counts = [
         s.event for s in await history(pg_uow, "bob") if isinstance(s.event, UnreadCountsChanged)
@@ -607,6 +608,24 @@ async def test_counts_read_after_taking_a_turn_include_every_earlier_commit(
         UnreadCountsChanged({"bob": 1}, {"bob": 1}),
         UnreadCountsChanged({"bob": 2}, {"bob": 2}),
     ]
+
+
+async def second_waits_for_first(
+    first: Coroutine[object, object, object],
+    first_holds: asyncio.Event,
+    second: Coroutine[object, object, object],
+    release_first: asyncio.Event,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """`first` runs until it holds the turn, then `second` starts, and waits for it: once it
+    does, the first is released (to commit)."""
+    async with asyncio.timeout(WAIT_SECONDS), asyncio.TaskGroup() as steps:
+        steps.create_task(first)
+        await wait_for(first_holds)
+        steps.create_task(second)
+        while not await lock_waits(sessions):  # noqa: ASYNC110 - the second one waits its turn
+            await asyncio.sleep(0.01)
+        release_first.set()
 
 
 async def register(new_uow: NewUnitOfWork, user_id: str) -> None:
@@ -625,3 +644,103 @@ async def lock_waits(sessions: async_sessionmaker[AsyncSession]) -> int:
             )
         )
         return int(result.scalar_one())
+
+
+# Counts events read as the unit of work commits (`EventLog.add_counts`)
+
+# More users than the SQL adapter's floor for counting a notification as a broadcast.
+EVERYONE = ("bob", "carol", *(f"user-{number:03d}" for number in range(70)))
+
+
+async def tell(new_uow: NewUnitOfWork, recipients: Sequence[str]) -> Notification:
+    """What `notify` writes: the entries, the notification's event, then its recipients'
+    counts as the commit leaves them."""
+    notification = a_notification()
+    async with new_uow() as uow:
+        await uow.inbox.add(notification, recipients)
+        await uow.events.add([NotificationCreated(notification, tuple(recipients))])
+        await uow.events.add_counts(recipients)
+        await uow.commit()
+    return notification
+
+
+async def test_a_counts_event_carries_the_counts_its_commit_leaves(
+    new_uow: NewUnitOfWork,
+) -> None:
+    await tell(new_uow, ["bob"])  # bob has one already; the others none
+    async with new_uow() as uow:  # and carol has read hers
+        await uow.inbox.add(a_notification(), ["carol"])
+        await uow.inbox.mark_all_read("carol", NOW)
+        await uow.commit()
+
+    told = await tell(new_uow, EVERYONE)  # the SQL adapter counts it as a broadcast
+
+    stored = await history(new_uow, "carol")
+    assert [type(event.event) for event in stored] == [NotificationCreated, UnreadCountsChanged]
+    created, counts = stored
+    assert created.event == NotificationCreated(told, EVERYONE)
+    assert counts.id == created.id + 1
+    expected = {**dict.fromkeys(EVERYONE, 1), "bob": 2}
+    assert counts.event == UnreadCountsChanged(expected, expected)
+    assert sorted(counts.event.audience) == sorted(EVERYONE)
+    assert counts.event == UnreadCountsChanged.of(await badges(new_uow, EVERYONE))
+
+
+async def badges(new_uow: NewUnitOfWork, user_ids: Sequence[str]) -> Badges:
+    async with new_uow() as uow:
+        return await uow.inbox.badges(user_ids)
+
+
+@pytest.mark.postgres
+async def test_a_broadcast_is_counted_by_the_statement_that_writes_its_events(
+    pg_uow: Callable[[], SqlAlchemyUnitOfWork], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One round trip less while the turn is held: the counts statement of its own is not run
+    (the in-memory and SQLite runs of the test above give the same counts its own way)."""
+
+    async def not_on_its_own(*args: object) -> None:
+        raise AssertionError("the broadcast was counted by a statement of its own")
+
+    await tell(pg_uow, ["bob"])
+    monkeypatch.setattr(SqlAlchemyInboxRepository, "_count_broadcast", not_on_its_own)
+    told = await tell(pg_uow, EVERYONE)
+
+    counts = (await history(pg_uow, "bob"))[-1]
+    assert counts.event == UnreadCountsChanged(
+        {**dict.fromkeys(EVERYONE, 1), "bob": 2}, {**dict.fromkeys(EVERYONE, 1), "bob": 2}
+    )
+    async with pg_uow() as uow:
+        assert await uow.inbox.get("user-069", told.id) == InboxEntry.deliver(told, "user-069")
+        assert await uow.inbox.unread_count("user-069") == 1
+
+
+@pytest.mark.postgres
+async def test_a_counts_event_read_as_its_commit_counts_every_commit_before(
+    pg_uow: Callable[[], SqlAlchemyUnitOfWork],
+    pg_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two broadcasts committed at once: the one that waits for the other's turn reads the
+    counts the other left, so that the last count each user is sent is their current one."""
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def first() -> None:
+        notification = a_notification()
+        async with pg_uow() as uow:
+            await uow.inbox.add(notification, EVERYONE)
+            await uow.events.add([NotificationCreated(notification, EVERYONE)])
+            await uow.events.add_counts(EVERYONE)
+            await uow.events.take_turn()  # held from here until its commit
+            holding.set()
+            await wait_for(release)
+            await uow.commit()
+
+    await second_waits_for_first(first(), holding, tell(pg_uow, EVERYONE), release, pg_sessions)
+
+    counts = [
+        stored.event
+        for stored in await history(pg_uow, "user-042")
+        if isinstance(stored.event, UnreadCountsChanged)
+    ]
+    assert [event.counts["user-042"] for event in counts] == [1, 2]
+    assert [event.unseen["bob"] for event in counts] == [1, 2]

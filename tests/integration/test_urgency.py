@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from test_repository_contract import a_notification
 
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
-from adapters.sqlalchemy.repositories import SqlAlchemyEventLog
+from adapters.sqlalchemy.repositories import SqlAlchemyEventLog, SqlAlchemyInboxRepository
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.urgency import Urgency
 from domain.events import NotificationsBulkUpdated
@@ -54,9 +54,12 @@ async def test_it_presses_while_the_turn_is_held(
     pressing_as_events_were_written: list[bool] = []
     write_pending = SqlAlchemyEventLog.write_pending
 
-    async def watched_write_pending(log: SqlAlchemyEventLog) -> bool:
-        pressing_as_events_were_written.append(urgency.pressing)
-        return await write_pending(log)
+    async def watched_write_pending(
+        log: SqlAlchemyEventLog, inbox: SqlAlchemyInboxRepository
+    ) -> bool:
+        written = await write_pending(log, inbox)
+        pressing_as_events_were_written.append(urgency.pressing)  # the turn held until commit
+        return written
 
     monkeypatch.setattr(SqlAlchemyEventLog, "write_pending", watched_write_pending)
 
@@ -75,7 +78,10 @@ async def test_a_commit_that_fails_under_the_turn_stops_pressing(
 ) -> None:
     uow, urgency = unit_of_work
 
-    async def failing_write_pending(log: SqlAlchemyEventLog) -> bool:
+    async def failing_write_pending(
+        log: SqlAlchemyEventLog, inbox: SqlAlchemyInboxRepository
+    ) -> bool:
+        await inbox.flush()  # the counts written under the turn, then the outbox fails
         raise RuntimeError("the outbox could not be written")
 
     monkeypatch.setattr(SqlAlchemyEventLog, "write_pending", failing_write_pending)

@@ -28,7 +28,7 @@ from application.ports import (
     UserRepository,
 )
 from domain.comments import Comment
-from domain.events import InboxEvent, NotificationCreated, StoredEvent
+from domain.events import InboxEvent, NotificationCreated, StoredEvent, UnreadCountsChanged
 from domain.leads import Lead
 from domain.notifications import Badges, InboxEntry, Notification, NotificationType
 from domain.tasks import Task
@@ -319,12 +319,24 @@ def _newest_first(entry: InboxEntry) -> tuple[datetime, UUID]:
 
 
 class InMemoryEventLog:
-    def __init__(self, state: InMemoryState, clock: Clock) -> None:
-        self._state, self._clock = state, clock
+    def __init__(self, state: InMemoryState, clock: Clock, inbox: InMemoryInboxRepository) -> None:
+        self._state, self._clock, self._inbox = state, clock, inbox
         self.pending: list[InboxEvent] = []
+        # The counts events to read at commit: where each goes among the pending, and its users.
+        self._counts_of: list[tuple[int, Sequence[str]]] = []
 
     async def add(self, events: Sequence[InboxEvent]) -> None:
         self.pending.extend(events)
+
+    async def add_counts(self, user_ids: Sequence[str]) -> None:
+        self._counts_of.append((len(self.pending), tuple(user_ids)))
+
+    async def count(self) -> None:
+        """At commit, first: each counts event made of the counts as they are now."""
+        for offset, user_ids in reversed(self._counts_of):
+            badges = await self._inbox.badges(user_ids)
+            self.pending.insert(offset, UnreadCountsChanged.of(badges))
+        self._counts_of = []
 
     async def take_turn(self) -> None:
         """Units of work take turns already: each holds the store's lock from start to end."""
@@ -457,7 +469,7 @@ class InMemoryUnitOfWork:
         self.comments = InMemoryCommentRepository(working)
         self.preferences = InMemoryPreferenceRepository(working)
         self.inbox = InMemoryInboxRepository(working)
-        self.events = self._event_log = InMemoryEventLog(working, self._store.clock)
+        self.events = self._event_log = InMemoryEventLog(working, self._store.clock, self.inbox)
         self.emails = InMemoryDueEmailRepository(working)
 
     async def __aexit__(
@@ -476,6 +488,7 @@ class InMemoryUnitOfWork:
     async def commit(self) -> None:
         if self._working is None:
             raise RuntimeError("commit() outside of the unit of work")
+        await self._event_log.count()
         self._wrote_events |= self._event_log.assign_ids()
         self._store.state = self._working
         self._open(copy.deepcopy(self._working))

@@ -517,6 +517,18 @@ class SqlAlchemyInboxRepository(_Repository):
         )
         return await self._stored_counts(recipients)
 
+    def take_broadcast_to(self, user_ids: Sequence[str]) -> Sequence[str] | None:
+        """The pending broadcast, when it is all that waits to be counted and it is to exactly
+        these users: handed over (no longer pending) to be counted by the statement that
+        writes the events (`_write_events`). Else None, and nothing is taken."""
+        if self._changes or len(self._broadcasts) != 1:
+            return None
+        recipients = self._broadcasts[0]
+        if recipients is not user_ids and list(recipients) != list(user_ids):
+            return None
+        self._broadcasts = []
+        return recipients
+
     def forget(self) -> None:
         """The transaction has ended: the entries read for update are no longer locked."""
         self._changes, self._broadcasts, self._loaded = {}, [], {}
@@ -1004,9 +1016,17 @@ def _add_to_counts_from_arrays(
 
 
 def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
-    """`_count_broadcast` in one statement. Every part of it reads the rows as they were
-    before it (one snapshot), and each row is changed by one part at most: the recipients'
-    new counts are their rows as they were, and this broadcast."""
+    """`_count_broadcast` in one statement."""
+    told_counts, changes = _broadcast_counted(recipients)
+    return _badge_arrays(told_counts).add_cte(*changes)
+
+
+def _broadcast_counted(recipients: Sequence[str]) -> tuple[sa.CTE, list[sa.CTE]]:
+    """One more broadcast counted, as the parts of one statement: the recipients' new counts
+    (a row each: `user_id`, `unread`, `unseen`), and the parts that change the rows, which
+    the statement must add. Every part reads the rows as they were before it (one snapshot),
+    and each row is changed by one part at most: the recipients' new counts are their rows as
+    they were, and this broadcast."""
     sent = (
         sa.update(inbox_broadcasts)
         .values(sent=inbox_broadcasts.c.sent + 1)
@@ -1056,7 +1076,7 @@ def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
         )
         .cte("told_counts")
     )
-    return _badge_arrays(told_counts).add_cte(first_counts, others)
+    return told_counts, [first_counts, others]
 
 
 def _badge_arrays(counts: sa.CTE) -> sa.Select[Any]:
@@ -1257,6 +1277,15 @@ EVENT_TYPES: dict[str, type[InboxEvent]] = {
 }
 
 
+class _CountsOf:
+    """A pending `UnreadCountsChanged` of these users, read as the unit of work commits."""
+
+    __slots__ = ("user_ids",)
+
+    def __init__(self, user_ids: Sequence[str]) -> None:
+        self.user_ids = user_ids
+
+
 class SqlAlchemyEventLog(_Repository):
     """The outbox on SQL: ids are taken at commit, under the "assigned" row's lock."""
 
@@ -1270,11 +1299,14 @@ class SqlAlchemyEventLog(_Repository):
         super().__init__(session)
         self._clock: Clock = clock or SystemClock()
         self._on_turn = on_turn
-        self.pending: list[InboxEvent] = []
+        self.pending: list[InboxEvent | _CountsOf] = []
         self._holding_turn = False
 
     async def add(self, events: Sequence[InboxEvent]) -> None:
         self.pending.extend(events)
+
+    async def add_counts(self, user_ids: Sequence[str]) -> None:
+        self.pending.append(_CountsOf(user_ids))
 
     async def take_turn(self) -> None:
         # The lock that commits take their ids under (see `write_pending`), taken early: every
@@ -1298,40 +1330,57 @@ class SqlAlchemyEventLog(_Repository):
         """The transaction has ended, and the turn with it."""
         self._holding_turn = False
 
-    async def write_pending(self) -> bool:
-        """Just before commit: give the pending events their ids and write them."""
-        events, self.pending = self.pending, []
-        if not events:
+    async def write_pending(self, inbox: SqlAlchemyInboxRepository) -> bool:
+        """Just before commit, under the turn: the inbox's pending counts written, and the
+        pending events given their ids and written. On PostgreSQL, a counts event of exactly
+        a broadcast's recipients (what a `createLead` writes) is counted and written by the
+        statement that writes the events: one round trip less while the turn is held."""
+        pending, self.pending = self.pending, []
+        broadcast = self._broadcast_among(pending, inbox) if self._on_postgresql else None
+        if broadcast is None:  # each counts event read (which writes the counts first)
+            pending = [
+                UnreadCountsChanged.of(await inbox.badges(event.user_ids))
+                if isinstance(event, _CountsOf)
+                else event
+                for event in pending
+            ]
+            await inbox.flush()
+        if not pending:
             return False
         now = self._clock.now()
         rows = [
-            {
+            None
+            if isinstance(event, _CountsOf)
+            else {
                 "kind": type(event).__name__,
                 "payload": msgspec.json.encode(event).decode(),
                 "recipients": list(event.audience),
                 "created_at": now,
             }
-            for event in events
+            for event in pending
         ]
         # What delivery confirmations go by: each new notification's event id.
         created = {
             offset: event.notification.id
-            for offset, event in enumerate(events)
+            for offset, event in enumerate(pending)
             if isinstance(event, NotificationCreated)
         }
         if self._on_postgresql:
+            if broadcast is not None:  # the counts it reads: as every turn before left them
+                await self.take_turn()
             # One statement, one round trip while holding the turn: the ids taken, the events
-            # written, the notifications given theirs.
-            await self._execute(_write_events(rows, created))
+            # written, the notifications given theirs (and a broadcast counted).
+            await self._execute(_write_events(rows, created, now, broadcast))
             self._turn_taken()  # if it was not taken before, this statement took it
             return True
         # SQLite: the write lock, taken as the transaction began (BEGIN IMMEDIATE), is its turn.
-        result = await self._execute(_assign_ids(len(events)))
+        written = [row for row in rows if row is not None]
+        result = await self._execute(_assign_ids(len(written)))
         self._turn_taken()
-        first = result.scalar_one() - len(events) + 1
+        first = result.scalar_one() - len(written) + 1
         await self._execute(
             sa.insert(outbox_events),
-            [{"id": first + offset, **row} for offset, row in enumerate(rows)],
+            [{"id": first + offset, **row} for offset, row in enumerate(written)],
         )
         for offset, notification_id in created.items():
             await self._execute(
@@ -1340,6 +1389,21 @@ class SqlAlchemyEventLog(_Repository):
                 .values(event_id=first + offset)
             )
         return True
+
+    @staticmethod
+    def _broadcast_among(
+        pending: list[InboxEvent | _CountsOf], inbox: SqlAlchemyInboxRepository
+    ) -> tuple[int, Sequence[str]] | None:
+        """Where the one counts event among the pending events is, and the recipients of the
+        inbox's pending broadcast, taken from it, when that event is of exactly them and the
+        broadcast is all that waits to be counted; else None."""
+        wanted = [offset for offset, event in enumerate(pending) if isinstance(event, _CountsOf)]
+        if len(wanted) != 1:
+            return None
+        counts_of = pending[wanted[0]]
+        assert isinstance(counts_of, _CountsOf)
+        recipients = inbox.take_broadcast_to(counts_of.user_ids)
+        return None if recipients is None else (wanted[0], recipients)
 
     async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
         claimed = await self._execute(
@@ -1427,10 +1491,18 @@ def _assign_ids(count: int) -> sa.Update:
     )
 
 
-def _write_events(rows: list[dict[str, Any]], created: Mapping[int, UUID]) -> sa.Insert:
+def _write_events(
+    rows: list[dict[str, Any] | None],
+    created: Mapping[int, UUID],
+    now: datetime,
+    broadcast: tuple[int, Sequence[str]] | None = None,
+) -> sa.Insert:
     """`write_pending` in one statement on PostgreSQL: each row's id is its offset from the
     first id taken. The rows are one `SELECT` each, of bound values: a multi-row `VALUES` of
-    expressions has no cache key, and was compiled again for every commit."""
+    expressions has no cache key, and was compiled again for every commit. With `broadcast`
+    (the offset of a None among the rows, and the broadcast's recipients), the statement also
+    counts the broadcast (`_broadcast_counted`), and the row at that offset is the
+    `UnreadCountsChanged` of the recipients' new counts, made of them as its JSON."""
     assigned = _assign_ids(len(rows)).cte("assigned")
     first = sa.select(assigned.c.position - len(rows) + 1).scalar_subquery()
     given = [
@@ -1442,16 +1514,45 @@ def _write_events(rows: list[dict[str, Any]], created: Mapping[int, UUID]) -> sa
     ]
     columns = ("kind", "payload", "recipients", "created_at")
     types = {name: outbox_events.c[name].type for name in columns} | {"recipients": arrays.STRINGS}
-    selects = [
-        sa.select(first + offset, *(sa.literal(row[name], type_=types[name]) for name in columns))
-        for offset, row in enumerate(rows)
-    ]
+    counting: list[sa.CTE] = []
+    selects = []
+    for offset, row in enumerate(rows):
+        if row is not None:
+            literals = (sa.literal(row[name], type_=types[name]) for name in columns)
+            selects.append(sa.select(first + offset, *literals))
+            continue
+        assert broadcast is not None, "a row to be counted comes with its broadcast"
+        assert broadcast[0] == offset
+        told_counts, counting = _broadcast_counted(broadcast[1])
+        selects.append(_counts_event(first + offset, told_counts, now))
     written = selects[0] if len(selects) == 1 else sa.union_all(*selects)
     return (
         sa.insert(outbox_events)
         .from_select([outbox_events.c.id, *(outbox_events.c[name] for name in columns)], written)
-        .add_cte(*given)
+        .add_cte(*given, *counting)
     )
+
+
+def _counts_event(event_id: Any, counts: sa.CTE, now: datetime) -> sa.Select[Any]:
+    """The outbox row of an `UnreadCountsChanged` of these users' counts (`user_id`, `unread`,
+    `unseen`): its payload the JSON that msgspec reads back as that event."""
+
+    def by_user(column: sa.ColumnElement[int]) -> sa.ColumnElement[Any]:
+        return sa.func.json_object_agg(counts.c.user_id, column)
+
+    payload = sa.func.json_build_object(
+        sa.literal("counts", sa.Text),
+        by_user(counts.c.unread),
+        sa.literal("unseen", sa.Text),
+        by_user(counts.c.unseen),
+    )
+    return sa.select(
+        event_id,
+        sa.literal(UnreadCountsChanged.__name__, outbox_events.c.kind.type),
+        sa.cast(payload, sa.Text),
+        sa.func.array_agg(counts.c.user_id),
+        sa.literal(now, outbox_events.c.created_at.type),
+    ).select_from(counts)
 
 
 def _select_events() -> sa.Select[Any]:

@@ -98,8 +98,7 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("commit() outside of the unit of work")
         # The counts and the outbox rows last, under the turn: its lock is then held for the
         # shortest time.
-        await self._inbox.flush()
-        wrote_events = await self._event_log.write_pending()
+        wrote_events = await self._event_log.write_pending(self._inbox)
         try:
             with concurrency_errors():
                 await self._session.commit()
