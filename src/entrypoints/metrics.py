@@ -111,6 +111,10 @@ class Metrics:
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
         self._operation_names: set[str] = set()
+        # Each labelled series, once looked up: `labels()` checks and locks on every call.
+        self._operations: dict[tuple[str, ...], Any] = {}
+        self._durations: dict[tuple[str, ...], Any] = {}
+        self._responses: dict[tuple[str, ...], Any] = {}
 
     def operation_label(self, name: object) -> str:
         """A label for an operation name: bounded in length, form and number of values."""
@@ -126,12 +130,23 @@ class Metrics:
 
     def observe_operation(self, name: str | None, outcome: str, seconds: float) -> None:
         label = self.operation_label(name)
-        self.graphql_operations.labels(operation=label, outcome=outcome).inc()
-        self.graphql_duration.labels(operation=label).observe(seconds)
+        _series(self._operations, self.graphql_operations, label, outcome).inc()
+        _series(self._durations, self.graphql_duration, label).observe(seconds)
+
+    def count_response(self, status: int) -> None:
+        _series(self._responses, self.http_responses, str(status)).inc()
 
     def render(self) -> bytes:
         """The registry in Prometheus' text format."""
         return generate_latest(self.registry)
+
+
+def _series(known: dict[tuple[str, ...], Any], metric: Any, *values: str) -> Any:
+    """The metric's series of these label values (bounded: operation names and statuses)."""
+    series = known.get(values)
+    if series is None:
+        series = known[values] = metric.labels(*values)
+    return series
 
 
 @get("/metrics", sync_to_thread=False, include_in_schema=False)

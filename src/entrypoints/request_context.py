@@ -88,7 +88,7 @@ class RequestContext:
             raise
         finally:
             if status is not None:  # else the client left before any answer
-                self._metrics.http_responses.labels(status=str(status)).inc()
+                self._metrics.count_response(status)
                 # The path only: a query string may carry what must not be logged. The client
                 # is the peer, or what a trusted proxy said it is (FORWARDED_ALLOW_IPS).
                 client = scope.get("client")
