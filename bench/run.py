@@ -471,6 +471,8 @@ async def socket_run(
             confirmed = await _confirmed(
                 connection, list(sent), expected if client == "node" else 0
             )
+            if client == "python":
+                await _all_received(fleet, expected)
             measured_until = time.monotonic()
             if profile is not None:
                 async with profiled(profile, servers[0].pid, plan.lead_seconds):
@@ -550,6 +552,20 @@ async def _confirmed(connection: asyncpg.Connection, lead_ids: list[str], expect
         if now > confirmed:
             confirmed, grown = now, time.monotonic()
     return int(confirmed)
+
+
+async def _all_received(fleet: Fleet, expected: int) -> None:
+    """Until the python-socketio clients have received all `expected`, or none more for 10 s
+    (a minute at most): behind a burst, they read their frames seconds after the server wrote
+    them, and stopped at once they missed some that were on their way."""
+    received = await fleet.received_count()
+    deadline = time.monotonic() + 60
+    grown = time.monotonic()
+    while received < expected and time.monotonic() < min(deadline, grown + 10):
+        await asyncio.sleep(1)
+        now = await fleet.received_count()
+        if now > received:
+            received, grown = now, time.monotonic()
 
 
 async def _lead_burst(

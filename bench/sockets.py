@@ -2,9 +2,11 @@
 
 A client process connects its sockets, prints one JSON line when they are up, and, when told
 `stop` on stdin, prints what each socket received: (relatedLeadId, time) of every
-`notification:created`, once per socket. Times are CLOCK_MONOTONIC (`time.monotonic()`), one
-clock for every process on Linux. Two kinds of client process: python-socketio
-(`python -m bench.sockets URL SECRET FIRST COUNT`: users FIRST…), and the official JavaScript
+`notification:created`, once per socket. A python-socketio process told `count` prints how
+many it has received so far (they confirm nothing the server could count). Times are
+CLOCK_MONOTONIC (`time.monotonic()`), one clock for every process on Linux. Two kinds of
+client process: python-socketio (`python -m bench.sockets URL SECRET FIRST COUNT`: users
+FIRST…), and the official JavaScript
 client on Node (`bench/js/fleet.mjs`, which, like a browser, offers permessage-deflate, and
 confirms what it received as the inbox page does: `notifications:delivered` with the largest
 `eventId`, at most about once a second per socket). The python-socketio clients confirm nothing.
@@ -64,7 +66,9 @@ async def client_process(url: str, secret: str, first: int, count: int) -> None:
             *(connect(n) for n in range(start, min(start + CONNECT_BATCH, first + count)))
         )
     _say({"connected": len(clients), "failed": failed})
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    loop = asyncio.get_running_loop()
+    while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "count":
+        _say({"count": len(received)})
     _say({"received": received})
     await asyncio.gather(*(client.disconnect() for client in clients), return_exceptions=True)
 
@@ -124,6 +128,15 @@ class Fleet:
             received.extend(tuple(item) for item in (await self._read(process))["received"])
             await process.wait()
         return received
+
+    async def received_count(self) -> int:
+        """How many `notification:created` the python-socketio processes have received so far."""
+        for process in self._processes:
+            assert process.stdin is not None
+            process.stdin.write(b"count\n")
+            await process.stdin.drain()
+        counts = [(await self._read(process))["count"] for process in self._processes]
+        return sum(int(count) for count in counts)
 
     def pids(self) -> list[int]:
         """The client processes still running."""
