@@ -326,8 +326,9 @@ class EventLog(Protocol):
     async def add_counts(self, user_ids: Sequence[str]) -> None:
         """Write, after the events added so far, an `UnreadCountsChanged` of these users with
         the counts this unit of work leaves them: read as it commits, under its turn, so that
-        the last count event a user gets is always the current count. The database's adapter
-        reads the counts and writes the events in one statement (see `notify`)."""
+        the last count event a user gets is always the current count. No users, no event. On
+        PostgreSQL, the counts of a broadcast's recipients are read by the statement that
+        writes the events (see `notify`)."""
         ...
 
     async def take_turn(self) -> None:

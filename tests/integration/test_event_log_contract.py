@@ -705,13 +705,41 @@ async def test_a_broadcast_is_counted_by_the_statement_that_writes_its_events(
     monkeypatch.setattr(SqlAlchemyInboxRepository, "_count_broadcast", not_on_its_own)
     told = await tell(pg_uow, EVERYONE)
 
-    counts = (await history(pg_uow, "bob"))[-1]
+    created, counts = (await history(pg_uow, "bob"))[-2:]
     assert counts.event == UnreadCountsChanged(
         {**dict.fromkeys(EVERYONE, 1), "bob": 2}, {**dict.fromkeys(EVERYONE, 1), "bob": 2}
     )
     async with pg_uow() as uow:
         assert await uow.inbox.get("user-069", told.id) == InboxEntry.deliver(told, "user-069")
         assert await uow.inbox.unread_count("user-069") == 1
+        # The notification has its event's id: a confirmation through it covers its entry.
+        assert await uow.inbox.confirm_delivered({"user-069": created.id}, NOW) == 1
+        assert await uow.inbox.confirm_delivered({"user-068": created.id - 1}, NOW) == 0
+
+
+async def test_counts_events_keep_their_place_whatever_else_the_commit_counts(
+    new_uow: NewUnitOfWork,
+) -> None:
+    # A broadcast and a change of bob's own counts in one commit: the SQL adapter reads each
+    # counts event on its own (no single statement), after writing both.
+    first, second = a_notification(), a_notification()
+    async with new_uow() as uow:
+        await uow.inbox.add(first, EVERYONE)
+        await uow.inbox.add(second, ["bob"])
+        await uow.events.add([NotificationCreated(first, EVERYONE)])
+        await uow.events.add_counts(EVERYONE)
+        await uow.events.add_counts([])  # nobody: no event
+        await uow.events.add([NotificationCreated(second, ("bob",))])
+        await uow.events.add_counts(["bob"])
+        await uow.commit()
+
+    stored = await history(new_uow, "bob")
+    kinds = [NotificationCreated, UnreadCountsChanged, NotificationCreated, UnreadCountsChanged]
+    assert [type(event.event) for event in stored] == kinds
+    assert ids_of(stored) == list(range(stored[0].id, stored[0].id + 4))
+    everyone = {**dict.fromkeys(EVERYONE, 1), "bob": 2}
+    assert stored[1].event == UnreadCountsChanged(everyone, everyone)
+    assert stored[3].event == UnreadCountsChanged({"bob": 2}, {"bob": 2})
 
 
 @pytest.mark.postgres

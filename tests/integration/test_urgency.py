@@ -110,7 +110,7 @@ async def test_a_unit_of_work_that_takes_no_turn_never_presses(
 async def test_it_presses_from_a_turn_taken_by_the_use_case_itself(
     unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched],
 ) -> None:
-    """`notify` and the bulk writes take the turn before reading the counts their events carry."""
+    """The bulk writes take the turn before reading the counts their events carry."""
     uow, urgency = unit_of_work
     async with uow:
         await uow.inbox.add(a_notification(), ["bob"])

@@ -329,7 +329,8 @@ class InMemoryEventLog:
         self.pending.extend(events)
 
     async def add_counts(self, user_ids: Sequence[str]) -> None:
-        self._counts_of.append((len(self.pending), tuple(user_ids)))
+        if user_ids:
+            self._counts_of.append((len(self.pending), tuple(user_ids)))
 
     async def count(self) -> None:
         """At commit, first: each counts event made of the counts as they are now."""

@@ -1306,7 +1306,8 @@ class SqlAlchemyEventLog(_Repository):
         self.pending.extend(events)
 
     async def add_counts(self, user_ids: Sequence[str]) -> None:
-        self.pending.append(_CountsOf(user_ids))
+        if user_ids:
+            self.pending.append(_CountsOf(user_ids))
 
     async def take_turn(self) -> None:
         # The lock that commits take their ids under (see `write_pending`), taken early: every
@@ -1337,7 +1338,9 @@ class SqlAlchemyEventLog(_Repository):
         statement that writes the events: one round trip less while the turn is held."""
         pending, self.pending = self.pending, []
         broadcast = self._broadcast_among(pending, inbox) if self._on_postgresql else None
-        if broadcast is None:  # each counts event read (which writes the counts first)
+        if broadcast is None:  # each counts event read under the turn (the counts written first)
+            if any(isinstance(event, _CountsOf) for event in pending):
+                await self.take_turn()
             pending = [
                 UnreadCountsChanged.of(await inbox.badges(event.user_ids))
                 if isinstance(event, _CountsOf)
@@ -1375,6 +1378,7 @@ class SqlAlchemyEventLog(_Repository):
             return True
         # SQLite: the write lock, taken as the transaction began (BEGIN IMMEDIATE), is its turn.
         written = [row for row in rows if row is not None]
+        assert len(written) == len(rows), "every counts event was read above"
         result = await self._execute(_assign_ids(len(written)))
         self._turn_taken()
         first = result.scalar_one() - len(written) + 1
