@@ -71,7 +71,7 @@ def test_each_event_row_is_a_select_of_typed_bound_values() -> None:
 
 def test_a_broadcasts_events_and_counts_have_one_cache_key_whatever_the_recipients() -> None:
     def statement(recipients: list[str]) -> sa.Executable:
-        return _write_events([*_event_rows(1), None], {0: uuid.uuid4()}, NOW, (1, recipients))
+        return _write_events([*_event_rows(1), None], {0: uuid.uuid4()}, NOW, recipients)
 
     first, second = statement(["bob", "carol"]), statement(["dave", "erin", "frank"])
 

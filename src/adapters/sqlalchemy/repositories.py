@@ -1397,17 +1397,12 @@ class SqlAlchemyEventLog(_Repository):
     @staticmethod
     def _broadcast_among(
         pending: list[InboxEvent | _CountsOf], inbox: SqlAlchemyInboxRepository
-    ) -> tuple[int, Sequence[str]] | None:
-        """Where the one counts event among the pending events is, and the recipients of the
-        inbox's pending broadcast, taken from it, when that event is of exactly them and the
-        broadcast is all that waits to be counted; else None."""
-        wanted = [offset for offset, event in enumerate(pending) if isinstance(event, _CountsOf)]
-        if len(wanted) != 1:
-            return None
-        counts_of = pending[wanted[0]]
-        assert isinstance(counts_of, _CountsOf)
-        recipients = inbox.take_broadcast_to(counts_of.user_ids)
-        return None if recipients is None else (wanted[0], recipients)
+    ) -> Sequence[str] | None:
+        """The recipients of the inbox's pending broadcast, taken from it, when the one counts
+        event among the pending events is of exactly them and the broadcast is all that waits
+        to be counted; else None."""
+        wanted = [event for event in pending if isinstance(event, _CountsOf)]
+        return inbox.take_broadcast_to(wanted[0].user_ids) if len(wanted) == 1 else None
 
     async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
         claimed = await self._execute(
@@ -1499,14 +1494,14 @@ def _write_events(
     rows: list[dict[str, Any] | None],
     created: Mapping[int, UUID],
     now: datetime,
-    broadcast: tuple[int, Sequence[str]] | None = None,
+    broadcast: Sequence[str] | None = None,
 ) -> sa.Insert:
     """`write_pending` in one statement on PostgreSQL: each row's id is its offset from the
     first id taken. The rows are one `SELECT` each, of bound values: a multi-row `VALUES` of
     expressions has no cache key, and was compiled again for every commit. With `broadcast`
-    (the offset of a None among the rows, and the broadcast's recipients), the statement also
-    counts the broadcast (`_broadcast_counted`), and the row at that offset is the
-    `UnreadCountsChanged` of the recipients' new counts, made of them as its JSON."""
+    (its recipients), the statement also counts the broadcast (`_broadcast_counted`), and the
+    row that is None is the `UnreadCountsChanged` of the recipients' new counts, made of them
+    as its JSON."""
     assigned = _assign_ids(len(rows)).cte("assigned")
     first = sa.select(assigned.c.position - len(rows) + 1).scalar_subquery()
     given = [
@@ -1526,8 +1521,7 @@ def _write_events(
             selects.append(sa.select(first + offset, *literals))
             continue
         assert broadcast is not None, "a row to be counted comes with its broadcast"
-        assert broadcast[0] == offset
-        told_counts, counting = _broadcast_counted(broadcast[1])
+        told_counts, counting = _broadcast_counted(broadcast)
         selects.append(_counts_event(first + offset, told_counts, now))
     written = selects[0] if len(selects) == 1 else sa.union_all(*selects)
     return (
