@@ -630,6 +630,39 @@ async def test_0011_down_gives_every_entry_a_mark_covers_the_marks_time(
         await engine.dispose()
 
 
+async def outbox_compression(engine: AsyncEngine) -> dict[str, str]:
+    """How each outbox column's new values are compressed: `l` for lz4, `p` for pglz, and
+    empty for the server's default."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            sa.text(
+                "SELECT attname, attcompression::text AS attcompression FROM pg_attribute"
+                " WHERE attrelid = 'outbox_events'::regclass"
+                " AND attname IN ('payload', 'recipients')"
+            )
+        )
+        return {row.attname: row.attcompression for row in rows}
+
+
+@pytest.mark.postgres
+async def test_0012_compresses_the_outboxs_large_values_with_lz4(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    try:
+        async with engine.connect() as connection:
+            choices = await connection.scalar(
+                sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+            )
+        await upgrade_async(postgres_url)
+        lz4 = "lz4" in (choices or ())
+        assert await outbox_compression(engine) == dict.fromkeys(
+            ("payload", "recipients"), "l" if lz4 else ""
+        )
+        await asyncio.to_thread(downgrade, postgres_url, "0011_delivery_marks")
+        assert await outbox_compression(engine) == dict.fromkeys(("payload", "recipients"), "")
+    finally:
+        await engine.dispose()
+
+
 def sqlite_indexes(path: Path) -> dict[str, str]:
     """Each index of a SQLite database, as the statement that made it."""
     with sqlite3.connect(path) as connection:

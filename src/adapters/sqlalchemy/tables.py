@@ -286,7 +286,9 @@ sa.Index(
 )
 
 # The outbox. Each event is one row, whatever the size of its audience: `recipients` lists the
-# users it is for (a text[] with a GIN index on PostgreSQL, a JSON array on SQLite).
+# users it is for (a text[] with a GIN index on PostgreSQL, a JSON array on SQLite). On
+# PostgreSQL, `payload` and `recipients` are compressed with lz4 where the server has it
+# (migration 0012): a lead told to 10,000 users writes about 540 KB while holding the turn.
 # Ids come from `outbox_state`'s "assigned" row, taken at commit time: its row lock makes ids
 # follow commit order, so "everything up to N is committed" holds for every reader.
 Recipients = sa.JSON().with_variant(postgresql.ARRAY(sa.String(255)), "postgresql")
