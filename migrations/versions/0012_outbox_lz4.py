@@ -49,6 +49,10 @@ def _compression_choices() -> set[str]:
 
 
 def _compress_with(method: str) -> None:
-    # A change of the catalog alone: no value is rewritten, and the table is locked for an instant.
+    # A change of the catalog alone, no value rewritten; but under the table's ACCESS EXCLUSIVE
+    # lock, which every commit that writes an event would queue behind while the ALTER waits
+    # for it: the ALTER waits 5 s at most, and the migration stops, to be run again.
+    op.execute("SET LOCAL lock_timeout = '5s'")
     changes = ", ".join(f"ALTER COLUMN {column} SET COMPRESSION {method}" for column in COLUMNS)
     op.execute(f"ALTER TABLE outbox_events {changes}")
+    op.execute("SET LOCAL lock_timeout = DEFAULT")  # the migrations after this one wait as before

@@ -1023,7 +1023,7 @@ def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
 
 def _broadcast_counted(recipients: Sequence[str]) -> tuple[sa.CTE, list[sa.CTE]]:
     """One more broadcast counted, as the parts of one statement: the recipients' new counts
-    (a row each: `user_id`, `unread`, `unseen`), and the parts that change the rows, which
+    (a row each, with `user_id`, `unread` and `unseen`), and the parts that change the rows, which
     the statement must add. Every part reads the rows as they were before it (one snapshot),
     and each row is changed by one part at most: the recipients' new counts are their rows as
     they were, and this broadcast.
@@ -1031,7 +1031,7 @@ def _broadcast_counted(recipients: Sequence[str]) -> tuple[sa.CTE, list[sa.CTE]]
     The recipients are read from their parameter once, and matched with the rows in one
     join, which every part reads. An insert of every recipient that gave way to the rows
     already there (ON CONFLICT DO NOTHING) and an anti-join of the rows with the recipients
-    took 25 ms of the 40 that the statement took for 10,000 users (docs/benchmarks.md)."""
+    took 22 to 27 ms of the statement's 41 for 10,000 users (docs/benchmarks.md)."""
     sent = (
         sa.update(inbox_broadcasts)
         .values(sent=inbox_broadcasts.c.sent + 1)
