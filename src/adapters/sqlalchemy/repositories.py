@@ -1038,8 +1038,7 @@ def _broadcast_counted(recipients: Sequence[str]) -> tuple[sa.CTE, list[sa.CTE]]
         .returning(inbox_broadcasts.c.sent)
         .cte("sent")
     )
-    told_ids = sa.func.unnest(_string_array(recipients)).table_valued("user_id").render_derived()
-    told = sa.select(told_ids.c.user_id).cte("told")
+    told = sa.func.unnest(_string_array(recipients)).table_valued("user_id").render_derived()
     # Every row and every recipient, side by side where they match: one pass over the rows
     # finds the recipients' counts, the recipients without a row, and the rows of the users
     # not told.
