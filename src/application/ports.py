@@ -326,16 +326,13 @@ class EventLog(Protocol):
     async def add_counts(self, user_ids: Sequence[str]) -> None:
         """Write, after the events added so far, an `UnreadCountsChanged` of these users with
         the counts this unit of work leaves them: read as it commits, under its turn, so that
-        the last count event a user gets is always the current count. No users, no event. On
-        PostgreSQL, the counts of a broadcast's recipients are read by the statement that
-        writes the events (see `notify`)."""
+        the last count event a user gets is always the current count. No users, no event."""
         ...
 
     async def take_turn(self) -> None:
         """From now until this unit of work ends, no other one commits events: what it reads
-        next (unread counts) is as of its own place in the order of events, so that the last
-        count event a user gets is always the current count. Take it after the inbox writes,
-        just before reading the counts that its events carry."""
+        next is as of its own place in the order of events. `add_counts` takes it as the unit
+        of work commits, and writing events takes it at the latest then."""
         ...
 
     async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:

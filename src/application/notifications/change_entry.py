@@ -9,7 +9,7 @@ from typing import ClassVar, Protocol
 from application.ports import Clock, UnitOfWork
 from application.retries import retried
 from domain.errors import NotificationNotFound
-from domain.events import InboxEvent, NotificationUpdated, UnreadCountsChanged
+from domain.events import NotificationUpdated
 from domain.ids import parse_id
 from domain.notifications import InboxEntry
 
@@ -43,11 +43,8 @@ class ChangeEntry:
             if not type(self).change(entry, self._clock.now()):
                 return entry
             await uow.inbox.save(entry)
-            events: list[InboxEvent] = [NotificationUpdated(entry)]
+            await uow.events.add([NotificationUpdated(entry)])
             if entry.badge != counted:
-                await uow.events.take_turn()
-                badges = await uow.inbox.badges([command.user_id])
-                events.append(UnreadCountsChanged.of(badges))
-            await uow.events.add(events)
+                await uow.events.add_counts([command.user_id])
             await uow.commit()
         return entry

@@ -6,7 +6,7 @@ from application.commands import DeleteNotificationCommand
 from application.ports import UnitOfWork
 from application.retries import retried
 from domain.errors import NotificationNotFound
-from domain.events import InboxEvent, NotificationDeleted, UnreadCountsChanged
+from domain.events import NotificationDeleted
 from domain.ids import parse_id
 
 
@@ -24,11 +24,8 @@ class DeleteNotification:
             entry = await uow.inbox.get_for_update(command.user_id, notification_id)
             if entry is None or not await uow.inbox.remove(command.user_id, notification_id):
                 raise NotificationNotFound(notification_id)
-            events: list[InboxEvent] = [NotificationDeleted(command.user_id, notification_id)]
+            await uow.events.add([NotificationDeleted(command.user_id, notification_id)])
             if entry.badge != (0, 0):
-                await uow.events.take_turn()
-                badges = await uow.inbox.badges([command.user_id])
-                events.append(UnreadCountsChanged.of(badges))
-            await uow.events.add(events)
+                await uow.events.add_counts([command.user_id])
             await uow.commit()
         return True

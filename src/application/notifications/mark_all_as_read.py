@@ -5,7 +5,7 @@ from __future__ import annotations
 from application.commands import MarkAllAsReadCommand
 from application.ports import Clock, UnitOfWork
 from application.retries import retried
-from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
+from domain.events import NotificationsBulkUpdated
 
 
 class MarkAllAsRead:
@@ -22,14 +22,10 @@ class MarkAllAsRead:
             count = await uow.inbox.mark_all_read(command.user_id, self._clock.now())
             if not count:
                 return 0
-            # Read back rather than assume 0: a notification may arrive meanwhile.
-            await uow.events.take_turn()
-            badges = await uow.inbox.badges([command.user_id])
+            # Read as it commits rather than assumed 0: a notification may arrive meanwhile.
             await uow.events.add(
-                [
-                    NotificationsBulkUpdated(command.user_id, count, "markAllAsRead"),
-                    UnreadCountsChanged.of(badges),
-                ]
+                [NotificationsBulkUpdated(command.user_id, count, "markAllAsRead")]
             )
+            await uow.events.add_counts([command.user_id])
             await uow.commit()
         return count

@@ -5,7 +5,7 @@ from __future__ import annotations
 from application.commands import MarkAllAsSeenCommand
 from application.ports import Clock, UnitOfWork
 from application.retries import retried
-from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
+from domain.events import NotificationsBulkUpdated
 
 
 class MarkAllAsSeen:
@@ -22,13 +22,9 @@ class MarkAllAsSeen:
             count = await uow.inbox.mark_all_seen(command.user_id, self._clock.now())
             if not count:
                 return 0
-            await uow.events.take_turn()
-            badges = await uow.inbox.badges([command.user_id])
             await uow.events.add(
-                [
-                    NotificationsBulkUpdated(command.user_id, count, "markAllAsSeen"),
-                    UnreadCountsChanged.of(badges),
-                ]
+                [NotificationsBulkUpdated(command.user_id, count, "markAllAsSeen")]
             )
+            await uow.events.add_counts([command.user_id])
             await uow.commit()
         return count

@@ -6,7 +6,7 @@ from application.commands import MarkGroupAsReadCommand
 from application.ports import Clock, UnitOfWork
 from application.retries import retried
 from domain.errors import GroupNotFound
-from domain.events import NotificationsBulkUpdated, UnreadCountsChanged
+from domain.events import NotificationsBulkUpdated
 from domain.text import is_storable
 
 # Longer than any key Herald makes: such a key names no group.
@@ -34,13 +34,9 @@ class MarkGroupAsRead:
                 raise GroupNotFound(key)
             if not count:
                 return 0
-            await uow.events.take_turn()
-            badges = await uow.inbox.badges([command.user_id])
             await uow.events.add(
-                [
-                    NotificationsBulkUpdated(command.user_id, count, "markGroupAsRead", key),
-                    UnreadCountsChanged.of(badges),
-                ]
+                [NotificationsBulkUpdated(command.user_id, count, "markGroupAsRead", key)]
             )
+            await uow.events.add_counts([command.user_id])
             await uow.commit()
         return count

@@ -10,7 +10,6 @@ import msgspec
 from application.commands import PurgeOlderThanCommand
 from application.ports import Clock, UnitOfWork
 from domain.errors import InvalidInput
-from domain.events import UnreadCountsChanged
 
 # Rows per transaction: each batch commits on its own, so no lock is held for long.
 BATCH_SIZE = 5_000
@@ -63,10 +62,7 @@ class PurgeOlderThan:
         """One batch; the users who lose an unread notification are told their new count."""
         losing = await uow.inbox.unread_recipients_before(cutoff, limit)
         deleted = await uow.inbox.purge_before(cutoff, limit)
-        if losing:
-            await uow.events.take_turn()
-            badges = await uow.inbox.badges(sorted(losing))
-            await uow.events.add([UnreadCountsChanged.of(badges)])
+        await uow.events.add_counts(sorted(losing))  # none lost, no event
         return deleted
 
     async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[int]]) -> int:
