@@ -240,3 +240,27 @@ async def test_no_token_or_secret_is_ever_logged(
     assert "the database caught fire" in logged  # the logs did capture the request
     for secret in [*tokens, *(token.split(".")[2] for token in tokens), SECRET]:
         assert secret not in logged
+
+
+async def test_operations_refused_before_they_run_are_counted_as_the_callers_errors(
+    alice: Caller,
+) -> None:
+    before = (await alice.http.get("/metrics")).text
+
+    typo = await alice.http.post(
+        "/graphql", json={"query": "query Typo { getUnreadCount", "operationName": "Typo"}
+    )
+    unknown = await alice.http.post(
+        "/graphql", json={"query": "query Known { getUnreadCount }", "operationName": "Unknown"}
+    )
+    after = (await alice.http.get("/metrics")).text
+
+    def moved(**labels: str) -> float:
+        ops = "herald_graphql_operations_total"
+        return sample(after, ops, **labels) - sample(before, ops, **labels)
+
+    assert typo.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert moved(operation="Typo", outcome="BAD_USER_INPUT") == 1
+    assert moved(operation="Unknown", outcome="BAD_USER_INPUT") == 1
+    assert moved(operation="Typo", outcome="INTERNAL_SERVER_ERROR") == 0

@@ -10,7 +10,8 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from entrypoints.graphql.errors import INTERNAL, classify
 
 OK = "ok"
-# Raised past the extensions when no operation can be chosen or it is of a refused type.
+# Raised past `schema.OperationHooks` when no operation can be chosen or it is of a refused
+# type.
 REFUSED = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
 
 
