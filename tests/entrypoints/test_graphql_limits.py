@@ -9,6 +9,7 @@ import pytest
 from dependency_injector import providers
 from edge_support import Caller, callers, make_container
 
+from entrypoints.graphql.controller import SUBSCRIPTIONS_OVER_WEBSOCKET
 from entrypoints.graphql.limits import MAX_ALIASES, MAX_BODY_BYTES, mutation_cost
 
 BAD_USER_INPUT = {"code": "BAD_USER_INPUT"}
@@ -134,6 +135,66 @@ async def test_a_batch_is_refused_and_runs_nothing(alice: Caller) -> None:
     assert response.status_code == 400
     assert [error["extensions"] for error in response.json()["errors"]] == [BAD_USER_INPUT]
     assert await alice.data("{ leads { id } }") == {"leads": []}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json; charset=utf-8"},
+        {"Content-Type": "Application/JSON"},
+        {"Content-Type": "application/json", "Accept": "text/event-stream"},
+        {"Content-Type": "application/json", "Accept": "multipart/mixed;subscriptionSpec=1.0"},
+    ],
+    ids=["plain", "charset", "capitals", "accepts events", "accepts multipart"],
+)
+async def test_a_json_body_is_answered_in_json_whatever_the_headers_add(
+    alice: Caller, headers: dict[str, str]
+) -> None:
+    body = b'{"query": "query Mine($n: Int) { getNotifications(limit: $n) { id } }", '
+    body += b'"variables": {"n": 5}, "operationName": "Mine", "extensions": {}}'
+
+    response = await alice.http.post("/graphql", content=body, headers=headers)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"data": {"getNotifications": []}}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "message"),
+    [
+        ("text/plain", b'{"query": "{ getUnreadCount }"}', "Unsupported content type"),
+        ("application/json", b'{"query": 5}', "The GraphQL operation's `query` must be a string"),
+        ("application/json", b'{"query": "{ getUnreadCount }", "variables": []}', "`variables`"),
+        ("application/json", b'{"query": "{ getUnreadCount }", "extensions": 1}', "`extensions`"),
+    ],
+    ids=["not json", "query", "variables", "extensions"],
+)
+async def test_a_body_of_the_wrong_shape_is_told_what_is_wrong(
+    alice: Caller, content_type: str, body: bytes, message: str
+) -> None:
+    response = await alice.http.post(
+        "/graphql", content=body, headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"] == BAD_USER_INPUT
+    assert message in error["message"]
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/event-stream"])
+async def test_a_subscription_over_http_is_refused(alice: Caller, accept: str) -> None:
+    response = await alice.http.post(
+        "/graphql",
+        json={"query": "subscription { notificationEvents { eventId } }"},
+        headers={"Accept": accept},
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error == {"message": SUBSCRIPTIONS_OVER_WEBSOCKET, "extensions": BAD_USER_INPUT}
 
 
 async def test_json_nested_too_deeply_is_bad_user_input_not_a_500(alice: Caller) -> None:
