@@ -162,8 +162,8 @@ def graphql_controller(
             """What clients send, one JSON object POSTed as `application/json`, read at once;
             anything else goes strawberry's way, which says what is wrong with it. strawberry
             parses the Content-Type header with the standard library's email parser on every
-            request: with its look for a stream transport, about 35 µs of a `getUnreadCount`'s
-            520 in process (bench/findings.md). Litestar keeps its own parse on the request."""
+            request: with its look for a stream transport, about 30 µs of a `getUnreadCount`'s
+            530 in process (bench/findings.md). Litestar keeps its own parse on the request."""
             litestar_request = request.request
             media_type, _ = litestar_request.content_type
             if litestar_request.method == "POST" and media_type == "application/json":
