@@ -4,12 +4,14 @@ graphql-transport-ws, with replay from lastEventId, and is refused without a tok
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
 import pytest
 from e2e_support import Clients, subscribed
 from gql.transport.exceptions import TransportError
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 pytestmark = pytest.mark.e2e
@@ -85,3 +87,42 @@ async def test_a_subscription_without_a_valid_token_is_closed_with_4401(
     assert isinstance(closed, ConnectionClosed)
     assert closed.rcvd is not None
     assert closed.rcvd.code == 4401
+
+
+async def test_a_subscription_that_does_not_parse_is_closed_with_4400_and_its_error(
+    clients: Clients,
+) -> None:
+    url = clients.server.url.replace("http://", "ws://") + "/graphql"
+    token = clients.server.token(someone("typist"))
+    query = "subscription Typo { notificationEvents { eventId"
+    subscribe = {"id": "1", "type": "subscribe", "payload": {"query": query}}
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+        async with asyncio.timeout(WITHIN_SECONDS):
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+            await socket.send(json.dumps(subscribe))
+            with pytest.raises(ConnectionClosed) as closed:
+                await socket.recv()
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400
+    assert closed.value.rcvd.reason.startswith("Syntax Error")
+
+
+async def test_a_subscription_its_client_ends_is_counted_as_ok(clients: Clients) -> None:
+    def sample(text: str, outcome: str) -> float:
+        series = f'herald_graphql_operations_total{{operation="Events",outcome="{outcome}"}} '
+        found = [line for line in text.splitlines() if line.startswith(series)]
+        return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
+
+    before = (await clients.http.get("/metrics")).text
+    async with subscribed(clients.server, clients.server.token(someone("bob"))):
+        await asyncio.sleep(0.3)  # the subscription is in place once its first message is read
+    after = before
+    async with asyncio.timeout(WITHIN_SECONDS):
+        while sample(after, "ok") == sample(before, "ok"):
+            await asyncio.sleep(0.05)
+            after = (await clients.http.get("/metrics")).text
+
+    assert sample(after, "ok") - sample(before, "ok") == 1
+    assert sample(after, "INTERNAL_SERVER_ERROR") == sample(before, "INTERNAL_SERVER_ERROR")

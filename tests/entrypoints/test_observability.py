@@ -264,3 +264,4 @@ async def test_operations_refused_before_they_run_are_counted_as_the_callers_err
     assert moved(operation="Typo", outcome="BAD_USER_INPUT") == 1
     assert moved(operation="Unknown", outcome="BAD_USER_INPUT") == 1
     assert moved(operation="Typo", outcome="INTERNAL_SERVER_ERROR") == 0
+    assert moved(operation="Unknown", outcome="INTERNAL_SERVER_ERROR") == 0

@@ -54,9 +54,6 @@ def graphql_controller(
 
     class GraphQLController(base):  # type: ignore[misc]
         websocket_adapter_class = _WebSocket
-        # Subscriptions are served over WebSocket alone (graphql-transport-ws): no HTTP stream
-        # transport (multipart, server-sent events), so no Accept header changes an answer.
-        stream_transport_classes_by_protocol: ClassVar[dict[str, Any]] = {}
         # strawberry builds its sub-response in a worker thread; here it is built in the loop.
         dependencies: ClassVar[Dependencies] = {
             **base.dependencies,
@@ -162,8 +159,9 @@ def graphql_controller(
             """What clients send, one JSON object POSTed as `application/json`, read at once;
             anything else goes strawberry's way, which says what is wrong with it. strawberry
             parses the Content-Type header with the standard library's email parser on every
-            request: with its look for a stream transport, about 30 µs of a `getUnreadCount`'s
-            530 in process (bench/findings.md). Litestar keeps its own parse on the request."""
+            request: about 30 µs of a `getUnreadCount`'s 530 in process (bench/findings.md).
+            Litestar keeps its own parse on the request; `request` is cross_web's adapter of
+            it."""
             litestar_request = request.request
             media_type, _ = litestar_request.content_type
             if litestar_request.method == "POST" and media_type == "application/json":

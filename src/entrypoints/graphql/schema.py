@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import time
 from collections.abc import Callable
@@ -110,10 +112,9 @@ class OperationHooks(SchemaExtensionsRunner):
     def _end_operation(self, error: BaseException | None) -> None:
         if self._metrics is None:
             return
-        if error is None:
+        # Closed or cancelled: a subscription its client completed, a caller that left.
+        if error is None or isinstance(error, GeneratorExit | asyncio.CancelledError):
             outcome = operation_outcome(self.execution_context.pre_execution_errors)
-        elif isinstance(error, GraphQLError):  # a document that does not parse
-            outcome = operation_outcome([error])
         else:
             outcome = BAD_USER_INPUT if isinstance(error, REFUSED) else INTERNAL
         self._metrics.observe_operation(
@@ -122,7 +123,10 @@ class OperationHooks(SchemaExtensionsRunner):
 
     def _parse(self) -> None:
         context = self.execution_context
-        context.graphql_document = _parse(context.query, **context.parse_options)
+        # A document that does not parse is left to strawberry's own parse, which follows this
+        # stage and makes the error the operation's answer (over HTTP and WebSocket alike).
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = _parse(context.query, **context.parse_options)
 
     def _validate(self) -> None:
         context = self.execution_context
@@ -153,13 +157,15 @@ class HeraldSchema(strawberry.Schema):
         metrics: Metrics | None,
         **options: Any,
     ) -> None:
+        if options.get("extensions") or options.get("directives"):
+            raise TypeError("Herald's schema runs its own hooks: no extensions, no directives")
         super().__init__(**options)
         self._rules, self._metrics = rules, metrics
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
-        """Herald's hooks, which take the place of extensions: the schema has none."""
+        """Herald's hooks, which take the place of extensions (the schema has none)."""
         return OperationHooks(execution_context, self._rules, self._metrics)
 
     def process_errors(
