@@ -23,6 +23,7 @@ from e2e_support import (
     start_server,
     stop_server,
 )
+from websockets.asyncio.client import connect
 
 from network import free_port
 from redis_service import redis_url
@@ -197,6 +198,34 @@ async def test_past_the_rate_limit_a_mutation_is_429_and_no_one_else_is_held_up(
     assert "errors" not in calms.json()
     assert query.status_code == 200
     assert "errors" not in query.json()
+
+
+async def test_past_the_rate_limit_a_mutation_over_a_websocket_is_refused_too(
+    clients: Clients,
+) -> None:
+    """graphql-transport-ws carries queries and mutations as well as subscriptions."""
+    user = _user()
+    await clients.graphql(user).data("{ getUnreadCount }")
+    url = clients.server.url.replace("http://", "ws://") + "/graphql"
+    token = clients.server.token(user)
+    answers: dict[str, str] = {}
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+        async with asyncio.timeout(10):
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+            for number in range(RATE_LIMIT + 1):
+                subscribe = {"id": str(number), "type": "subscribe", "payload": {"query": MUTATION}}
+                await socket.send(json.dumps(subscribe))
+            refusals = []
+            while len(answers) < RATE_LIMIT + 1:
+                message = json.loads(await socket.recv())
+                if message["type"] in ("complete", "error"):
+                    answers[message["id"]] = message["type"]
+                if message["type"] == "error":
+                    refusals.append(message["payload"])
+
+    assert sorted(answers.values()) == ["complete"] * RATE_LIMIT + ["error"]
+    assert refusals == [RATE_LIMITED["errors"]]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, WebSocket
@@ -13,6 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from application.auth import Identity, InvalidToken
 from entrypoints.auth import bearer_token
+from entrypoints.graphql.limits import mutation_cost
 from entrypoints.request_context import current_request_id
 
 if TYPE_CHECKING:
@@ -35,6 +37,16 @@ class HeraldContext(BaseContext, kw_only=True):
         if self.identity is None:  # only GraphiQL's page is served without a token
             raise NotAuthenticated
         return self.identity.user_id
+
+    async def within_rate_limit(self, operations: Iterable[tuple[object, object]]) -> bool:
+        """Whether the caller may run the mutations of these operations (each a document and
+        an operation name, as a client sent them) now; if so, they are spent."""
+        cost = sum(
+            mutation_cost(query, name if isinstance(name, str) else None)
+            for query, name in operations
+            if isinstance(query, str)
+        )
+        return not cost or await self.container.rate_limiter().allow(self.user_id, cost)
 
 
 Info = StrawberryInfo[HeraldContext, None]

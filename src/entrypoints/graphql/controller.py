@@ -33,7 +33,7 @@ from entrypoints.graphql.errors import (
     error_body,
     public_error,
 )
-from entrypoints.graphql.limits import is_subscription, mutation_cost
+from entrypoints.graphql.limits import is_subscription
 from entrypoints.graphql.schema import build_schema
 
 TOO_MANY_REQUESTS = 429
@@ -239,13 +239,5 @@ async def _spend_rate_limit(context: HeraldContext, batch: list[GraphQLRequestDa
 
     Batching is off (such a body is refused before this), but a batch would be charged in full.
     """
-    cost = sum(
-        mutation_cost(
-            request.query,
-            request.operation_name if isinstance(request.operation_name, str) else None,
-        )
-        for request in batch
-        if isinstance(request.query, str)
-    )
-    if cost and not await context.container.rate_limiter().allow(context.user_id, cost):
+    if not await context.within_rate_limit((r.query, r.operation_name) for r in batch):
         raise HTTPException(TOO_MANY_REQUESTS, RATE_LIMITED)

@@ -29,7 +29,8 @@ def error_body(message: str, code: str) -> dict[str, list[dict[str, Any]]]:
 
 
 UNAUTHORIZED_BODY = error_body("Unauthorized", UNAUTHENTICATED)
-RATE_LIMITED_BODY = error_body("Too many requests", RATE_LIMITED)
+RATE_LIMITED_MESSAGE = "Too many requests"
+RATE_LIMITED_BODY = error_body(RATE_LIMITED_MESSAGE, RATE_LIMITED)
 
 
 def classify(error: GraphQLError) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import strawberry
@@ -16,11 +16,20 @@ from graphql.language.parser import parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
-from strawberry.schema.schema import validate_document
+from strawberry.schema.schema import StreamResult, validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
-from entrypoints.graphql.errors import BAD_USER_INPUT, INTERNAL, log_unexpected
+from entrypoints.graphql.context import HeraldContext
+from entrypoints.graphql.errors import (
+    BAD_USER_INPUT,
+    INTERNAL,
+    RATE_LIMITED,
+    RATE_LIMITED_MESSAGE,
+    log_unexpected,
+)
 from entrypoints.graphql.execution import LeafObjectsExecutor
 from entrypoints.graphql.leads import LeadMutations, LeadQueries
 from entrypoints.graphql.limits import MAX_TOKENS, DocumentLimits, answer_bounds_error
@@ -168,10 +177,43 @@ class HeraldSchema(strawberry.Schema):
         """Herald's hooks, which take the place of extensions (the schema has none)."""
         return OperationHooks(execution_context, self._rules, self._metrics)
 
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """strawberry's, with the caller's mutations charged to their rate limit first: an
+        operation sent over a WebSocket (graphql-transport-ws sends queries and mutations too)
+        comes this way, not through the HTTP view, which charges its own."""
+        if isinstance(context_value, HeraldContext) and not (
+            await context_value.within_rate_limit([(query, operation_name)])
+        ):
+            return _rate_limited()
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         log_unexpected(errors, execution_context)
+
+
+async def _rate_limited() -> StreamResult:
+    """The answer of an operation past the caller's rate limit, before anything ran."""
+    error = GraphQLError(RATE_LIMITED_MESSAGE, extensions={"code": RATE_LIMITED})
+    yield PreExecutionError(data=None, errors=[error])
 
 
 def build_schema(
