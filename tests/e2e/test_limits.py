@@ -216,16 +216,24 @@ async def test_past_the_rate_limit_a_mutation_over_a_websocket_is_refused_too(
             for number in range(RATE_LIMIT + 1):
                 subscribe = {"id": str(number), "type": "subscribe", "payload": {"query": MUTATION}}
                 await socket.send(json.dumps(subscribe))
-            refusals = []
+            refusals, results = [], []
             while len(answers) < RATE_LIMIT + 1:
                 message = json.loads(await socket.recv())
                 if message["type"] in ("complete", "error"):
                     answers[message["id"]] = message["type"]
                 if message["type"] == "error":
                     refusals.append(message["payload"])
+                if message["type"] == "next":
+                    results.append(message["payload"])
+            # The socket stays open, and a query still runs.
+            query = {"id": "query", "type": "subscribe", "payload": {"query": "{ getUnreadCount }"}}
+            await socket.send(json.dumps(query))
+            answer = json.loads(await socket.recv())
 
     assert sorted(answers.values()) == ["complete"] * RATE_LIMIT + ["error"]
     assert refusals == [RATE_LIMITED["errors"]]
+    assert results == [{"data": {"setNotificationPreference": {"enabled": True}}}] * RATE_LIMIT
+    assert answer == {"id": "query", "type": "next", "payload": {"data": {"getUnreadCount": 0}}}
 
 
 @pytest.fixture

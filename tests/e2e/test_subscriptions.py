@@ -109,15 +109,35 @@ async def test_a_subscription_that_does_not_parse_is_closed_with_4400_and_its_er
     assert closed.value.rcvd.reason.startswith("Syntax Error")
 
 
+async def test_an_operation_whose_query_is_no_string_is_answered_with_an_error(
+    clients: Clients,
+) -> None:
+    url = clients.server.url.replace("http://", "ws://") + "/graphql"
+    token = clients.server.token(someone("careless"))
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+        async with asyncio.timeout(WITHIN_SECONDS):
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+            await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": 5}}))
+            answer = json.loads(await socket.recv())
+
+    assert answer["type"] == "error"
+    assert answer["id"] == "1"
+    assert len(answer["payload"]) == 1
+
+
 async def test_a_subscription_its_client_ends_is_counted_as_ok(clients: Clients) -> None:
     def sample(text: str, outcome: str) -> float:
         series = f'herald_graphql_operations_total{{operation="Events",outcome="{outcome}"}} '
         found = [line for line in text.splitlines() if line.startswith(series)]
         return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
 
+    alice, bob = someone("alice"), someone("bob")
     before = (await clients.http.get("/metrics")).text
-    async with subscribed(clients.server, clients.server.token(someone("bob"))):
+    async with subscribed(clients.server, clients.server.token(bob)) as received:
         await asyncio.sleep(0.3)  # the subscription is in place once its first message is read
+        await clients.graphql(alice, "Alice").data(CREATE_LEAD, n="Initech")
+        await next_events(received, 2)  # it runs: what its client ends now is under way
     after = before
     async with asyncio.timeout(WITHIN_SECONDS):
         while sample(after, "ok") == sample(before, "ok"):

@@ -132,9 +132,10 @@ class OperationHooks(SchemaExtensionsRunner):
 
     def _parse(self) -> None:
         context = self.execution_context
-        # A document that does not parse is left to strawberry's own parse, which follows this
-        # stage and makes the error the operation's answer (over HTTP and WebSocket alike).
-        with contextlib.suppress(GraphQLError):
+        # A document that does not parse (or a query that is no string, over WebSocket) is left
+        # to strawberry's own parse, which follows this stage and makes the failure the
+        # operation's answer, over HTTP and WebSocket alike.
+        with contextlib.suppress(Exception):
             context.graphql_document = _parse(context.query, **context.parse_options)
 
     def _validate(self) -> None:
@@ -166,8 +167,8 @@ class HeraldSchema(strawberry.Schema):
         metrics: Metrics | None,
         **options: Any,
     ) -> None:
-        if options.get("extensions") or options.get("directives"):
-            raise TypeError("Herald's schema runs its own hooks: no extensions, no directives")
+        if options.get("extensions"):
+            raise TypeError("Herald's schema runs its own hooks, not extensions")
         super().__init__(**options)
         self._rules, self._metrics = rules, metrics
 
