@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import httpx
 import socketio
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
+from websockets.asyncio.client import ClientConnection, connect
 
 from adapters.jwt.tokens import JwtTokenIssuer
 from network import free_port
@@ -213,6 +215,18 @@ EVENTS = """
         notification { id type title isRead relatedLeadId actorId createdAt }
       }
     }"""
+
+
+@asynccontextmanager
+async def graphql_ws(server: HeraldServer, token: str) -> AsyncIterator[ClientConnection]:
+    """A bare graphql-transport-ws connection to the server, its `connection_init` acknowledged:
+    for what a client library would refuse to send, or hide."""
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+        async with asyncio.timeout(10):
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+        yield socket
 
 
 @asynccontextmanager

@@ -9,9 +9,8 @@ import uuid
 from typing import Any
 
 import pytest
-from e2e_support import Clients, subscribed
+from e2e_support import Clients, graphql_ws, subscribed
 from gql.transport.exceptions import TransportError
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 pytestmark = pytest.mark.e2e
@@ -92,14 +91,11 @@ async def test_a_subscription_without_a_valid_token_is_closed_with_4401(
 async def test_a_subscription_that_does_not_parse_is_closed_with_4400_and_its_error(
     clients: Clients,
 ) -> None:
-    url = clients.server.url.replace("http://", "ws://") + "/graphql"
     token = clients.server.token(someone("typist"))
     query = "subscription Typo { notificationEvents { eventId"
     subscribe = {"id": "1", "type": "subscribe", "payload": {"query": query}}
-    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
-        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+    async with graphql_ws(clients.server, token) as socket:
         async with asyncio.timeout(WITHIN_SECONDS):
-            assert json.loads(await socket.recv())["type"] == "connection_ack"
             await socket.send(json.dumps(subscribe))
             with pytest.raises(ConnectionClosed) as closed:
                 await socket.recv()
@@ -112,12 +108,9 @@ async def test_a_subscription_that_does_not_parse_is_closed_with_4400_and_its_er
 async def test_an_operation_whose_query_is_no_string_is_answered_with_an_error(
     clients: Clients,
 ) -> None:
-    url = clients.server.url.replace("http://", "ws://") + "/graphql"
     token = clients.server.token(someone("careless"))
-    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
-        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+    async with graphql_ws(clients.server, token) as socket:
         async with asyncio.timeout(WITHIN_SECONDS):
-            assert json.loads(await socket.recv())["type"] == "connection_ack"
             await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": 5}}))
             answer = json.loads(await socket.recv())
 
