@@ -13,6 +13,8 @@ from e2e_support import Clients, graphql_ws, subscribed
 from gql.transport.exceptions import TransportError
 from websockets.exceptions import ConnectionClosed
 
+from entrypoints.graphql.schema import OPERATION_NOT_CHOSEN
+
 pytestmark = pytest.mark.e2e
 
 CREATE_LEAD = "mutation($n: String!) { createLead(input: {name: $n}) { id } }"
@@ -117,6 +119,31 @@ async def test_an_operation_whose_query_is_no_string_is_answered_with_an_error(
     assert answer["type"] == "error"
     assert answer["id"] == "1"
     assert len(answer["payload"]) == 1
+
+
+async def test_a_document_of_several_operations_without_a_name_is_closed_with_4400(
+    clients: Clients,
+) -> None:
+    """As strawberry answers an unknown operation name: the subscribe message is bad."""
+    document = (
+        "subscription Events { notificationEvents { eventId } } query Count { getUnreadCount }"
+    )
+    named = {"query": document, "operationName": "Count"}
+    token = clients.server.token(someone("vague"))
+    async with graphql_ws(clients.server, token) as socket:
+        async with asyncio.timeout(WITHIN_SECONDS):
+            await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": named}))
+            answered = json.loads(await socket.recv())
+            completed = json.loads(await socket.recv())
+            unnamed = {"query": document}
+            await socket.send(json.dumps({"id": "2", "type": "subscribe", "payload": unnamed}))
+            with pytest.raises(ConnectionClosed) as closed:
+                await socket.recv()
+
+    assert answered == {"id": "1", "type": "next", "payload": {"data": {"getUnreadCount": 0}}}
+    assert completed == {"id": "1", "type": "complete"}
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4400, OPERATION_NOT_CHOSEN)
 
 
 async def test_a_subscription_its_client_ends_is_counted_as_ok(clients: Clients) -> None:

@@ -11,6 +11,7 @@ from edge_support import Caller, callers, make_container
 
 from entrypoints.graphql.controller import SUBSCRIPTIONS_OVER_WEBSOCKET
 from entrypoints.graphql.limits import MAX_ALIASES, MAX_BODY_BYTES, mutation_cost
+from entrypoints.graphql.schema import OPERATION_NOT_CHOSEN
 
 BAD_USER_INPUT = {"code": "BAD_USER_INPUT"}
 
@@ -135,6 +136,22 @@ async def test_a_batch_is_refused_and_runs_nothing(alice: Caller) -> None:
     assert response.status_code == 400
     assert [error["extensions"] for error in response.json()["errors"]] == [BAD_USER_INPUT]
     assert await alice.data("{ leads { id } }") == {"leads": []}
+
+
+async def test_a_document_of_several_operations_without_a_name_is_refused_and_runs_nothing(
+    alice: Caller,
+) -> None:
+    document = 'mutation Create { createLead(input: {name: "Unchosen"}) { id } }'
+    document += " query Leads { leads { name } }"
+
+    unnamed = await alice.http.post("/graphql", json={"query": document})
+    named = await alice.http.post("/graphql", json={"query": document, "operationName": "Leads"})
+
+    assert unnamed.status_code == 400
+    assert unnamed.json() == {
+        "errors": [{"message": OPERATION_NOT_CHOSEN, "extensions": BAD_USER_INPUT}]
+    }
+    assert named.json() == {"data": {"leads": []}}  # the mutation never ran
 
 
 @pytest.mark.parametrize(

@@ -253,6 +253,9 @@ async def test_operations_refused_before_they_run_are_counted_as_the_callers_err
     unknown = await alice.http.post(
         "/graphql", json={"query": "query Known { getUnreadCount }", "operationName": "Unknown"}
     )
+    unchosen = await alice.http.post(
+        "/graphql", json={"query": "query First { getUnreadCount } query Second { leads { id } }"}
+    )
     after = (await alice.http.get("/metrics")).text
 
     def moved(**labels: str) -> float:
@@ -265,3 +268,7 @@ async def test_operations_refused_before_they_run_are_counted_as_the_callers_err
     assert moved(operation="Unknown", outcome="BAD_USER_INPUT") == 1
     assert moved(operation="Typo", outcome="INTERNAL_SERVER_ERROR") == 0
     assert moved(operation="Unknown", outcome="INTERNAL_SERVER_ERROR") == 0
+    # Of several operations none was chosen: not counted as the first one's.
+    assert unchosen.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert moved(operation="(anonymous)", outcome="BAD_USER_INPUT") == 1
+    assert moved(operation="First", outcome="BAD_USER_INPUT") == 0

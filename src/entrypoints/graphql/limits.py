@@ -110,7 +110,7 @@ class DocumentLimits(ValidationRule):
         super().__init__(context)
         measure = _Measure(context.document)
         aliases = 0
-        for operation in _operations(context.document):
+        for operation in operations_of(context.document):
             name = operation.name.value if operation.name else "anonymous"
             try:
                 depth = measure.depth(operation.selection_set)
@@ -162,7 +162,7 @@ def answer_bounds_error(
     - Lists inside lists that each cost a read: at most `MAX_PER_ITEM_READS` of them per request,
       so that `leads { notifications { receipts } }` cannot ask for 10,000 reads at once.
     """
-    operations = _operations(document)
+    operations = operations_of(document)
     if operation_name is not None:
         operations = [op for op in operations if op.name and op.name.value == operation_name]
     if len(operations) != 1:
@@ -259,7 +259,7 @@ def _chosen_operation(
         document = parse(query, no_location=True, max_tokens=MAX_TOKENS)
     except (GraphQLSyntaxError, RecursionError):
         return None
-    operations = _operations(document)
+    operations = operations_of(document)
     if operation_name is not None:
         chosen = [op for op in operations if op.name and op.name.value == operation_name]
     else:
@@ -267,7 +267,8 @@ def _chosen_operation(
     return (document, chosen[0]) if len(chosen) == 1 else None
 
 
-def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
+def operations_of(document: DocumentNode) -> list[OperationDefinitionNode]:
+    """The document's operations, in order (its other definitions are fragments)."""
     return [
         definition
         for definition in document.definitions

@@ -16,6 +16,7 @@ from graphql.language.parser import parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.schema.schema import StreamResult, validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -32,7 +33,12 @@ from entrypoints.graphql.errors import (
 )
 from entrypoints.graphql.execution import LeafObjectsExecutor
 from entrypoints.graphql.leads import LeadMutations, LeadQueries
-from entrypoints.graphql.limits import MAX_TOKENS, DocumentLimits, answer_bounds_error
+from entrypoints.graphql.limits import (
+    MAX_TOKENS,
+    DocumentLimits,
+    answer_bounds_error,
+    operations_of,
+)
 from entrypoints.graphql.metrics import REFUSED, operation_outcome
 from entrypoints.graphql.notifications import NotificationMutations, NotificationQueries
 from entrypoints.graphql.preferences import PreferenceMutations, PreferenceQueries
@@ -46,6 +52,22 @@ Mutation = merge_types("Mutation", (NotificationMutations, PreferenceMutations, 
 # Shared by every request (strawberry's ParserCache and ValidationCache keep theirs the same way).
 _parse = functools.lru_cache(maxsize=256)(parse)
 _validate = functools.lru_cache(maxsize=256)(validate_document)
+
+# graphql-core's words, which strawberry does not reach: it runs the first operation instead.
+OPERATION_NOT_CHOSEN = "Must provide operation name if query contains multiple operations."
+
+
+class OperationNotChosen(CannotGetOperationTypeError):
+    """A document of several operations sent without `operationName`: a request error in the
+    GraphQL spec. Raised where strawberry raises its own "unknown operation" error, it is answered
+    the same way: HTTP 400 with `BAD_USER_INPUT`; over graphql-transport-ws, the socket closed
+    with 4400 and this message."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def as_http_error_reason(self) -> str:
+        return OPERATION_NOT_CHOSEN
 
 
 class _Stage:
@@ -126,9 +148,11 @@ class OperationHooks(SchemaExtensionsRunner):
             outcome = operation_outcome(self.execution_context.pre_execution_errors)
         else:
             outcome = BAD_USER_INPUT if isinstance(error, REFUSED) else INTERNAL
-        self._metrics.observe_operation(
-            self.execution_context.operation_name, outcome, time.perf_counter() - self._started
+        # Of several operations, none was chosen: strawberry's name would be the first's.
+        name = (
+            None if isinstance(error, OperationNotChosen) else self.execution_context.operation_name
         )
+        self._metrics.observe_operation(name, outcome, time.perf_counter() - self._started)
 
     def _parse(self) -> None:
         context = self.execution_context
@@ -137,6 +161,11 @@ class OperationHooks(SchemaExtensionsRunner):
         # operation's answer, over HTTP and WebSocket alike.
         with contextlib.suppress(Exception):
             context.graphql_document = _parse(context.query, **context.parse_options)
+        # The name the request gave (`operation_name` falls back on the first operation's).
+        provided_name = context._provided_operation_name
+        document = context.graphql_document
+        if provided_name is None and document is not None and len(operations_of(document)) > 1:
+            raise OperationNotChosen
 
     def _validate(self) -> None:
         context = self.execution_context
