@@ -133,6 +133,12 @@ class Metrics:
         _series(self._operations, self.graphql_operations, label, outcome).inc()
         _series(self._durations, self.graphql_duration, label).observe(seconds)
 
+    def count_refused(self, name: str | None, outcome: str) -> None:
+        """An operation refused before it ran (past the rate limit): counted, not timed."""
+        _series(
+            self._operations, self.graphql_operations, self.operation_label(name), outcome
+        ).inc()
+
     def count_response(self, status: int) -> None:
         _series(self._responses, self.http_responses, str(status)).inc()
 

@@ -206,6 +206,7 @@ async def test_past_the_rate_limit_a_mutation_over_a_websocket_is_refused_too(
     """graphql-transport-ws carries queries and mutations as well as subscriptions."""
     user = _user()
     await clients.graphql(user).data("{ getUnreadCount }")
+    before = (await clients.http.get("/metrics")).text
     answers: dict[str, str] = {}
     async with graphql_ws(clients.server, clients.server.token(user)) as socket:
         async with asyncio.timeout(10):
@@ -230,6 +231,9 @@ async def test_past_the_rate_limit_a_mutation_over_a_websocket_is_refused_too(
     assert refusals == [RATE_LIMITED["errors"]]
     assert results == [{"data": {"setNotificationPreference": {"enabled": True}}}] * RATE_LIMIT
     assert answer == {"id": "query", "type": "next", "payload": {"data": {"getUnreadCount": 0}}}
+    after = (await clients.http.get("/metrics")).text
+    refused = 'herald_graphql_operations_total{operation="(anonymous)",outcome="RATE_LIMITED"}'
+    assert _sample(after, refused) - _sample(before, refused) == 1
 
 
 @pytest.fixture

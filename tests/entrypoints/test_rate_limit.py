@@ -194,6 +194,28 @@ async def test_the_21st_mutation_in_a_second_is_refused_and_others_are_not_held_
     assert await _lead_count(alice) == 21  # the refused one never ran
 
 
+async def test_mutations_refused_are_counted_in_the_metrics_by_name_and_outcome(
+    alice_and_bob: tuple[Caller, Caller],
+) -> None:
+    alice, _ = alice_and_bob
+
+    allowed = [
+        (await alice.post("mutation Named { markAllAsRead }")).status_code for _ in range(20)
+    ]
+    refused = [
+        await alice.post("mutation Named { markAllAsRead }"),
+        await alice.post("mutation { markAllAsRead }"),
+    ]
+    series = (await alice.http.get("/metrics")).text.splitlines()
+
+    assert allowed == [200] * 20
+    assert [response.status_code for response in refused] == [429, 429]
+    operations = "herald_graphql_operations_total"
+    assert f'{operations}{{operation="Named",outcome="ok"}} 20.0' in series
+    assert f'{operations}{{operation="Named",outcome="RATE_LIMITED"}} 1.0' in series
+    assert f'{operations}{{operation="(anonymous)",outcome="RATE_LIMITED"}} 1.0' in series
+
+
 async def test_aliased_mutations_are_each_counted(alice_and_bob: tuple[Caller, Caller]) -> None:
     alice, _ = alice_and_bob
 

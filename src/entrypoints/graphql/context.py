@@ -14,7 +14,8 @@ from strawberry.types import Info as StrawberryInfo
 
 from application.auth import Identity, InvalidToken
 from entrypoints.auth import bearer_token
-from entrypoints.graphql.limits import mutation_cost
+from entrypoints.graphql.errors import RATE_LIMITED
+from entrypoints.graphql.limits import chosen_operation_name, mutation_cost
 from entrypoints.request_context import current_request_id
 
 if TYPE_CHECKING:
@@ -41,12 +42,19 @@ class HeraldContext(BaseContext, kw_only=True):
     async def within_rate_limit(self, operations: Iterable[tuple[object, object]]) -> bool:
         """Whether the caller may run the mutations of these operations (each a document and
         an operation name, as a client sent them) now; if so, they are spent."""
-        cost = sum(
-            mutation_cost(query, name if isinstance(name, str) else None)
+        named = [
+            (query, name if isinstance(name, str) else None)
             for query, name in operations
             if isinstance(query, str)
-        )
-        return not cost or await self.container.rate_limiter().allow(self.user_id, cost)
+        ]
+        cost = sum(mutation_cost(query, name) for query, name in named)
+        if not cost or await self.container.rate_limiter().allow(self.user_id, cost):
+            return True
+        # Refused before they run, over HTTP or WebSocket: counted by name, as the others are.
+        metrics = self.container.metrics()
+        for query, name in named:
+            metrics.count_refused(chosen_operation_name(query, name), RATE_LIMITED)
+        return False
 
 
 Info = StrawberryInfo[HeraldContext, None]

@@ -251,6 +251,14 @@ def is_subscription(query: str, operation_name: str | None) -> bool:
     return chosen is not None and chosen[1].operation is OperationType.SUBSCRIPTION
 
 
+def chosen_operation_name(query: str, operation_name: str | None) -> str | None:
+    """The name of the operation the request runs; None if it has none or none can be chosen."""
+    chosen = _chosen_operation(query, operation_name)
+    if chosen is None or chosen[1].name is None:
+        return None
+    return chosen[1].name.value
+
+
 def _chosen_operation(
     query: str, operation_name: str | None
 ) -> tuple[DocumentNode, OperationDefinitionNode] | None:
