@@ -50,6 +50,10 @@ BAD_TOKENS = {
     "garbage": "not.a.token",
     "empty": "",
     "expired": jwt.encode(_claims(exp=datetime.now(UTC) - timedelta(hours=1)), SECRET, "HS256"),
+    "exp beyond any date": jwt.encode(_claims(exp=10**15), SECRET, "HS256"),
+    "expired a moment ago": jwt.encode(
+        _claims(exp=datetime.now(UTC) - timedelta(seconds=2)), SECRET, "HS256"
+    ),
     "another key": jwt.encode(_claims(), "another-secret-that-is-also-32-bytes-long", "HS256"),
     "alg none": jwt.encode(_claims(), None, algorithm="none"),
     "HS384": _hs384(),

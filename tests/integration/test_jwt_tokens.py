@@ -1,4 +1,5 @@
-"""The HS256 verifier remembers the tokens it verified, and only while PyJWT would accept them."""
+"""The HS256 verifier: `exp` exact, `iat` and `nbf` allowed a clock skew; verified tokens are
+remembered until they expire."""
 
 from __future__ import annotations
 
@@ -25,8 +26,7 @@ def test_a_token_verified_again_gives_the_same_identity() -> None:
     assert (first.user_id, first.name, first.email) == ("bob", "Bob", "bob@example.com")
 
 
-def test_a_remembered_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tokens, "LEEWAY_SECONDS", 0)
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
     verifier = JwtTokenVerifier(SECRET)
     expires = int(time.time()) + 1
     token = jwt.encode({"sub": "bob", "exp": expires}, SECRET, algorithm="HS256")
@@ -38,6 +38,44 @@ def test_a_remembered_token_is_refused_once_it_expires(monkeypatch: pytest.Monke
         verifier.verify(token)
     with pytest.raises(InvalidToken):  # and stays refused
         verifier.verify(token)
+
+
+def test_a_token_expired_a_moment_ago_is_refused() -> None:
+    """The socket of a token is dropped when it expires: the token is refused from then on."""
+    moment_ago = int(time.time()) - 2
+    token = jwt.encode({"sub": "bob", "exp": moment_ago}, SECRET, algorithm="HS256")
+
+    with pytest.raises(InvalidToken, match="expired"):
+        JwtTokenVerifier(SECRET).verify(token)
+
+
+@pytest.mark.parametrize("exp", [10**15, 10**20, "99999999999999"], ids=["1e15", "1e20", "string"])
+def test_a_token_that_expires_beyond_any_date_is_refused_not_an_error(exp: object) -> None:
+    token = jwt.encode({"sub": "bob", "exp": exp}, SECRET, algorithm="HS256")
+
+    with pytest.raises(InvalidToken, match="out of range"):
+        JwtTokenVerifier(SECRET).verify(token)
+
+
+def test_an_exp_given_as_a_string_of_a_number_is_read_as_pyjwt_reads_it() -> None:
+    later = int(time.time()) + 3600
+    token = jwt.encode({"sub": "bob", "exp": str(later)}, SECRET, algorithm="HS256")
+
+    identity = JwtTokenVerifier(SECRET).verify(token)
+
+    assert identity.expires_at == datetime.fromtimestamp(later, UTC)
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+def test_a_token_issued_by_a_clock_a_little_ahead_is_accepted(claim: str) -> None:
+    ahead = int(time.time()) + tokens.CLOCK_SKEW_SECONDS // 2
+    later = int(time.time()) + 3600
+    token = jwt.encode({"sub": "bob", "exp": later, claim: ahead}, SECRET, algorithm="HS256")
+    too_far = {"sub": "bob", "exp": later, claim: ahead + tokens.CLOCK_SKEW_SECONDS}
+
+    assert JwtTokenVerifier(SECRET).verify(token).user_id == "bob"
+    with pytest.raises(InvalidToken, match="not yet valid"):
+        JwtTokenVerifier(SECRET).verify(jwt.encode(too_far, SECRET, algorithm="HS256"))
 
 
 def test_refused_tokens_are_refused_every_time() -> None:

@@ -12,7 +12,10 @@ from application.auth import Identity, InvalidToken
 
 ALGORITHM = "HS256"
 MAX_TOKEN_BYTES = 8 * 1024
-LEEWAY_SECONDS = 10
+# The clocks of the token's issuer and of this server may differ by this much: a token issued a
+# moment "in the future" (`iat`, `nbf`) is accepted. `exp` is exact: an expired token is refused,
+# as a connected socket is dropped the moment its token expires.
+CLOCK_SKEW_SECONDS = 10
 # Tokens verified lately, remembered until they expire: a client sends the same one with every
 # request, and its signature need not be checked each time. Longer tokens are decoded anew.
 VERIFIED_TOKENS_KEPT = 10_000
@@ -22,7 +25,7 @@ MAX_REMEMBERED_TOKEN_LENGTH = 2_048
 class JwtTokenVerifier:
     def __init__(self, secret: str, issuer: str | None = None, audience: str | None = None) -> None:
         self._secret, self._issuer, self._audience = secret, issuer, audience
-        # token -> (its identity, the time until which PyJWT would still accept it)
+        # token -> (its identity, its `exp`: refused from then on)
         self._verified: dict[str, tuple[Identity, float]] = {}
 
     def verify(self, token: str) -> Identity:
@@ -36,7 +39,7 @@ class JwtTokenVerifier:
         if len(token) <= MAX_REMEMBERED_TOKEN_LENGTH:
             if len(self._verified) >= VERIFIED_TOKENS_KEPT:
                 del self._verified[next(iter(self._verified))]  # the oldest
-            self._verified[token] = (identity, expires + LEEWAY_SECONDS)
+            self._verified[token] = (identity, expires)
         return identity
 
     def _decode(self, token: str) -> tuple[Identity, float]:
@@ -52,7 +55,7 @@ class JwtTokenVerifier:
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
                 audience=self._audience,
-                leeway=LEEWAY_SECONDS,
+                leeway=CLOCK_SKEW_SECONDS,
                 options={
                     "require": ["sub", "exp"],
                     "verify_aud": self._audience is not None,
@@ -64,13 +67,20 @@ class JwtTokenVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("sub must be a non-empty string")
+        expires = int(claims["exp"])  # as PyJWT read it: a number, or a string of one
+        if expires <= time.time():  # PyJWT allowed it the clock skew too
+            raise InvalidToken("Signature has expired")
+        try:
+            expires_at = datetime.fromtimestamp(expires, UTC)
+        except (OverflowError, OSError, ValueError):  # beyond the year 9999
+            raise InvalidToken("exp is out of range") from None
         identity = Identity(
             user_id=subject,
             name=_optional_str(claims.get("name")),
             email=_optional_str(claims.get("email")),
-            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            expires_at=expires_at,
         )
-        return identity, float(int(claims["exp"]))  # as PyJWT compares it
+        return identity, float(expires)
 
 
 class JwtTokenIssuer:
