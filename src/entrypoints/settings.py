@@ -11,6 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import msgspec
+from redis.connection import parse_url as parse_redis_url
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from adapters.email.message import DEFAULT_SENDER, parse_sender
 from adapters.email.smtp import SmtpServer, parse_smtp_url
@@ -81,7 +84,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         environment = _choice(env, "HERALD_ENV", "development", ENVIRONMENTS)
         return cls(
             database_url=_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
-            redis_url=env.get("REDIS_URL") or None,
+            redis_url=_redis_url(env.get("REDIS_URL") or None),
             jwt_secret=jwt_secret(env, production=environment == "production"),
             jwt_issuer=env.get("JWT_ISSUER") or None,
             jwt_audience=env.get("JWT_AUDIENCE") or None,
@@ -165,6 +168,22 @@ def _database_url(url: str) -> str:
         raise SettingsError(
             "DATABASE_URL must start with postgresql+asyncpg:// or sqlite+aiosqlite://"
         )
+    try:
+        make_url(url)  # its port read as a number too
+    except (ArgumentError, ValueError):  # their messages may hold the password: not repeated
+        raise SettingsError(
+            "DATABASE_URL is not a database URL (scheme://user:password@host:port/database)"
+        ) from None
+    return url
+
+
+def _redis_url(url: str | None) -> str | None:
+    if url is not None:
+        try:
+            parse_redis_url(url)
+        except ValueError as error:  # the scheme, the port or an option: no password in it
+            message = " ".join(str(error).split())
+            raise SettingsError(f"REDIS_URL is not a Redis URL: {message}") from None
     return url
 
 

@@ -54,6 +54,12 @@ def test_websocket_compression_is_turned_on_by_name() -> None:
         ({"RATE_LIMIT_PER_SECOND": "-1"}, "RATE_LIMIT_PER_SECOND must be a positive integer"),
         ({"SOCKET_CONNECTS_PER_SECOND": "x"}, "SOCKET_CONNECTS_PER_SECOND must be a positive"),
         ({"DATABASE_URL": "mysql://db"}, "DATABASE_URL must start with"),
+        (
+            {"DATABASE_URL": "postgresql+asyncpg://herald:s3cret@@db:xx/herald"},
+            "DATABASE_URL is not a database URL",
+        ),
+        ({"REDIS_URL": "notaurl"}, "REDIS_URL is not a Redis URL"),
+        ({"REDIS_URL": "redis://redis:port/0"}, "REDIS_URL is not a Redis URL"),
         ({"MAX_SOCKETS_PER_USER": "0"}, "MAX_SOCKETS_PER_USER must be a positive integer"),
         ({"FORWARDED_ALLOW_IPS": "proxy.internal"}, "FORWARDED_ALLOW_IPS must list IP"),
         ({"FORWARDED_ALLOW_IPS": "10.0.0.1/8"}, "FORWARDED_ALLOW_IPS must list IP"),
@@ -66,3 +72,4 @@ def test_a_bad_value_is_one_clear_line(variables: dict[str, str], message: str) 
 
     assert message in str(refused.value)
     assert "\n" not in str(refused.value)
+    assert "s3cret" not in str(refused.value)
