@@ -76,11 +76,13 @@ InboxQueriesAdapter = AsyncpgInboxQueries | SqlAlchemyInboxQueries | InMemoryInb
 def allowed_origin(configured: Sequence[str]) -> Callable[[str, dict[str, Any]], bool]:
     """Which browser origins may open a socket: those of CORS_ORIGINS, and Herald's own (the
     page at `/` is served by the same address it connects to). A browser always sends the
-    `Host` it connects to, so a page of another site never passes for the same origin."""
+    `Host` it connects to, so a page of another site never passes for the same origin.
+    `*` allows every origin, as it does for HTTP (Litestar's CORS)."""
     trusted = frozenset(configured)
+    anyone = "*" in trusted
 
     def allowed(origin: str, environ: dict[str, Any]) -> bool:
-        if origin in trusted:
+        if anyone or origin in trusted:
             return True
         host = environ.get("HTTP_HOST")
         return host is not None and origin == f"{environ.get('wsgi.url_scheme', 'http')}://{host}"

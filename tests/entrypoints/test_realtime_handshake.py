@@ -133,3 +133,10 @@ def test_sockets_open_from_the_configured_origins_and_from_herald_itself_only() 
     assert not allowed("http://evil.example", own)
     assert not allowed("https://127.0.0.1:3001", own)  # another scheme is another origin
     assert not allowed("http://127.0.0.1:3001", {})
+
+
+def test_cors_origins_star_lets_sockets_open_from_any_origin_as_it_does_http() -> None:
+    allowed = allowed_origin(["*"])
+
+    assert allowed("http://crm.example", {})
+    assert allowed("https://app.crm.example:8443", {"HTTP_HOST": "herald.internal"})
