@@ -385,9 +385,10 @@ class DueEmailRepository(Protocol):
         """
         ...
 
-    async def renew(self, user_id: str, ours: datetime, until: datetime) -> list[UUID]:
+    async def renew(self, user_id: str, ours: datetime, until: datetime) -> dict[UUID, datetime]:
         """The rows of `user_id` still claimed until `ours` (this claim's), now claimed until
-        `until`: their notifications' ids; none when the claim lapsed and another took them."""
+        `until`: each notification's id and when it falls due; none when the claim lapsed and
+        another took them."""
         ...
 
     async def settle(self, user_id: str, notification_ids: Sequence[UUID]) -> None:

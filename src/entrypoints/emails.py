@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from application.email.send_due_emails import EmailRound, SendDueEmails
+from application.email.send_due_emails import EmailRound, EmailRoundCutShort, SendDueEmails
 from application.ports import EmailUnavailable
 from entrypoints.background import BackgroundLoop
 from entrypoints.metrics import Metrics
@@ -65,6 +65,8 @@ class EmailScheduler(BackgroundLoop):
         return 0.0 if result.more else self._poll_seconds
 
     def _failed(self, error: Exception) -> float:
+        if isinstance(error, EmailRoundCutShort):
+            self._count(error.done)  # what went before the server went away
         self._failures += 1
         if isinstance(error, EmailUnavailable):
             self._metrics.emails_failed.labels(reason="unavailable").inc()
@@ -85,6 +87,9 @@ class EmailScheduler(BackgroundLoop):
         if self._failures:
             log.info("email delivery works again after %d failed tries", self._failures)
             self._failures = 0
+        self._count(result)
+
+    def _count(self, result: EmailRound) -> None:
         if result.sent:
             self._metrics.emails_sent.inc(result.sent)
         for reason, refusals, level, what in (

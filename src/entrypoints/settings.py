@@ -180,7 +180,7 @@ def _database_url(url: str) -> str:
 def _redis_url(url: str | None) -> str | None:
     if url is not None:
         try:
-            parse_redis_url(url)
+            parse_redis_url(url)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
         except ValueError as error:  # the scheme, the port or an option: no password in it
             message = " ".join(str(error).split())
             raise SettingsError(f"REDIS_URL is not a Redis URL: {message}") from None

@@ -20,7 +20,13 @@ from application.commands import (
     UnsubscribeCommand,
 )
 from application.email.schedule import EmailSchedule
-from application.email.send_due_emails import DEFER_FOR, EmailRound, Refusal, SendDueEmails
+from application.email.send_due_emails import (
+    DEFER_FOR,
+    EmailRound,
+    EmailRoundCutShort,
+    Refusal,
+    SendDueEmails,
+)
 from application.email.unsubscribe import Unsubscribe
 from application.leads.create_lead import CreateLead
 from application.notifications.delete_notification import DeleteNotification
@@ -125,6 +131,27 @@ async def test_what_was_read_or_deleted_is_not_emailed(channel: Channel) -> None
     assert channel.sender.sent[0].subject == "New lead: Umbrella"
 
 
+async def test_a_read_notification_falling_due_sends_nothing_newer_before_its_time(
+    channel: Channel,
+) -> None:
+    umbrella = await channel.lead("Umbrella")
+    await channel.mark_as_read(MarkAsReadCommand("bob", umbrella))
+    channel.clock.advance(seconds=DELAY.total_seconds() - 6)
+    await channel.lead("Globex")
+    channel.clock.advance(seconds=6)  # Umbrella fell due; Globex is 6 s old
+
+    # Carol's Umbrella still waits: Globex goes with it. Bob's waits for its own time.
+    assert await channel.send_due() == EmailRound(sent=1, skipped=1)
+    assert channel.emailed() == {"carol@example.com": ["New lead: Globex", "New lead: Umbrella"]}
+
+    channel.clock.advance(seconds=DELAY.total_seconds() - 8)
+    assert await channel.send_due() == EmailRound()
+    channel.clock.advance(seconds=2)
+    assert await channel.send_due() == EmailRound(sent=1)
+    assert channel.emailed()["bob@example.com"] == ["New lead: Globex"]
+    assert await channel.send_due() == EmailRound()
+
+
 async def test_email_off_for_a_type_or_a_type_off_sends_nothing_of_it(channel: Channel) -> None:
     kind = NotificationType.LEAD_CREATED
     await channel.set_preference(SetPreferenceCommand("bob", kind, enabled=True, email=False))
@@ -151,6 +178,35 @@ async def test_the_server_away_loses_nothing_and_sends_once_back(channel: Channe
     assert await channel.send_due() == EmailRound(sent=2)
     assert await channel.send_due() == EmailRound()
     assert sorted(channel.emailed()) == ["bob@example.com", "carol@example.com"]
+
+
+class GoneAfterOne(RecordingEmailSender):
+    """The mail server takes one email, then no longer answers."""
+
+    async def send(self, digest: Digest) -> None:
+        await super().send(digest)
+        self.unavailable = True
+
+
+async def test_a_round_cut_short_by_the_server_tells_what_it_sent_before(
+    channel: Channel, store: InMemoryStore
+) -> None:
+    await channel.lead("Umbrella")
+    channel.clock.advance(minutes=10)
+    sender = GoneAfterOne()
+    send_due = SendDueEmails(lambda: InMemoryUnitOfWork(store), sender, channel.clock)
+
+    with pytest.raises(EmailRoundCutShort) as cut_short:
+        await send_due()
+
+    assert cut_short.value.done == EmailRound(sent=1)
+    assert len(sender.sent) == 1
+    sender.unavailable = False
+    assert await send_due() == EmailRound(sent=1)  # the other one, given back, goes now
+    assert sorted(digest.address for digest in sender.sent) == [
+        "bob@example.com",
+        "carol@example.com",
+    ]
 
 
 async def test_a_permanent_refusal_is_not_retried_and_others_go(channel: Channel) -> None:

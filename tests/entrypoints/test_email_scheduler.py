@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from application.email.send_due_emails import EmailRound, Refusal
+from application.email.send_due_emails import EmailRound, EmailRoundCutShort, Refusal
 from application.ports import EmailUnavailable
 from entrypoints.emails import EmailScheduler
 from entrypoints.metrics import Metrics
@@ -120,3 +120,13 @@ async def test_stop_cancels_a_send_that_outlasts_the_grace() -> None:
     await asyncio.wait_for(emails.stop(), 5)
 
     assert rounds.settled == []
+
+
+async def test_emails_sent_before_the_server_went_away_are_counted() -> None:
+    gone = EmailRoundCutShort(EmailUnavailable("Connection refused"), EmailRound(sent=1))
+    emails, metrics = scheduler(gone)
+
+    assert await emails.run_once() == 1
+
+    assert sample(metrics, "herald_emails_sent_total") == 1
+    assert sample(metrics, "herald_emails_failed_total", reason="unavailable") == 1

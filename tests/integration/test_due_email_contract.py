@@ -87,14 +87,14 @@ async def test_a_claim_is_renewed_only_while_it_is_still_ours(new_uow: NewUnitOf
     renewed = ours + LEASE
 
     async with new_uow() as uow:
-        assert await uow.emails.renew("bob", ours, renewed) == [first]
-        assert await uow.emails.renew("carol", ours, renewed) == []
+        assert await uow.emails.renew("bob", ours, renewed) == {first: NOW + DELAY}
+        assert await uow.emails.renew("carol", ours, renewed) == {}
         await uow.commit()
     assert await claim(new_uow, ours) == {}  # the renewed claim holds past the first
     # Lapsed and taken by another claim: no longer ours to renew.
     assert await claim(new_uow, renewed) == {"bob": {first}}
     async with new_uow() as uow:
-        assert await uow.emails.renew("bob", renewed, renewed + LEASE) == []
+        assert await uow.emails.renew("bob", renewed, renewed + LEASE) == {}
 
 
 async def test_settled_rows_are_gone(new_uow: NewUnitOfWork) -> None:

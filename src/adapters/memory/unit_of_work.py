@@ -418,12 +418,12 @@ class InMemoryDueEmailRepository:
                     claimed.setdefault(user_id, []).append(notification_id)
         return claimed
 
-    async def renew(self, user_id: str, ours: datetime, until: datetime) -> list[UUID]:
-        renewed = []
+    async def renew(self, user_id: str, ours: datetime, until: datetime) -> dict[UUID, datetime]:
+        renewed = {}
         for (owner, notification_id), row in self._rows.items():
             if owner == user_id and row.claimed_until == ours:
                 row.claimed_until = until
-                renewed.append(notification_id)
+                renewed[notification_id] = row.due_at
         return renewed
 
     async def settle(self, user_id: str, notification_ids: Sequence[UUID]) -> None:

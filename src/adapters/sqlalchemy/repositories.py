@@ -1254,14 +1254,14 @@ class SqlAlchemyDueEmailRepository(_Repository):
             claimed.setdefault(claimed_row.user_id, []).append(claimed_row.notification_id)
         return claimed
 
-    async def renew(self, user_id: str, ours: datetime, until: datetime) -> list[UUID]:
+    async def renew(self, user_id: str, ours: datetime, until: datetime) -> dict[UUID, datetime]:
         result = await self._execute(
             sa.update(due_emails)
             .where(due_emails.c.user_id == user_id, due_emails.c.claimed_until == ours)
             .values(claimed_until=until)
-            .returning(due_emails.c.notification_id)
+            .returning(due_emails.c.notification_id, due_emails.c.due_at)
         )
-        return list(result.scalars())
+        return {row.notification_id: row.due_at for row in result}
 
     async def settle(self, user_id: str, notification_ids: Sequence[UUID]) -> None:
         await self._execute(sa.delete(due_emails).where(_rows(user_id, notification_ids)))
