@@ -13,14 +13,16 @@ from adapters.socketio.payloads import user_of_room
 from application.delivery.events_since import EventsSince
 from entrypoints.catch_up import Message, Missed
 
-QUEUE_LIMIT = 10_000  # events waiting for one slow subscriber before it is ended
+# Events waiting for one slow subscriber; past it, what it has not read is read again from the
+# history instead (the queue's events are all there).
+QUEUE_LIMIT = 10_000
 # Queued like an event: the events after its `eventId` may not have been heard here.
 CATCH_UP = "catch-up"
 
 
 class Subscriber:
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[Message] = asyncio.Queue(QUEUE_LIMIT)
+    def __init__(self, limit: int) -> None:
+        self.queue: asyncio.Queue[Message] = asyncio.Queue(limit)
         self.overflowed = False
 
     def offer(self, message: Message) -> None:
@@ -29,13 +31,19 @@ class Subscriber:
         except asyncio.QueueFull:
             self.overflowed = True
 
+    def drop_queued(self) -> None:
+        """Forget what waits (it is read from the history instead); live events queue again."""
+        self.queue = asyncio.Queue(self.queue.maxsize)
+        self.overflowed = False
+
 
 class LiveEvents:
     """The subscribers of this process, fed with every event the Socket.IO manager delivers here
     (from this process's relay, or through Redis from another's): one publisher for both."""
 
-    def __init__(self, manager: HoldingManager) -> None:
+    def __init__(self, manager: HoldingManager, queue_limit: int = QUEUE_LIMIT) -> None:
         self._subscribers: dict[str, set[Subscriber]] = {}
+        self._queue_limit = queue_limit
         manager.observers.append(self._deliver)
         manager.on_resumed.append(self._catch_up)
 
@@ -56,7 +64,7 @@ class LiveEvents:
 
     @contextlib.contextmanager
     def _subscribe(self, user_id: str) -> Iterator[Subscriber]:
-        subscriber = Subscriber()
+        subscriber = Subscriber(self._queue_limit)
         self._subscribers.setdefault(user_id, set()).add(subscriber)
         try:
             yield subscriber
@@ -71,7 +79,8 @@ class LiveEvents:
     ) -> AsyncIterator[Message]:
         """What the user missed after `after`, then live events, in order and without repeats.
 
-        Ends when the subscriber falls too far behind: it resubscribes with its lastEventId.
+        A subscriber too far behind (its queue full) reads what it has not had from the history,
+        as after a deaf Redis listener, then goes on live: slow, it loses nothing.
         """
         with self._subscribe(user_id) as subscriber:  # live events wait while history is read
             missed = Missed(events_since, user_id, after)
@@ -79,8 +88,12 @@ class LiveEvents:
             start = missed.through or 0  # nothing before it is owed to the subscriber live
             async for message in missed.messages():
                 yield message
-            while not subscriber.overflowed:
-                event, data = await subscriber.queue.get()
+            while True:
+                if subscriber.overflowed:
+                    subscriber.drop_queued()
+                    event, data = CATCH_UP, {"eventId": start}
+                else:
+                    event, data = await subscriber.queue.get()
                 if event == CATCH_UP:  # as a socket's (see `Realtime.catch_up`)
                     since = data["eventId"] if missed.through is None else missed.through
                     missed = Missed(events_since, user_id, max(since, start))

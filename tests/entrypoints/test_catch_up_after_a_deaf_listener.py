@@ -239,6 +239,27 @@ async def test_a_subscription_gets_what_the_deaf_listener_missed_in_order() -> N
     assert received == [3, 4, 5]
 
 
+async def test_a_subscription_too_slow_for_its_queue_reads_the_rest_from_the_history() -> None:
+    alice = Alice()
+    live = LiveEvents(alice.manager, queue_limit=3)
+    history = cast(EventsSince, alice.history)
+    events = live.stream(history, "alice", after=0)
+    received: list[int] = []
+    await alice.live(alice.history.commit(1))
+    received.append((await anext(events))[1]["eventId"])  # from the history, then live
+
+    for event_id in range(2, 10):  # it reads nothing meanwhile: its queue of 3 overflows
+        await alice.live(alice.history.commit(event_id))
+    async with asyncio.timeout(5):
+        while len(received) < 9:
+            received.append((await anext(events))[1]["eventId"])
+        await alice.live(alice.history.commit(10))  # and it goes on live
+        received.append((await anext(events))[1]["eventId"])
+    await events.aclose()
+
+    assert received == list(range(1, 11))
+
+
 async def test_a_socket_caught_up_once_is_not_sent_the_same_events_again() -> None:
     alice = Alice()
     await alice.connect(last_event_id=None)
