@@ -17,9 +17,12 @@ from adapters.jwt.tokens import JwtTokenIssuer
 from adapters.sqlalchemy import migrations
 from adapters.sqlalchemy.engine import database_problem, make_engine
 from application.retention.purge import PurgeResult
+from domain.users import MAX_USER_ID_LENGTH
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.websocket import CoalescingWebSocketProtocol
+
+MAX_TOKEN_LIFETIME = 10 * 366 * 24 * 3600  # ten years, in seconds
 
 log = logging.getLogger("herald")
 
@@ -51,10 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest")
     migrate.set_defaults(run=_migrate)
     token = commands.add_parser("token", help="print a signed token for a user")
-    token.add_argument("subject", metavar="SUBJECT", help="the user id (the token's sub)")
+    token.add_argument(
+        "subject", metavar="SUBJECT", type=_subject, help="the user id (the token's sub)"
+    )
     token.add_argument("--name", help="the user's display name")
     token.add_argument("--email", help="the user's email address")
-    token.add_argument("--ttl", type=_positive_int, default=3600, help="lifetime in seconds")
+    token.add_argument(
+        "--ttl", type=_lifetime, default=3600, help="lifetime in seconds (at most ten years)"
+    )
     token.set_defaults(run=_token)
     purge = commands.add_parser("purge", help="delete notifications and events older than DAYS")
     purge.add_argument(
@@ -188,7 +195,16 @@ def _days(value: str) -> int:
     return int(text)
 
 
-def _positive_int(value: str) -> int:
-    if not value.isdigit() or int(value) <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {value!r}")
+def _lifetime(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_TOKEN_LIFETIME:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from 1 to {MAX_TOKEN_LIFETIME}, not {value!r}"
+        )
     return int(value)
+
+
+def _subject(value: str) -> str:
+    """A user id the server accepts as a token's `sub`."""
+    if not 0 < len(value) <= MAX_USER_ID_LENGTH:
+        raise argparse.ArgumentTypeError(f"must be 1..{MAX_USER_ID_LENGTH} characters")
+    return value

@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -142,11 +143,7 @@ def jwt_secret(env: Mapping[str, str], *, production: bool) -> str:
 
 
 def _development_secret(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_urlsafe(48))
+    if not path.exists() and _create_secret(path):
         log.warning("JWT_SECRET is not set: created a development secret in %s", path)
     else:
         log.warning("JWT_SECRET is not set: using the development secret in %s", path)
@@ -154,6 +151,22 @@ def _development_secret(path: Path) -> str:
     if len(secret.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"the development secret in {path} is shorter than 32 bytes")
     return secret
+
+
+def _create_secret(path: Path) -> bool:
+    """Writes a new secret at `path` unless one is there; whether this call wrote it. Written
+    aside, then linked into place: commands started together (`serve` and `token` on a fresh
+    clone) make one secret, and none of them reads it half written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as aside:  # mode 0600
+        aside.write(secrets.token_urlsafe(48))
+    try:
+        os.link(aside.name, path)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(aside.name)
+    return True
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

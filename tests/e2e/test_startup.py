@@ -81,3 +81,24 @@ def test_token_prints_only_the_token(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.count(".") == 2
     assert len(result.stdout.split()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bob", "--ttl", "999999999999999"], "--ttl: must be a number of seconds from 1 to"),
+        (["bob", "--ttl", "0"], "--ttl: must be a number of seconds from 1 to"),
+        ([""], "SUBJECT: must be 1..255 characters"),
+        (["x" * 256], "SUBJECT: must be 1..255 characters"),
+    ],
+    ids=["ttl beyond any date", "ttl 0", "empty subject", "subject too long"],
+)
+def test_token_refuses_what_the_server_would_with_one_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = herald("token", *args, env=herald_env(), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

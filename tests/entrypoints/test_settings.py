@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 
+from entrypoints import settings
 from entrypoints.settings import Settings, SettingsError
 
 SECRET = "s" * 32
@@ -73,3 +78,22 @@ def test_a_bad_value_is_one_clear_line(variables: dict[str, str], message: str) 
     assert message in str(refused.value)
     assert "\n" not in str(refused.value)
     assert "s3cret" not in str(refused.value)
+
+
+def test_commands_started_together_on_a_fresh_clone_make_one_development_secret(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / ".herald" / "jwt-secret"
+    start = threading.Barrier(8)
+
+    def read_or_make() -> str:
+        start.wait()
+        return settings._development_secret(path)
+
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(lambda _: read_or_make(), range(8)))
+
+    assert len(set(made)) == 1
+    assert made[0] == path.read_text()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["jwt-secret"]  # nothing left aside
