@@ -23,9 +23,7 @@ class User:
 
     @classmethod
     def register(cls, user_id: str, name: str | None, email: str | None, now: datetime) -> User:
-        if not user_id or len(user_id) > MAX_USER_ID_LENGTH:
-            raise InvalidInput("sub", f"must be 1..{MAX_USER_ID_LENGTH} characters")
-        storable(user_id, "sub")
+        user_id = valid_user_id(user_id)
         return cls(user_id, _clip(name, MAX_NAME_LENGTH), _clip(email, MAX_EMAIL_LENGTH), now, now)
 
     @property
@@ -40,6 +38,13 @@ class User:
             return False
         self.name, self.email, self.updated_at = name, email, now
         return True
+
+
+def valid_user_id(user_id: str) -> str:
+    """A user id (a token's `sub`) Herald can register, else `InvalidInput`."""
+    if not user_id or len(user_id) > MAX_USER_ID_LENGTH:
+        raise InvalidInput("sub", f"must be 1..{MAX_USER_ID_LENGTH} characters")
+    return storable(user_id, "sub")
 
 
 def _clip(value: str | None, limit: int) -> str | None:

@@ -17,7 +17,8 @@ from adapters.jwt.tokens import JwtTokenIssuer
 from adapters.sqlalchemy import migrations
 from adapters.sqlalchemy.engine import database_problem, make_engine
 from application.retention.purge import PurgeResult
-from domain.users import MAX_USER_ID_LENGTH
+from domain.errors import InvalidInput
+from domain.users import valid_user_id
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.websocket import CoalescingWebSocketProtocol
@@ -205,6 +206,7 @@ def _lifetime(value: str) -> int:
 
 def _subject(value: str) -> str:
     """A user id the server accepts as a token's `sub`."""
-    if not 0 < len(value) <= MAX_USER_ID_LENGTH:
-        raise argparse.ArgumentTypeError(f"must be 1..{MAX_USER_ID_LENGTH} characters")
-    return value
+    try:
+        return valid_user_id(value)
+    except InvalidInput as error:
+        raise argparse.ArgumentTypeError(error.message) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
@@ -164,8 +165,15 @@ def _create_secret(path: Path) -> bool:
         os.link(aside.name, path)
     except FileExistsError:
         return False
+    except OSError:  # a file system without hard links: moved into place, if still free (two
+        # commands started at the same instant there may each move one: the last one stays)
+        if path.exists():
+            return False
+        os.replace(aside.name, path)
+        return True
     finally:
-        os.unlink(aside.name)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(aside.name)
     return True
 
 
@@ -194,9 +202,11 @@ def _redis_url(url: str | None) -> str | None:
     if url is not None:
         try:
             parse_redis_url(url)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
-        except ValueError as error:  # the scheme, the port or an option: no password in it
-            message = " ".join(str(error).split())
-            raise SettingsError(f"REDIS_URL is not a Redis URL: {message}") from None
+        except ValueError:  # its message may hold the password (one with a `/` in it)
+            raise SettingsError(
+                "REDIS_URL is not a Redis URL (redis://[user:password@]host:port/db, rediss://…"
+                " or unix://…)"
+            ) from None
     return url
 
 

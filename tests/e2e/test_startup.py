@@ -90,8 +90,9 @@ def test_token_prints_only_the_token(tmp_path: Path) -> None:
         (["bob", "--ttl", "0"], "--ttl: must be a number of seconds from 1 to"),
         ([""], "SUBJECT: must be 1..255 characters"),
         (["x" * 256], "SUBJECT: must be 1..255 characters"),
+        (["bob\udcff"], "SUBJECT: must not contain NUL characters or lone surrogates"),
     ],
-    ids=["ttl beyond any date", "ttl 0", "empty subject", "subject too long"],
+    ids=["ttl beyond any date", "ttl 0", "empty subject", "subject too long", "undecodable"],
 )
 def test_token_refuses_what_the_server_would_with_one_line(
     tmp_path: Path, args: list[str], message: str

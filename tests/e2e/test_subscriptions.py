@@ -130,6 +130,8 @@ async def test_a_document_of_several_operations_without_a_name_is_closed_with_44
     )
     named = {"query": document, "operationName": "Count"}
     token = clients.server.token(someone("vague"))
+    refused = 'herald_graphql_operations_total{operation="(anonymous)",outcome="BAD_USER_INPUT"}'
+    before = (await clients.http.get("/metrics")).text
     async with graphql_ws(clients.server, token) as socket:
         async with asyncio.timeout(WITHIN_SECONDS):
             await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": named}))
@@ -144,13 +146,30 @@ async def test_a_document_of_several_operations_without_a_name_is_closed_with_44
     assert completed == {"id": "1", "type": "complete"}
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4400, OPERATION_NOT_CHOSEN)
+    # Counted as the caller's error, under no operation's name (not the first one's).
+    after = before
+    async with asyncio.timeout(WITHIN_SECONDS):
+        while _sample(after, refused) == _sample(before, refused):
+            await asyncio.sleep(0.05)
+            after = (await clients.http.get("/metrics")).text
+    assert _sample(after, refused) - _sample(before, refused) == 1
+    for outcome in ("BAD_USER_INPUT", "INTERNAL_SERVER_ERROR"):
+        first = _events_operations(outcome)
+        assert _sample(after, first) == _sample(before, first)
+
+
+def _events_operations(outcome: str) -> str:
+    return f'herald_graphql_operations_total{{operation="Events",outcome="{outcome}"}}'
+
+
+def _sample(text: str, series: str) -> float:
+    found = [line for line in text.splitlines() if line.startswith(series + " ")]
+    return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
 
 
 async def test_a_subscription_its_client_ends_is_counted_as_ok(clients: Clients) -> None:
     def sample(text: str, outcome: str) -> float:
-        series = f'herald_graphql_operations_total{{operation="Events",outcome="{outcome}"}} '
-        found = [line for line in text.splitlines() if line.startswith(series)]
-        return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
+        return _sample(text, _events_operations(outcome))
 
     alice, bob = someone("alice"), someone("bob")
     before = (await clients.http.get("/metrics")).text

@@ -8,11 +8,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from dependency_injector import providers
+from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from adapters.jwt.tokens import JwtTokenIssuer
 from application.ports import ConcurrentUpdate, DatabaseBusy
 from entrypoints.app import create_app
 from entrypoints.container import Container, in_memory
+from entrypoints.graphql.errors import classify, log_unexpected
+from entrypoints.graphql.schema import OperationNotChosen
 from entrypoints.settings import Settings
 
 SECRET = "s" * 32
@@ -154,3 +159,17 @@ async def test_a_document_of_more_than_a_thousand_tokens_is_refused(
     [error] = response.json()["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT"}
     assert "token" in error["message"].lower()
+
+
+def test_strawberrys_refusals_wrapped_as_errors_are_the_callers_and_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Over WebSocket strawberry makes them the operation's error, not an exception."""
+    refusals = [OperationNotChosen(), CannotGetOperationTypeError("Typo"), MissingQueryError()]
+    errors = [GraphQLError(str(refusal), original_error=refusal) for refusal in refusals]
+
+    with caplog.at_level(logging.ERROR, logger="herald.graphql"):
+        log_unexpected(errors, None)
+
+    assert [classify(error)[0] for error in errors] == ["BAD_USER_INPUT"] * 3
+    assert caplog.records == []

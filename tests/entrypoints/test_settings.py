@@ -65,6 +65,7 @@ def test_websocket_compression_is_turned_on_by_name() -> None:
         ),
         ({"REDIS_URL": "notaurl"}, "REDIS_URL is not a Redis URL"),
         ({"REDIS_URL": "redis://redis:port/0"}, "REDIS_URL is not a Redis URL"),
+        ({"REDIS_URL": "redis://:s3cret/x@redis:6379/0"}, "REDIS_URL is not a Redis URL"),
         ({"MAX_SOCKETS_PER_USER": "0"}, "MAX_SOCKETS_PER_USER must be a positive integer"),
         ({"FORWARDED_ALLOW_IPS": "proxy.internal"}, "FORWARDED_ALLOW_IPS must list IP"),
         ({"FORWARDED_ALLOW_IPS": "10.0.0.1/8"}, "FORWARDED_ALLOW_IPS must list IP"),
@@ -97,3 +98,19 @@ def test_commands_started_together_on_a_fresh_clone_make_one_development_secret(
     assert made[0] == path.read_text()
     assert path.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in path.parent.iterdir()] == ["jwt-secret"]  # nothing left aside
+
+
+def test_the_development_secret_is_made_where_files_cannot_be_hard_linked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(source: str, target: str) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(settings.os, "link", no_links)
+    path = tmp_path / ".herald" / "jwt-secret"
+
+    made = settings._development_secret(path)
+
+    assert len(made) >= 32
+    assert settings._development_secret(path) == made == path.read_text()
+    assert [p.name for p in path.parent.iterdir()] == ["jwt-secret"]

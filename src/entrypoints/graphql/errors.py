@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionContext
 
 from application.ports import ConcurrentUpdate, DatabaseBusy
@@ -21,6 +23,10 @@ RATE_LIMITED = "RATE_LIMITED"
 CONFLICT = "CONFLICT"
 
 log = logging.getLogger("herald.graphql")
+
+# strawberry's refusals of a request whose operation cannot run: none chosen, unknown, of a
+# refused type, or no query at all. The client's error.
+REFUSED = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
 
 
 def error_body(message: str, code: str) -> dict[str, list[dict[str, Any]]]:
@@ -49,6 +55,8 @@ def classify(error: GraphQLError) -> tuple[str, str]:
             return BAD_USER_INPUT, str(original)
         case GraphQLError():  # e.g. a variable of the wrong type
             return BAD_USER_INPUT, original.message
+        case CannotGetOperationTypeError() | InvalidOperationTypeError() | MissingQueryError():
+            return BAD_USER_INPUT, error.message  # over WebSocket, where strawberry wraps them
         case _:
             return INTERNAL, "Internal server error"
 

@@ -7,6 +7,7 @@ Here every fragment is measured once and remembered.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -259,10 +260,12 @@ def chosen_operation_name(query: str, operation_name: str | None) -> str | None:
     return chosen[1].name.value
 
 
+@functools.lru_cache(maxsize=256)  # a client sends the same few documents again and again
 def _chosen_operation(
     query: str, operation_name: str | None
 ) -> tuple[DocumentNode, OperationDefinitionNode] | None:
-    """The operation the request runs, as execution would choose it; None if it cannot."""
+    """The operation the request runs, as execution would choose it; None if it cannot. The
+    document is shared between callers: it is only read."""
     try:
         document = parse(query, no_location=True, max_tokens=MAX_TOKENS)
     except (GraphQLSyntaxError, RecursionError):

@@ -4,15 +4,10 @@ times every operation by name and outcome)."""
 from __future__ import annotations
 
 from graphql import GraphQLError
-from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from entrypoints.graphql.errors import INTERNAL, classify
 
 OK = "ok"
-# Raised past `schema.OperationHooks` when no operation can be chosen or it is of a refused
-# type.
-REFUSED = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
 
 
 def operation_outcome(errors: list[GraphQLError] | None) -> str:

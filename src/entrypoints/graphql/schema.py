@@ -29,6 +29,7 @@ from entrypoints.graphql.errors import (
     INTERNAL,
     RATE_LIMITED,
     RATE_LIMITED_MESSAGE,
+    REFUSED,
     log_unexpected,
 )
 from entrypoints.graphql.execution import LeafObjectsExecutor
@@ -39,7 +40,7 @@ from entrypoints.graphql.limits import (
     answer_bounds_error,
     operations_of,
 )
-from entrypoints.graphql.metrics import REFUSED, operation_outcome
+from entrypoints.graphql.metrics import operation_outcome
 from entrypoints.graphql.notifications import NotificationMutations, NotificationQueries
 from entrypoints.graphql.preferences import PreferenceMutations, PreferenceQueries
 from entrypoints.graphql.subscriptions import Subscription
@@ -149,9 +150,13 @@ class OperationHooks(SchemaExtensionsRunner):
         else:
             outcome = BAD_USER_INPUT if isinstance(error, REFUSED) else INTERNAL
         # Of several operations, none was chosen: strawberry's name would be the first's.
-        name = (
-            None if isinstance(error, OperationNotChosen) else self.execution_context.operation_name
-        )
+        # (Over HTTP the refusal ends the operation; over WebSocket it is its error.)
+        refusals = [
+            error,
+            *(e.original_error for e in self.execution_context.pre_execution_errors or ()),
+        ]
+        unchosen = any(isinstance(refusal, OperationNotChosen) for refusal in refusals)
+        name = None if unchosen else self.execution_context.operation_name
         self._metrics.observe_operation(name, outcome, time.perf_counter() - self._started)
 
     def _parse(self) -> None:
