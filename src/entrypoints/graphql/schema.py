@@ -167,6 +167,8 @@ class OperationHooks(SchemaExtensionsRunner):
         with contextlib.suppress(Exception):
             context.graphql_document = _parse(context.query, **context.parse_options)
         # The name the request gave (`operation_name` falls back on the first operation's).
+        # strawberry keeps it in a private attribute: the tests of documents of several
+        # operations fail if it is renamed.
         provided_name = context._provided_operation_name
         document = context.graphql_document
         if provided_name is None and document is not None and len(operations_of(document)) > 1:
