@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         BrowserContext,
         Locator,
         Page,
+        Route,
         ViewportSize,
         WebSocketRoute,
     )
@@ -106,8 +107,8 @@ class Windows:
         self.contexts.append(context)
         return context
 
-    def tab(self, context: BrowserContext, name: str) -> Page:
-        """A new tab of `context` on the inbox page, signed in as `name`."""
+    def tab(self, context: BrowserContext, name: str, *, live: bool = True) -> Page:
+        """A new tab of `context` on the inbox page, signed in as `name` (and its socket live)."""
         page = context.new_page()
         page.on("console", lambda message: print(f"[{name}] {message.type}: {message.text}"))
         page.on("pageerror", lambda error: print(f"[{name}] page error: {error}"))
@@ -115,7 +116,8 @@ class Windows:
         page.get_by_label("Your name").fill(name)
         page.get_by_role("button", name=f"Sign in as {name}").click()
         expect(page.get_by_text(f"{name} (")).to_be_visible()
-        expect(page.locator("#connection")).to_have_text("Live")
+        if live:
+            expect(page.locator("#connection")).to_have_text("Live")
         return page
 
     def screenshot_all(self, folder: Path) -> None:
@@ -428,6 +430,55 @@ def test_after_a_dropped_connection_the_page_reconnects_from_its_last_event(
     assert [edge["node"]["deliveredAt"] is not None for edge in feed] == [True, True], feed
     assert len(confirmed) == 2, confirmed
     assert confirmed[0]["eventId"] <= again["lastEventId"] < confirmed[1]["eventId"]
+
+
+def test_the_inbox_is_read_again_when_its_first_read_fails(
+    windows: Windows, server: HeraldServer
+) -> None:
+    failed: list[str] = []
+
+    def first_inbox_read_fails(route: Route) -> None:
+        if not failed and "query Inbox" in (route.request.post_data or ""):
+            failed.append(route.request.url)
+            route.fulfill(status=503, body="busy")
+        else:
+            route.continue_()
+
+    graphql(server, server.token("uma", "Uma"), "{ getUnreadCount }")  # registered: told
+    create_lead_over_http(server, server.token("trent", "Trent"), "Read on the second try")
+    uma = windows.person()
+    uma.route("**/graphql", first_inbox_read_fails)
+    page = windows.tab(uma, "Uma")
+
+    group_titles(page).to_have_text(["New lead: Read on the second try"], timeout=WAIT_MS)
+    badge(page).to_have_text("1", timeout=WAIT_MS)
+    assert failed
+
+
+def test_the_inbox_loads_while_the_socket_is_refused_and_says_why(
+    windows: Windows, server: HeraldServer
+) -> None:
+    """A user with too many sockets open elsewhere still reads their inbox over GraphQL."""
+
+    def refused(page_side: WebSocketRoute) -> None:  # as the server refuses one socket too many
+        handshake = {"sid": "s", "upgrades": [], "pingInterval": 25_000, "pingTimeout": 20_000}
+        page_side.send("0" + json.dumps(handshake))
+
+        def from_page(message: str | bytes) -> None:
+            if (message if isinstance(message, str) else message.decode()).startswith("40"):
+                page_side.send('44{"message":"too-many-connections"}')
+
+        page_side.on_message(from_page)
+
+    graphql(server, server.token("walter", "Walter"), "{ getUnreadCount }")  # registered: told
+    create_lead_over_http(server, server.token("victor", "Victor"), "Read without a socket")
+    walter = windows.person()
+    walter.route_web_socket("**/socket.io/**", refused)
+    page = windows.tab(walter, "Walter", live=False)
+
+    group_titles(page).to_have_text(["New lead: Read without a socket"], timeout=WAIT_MS)
+    badge(page).to_have_text("1", timeout=WAIT_MS)
+    expect(page.locator("#connection")).to_contain_text("Refused (too-many-connections)")
 
 
 def test_the_preferences_panel_shows_both_switches_per_kind_and_saves_each_alone(

@@ -86,6 +86,9 @@ let hasNextPage = false;
 let pagesLoaded = 0;
 let loadingPage = false;
 let refreshTimer = null;
+let refetchTimer = null; // the inbox's first page tried again after a failed read
+let refetchRetries = 0;
+let countsHeard = 0; // unread-count events applied: a newer one than a mutation's answer wins
 let counts = { unread: 0, unseen: 0 };
 const groups = new Map(); // group key -> { group, element, expanded }
 const items = new Map(); // notification id -> { notification, element }: opened groups' members, archived ones
@@ -134,6 +137,7 @@ class LiveSocket {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/socket.io/?EIO=4&transport=websocket`);
     this.socket = socket;
+    this.refusal = null; // the reason the server gives for refusing this one, if it does
     this.onState(this.retries ? "reconnecting" : "connecting");
     socket.onmessage = (message) => {
       if (socket === this.socket && typeof message.data === "string") this.receive(message.data);
@@ -184,8 +188,9 @@ class LiveSocket {
         if (message === "unauthorized") {
           this.stop();
           this.onRefused();
-        } else {
+        } else { // too-many-connections, rate-limited, try-again: shown, and tried again later
           console.warn("herald: the server refused the socket:", message);
+          this.refusal = message;
           this.socket.close();
         }
         break;
@@ -215,7 +220,7 @@ class LiveSocket {
     if (this.stopped) return;
     const delay = Math.min(RETRY_MAX_MS, 1000 * 2 ** this.retries) * (0.75 + Math.random() / 2);
     this.retries += 1;
-    this.onState("offline", Math.round(delay / 1000));
+    this.onState("offline", Math.round(delay / 1000), this.refusal);
     this.timer = setTimeout(() => this.open(), delay);
   }
 
@@ -270,6 +275,7 @@ function apply(name, data) {
       }
       break;
     case "notifications:unread-count":
+      countsHeard += 1;
       showCounts(data.count, data.unseen);
       break;
     case "notifications:resync": // too long away: what was missed is gone, so start over
@@ -280,9 +286,9 @@ function apply(name, data) {
   updateEmpty();
 }
 
-function onConnection(state, detail) {
-  const labels = { connecting: "Connecting…", live: "Live", offline: `Offline, retrying in ${detail}s`,
-    reconnecting: "Reconnecting…" };
+function onConnection(state, detail, refusal) {
+  const offline = refusal ? `Refused (${refusal}), retrying in ${detail}s` : `Offline, retrying in ${detail}s`;
+  const labels = { connecting: "Connecting…", live: "Live", offline, reconnecting: "Reconnecting…" };
   ui.connection.dataset.state = state;
   ui.connection.textContent = labels[state];
   if (state !== "live") return;
@@ -607,6 +613,7 @@ async function refetch() {
   const mine = ++session;
   ready = false;
   clearTimeout(refreshTimer);
+  clearTimeout(refetchTimer);
   try {
     const data = await graphql(view === "inbox" ? INBOX : ARCHIVED);
     if (mine !== session) return;
@@ -618,12 +625,19 @@ async function refetch() {
     pagesLoaded = 1;
     showPaging(page.pageInfo);
     ready = true;
+    refetchRetries = 0;
     const waiting = pending;
     pending = [];
     for (const [name, event] of waiting) apply(name, event);
     nearTheEnd();
   } catch (error) {
-    if (mine === session) report(error);
+    if (mine !== session) return;
+    report(error);
+    if (error instanceof SignedOut) return;
+    // Until the first page is read, live events wait: read it again, sooner or later.
+    const delay = Math.min(RETRY_MAX_MS, 1000 * 2 ** refetchRetries);
+    refetchRetries += 1;
+    refetchTimer = setTimeout(() => mine === session && refetch(), delay);
   }
 }
 
@@ -709,9 +723,10 @@ ui.bell.addEventListener("click", async () => {
   ui.heading.focus();
   ui.heading.scrollIntoView({ block: "nearest" });
   if (counts.unseen === 0) return;
+  const heard = countsHeard;
   try {
     await graphql(MARK_ALL_AS_SEEN);
-    showCounts(counts.unread, 0);
+    if (countsHeard === heard) showCounts(counts.unread, 0); // else the newer count is current
   } catch (error) {
     report(error);
   }
@@ -720,10 +735,11 @@ ui.bell.addEventListener("click", async () => {
 ui.markAllRead.addEventListener("click", async () => {
   ui.markAllRead.disabled = true;
   ui.problem.hidden = true;
+  const heard = countsHeard;
   try {
     await graphql(MARK_ALL_AS_READ);
     shownAsRead();
-    showCounts(0, 0);
+    if (countsHeard === heard) showCounts(0, 0); // else the newer count is current
     refreshSoon();
   } catch (error) {
     report(error);
@@ -1016,6 +1032,7 @@ function signIn(newToken) {
   live = new LiveSocket(() => ({ token, lastEventId }), onEvent, onConnection, () =>
     signOut("The server did not accept your token (it may have expired). Sign in again."));
   live.open();
+  refetch(); // at once, live or not; read again once live, from when the socket joined
   loadPreferences().catch(report);
 }
 
@@ -1028,6 +1045,8 @@ function signOut(note = "") {
   clearTimeout(delivery.timer);
   delivery.timer = null;
   clearTimeout(refreshTimer);
+  clearTimeout(refetchTimer);
+  refetchRetries = 0;
   closeLead();
   madeHere.clear();
   nameView("inbox");
