@@ -88,8 +88,8 @@ EVENTS: list[tuple[str, str, tuple[InboxEvent, ...]]] = [
     (
         "notifications:unread-count",
         "the user's unread or unseen count changed (archived ones are not counted); under a "
-        "burst at most one per user every 250 ms, the last one always current and sent "
-        "within 250 ms",
+        "burst about one per user every 250 ms (a waiting one goes early, before another "
+        "event of its user), the last one always current and sent within 250 ms",
         (UnreadCountsChanged({"bob": 2}, {"bob": 1}),),
     ),
     (
