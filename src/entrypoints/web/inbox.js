@@ -119,6 +119,11 @@ async function graphql(query, variables = {}) {
   return body.data;
 }
 
+// How long to wait before try number `retries` + 1: 1, 2, 4 … 15 seconds.
+function backoffMs(retries) {
+  return Math.min(RETRY_MAX_MS, 1000 * 2 ** retries);
+}
+
 // ---------------------------------------------------------------- Socket.IO over a WebSocket
 
 // Engine.IO 4 packets are a digit and a payload: 0 open, 1 close, 2 ping, 3 pong, 4 message.
@@ -218,7 +223,7 @@ class LiveSocket {
     this.connected = false;
     clearTimeout(this.watchdog);
     if (this.stopped) return;
-    const delay = Math.min(RETRY_MAX_MS, 1000 * 2 ** this.retries) * (0.75 + Math.random() / 2);
+    const delay = backoffMs(this.retries) * (0.75 + Math.random() / 2);
     this.retries += 1;
     this.onState("offline", Math.round(delay / 1000), this.refusal);
     this.timer = setTimeout(() => this.open(), delay);
@@ -635,9 +640,8 @@ async function refetch() {
     report(error);
     if (error instanceof SignedOut) return;
     // Until the first page is read, live events wait: read it again, sooner or later.
-    const delay = Math.min(RETRY_MAX_MS, 1000 * 2 ** refetchRetries);
+    refetchTimer = setTimeout(() => mine === session && refetch(), backoffMs(refetchRetries));
     refetchRetries += 1;
-    refetchTimer = setTimeout(() => mine === session && refetch(), delay);
   }
 }
 
