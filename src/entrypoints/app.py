@@ -22,7 +22,7 @@ from litestar.types import ASGIApp
 from adapters.socketio.managers import HoldingRedisManager
 from adapters.sqlalchemy.engine import database_problem
 from application.ports import ConcurrentUpdate, DatabaseBusy
-from entrypoints.container import Container
+from entrypoints.container import Container, configured_origin
 from entrypoints.delivery import BackgroundRelay
 from entrypoints.graphql.context import NotAuthenticated
 from entrypoints.graphql.controller import graphql_controller
@@ -147,6 +147,7 @@ def create_app(container: Container) -> ASGIApp:
         route_handlers=[
             graphql_controller(
                 graphiql=not settings.is_production,
+                origin_allowed=configured_origin(settings.cors_origins),
                 schema=build_schema(
                     introspection=not settings.is_production, metrics=container.metrics()
                 ),

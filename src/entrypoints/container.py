@@ -73,16 +73,23 @@ from entrypoints.settings import Settings
 InboxQueriesAdapter = AsyncpgInboxQueries | SqlAlchemyInboxQueries | InMemoryInboxQueries
 
 
+def configured_origin(configured: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a browser origin is one of CORS_ORIGINS; `*` allows every origin, as it does for
+    HTTP (Litestar's CORS). The one rule for Socket.IO and GraphQL's WebSocket alike."""
+    trusted = frozenset(configured)
+    if "*" in trusted:
+        return lambda origin: True
+    return trusted.__contains__
+
+
 def allowed_origin(configured: Sequence[str]) -> Callable[[str, dict[str, Any]], bool]:
     """Which browser origins may open a socket: those of CORS_ORIGINS, and Herald's own (the
     page at `/` is served by the same address it connects to). A browser always sends the
-    `Host` it connects to, so a page of another site never passes for the same origin.
-    `*` allows every origin, as it does for HTTP (Litestar's CORS)."""
-    trusted = frozenset(configured)
-    anyone = "*" in trusted
+    `Host` it connects to, so a page of another site never passes for the same origin."""
+    is_configured = configured_origin(configured)
 
     def allowed(origin: str, environ: dict[str, Any]) -> bool:
-        if anyone or origin in trusted:
+        if is_configured(origin):
             return True
         host = environ.get("HTTP_HOST")
         return host is not None and origin == f"{environ.get('wsgi.url_scheme', 'http')}://{host}"

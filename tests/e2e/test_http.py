@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from e2e_support import Clients
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +48,37 @@ async def test_a_socket_from_a_foreign_origin_is_refused(clients: Clients) -> No
     assert foreign.status_code == 400
     assert "sid" not in foreign.text
     assert "access-control-allow-origin" not in foreign.headers
+
+
+@pytest.mark.parametrize("origin", [ALLOWED, "same"])
+async def test_a_subscription_socket_opens_from_the_configured_origins_and_herald_itself(
+    clients: Clients, origin: str
+) -> None:
+    """A browser on the frontend's origin (CORS_ORIGINS) opens GraphQL's WebSocket, as it
+    opens Socket.IO's; so does Herald's own page."""
+    url = clients.server.url.replace("http://", "ws://") + "/graphql"
+    own = clients.server.url if origin == "same" else origin
+
+    async with connect(
+        url,
+        subprotocols=["graphql-transport-ws"],
+        origin=own,  # type: ignore[list-item, arg-type]
+    ) as socket:
+        assert socket.subprotocol == "graphql-transport-ws"
+
+
+async def test_a_subscription_socket_from_a_foreign_origin_is_refused(clients: Clients) -> None:
+    url = clients.server.url.replace("http://", "ws://") + "/graphql"
+
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(
+            url,
+            subprotocols=["graphql-transport-ws"],
+            origin=FOREIGN,  # type: ignore[list-item, arg-type]
+        ):
+            pass
+
+    assert refused.value.response.status_code == 403
 
 
 @pytest.mark.parametrize(

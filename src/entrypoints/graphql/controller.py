@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -42,8 +43,13 @@ SUBSCRIPTIONS_OVER_WEBSOCKET = "Subscriptions are served over WebSocket (graphql
 
 
 def graphql_controller(
-    *, graphiql: bool, schema: strawberry.Schema | None = None
+    *,
+    graphiql: bool,
+    origin_allowed: Callable[[str], bool],
+    schema: strawberry.Schema | None = None,
 ) -> ControllerRouterHandler:
+    """`origin_allowed`: which other sites' pages may open a WebSocket (CORS_ORIGINS, as for
+    Socket.IO); a page of Herald's own address always may."""
     base: Any = make_graphql_controller(
         build_schema() if schema is None else schema,
         path="/graphql",
@@ -69,6 +75,9 @@ def graphql_controller(
             context.request = request
             context.response = self.temporal_response = await _sub_response()
             return await self.execute_request(request=request, context=context, root_value=None)
+
+        def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+            return origin_allowed(origin)
 
         async def on_ws_connect(self, context: HeraldContext) -> None:
             """`connection_init` must carry `{"token": "<jwt>"}`; else the socket is closed."""
