@@ -42,11 +42,26 @@ class ConsoleFormatter(logging.Formatter):
         return super().formatMessage(record)
 
 
+class WireFilter(logging.Filter):
+    """Drops the WebSocket library's wire lines: at DEBUG it logs every frame and handshake
+    header it reads or writes ("< TEXT '…'", "< authorization: …", through uvicorn's logger),
+    and a Socket.IO CONNECT or a graphql-transport-ws `connection_init` holds the token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno <= logging.DEBUG
+            and isinstance(record.msg, str)
+            and record.msg.startswith(("< ", "> "))
+            and record.name.startswith(("uvicorn", "websockets"))
+        )
+
+
 def configure_logging(
     level: str = "INFO", log_format: str = "console", stream: TextIO = sys.stdout
 ) -> None:
     handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(WireFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else ConsoleFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

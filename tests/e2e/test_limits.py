@@ -335,6 +335,23 @@ async def test_json_logs_carry_the_request_id_and_never_the_token(
     assert token.split(".")[2] not in text
 
 
+async def test_debug_logs_never_show_a_sockets_token(clients: Clients, server_log: Path) -> None:
+    """At DEBUG, the WebSocket library logs the frames it receives: a Socket.IO CONNECT and a
+    graphql-transport-ws `connection_init` carry the token."""
+    user = _user()
+    socket = await clients.socket(user)
+    token = clients.server.token(user)
+    async with graphql_ws(clients.server, token):
+        pass
+    await socket.client.disconnect()
+    await clients.http.get("/health")  # a line logged after the sockets' frames
+
+    text = await asyncio.to_thread(server_log.read_text)
+    assert "connection_init" not in text
+    assert '"token"' not in text
+    assert token.split(".")[2] not in text
+
+
 async def test_metrics_show_sockets_events_and_the_outbox_moving(clients: Clients) -> None:
     created = 'herald_events_emitted_total{event="notification:created"}'
     before = (await clients.http.get("/metrics")).text
