@@ -121,6 +121,39 @@ async def test_an_operation_whose_query_is_no_string_is_answered_with_an_error(
     assert len(answer["payload"]) == 1
 
 
+async def test_errors_over_a_websocket_carry_their_code_as_over_http(clients: Clients) -> None:
+    """Each `next` or `error` message's errors are coded and worded as the HTTP answer's."""
+    token = clients.server.token(someone("sloppy"))
+    deep = "{ " + "getNotifications { " * 11 + "id" + " }" * 12
+    operations = {
+        "empty name": 'mutation { createLead(input: {name: ""}) { id } }',
+        "malformed id": 'mutation { markAsRead(id: "x") { id } }',
+        "unknown id": f'mutation {{ markAsRead(id: "{uuid.uuid4()}") {{ id }} }}',
+        "too deep": deep,
+    }
+    answers: dict[str, dict[str, Any]] = {}
+    async with graphql_ws(clients.server, token) as socket:
+        async with asyncio.timeout(WITHIN_SECONDS):
+            for name, query in operations.items():
+                await socket.send(
+                    json.dumps({"id": name, "type": "subscribe", "payload": {"query": query}})
+                )
+                answers[name] = json.loads(await socket.recv())
+                if answers[name]["type"] == "next":
+                    assert json.loads(await socket.recv())["type"] == "complete"
+
+    def codes(answer: dict[str, Any]) -> list[str]:
+        errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
+        return [error["extensions"]["code"] for error in errors]
+
+    assert codes(answers["empty name"]) == ["BAD_USER_INPUT"]
+    assert codes(answers["malformed id"]) == ["BAD_USER_INPUT"]
+    assert codes(answers["unknown id"]) == ["NOT_FOUND"]
+    assert answers["unknown id"]["payload"]["errors"][0]["message"] == "Notification not found"
+    assert answers["too deep"]["type"] == "error"
+    assert set(codes(answers["too deep"])) == {"BAD_USER_INPUT"}
+
+
 async def test_a_document_of_several_operations_without_a_name_is_closed_with_4400(
     clients: Clients,
 ) -> None:

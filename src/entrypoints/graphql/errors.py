@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionContext
@@ -77,6 +77,24 @@ def public_error(error: GraphQLError) -> dict[str, Any]:
         formatted["path"] = error.path
     formatted["extensions"] = {"code": code}
     return formatted
+
+
+def coded(error: GraphQLError) -> GraphQLError:
+    """The error as a WebSocket client sees it: coded and worded as `public_error` (strawberry
+    sends an error's own message). A syntax error stays as it is: strawberry closes the socket
+    with it (4400), as it does for an operation it cannot choose; one already coded is ours."""
+    if isinstance(error, GraphQLSyntaxError) or (error.extensions or {}).get("code"):
+        return error
+    code, message = classify(error)
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions={"code": code},
+    )
 
 
 def log_unexpected(errors: list[GraphQLError], context: ExecutionContext | None) -> None:

@@ -19,7 +19,7 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.schema.schema import StreamResult, validate_document
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
@@ -30,6 +30,7 @@ from entrypoints.graphql.errors import (
     RATE_LIMITED,
     RATE_LIMITED_MESSAGE,
     REFUSED,
+    coded,
     log_unexpected,
 )
 from entrypoints.graphql.execution import LeafObjectsExecutor
@@ -231,20 +232,31 @@ class HeraldSchema(strawberry.Schema):
             await context_value.within_rate_limit([(query, operation_name)])
         ):
             return _rate_limited()
-        return await super().stream(
-            query,
-            variable_values,
-            context_value,
-            root_value,
-            operation_name,
-            operation_extensions,
-            allowed_operation_types,
+        return _coded(
+            await super().stream(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                operation_extensions,
+                allowed_operation_types,
+            )
         )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         log_unexpected(errors, execution_context)
+
+
+async def _coded(results: StreamResult) -> StreamResult:
+    """The results, their errors coded and worded as over HTTP (`errors.coded`)."""
+    async with contextlib.aclosing(results):
+        async for result in results:
+            if isinstance(result, ExecutionResult) and result.errors:
+                result.errors = [coded(error) for error in result.errors]
+            yield result
 
 
 async def _rate_limited() -> StreamResult:
