@@ -96,9 +96,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # which stalled every request behind it (docs/benchmarks.md: the reads' p99).
     gc.collect()
     gc.freeze()
-    log.info(
-        "Herald serves on http://%s:%s (%s)", settings.host, settings.port, settings.environment
-    )
+    log.info("Herald serves on http://%s (%s)", settings.listen_address, settings.environment)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler
     # it found: this one makes that a clean exit, status 0.
     signal.signal(signal.SIGTERM, _stopped)
@@ -143,6 +141,12 @@ async def _check_database(settings: Settings, *, require_current: bool) -> None:
         problem = await database_problem(engine)
         if problem:
             raise StartupError(f"the database is unreachable: {problem}")
+        unknown = await migrations.unknown_revisions(engine)
+        if unknown:  # neither upgraded nor served: its tables are not the ones this code knows
+            raise StartupError(
+                f"the database is at revision {', '.join(map(repr, unknown))}, which this"
+                " version of Herald does not know (a newer Herald migrated it)"
+            )
         if require_current and not await migrations.schema_is_current(engine):
             raise StartupError("the database schema is behind: run `herald migrate` first")
     finally:

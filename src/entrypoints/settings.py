@@ -61,12 +61,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp: SmtpServer | None = None  # SMTP_URL; None: no email
     email_from: str = DEFAULT_SENDER
     email_delay_seconds: int = DEFAULT_EMAIL_DELAY_SECONDS
-    public_url: str | None = None  # None: http://host:port
+    public_url: str | None = None  # None: http://host:port ([host] for IPv6)
+
+    @property
+    def listen_address(self) -> str:
+        """`host:port` as a URL writes it: an IPv6 host in brackets (`[::1]:3001`)."""
+        try:
+            bracketed = ipaddress.ip_address(self.host).version == 6
+        except ValueError:  # a name, such as localhost
+            bracketed = False
+        return f"[{self.host}]:{self.port}" if bracketed else f"{self.host}:{self.port}"
 
     @property
     def public_base_url(self) -> str:
         """Where users reach Herald, for the links in emails; no trailing slash."""
-        return self.public_url or f"http://{self.host}:{self.port}"
+        return self.public_url or f"http://{self.listen_address}"
 
     # permessage-deflate on Socket.IO's WebSocket: off unless asked for (see docs/benchmarks.md)
     websocket_compression: bool = False
@@ -190,12 +199,26 @@ def _database_url(url: str) -> str:
             "DATABASE_URL must start with postgresql+asyncpg:// or sqlite+aiosqlite://"
         )
     try:
-        make_url(url)  # its port read as a number too
+        parsed = make_url(url)  # its port read as a number too
     except (ArgumentError, ValueError):  # their messages may hold the password: not repeated
         raise SettingsError(
             "DATABASE_URL is not a database URL (scheme://user:password@host:port/database)"
         ) from None
+    if parsed.get_backend_name() == "sqlite" and _in_memory(parsed.database, parsed.query):
+        # Each pooled connection would open its own empty database: never migrated, no tables.
+        raise SettingsError(
+            "DATABASE_URL must not be an in-memory SQLite database: Herald needs a SQLite file"
+            " (sqlite+aiosqlite:///./herald.db) or PostgreSQL"
+        )
     return url
+
+
+def _in_memory(database: str | None, query: Mapping[str, object]) -> bool:
+    """Whether SQLite keeps this database in memory: no path, `:memory:`, or a `file:` URI of
+    `mode=memory` or `:memory:`."""
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return True
+    return database.startswith("file:") and query.get("mode") == "memory"
 
 
 def _redis_url(url: str | None) -> str | None:

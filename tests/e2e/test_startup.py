@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from e2e_support import herald, herald_env, start_server, stop_server
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from adapters.sqlalchemy.migrations import upgrade
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +47,7 @@ def test_serve_works_with_no_configuration_and_accepts_herald_token(tmp_path: Pa
         ({"HERALD_ENV": "production", "JWT_SECRET": ""}, "JWT_SECRET is required"),
         ({"HERALD_ENV": "production", "JWT_SECRET": "short"}, "at least 32 bytes"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with"),
+        ({"DATABASE_URL": "sqlite+aiosqlite:///:memory:"}, "not be an in-memory SQLite"),
         ({"RATE_LIMIT_PER_SECOND": "0"}, "RATE_LIMIT_PER_SECOND must be a positive integer"),
         (
             {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/none"},
@@ -73,6 +80,45 @@ def test_serve_refuses_a_postgresql_schema_that_is_behind_until_migrated(
     assert "herald migrate" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     assert migrated.returncode == 0
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_of_a_newer_herald(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database migrated to a revision that none of this code's scripts has."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'herald.db'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("empty_postgres")
+    upgrade(url)
+    asyncio.run(_set_revision(url, "9999_future"))
+    return url
+
+
+async def _set_revision(url: str, revision: str) -> None:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text("UPDATE alembic_version SET version_num = :revision"),
+                {"revision": revision},
+            )
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate", "purge"])
+def test_a_database_a_newer_herald_migrated_is_refused_with_one_line(
+    tmp_path: Path, database_of_a_newer_herald: str, command: str
+) -> None:
+    args = ["purge", "--older-than", "30"] if command == "purge" else [command]
+
+    result = herald(*args, env=herald_env(DATABASE_URL=database_of_a_newer_herald), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "herald: the database is at revision '9999_future', which this version of Herald does"
+        " not know (a newer Herald migrated it)"
+    )
+    assert "Traceback" not in result.stdout
 
 
 def test_token_prints_only_the_token(tmp_path: Path) -> None:

@@ -1,11 +1,16 @@
 """The email channel's settings: SMTP_URL, EMAIL_FROM, EMAIL_DELAY_SECONDS and PUBLIC_URL, with
-their defaults, and one line and exit status 2 for a bad value."""
+their defaults (an IPv6 host in brackets), and one line and exit status 2 for a bad value."""
 
 from __future__ import annotations
+
+import gc
+import signal
+from types import SimpleNamespace
 
 import pytest
 
 from adapters.email.smtp import SmtpServer
+from entrypoints import app, cli
 from entrypoints.cli import main
 from entrypoints.settings import Settings, SettingsError
 
@@ -19,6 +24,48 @@ def test_without_smtp_url_there_is_no_email_and_the_defaults_are_the_contracts()
     assert settings.email_from == "Herald <herald@localhost>"
     assert settings.email_delay_seconds == 600
     assert settings.public_base_url == "http://127.0.0.1:4000"
+
+
+@pytest.mark.parametrize(
+    ("host", "public_url"),
+    [
+        ("::1", "http://[::1]:3103"),
+        ("::", "http://[::]:3103"),
+        ("0.0.0.0", "http://0.0.0.0:3103"),
+        ("herald.internal", "http://herald.internal:3103"),
+    ],
+)
+def test_the_default_public_url_brackets_an_ipv6_host(host: str, public_url: str) -> None:
+    settings = Settings.from_env({"JWT_SECRET": SECRET, "HERALD_HOST": host, "HERALD_PORT": "3103"})
+
+    assert settings.public_base_url == public_url
+
+
+def test_serve_logs_its_ipv6_address_in_brackets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Started(Exception):
+        pass
+
+    async def prepared(settings: Settings) -> None:
+        pass
+
+    def started(*args: object) -> None:
+        raise Started
+
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("HERALD_HOST", "::1")
+    monkeypatch.setenv("HERALD_PORT", "3103")
+    monkeypatch.setattr(cli, "_prepare_database", prepared)
+    monkeypatch.setattr(app, "create_app", lambda container: None)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    # The step after the log line (asyncio.run sets its own handler through the module itself).
+    monkeypatch.setattr(cli, "signal", SimpleNamespace(signal=started, SIGTERM=signal.SIGTERM))
+
+    with pytest.raises(Started):
+        cli.main(["serve"])
+
+    assert "Herald serves on http://[::1]:3103 (development)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,13 @@ def test_trusted_proxies_are_addresses_networks_or_any() -> None:
     assert trusting_any.forwarded_allow_ips == ("*",)
 
 
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiosqlite:///./herald.db", "sqlite+aiosqlite:////var/lib/herald/herald.db"]
+)
+def test_a_sqlite_file_is_a_database_url(url: str) -> None:
+    assert Settings.from_env({"JWT_SECRET": SECRET, "DATABASE_URL": url}).database_url == url
+
+
 def test_websocket_compression_is_turned_on_by_name() -> None:
     settings = Settings.from_env({"JWT_SECRET": SECRET, "WEBSOCKET_COMPRESSION": "on"})
 
@@ -62,6 +69,16 @@ def test_websocket_compression_is_turned_on_by_name() -> None:
         (
             {"DATABASE_URL": "postgresql+asyncpg://herald:s3cret@@db:xx/herald"},
             "DATABASE_URL is not a database URL",
+        ),
+        ({"DATABASE_URL": "sqlite+aiosqlite:///:memory:"}, "not be an in-memory SQLite"),
+        ({"DATABASE_URL": "sqlite+aiosqlite://"}, "not be an in-memory SQLite"),
+        (
+            {"DATABASE_URL": "sqlite+aiosqlite:///file::memory:?cache=shared&uri=true"},
+            "not be an in-memory SQLite",
+        ),
+        (
+            {"DATABASE_URL": "sqlite+aiosqlite:///file:herald?mode=memory&uri=true"},
+            "not be an in-memory SQLite",
         ),
         ({"REDIS_URL": "notaurl"}, "REDIS_URL is not a Redis URL"),
         ({"REDIS_URL": "redis://redis:port/0"}, "REDIS_URL is not a Redis URL"),

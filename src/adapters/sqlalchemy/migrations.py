@@ -1,4 +1,5 @@
-"""Alembic, run from code: upgrade, downgrade and "is the schema current?" for the CLI and serve."""
+"""Alembic, run from code: upgrade, downgrade, "is the schema current?" and "is it one these
+scripts know?" for the CLI and serve."""
 
 from __future__ import annotations
 
@@ -53,6 +54,15 @@ async def schema_is_current(engine: AsyncEngine) -> bool:
     async with engine.connect() as connection:
         heads = await connection.run_sync(_database_heads)
     return heads == (head_revision(),)
+
+
+async def unknown_revisions(engine: AsyncEngine) -> tuple[str, ...]:
+    """The database's revisions that no migration script has: a newer Herald migrated it."""
+    async with engine.connect() as connection:
+        heads = await connection.run_sync(_database_heads)
+    scripts = ScriptDirectory.from_config(_config())
+    known = {script.revision for script in scripts.walk_revisions()}
+    return tuple(head for head in heads if head not in known)
 
 
 def _database_heads(connection: Connection) -> tuple[str, ...]:
