@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -89,6 +90,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from entrypoints.app import create_app
     from entrypoints.container import Container
 
+    listening = _listening_sockets(settings)
     asyncio.run(_prepare_database(settings))
     app = create_app(Container(settings=settings))
     # What start-up built (the schema, the container, the routes) lives as long as the process:
@@ -100,10 +102,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler
     # it found: this one makes that a clean exit, status 0.
     signal.signal(signal.SIGTERM, _stopped)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
         log_config=None,
         access_log=False,
         lifespan="on",
@@ -113,6 +113,34 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         forwarded_allow_ips=list(settings.forwarded_allow_ips) or None,
         ws_per_message_deflate=settings.websocket_compression,
     )
+    uvicorn.Server(config).run(sockets=listening)
+
+
+def _listening_sockets(settings: Settings) -> list[socket.socket]:
+    """The sockets `herald serve` listens on, bound before anything else starts, as asyncio's
+    `create_server` binds them (each address of HERALD_HOST, IPv6 ones for IPv6 alone): an
+    address that is not this machine's, or a port taken, is one line, not uvicorn's log."""
+    address = settings.listen_address
+    try:
+        found = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as error:
+        raise StartupError(f"cannot listen on {address}: {error.strerror}") from None
+    bound: list[socket.socket] = []
+    try:
+        for family, kind, protocol, _, where in dict.fromkeys(found):
+            listening = socket.socket(family, kind, protocol)
+            bound.append(listening)
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                listening.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            listening.bind(where)
+    except OSError as error:
+        for listening in bound:
+            listening.close()
+        raise StartupError(f"cannot listen on {address}: {error.strerror}") from None
+    return bound
 
 
 def _stopped(signum: int, frame: FrameType | None) -> None:

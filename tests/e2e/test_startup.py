@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import stat
 from pathlib import Path
 
@@ -49,6 +50,8 @@ def test_serve_works_with_no_configuration_and_accepts_herald_token(tmp_path: Pa
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with"),
         ({"DATABASE_URL": "sqlite+aiosqlite:///:memory:"}, "not be an in-memory SQLite"),
         ({"RATE_LIMIT_PER_SECOND": "0"}, "RATE_LIMIT_PER_SECOND must be a positive integer"),
+        ({"HERALD_HOST": "256.1.1.1"}, "cannot listen on 256.1.1.1:"),
+        ({"HERALD_HOST": "nowhere.invalid"}, "cannot listen on nowhere.invalid:"),
         (
             {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/none"},
             "the database is unreachable",
@@ -63,6 +66,19 @@ def test_a_bad_setting_stops_serve_with_one_clear_line(
     assert result.returncode != 0
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_port_already_taken_stops_serve_with_one_clear_line(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = herald("serve", env=herald_env(HERALD_PORT=str(port)), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"herald: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
     assert "Traceback" not in result.stderr + result.stdout
 
 
