@@ -30,7 +30,7 @@ log = logging.getLogger("herald.realtime")
 
 DELIVERED = "notifications:delivered"  # from the client: {"eventId": N}
 CONFIRM_EVERY_SECONDS = 1.0
-MAX_EVENT_ID = 2**63 - 1  # event ids are 64-bit: a larger one names no event
+MAX_EVENT_ID = 2**63 - 1  # event ids are 64-bit: a larger one confirms up to the newest
 
 
 class DeliveryConfirmations:
@@ -232,12 +232,10 @@ class Realtime:
         if user_id is None or len(args) != 1 or not isinstance(args[0], dict):
             return
         event_id = args[0].get("eventId")
-        if (
-            isinstance(event_id, int)
-            and not isinstance(event_id, bool)
-            and 0 <= event_id <= MAX_EVENT_ID
-        ):
-            self.confirmations.confirm(user_id, event_id)
+        if isinstance(event_id, int) and not isinstance(event_id, bool) and event_id >= 0:
+            # A non-negative integer beyond any id confirms every event, as any id past the
+            # newest does (marks never go past the newest notification's event).
+            self.confirmations.confirm(user_id, min(event_id, MAX_EVENT_ID))
 
     async def close(self) -> None:
         """At shutdown: the confirmations that still wait are applied."""
