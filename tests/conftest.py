@@ -24,6 +24,14 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def icu_postgres_url() -> AsyncIterator[str]:
+    """A database whose collation is ICU's for en-US, not in code point order."""
+    url = await create_postgres_database(icu_locale="en-US")
+    yield url
+    await drop_postgres_database(url)
+
+
+@pytest.fixture
 async def migrated_sqlite_url(sqlite_url: str) -> str:
     await upgrade_async(sqlite_url)
     return sqlite_url
@@ -33,3 +41,9 @@ async def migrated_sqlite_url(sqlite_url: str) -> str:
 async def migrated_postgres_url(postgres_url: str) -> str:
     await upgrade_async(postgres_url)
     return postgres_url
+
+
+@pytest.fixture
+async def migrated_icu_postgres_url(icu_postgres_url: str) -> str:
+    await upgrade_async(icu_postgres_url)
+    return icu_postgres_url

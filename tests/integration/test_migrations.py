@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from adapters.sqlalchemy.migrations import (
     upgrade,
     upgrade_async,
 )
+from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.tables import (
     comments,
     leads,
@@ -560,7 +561,7 @@ async def test_0010_keys_entries_by_notification_first_and_keeps_them(database_u
             [(["notificationId"], "CASCADE")],
         )
 
-        await upgrade_async(database_url)
+        await upgrade_async(database_url, "0010_entries_by_notification")
         assert await entries_key(engine) == (["notificationId", "userId"], [])
         assert await every_entry(engine) == before
 
@@ -681,7 +682,7 @@ async def test_0012_compresses_the_outboxs_large_values_with_lz4(postgres_url: s
             pytest.skip("PostgreSQL before 14 has one compression method: 0012 changes nothing")
         lz4 = "lz4" in (choices or ())
 
-        await upgrade_async(postgres_url)
+        await upgrade_async(postgres_url, "0012_outbox_lz4")
         assert await outbox_compression(engine) == {
             "payload setting": "l" if lz4 else "",
             "recipients setting": "l" if lz4 else "",
@@ -698,6 +699,68 @@ async def test_0012_compresses_the_outboxs_large_values_with_lz4(postgres_url: s
         }
     finally:
         await engine.dispose()
+
+
+async def id_collations(url: str) -> dict[str, str]:
+    """Each text column of the ids and keys 0013 changes, with its collation."""
+    engine = make_engine(url)  # connections of its own: the columns' types change between
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text(
+                    "SELECT c.relname || '.' || a.attname, co.collname"
+                    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+                    " JOIN pg_collation co ON co.oid = a.attcollation"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                    " AND a.attnum > 0 AND NOT a.attisdropped"
+                    " AND (a.attname IN ('userId', 'actorId', 'groupKey', 'ownerId', 'assigneeId',"
+                    " 'createdById', 'authorId', 'recipients') OR c.relname || '.' || a.attname"
+                    " = 'users.id')"
+                )
+            )
+            return {str(column): str(collation) for column, collation in rows}
+    finally:
+        await engine.dispose()
+
+
+async def receipt_order(url: str, notification_id: UUID) -> list[str]:
+    engine = make_engine(url)
+    try:
+        return [
+            r.user_id for r in await SqlAlchemyInboxQueries(engine).receipts(notification_id, 50)
+        ]
+    finally:
+        await engine.dispose()
+
+
+async def test_0013_orders_ids_by_code_point_on_a_database_of_any_collation(
+    icu_postgres_url: str,
+) -> None:
+    url = icu_postgres_url
+    await upgrade_async(url, "0012_outbox_lz4")
+    engine = make_engine(url)
+    notification = a_notification(NOW)
+    told = ["amy", "_u1", "Bob"]
+    try:
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            await uow.inbox.add(notification, told)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    before = await id_collations(url)
+    assert len(before) == 15
+    assert set(before.values()) == {"default"}
+    # ICU's en-US order, not the contract's.
+    assert await receipt_order(url, notification.id) == ["_u1", "amy", "Bob"]
+
+    await upgrade_async(url, "0013_ids_in_code_point_order")
+    assert await id_collations(url) == dict.fromkeys(before, "C")
+    assert await receipt_order(url, notification.id) == ["Bob", "_u1", "amy"]
+
+    await asyncio.to_thread(downgrade, url, "0012_outbox_lz4")
+    assert await id_collations(url) == before
+    assert await receipt_order(url, notification.id) == ["_u1", "amy", "Bob"]
 
 
 def sqlite_indexes(path: Path) -> dict[str, str]:

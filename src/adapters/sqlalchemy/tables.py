@@ -48,10 +48,19 @@ def _timestamp(name: str, key: str, *, nullable: bool = False) -> sa.Column[date
     return sa.Column(name, UtcDateTime(), key=key, nullable=nullable)
 
 
+# A user's id (the token's `sub`), wherever it is kept, and a group's key: compared and ordered
+# by code point on every backend, as the contract orders receipts ("by userId ascending") and
+# groups ("then by `key` ascending"), whatever the database's collation (migration 0013).
+# PostgreSQL compares a column with another only in one collation, and uses an index only in
+# its own: every id column has the same, "C". SQLite compares text by its bytes already.
+Identifier = sa.String(255).with_variant(postgresql.VARCHAR(255, collation="C"), "postgresql")
+GroupKey = sa.String(400).with_variant(postgresql.VARCHAR(400, collation="C"), "postgresql")
+
+
 users = sa.Table(
     "users",
     metadata,
-    sa.Column("id", sa.String(255), primary_key=True),  # the token's `sub`
+    sa.Column("id", Identifier, primary_key=True),  # the token's `sub`
     sa.Column("name", sa.String(200)),
     sa.Column("email", sa.String(254)),
     _timestamp("createdAt", "created_at"),
@@ -66,7 +75,7 @@ leads = sa.Table(
     sa.Column("email", sa.String(254)),
     sa.Column("company", sa.String(200)),
     sa.Column("score", sa.Integer(), nullable=False),
-    sa.Column("ownerId", sa.String(255), key="owner_id"),
+    sa.Column("ownerId", Identifier, key="owner_id"),
     _timestamp("createdAt", "created_at"),
     _timestamp("updatedAt", "updated_at"),
 )
@@ -84,7 +93,7 @@ notifications = sa.Table(
         sa.ForeignKey("leads.id", ondelete="SET NULL", onupdate="CASCADE"),
         key="related_lead_id",
     ),
-    sa.Column("actorId", sa.String(255), key="actor_id"),
+    sa.Column("actorId", Identifier, key="actor_id"),
     _timestamp("createdAt", "created_at"),
     _timestamp("updatedAt", "updated_at"),
     # The id of its `notification:created` event, set at commit: what delivery confirmations
@@ -95,7 +104,7 @@ notifications = sa.Table(
 notification_recipients = sa.Table(
     "notification_recipients",
     metadata,
-    sa.Column("userId", sa.String(255), key="user_id"),
+    sa.Column("userId", Identifier, key="user_id"),
     # No foreign key: PostgreSQL would look the notification up once per entry, a fifth of the
     # insert of a lead's entries. An entry is written with its notification, in one unit of
     # work, and the purge deletes both.
@@ -112,10 +121,10 @@ notification_recipients = sa.Table(
     _timestamp("archivedAt", "archived_at", nullable=True),
     # The notification's group (`Notification.group_key`), copied so that an index alone finds
     # a user's members of one group.
-    sa.Column("groupKey", sa.String(400), key="group_key", nullable=False, server_default=""),
+    sa.Column("groupKey", GroupKey, key="group_key", nullable=False, server_default=""),
     # The notification's actor, copied for the same reason: a page of groups counts each
     # group's actors off that index, without a lookup of every member's notification.
-    sa.Column("actorId", sa.String(255), key="actor_id"),
+    sa.Column("actorId", Identifier, key="actor_id"),
     # The notification first: its entries, written together, go into one place of the key,
     # and the key finds them for the purge and the receipts.
     sa.PrimaryKeyConstraint("notification_id", "user_id"),
@@ -181,7 +190,7 @@ sa.Index("ix_notifications_event_id", notifications.c.event_id, postgresql_inclu
 delivery_marks = sa.Table(
     "delivery_marks",
     metadata,
-    sa.Column("userId", sa.String(255), key="user_id"),
+    sa.Column("userId", Identifier, key="user_id"),
     sa.Column("throughEventId", sa.BigInteger(), key="through"),
     _timestamp("deliveredAt", "delivered_at"),
     sa.PrimaryKeyConstraint("user_id", "through"),
@@ -195,7 +204,7 @@ sa.Index("ix_delivery_marks_through", delivery_marks.c.through)
 delivery_positions = sa.Table(
     "delivery_positions",
     metadata,
-    sa.Column("userId", sa.String(255), key="user_id", primary_key=True),
+    sa.Column("userId", Identifier, key="user_id", primary_key=True),
     sa.Column("throughEventId", sa.BigInteger(), key="through", nullable=False),
 )
 
@@ -209,7 +218,7 @@ delivery_positions = sa.Table(
 inbox_counts = sa.Table(
     "inbox_counts",
     metadata,
-    sa.Column("userId", sa.String(255), key="user_id", primary_key=True),
+    sa.Column("userId", Identifier, key="user_id", primary_key=True),
     sa.Column("unread", sa.Integer(), nullable=False),
     sa.Column("unseen", sa.Integer(), nullable=False),
     sa.Column("total", sa.Integer(), nullable=False),
@@ -237,8 +246,8 @@ tasks = sa.Table(
         nullable=False,
     ),
     sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("assigneeId", sa.String(255), key="assignee_id"),
-    sa.Column("createdById", sa.String(255), key="created_by_id", nullable=False),
+    sa.Column("assigneeId", Identifier, key="assignee_id"),
+    sa.Column("createdById", Identifier, key="created_by_id", nullable=False),
     _timestamp("completedAt", "completed_at", nullable=True),
     _timestamp("createdAt", "created_at"),
 )
@@ -254,7 +263,7 @@ comments = sa.Table(
         key="lead_id",
         nullable=False,
     ),
-    sa.Column("authorId", sa.String(255), key="author_id", nullable=False),
+    sa.Column("authorId", Identifier, key="author_id", nullable=False),
     sa.Column("body", sa.Text(), nullable=False),
     _timestamp("createdAt", "created_at"),
 )
@@ -263,7 +272,7 @@ comments = sa.Table(
 notification_preferences = sa.Table(
     "notification_preferences",
     metadata,
-    sa.Column("userId", sa.String(255), key="user_id", primary_key=True),
+    sa.Column("userId", Identifier, key="user_id", primary_key=True),
     sa.Column("type", sa.String(32), primary_key=True),
     sa.Column("enabled", sa.Boolean(), nullable=False),
     _timestamp("updatedAt", "updated_at"),
@@ -291,7 +300,9 @@ sa.Index(
 # (migration 0012): a lead told to 10,000 users writes about 540 KB while holding the turn.
 # Ids come from `outbox_state`'s "assigned" row, taken at commit time: its row lock makes ids
 # follow commit order, so "everything up to N is committed" holds for every reader.
-Recipients = sa.JSON().with_variant(postgresql.ARRAY(sa.String(255)), "postgresql")
+Recipients = sa.JSON().with_variant(
+    postgresql.ARRAY(postgresql.VARCHAR(255, collation="C")), "postgresql"
+)
 
 outbox_events = sa.Table(
     "outbox_events",
@@ -327,7 +338,7 @@ sa.Index("ix_outbox_events_created_at", outbox_events.c.created_at)
 due_emails = sa.Table(
     "due_emails",
     metadata,
-    sa.Column("userId", sa.String(255), key="user_id", primary_key=True),
+    sa.Column("userId", Identifier, key="user_id", primary_key=True),
     sa.Column(
         "notificationId",
         sa.Uuid(),
