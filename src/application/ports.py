@@ -238,6 +238,16 @@ class InboxRepository(Protocol):
         """Who has an unread entry among what `purge_before(cutoff, limit)` would delete."""
         ...
 
+    async def users_with_deferred_changes(self, limit: int) -> list[str]:
+        """At most `limit` users whose entries a committed change has yet to be applied to,
+        the longest waiting first. A store may answer a bulk change (`mark_all_read`) before
+        it has written every entry: every read and write sees the change meanwhile."""
+        ...
+
+    async def apply_deferred(self, user_id: str) -> bool:
+        """Write the user's deferred change to their entries; returns whether one waited."""
+        ...
+
 
 class InboxSlice(msgspec.Struct, frozen=True):
     """Which of one user's entries a page holds, as `InboxRepository.page` chooses them: at most

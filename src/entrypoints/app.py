@@ -126,6 +126,8 @@ def create_app(container: Container) -> ASGIApp:
             relay.start()
         daily_purge = container.daily_purge()
         daily_purge.start()
+        deferred_changes = container.deferred_changes()
+        deferred_changes.start()
         # Email goes out only where SMTP_URL is set; the scheduler never blocks a request.
         emails = container.email_scheduler() if settings.smtp is not None else None
         if emails is not None:
@@ -136,6 +138,7 @@ def create_app(container: Container) -> ASGIApp:
             if emails is not None:
                 await emails.stop()
             await daily_purge.stop()
+            await deferred_changes.stop()
             await container.realtime().close()  # before the database goes away
             if isinstance(relay, BackgroundRelay):
                 await relay.stop()

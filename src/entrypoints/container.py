@@ -38,6 +38,7 @@ from application.leads.get_lead import GetLead
 from application.leads.lead_notifications import LeadNotifications, Receipts
 from application.leads.list_leads import ListLeads
 from application.leads.update_lead_score import UpdateLeadScore
+from application.notifications.apply_deferred_changes import ApplyDeferredChanges
 from application.notifications.archive_notification import (
     ArchiveNotification,
     UnarchiveNotification,
@@ -61,6 +62,7 @@ from application.tasks.complete_task import CompleteTask
 from application.tasks.create_task import CreateTask
 from application.users.register_user import RegisterUser
 from entrypoints.auth import Authenticator
+from entrypoints.deferred import DeferredChanges
 from entrypoints.delivery import BackgroundRelay
 from entrypoints.emails import EmailScheduler
 from entrypoints.live_events import LiveEvents
@@ -207,6 +209,12 @@ class Container(containers.DeclarativeContainer):
     relay = providers.Singleton(BackgroundRelay, relay_events.provider)
     uow.add_kwargs(relay=relay)
     events_since = providers.Factory(EventsSince, uow=uow)
+
+    # markAllAsRead answered with a mark on PostgreSQL: its entries are written afterwards, as
+    # soon as the commit that left them wakes the loop.
+    apply_deferred_changes = providers.Factory(ApplyDeferredChanges, uow=uow.provider)
+    deferred_changes = providers.Singleton(DeferredChanges, apply_deferred_changes.provider)
+    uow.add_kwargs(deferred=deferred_changes)
 
     # Retention: `herald purge`, and the daily purge of `herald serve`.
     purge_older_than = providers.Factory(PurgeOlderThan, uow=uow.provider, clock=clock)

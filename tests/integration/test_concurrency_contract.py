@@ -28,6 +28,7 @@ from adapters.sqlalchemy.queries import COUNTED, counted
 from adapters.sqlalchemy.tables import inbox_broadcasts, inbox_counts
 from adapters.sqlalchemy.tables import notification_recipients as recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.notifications.apply_deferred_changes import ApplyDeferredChanges
 from application.ports import ConcurrentUpdate, DatabaseBusy, UnitOfWork
 from domain.events import NotificationCreated
 from domain.notifications import Badge, InboxEntry
@@ -221,17 +222,24 @@ async def test_a_notification_committed_while_a_mark_runs_stays_unseen_and_unrea
             return await uow.inbox.mark_all_read("bob", later)
         return await uow.inbox.mark_group_read("bob", old.group_key, later)
 
+    async def add_newcomer(uow: UnitOfWork) -> None:
+        await uow.inbox.add(newcomer, ["bob"])
+        await uow.events.add([NotificationCreated(newcomer, ("bob",))])  # as `notify` does
+
     try:
         async with asyncio.timeout(10), new_uow() as marker, new_uow() as adder:
             if added == "before the mark":
-                await adder.inbox.add(newcomer, ["bob"])
+                await add_newcomer(adder)
                 assert await marking(marker) == 1
-                await adder.commit()
             else:
                 assert await marking(marker) == 1
-                await adder.inbox.add(newcomer, ["bob"])
-                await adder.commit()
+                await add_newcomer(adder)
+            # markAllAsRead holds the outbox's turn from its mark on: the newcomer's commit
+            # then comes right after the mark's, not before it.
+            adding = asyncio.create_task(adder.commit())
+            await asyncio.wait({adding}, timeout=0.2)
             await marker.commit()
+            await adding
 
         entry = await read_entry(new_uow, "bob", newcomer.id)
         marked = await read_entry(new_uow, "bob", old.id)
@@ -312,15 +320,21 @@ async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_
             await uow.inbox.badges(users)
             await uow.commit()
 
+    async def apply_marks(number: int) -> None:  # as `herald serve` does in the background
+        await ApplyDeferredChanges(new_uow)()
+
     work = [
         job(number)
         for number in range(40)
-        for job in (fan_out, mark, change_one, purge)
-        if number < 4 or job is not purge
+        for job in (fan_out, mark, change_one, purge, apply_marks)
+        if job not in (purge, apply_marks) or number < (4 if job is purge else 12)
     ]
     try:
         async with asyncio.timeout(60):
             await asyncio.gather(*work)
+            # What the entries count once the marks left are applied, as the counts have it.
+            while await ApplyDeferredChanges(new_uow)():
+                pass
         async with engine.connect() as connection:
             kept = await kept_counts(connection)
             truth = await counted_entries(connection)
@@ -359,8 +373,13 @@ async def counted_entries(connection: AsyncConnection) -> dict[str, tuple[int, i
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
+async def applied_read_mark(uow: UnitOfWork) -> int:
+    """markAllAsRead's mark (written before) applied to alice's two entries."""
+    return 2 if await uow.inbox.apply_deferred("alice") else 0
+
+
 MANY_ENTRY_WRITERS = {
-    "mark_all_read": lambda uow: uow.inbox.mark_all_read("alice", NOW),
+    "markAllAsRead's mark applied": applied_read_mark,
     "mark_all_seen": lambda uow: uow.inbox.mark_all_seen("alice", NOW),
     "mark_group_read": lambda uow: uow.inbox.mark_group_read(
         "alice", a_notification().group_key, NOW
@@ -383,8 +402,17 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
     tasks: list[asyncio.Task[None]] = []
 
     async def hold_greater() -> None:
-        async with new_uow() as uow:
-            assert await uow.inbox.get_for_update("alice", greater.id) is not None
+        # As a writer of many users' entries holds it (the purge): not under alice's lock,
+        # which every writer of her entries alone takes first.
+        async with engine.begin() as connection:
+            locked = await connection.execute(
+                sa.text(
+                    'SELECT 1 FROM notification_recipients WHERE "notificationId" = :id'
+                    " FOR NO KEY UPDATE"
+                ),
+                {"id": greater.id},
+            )
+            assert locked.all() == [(1,)]
             holding.set()
             await release.wait()
 
@@ -400,6 +428,13 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
                 await uow.commit()
         async with engine.begin() as connection:
             await connection.execute(sa.text('UPDATE notifications SET "eventId" = 1'))
+            await connection.execute(
+                sa.text("UPDATE outbox_state SET position = 1 WHERE name = 'assigned'")
+            )
+        if writer == "markAllAsRead's mark applied":
+            async with new_uow() as uow:
+                assert await uow.inbox.mark_all_read("alice", NOW) == 2
+                await uow.commit()
         holder = asyncio.create_task(hold_greater())
         await holding.wait()
         writing = asyncio.create_task(write_many())

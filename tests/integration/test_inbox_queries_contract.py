@@ -45,6 +45,7 @@ from domain.notifications import (
 class Backend:
     new_uow: Callable[[], UnitOfWork]
     queries: InboxQueries
+    kind: str = "memory"
 
 
 @pytest.fixture(
@@ -95,7 +96,7 @@ async def backend(read_side: tuple[str, str | None]) -> AsyncIterator[Backend]:
         AsyncpgInboxQueries(url) if kind == "postgres" else SqlAlchemyInboxQueries(engine)
     )
     try:
-        yield Backend(lambda: SqlAlchemyUnitOfWork(session_factory), queries)
+        yield Backend(lambda: SqlAlchemyUnitOfWork(session_factory), queries, kind)
     finally:
         await queries.close()
         await engine.dispose()
@@ -846,3 +847,114 @@ async def test_counts_read_in_a_unit_of_work_include_its_own_changes(backend: Ba
 
 def an_entry_notification(at: datetime) -> Notification:
     return Notification(uuid4(), NotificationType.COMMENT_ADDED, "T", "M", None, "alice", at)
+
+
+# markAllAsRead on PostgreSQL answers with a mark, and writes its entries afterwards
+# (`apply_deferred`): every read gives the same answers before and after.
+
+
+async def announce(
+    backend: Backend, at: datetime, lead_id: UUID, *, with_event: bool = True
+) -> Notification:
+    """A comment on the lead told to bob and carol, with its `notification:created` event as
+    `notify` writes it (`with_event=False`: as before event ids existed)."""
+    notification = Notification(
+        uuid4(), NotificationType.COMMENT_ADDED, "A comment", "…", lead_id, "alice", at
+    )
+    async with backend.new_uow() as uow:
+        await uow.inbox.add(notification, ["bob", "carol"])
+        if with_event:
+            await uow.events.add([NotificationCreated(notification, ("bob", "carol"))])
+        await uow.commit()
+    return notification
+
+
+async def what_bob_reads(backend: Backend, lead_id: UUID, told: list[UUID]) -> dict[str, Any]:
+    queries = backend.queries
+    async with backend.new_uow() as uow:
+        entries = [await uow.inbox.get("bob", notification_id) for notification_id in told]
+    return {
+        "page": await queries.page(InboxSlice("bob", 100)),
+        "unread": await queries.page(InboxSlice("bob", 100, unread_only=True)),
+        "archived": await queries.page(InboxSlice("bob", 100, archived=True)),
+        "archived unread": await queries.page(
+            InboxSlice("bob", 100, unread_only=True, archived=True)
+        ),
+        "counts": await queries.counts("bob"),
+        "unread count": await queries.unread_count("bob"),
+        "groups": await read_groups(backend),
+        "unread groups": await read_groups(backend, unread_only=True),
+        "sent": await queries.sent_about(lead_id, 20),
+        "receipts": [await queries.receipts(notification_id, 50) for notification_id in told],
+        "entries": entries,
+    }
+
+
+async def test_mark_all_read_reads_the_same_before_and_after_its_entries_are_written(
+    backend: Backend,
+) -> None:
+    lead = await given_lead(backend.new_uow)
+    unread = await announce(backend, minutes(1), lead.id)
+    seen = await announce(backend, minutes(2), lead.id)
+    read = await announce(backend, minutes(3), lead.id)
+    archived = await announce(backend, minutes(4), lead.id)
+    legacy = await announce(backend, minutes(5), lead.id, with_event=False)
+    await change(backend, "bob", seen.id, lambda entry: entry.mark_seen(minutes(6)))
+    await change(backend, "bob", read.id, lambda entry: entry.mark_read(minutes(7)))
+    await change(backend, "bob", archived.id, lambda entry: entry.archive(minutes(8)))
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.mark_all_read("bob", minutes(30)) == 3
+        await uow.commit()
+    # Committed after the mark, though made before its time: not read by it.
+    newer = await announce(backend, minutes(9), lead.id)
+    told = [n.id for n in (unread, seen, read, archived, legacy, newer)]
+
+    before = await what_bob_reads(backend, lead.id, told)
+    async with backend.new_uow() as uow:
+        applied = await uow.inbox.apply_deferred("bob")
+        await uow.commit()
+    after = await what_bob_reads(backend, lead.id, told)
+
+    moments = {
+        entry.notification.id: (entry.read_at, entry.seen_at, entry.updated_at)
+        for entry in before["page"]
+    }
+    at = minutes(30)
+    assert moments == {
+        newer.id: (None, None, minutes(9)),
+        legacy.id: (at, at, at),
+        read.id: (minutes(7), minutes(7), minutes(7)),
+        seen.id: (at, minutes(6), at),
+        unread.id: (at, at, at),
+    }
+    assert [e.notification.id for e in before["unread"]] == [newer.id]
+    assert [(e.notification.id, e.read_at) for e in before["archived"]] == [(archived.id, None)]
+    assert before["archived unread"] == before["archived"]
+    assert (before["counts"], before["unread count"]) == (InboxCounts(1, 1, 5), 1)
+    [group] = before["groups"]
+    assert (group.count, group.unread_count, group.latest.notification.id) == (5, 1, newer.id)
+    assert [(g.count, g.unread_count) for g in before["unread groups"]] == [(1, 1)]
+    assert [(s.notification.id, s.seen, s.read) for s in before["sent"]] == [
+        (newer.id, 0, 0),
+        (legacy.id, 1, 1),
+        (archived.id, 0, 0),
+        (read.id, 1, 1),
+        (seen.id, 1, 1),
+        (unread.id, 1, 1),
+    ]
+    bobs_receipts = [receipts[0] for receipts in before["receipts"]]
+    assert [(r.user_id, r.seen_at, r.read_at) for r in bobs_receipts] == [
+        ("bob", at, at),
+        ("bob", minutes(6), at),
+        ("bob", minutes(7), minutes(7)),
+        ("bob", None, None),
+        ("bob", at, at),
+        ("bob", None, None),
+    ]
+    assert [e.seen_at if e else None for e in before["entries"]] == [
+        r.seen_at for r in bobs_receipts
+    ]
+    # Written to the entries (on PostgreSQL; elsewhere they were at once), nothing reads
+    # differently.
+    assert applied == (backend.kind != "memory" and "postgres" in backend.kind)
+    assert after == before

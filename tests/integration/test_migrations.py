@@ -26,7 +26,6 @@ from adapters.sqlalchemy.migrations import (
     upgrade,
     upgrade_async,
 )
-from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.tables import (
     comments,
     leads,
@@ -97,6 +96,7 @@ SCHEMA = {
     "inbox_broadcasts": set(),
     "delivery_marks": {"ix_delivery_marks_through"},
     "delivery_positions": set(),
+    "read_marks": set(),
 }
 # The outbox's recipients are searched with a GIN index where there is one.
 POSTGRESQL_ONLY = {"outbox_events": {"ix_outbox_events_recipients"}}
@@ -551,9 +551,15 @@ async def test_0010_keys_entries_by_notification_first_and_keeps_them(database_u
             for at in range(3):
                 await uow.inbox.add(a_notification(NOW + timedelta(seconds=at)), users[at:])
             await uow.commit()
-        async with new_uow() as uow:
-            assert await uow.inbox.mark_all_read("cy", NOW) == 3
-            await uow.commit()
+        async with engine.begin() as connection:  # read, as markAllAsRead did at 0009
+            read = await connection.execute(
+                sa.text(
+                    'UPDATE notification_recipients SET "isRead" = true, "readAt" = :now,'
+                    ' "seenAt" = :now, "updatedAt" = :now WHERE "userId" = \'cy\''
+                ),
+                {"now": NOW},
+            )
+            assert read.rowcount == 3
         before = await every_entry(engine)
         assert len(before) == 6
         assert await entries_key(engine) == (
@@ -725,11 +731,16 @@ async def id_collations(url: str) -> dict[str, str]:
 
 
 async def receipt_order(url: str, notification_id: UUID) -> list[str]:
+    """The recipients in the order receipts come in: by user id, in the column's collation."""
     engine = make_engine(url)
     try:
-        return [
-            r.user_id for r in await SqlAlchemyInboxQueries(engine).receipts(notification_id, 50)
-        ]
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.select(recipients.c.user_id)
+                .where(recipients.c.notification_id == notification_id)
+                .order_by(recipients.c.user_id)
+            )
+            return list(rows.scalars())
     finally:
         await engine.dispose()
 
@@ -792,3 +803,36 @@ def test_on_sqlite_0010_down_makes_the_indexes_of_0009_again(tmp_path: Path) -> 
     downgrade(round_trip, "0009_inbox_broadcasts")
 
     assert sqlite_indexes(tmp_path / "round_trip.db") == sqlite_indexes(tmp_path / "0009.db")
+
+
+@pytest.mark.postgres
+async def test_0014_down_writes_each_pending_read_mark_to_its_entries(postgres_url: str) -> None:
+    await upgrade_async(postgres_url)
+    engine = make_engine(postgres_url)
+    read_at = NOW + timedelta(hours=1)
+    try:
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            for minute in range(3):
+                await uow.inbox.add(a_notification(NOW + timedelta(minutes=minute)), ["bob", "cy"])
+            await uow.commit()
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            assert await uow.inbox.mark_all_read("bob", read_at) == 3
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(downgrade, postgres_url, "0013_ids_in_code_point_order")
+
+    engine = make_engine(postgres_url)  # the schema changed under the first one's statements
+    try:
+        async with engine.connect() as connection:
+            states = await connection.execute(
+                sa.select(recipients.c.user_id, recipients.c.read_at, recipients.c.seen_at)
+            )
+            assert sorted(tuple(row) for row in states) == [
+                *[("bob", read_at, read_at)] * 3,
+                *[("cy", None, None)] * 3,
+            ]
+        assert "read_marks" not in await indexes_by_table(engine)
+    finally:
+        await engine.dispose()

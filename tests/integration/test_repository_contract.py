@@ -1463,3 +1463,39 @@ async def test_a_notification_is_in_its_group_in_every_inbox(new_uow: NewUnitOfW
         assert await uow.inbox.mark_group_read("bob", key, minutes(1)) == 1
         assert await uow.inbox.mark_group_read("carol", key, minutes(1)) == 1
         await uow.commit()
+
+
+async def test_every_write_after_mark_all_read_finds_its_entries_read(
+    new_uow: NewUnitOfWork,
+) -> None:
+    # On PostgreSQL markAllAsRead answers with a mark, written to the entries later: each
+    # write of the user's entries meanwhile sees them read, and keeps the counts exact.
+    told = [
+        await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=m)) for m in range(5)
+    ]
+    read_at = NOW + timedelta(hours=1)
+    later = read_at + timedelta(minutes=1)
+    async with new_uow() as uow:
+        assert await uow.inbox.mark_all_read("bob", read_at) == 5
+        await uow.commit()
+
+    entry = await change_entry(new_uow, "bob", told[0].id, lambda entry: entry.mark_unread(later))
+    assert (entry.read_at, entry.seen_at) == (None, read_at)
+    assert await badge(new_uow, "bob") == Badge(unread=1, unseen=0)
+    archived = await change_entry(new_uow, "bob", told[1].id, lambda e: e.archive(later))
+    assert (archived.read_at, archived.archived_at) == (read_at, later)
+    async with new_uow() as uow:
+        assert await uow.inbox.remove("bob", told[2].id)
+        assert await uow.inbox.mark_group_read("bob", told[3].group_key, later) == 1  # told[0]
+        assert await uow.inbox.mark_all_seen("bob", later) == 0
+        assert await uow.inbox.mark_all_read("bob", later) == 0
+        await uow.commit()
+    assert await badge(new_uow, "bob") == Badge(unread=0, unseen=0)
+    assert await read_entry(new_uow, "bob", told[4].id) == InboxEntry(
+        told[4], "bob", read_at=read_at, updated_at=read_at, seen_at=read_at
+    )
+    assert [e.notification.id for e in await page_of(new_uow, "bob")] == [
+        told[4].id,
+        told[3].id,
+        told[0].id,
+    ]

@@ -307,6 +307,12 @@ class InMemoryInboxRepository:
             if any(not inbox[n].is_read for n in doomed & inbox.keys())
         }
 
+    async def users_with_deferred_changes(self, limit: int) -> list[str]:
+        return []  # every change is applied at once
+
+    async def apply_deferred(self, user_id: str) -> bool:
+        return False
+
     def _oldest(self, cutoff: datetime, limit: int) -> set[UUID]:
         old = sorted(
             (n.created_at, n.id) for n in self._notifications.values() if n.created_at < cutoff

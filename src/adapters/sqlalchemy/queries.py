@@ -21,6 +21,7 @@ from adapters.sqlalchemy.tables import (
     inbox_counts,
     leads,
     notifications,
+    read_marks,
     users,
 )
 from adapters.sqlalchemy.tables import notification_recipients as inbox
@@ -100,8 +101,87 @@ def delivered_at() -> sa.ColumnElement[datetime | None]:
     return sa.func.coalesce(inbox.c.delivered_at, first_mark).label("delivered_at")
 
 
+# markAllAsRead's marks waiting to be applied (`tables.read_marks`).
+
+
+def marked(
+    entries: sa.FromClause,
+    *,
+    event_id: sa.ColumnElement[Any],
+    through: sa.ColumnElement[Any],
+    read_at: sa.ColumnElement[Any],
+) -> sa.ColumnElement[bool]:
+    """Whether its user's pending read mark (`through` and `read_at`, null without one) has
+    read the entry: it was unread, not archived, and of a notification committed by the mark
+    (one without an event id: created by then). Never null; `event_id` is not evaluated
+    without a mark."""
+    return sa.case(
+        (through.is_(None), sa.false()),
+        else_=sa.and_(
+            sa.not_(entries.c.is_read),
+            entries.c.archived_at.is_(None),
+            sa.case(
+                (event_id.is_(None), entries.c.created_at <= read_at),
+                else_=event_id <= through,
+            ),
+        ),
+    )
+
+
+def marked_for_user(entries: sa.FromClause) -> sa.ColumnElement[bool]:
+    """`marked` for an entry of the asked user (the bind parameter `user_id`): their mark read
+    once for the statement, the entry's event id looked up only when there is one, so that a
+    scan of an index alone stays one."""
+    mark = read_marks.alias("user_mark")
+    of_entry = notifications.alias("marked_notification")
+
+    def users(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+        return sa.select(column).where(mark.c.user_id == _user_param()).scalar_subquery()
+
+    return marked(
+        entries,
+        event_id=sa.select(of_entry.c.event_id)
+        .where(of_entry.c.id == entries.c.notification_id)
+        .scalar_subquery(),
+        through=users(mark.c.through),
+        read_at=users(mark.c.read_at),
+    )
+
+
+# The entries with their notifications, and their users' marks (`read_state`).
+ENTRIES = inbox.join(notifications, OF_NOTIFICATION).outerjoin(
+    read_marks, read_marks.c.user_id == inbox.c.user_id
+)
+MARKED = marked(
+    inbox,
+    event_id=notifications.c.event_id,
+    through=read_marks.c.through,
+    read_at=read_marks.c.read_at,
+)
+
+
+def read_state() -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+    """An entry's `readAt`, `seenAt` and `updatedAt` in a select from `ENTRIES` (or of the
+    entries joined to their notifications and their users' marks): its own, or its user's
+    pending mark's time where the mark read it."""
+    at = read_marks.c.read_at
+
+    def named(column: sa.Column[Any], value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return value.label(column.name)  # the column's own name, as a plain select gives it
+
+    return (
+        named(inbox.c.read_at, sa.case((MARKED, at), else_=inbox.c.read_at)),
+        named(
+            inbox.c.seen_at,
+            sa.case((MARKED, sa.func.coalesce(inbox.c.seen_at, at)), else_=inbox.c.seen_at),
+        ),
+        named(inbox.c.updated_at, sa.case((MARKED, at), else_=inbox.c.updated_at)),
+    )
+
+
 def select_entries() -> sa.Select[Any]:
     """An entry's columns, in the order `entry_of` reads them."""
+    read_at, seen_at, updated_at = read_state()
     return sa.select(
         notifications.c.id,
         notifications.c.type,
@@ -111,12 +191,12 @@ def select_entries() -> sa.Select[Any]:
         notifications.c.actor_id,
         notifications.c.created_at,
         inbox.c.user_id,
-        inbox.c.read_at,
-        inbox.c.updated_at,
-        inbox.c.seen_at,
+        read_at,
+        updated_at,
+        seen_at,
         delivered_at(),
         inbox.c.archived_at,
-    ).join_from(inbox, notifications, OF_NOTIFICATION)
+    ).select_from(ENTRIES)
 
 
 def notification_of(row: Sequence[Any]) -> Notification:
@@ -165,6 +245,8 @@ def _selected(
     ]
     if unread_only:
         conditions.append(sa.not_(entries.c.is_read))
+        if not archived:  # a mark reads no archived entry
+            conditions.append(sa.not_(marked_for_user(entries)))
     if types:
         conditions.append(
             of.c.type == sa.any_(sa.bindparam("types", type_=_TYPE_ARRAY))
@@ -288,7 +370,7 @@ def _leaders_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
     probe = probe.offset(sa.literal_column("0", sa.Integer))
     statement = (
         sa.select(*select_entries().selected_columns, inbox.c.group_key)
-        .join_from(inbox, notifications, OF_NOTIFICATION)
+        .select_from(ENTRIES)
         .where(*_selected(inbox, notifications, user=_user_param(), **shape._asdict()))
         .where(~sa.exists(probe))
     )
@@ -346,7 +428,7 @@ def _group_counts_statement(shape: _GroupShape) -> sa.Select[Any]:
         sa.select(
             inbox.c.group_key,
             sa.func.count(),
-            sa.func.count().filter(sa.not_(inbox.c.is_read)),
+            sa.func.count().filter(sa.not_(inbox.c.is_read), sa.not_(marked_for_user(inbox))),
             sa.func.min(inbox.c.created_at),
         )
         .where(*_page_members(shape))
@@ -414,8 +496,9 @@ def groups_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
         member.c.group_key == leaders.c.group_key,
         member.c.archived_at.is_not(None) if shape.archived else member.c.archived_at.is_(None),
     ]
+    unread = sa.and_(sa.not_(member.c.is_read), sa.not_(marked_for_user(member)))
     if shape.unread_only:
-        conditions.append(sa.not_(member.c.is_read))
+        conditions.append(unread)
     if shape.related_lead:
         lead = sa.bindparam("related_lead_id", type_=notifications.c.related_lead_id.type)
         conditions.append(
@@ -435,7 +518,7 @@ def groups_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
     members = (
         sa.select(
             sa.func.count().label("count"),
-            sa.func.count().filter(sa.not_(member.c.is_read)).label("unread"),
+            sa.func.count().filter(unread).label("unread"),
             sa.func.min(member.c.created_at).label("first_at"),
             sa.func.count(actor.distinct()).label("actor_count"),
             sa.type_coerce(
@@ -595,12 +678,14 @@ SENT_ABOUT = (
                 delivery_positions.c.through >= notifications.c.event_id,
             )
         ),
-        sa.func.count(inbox.c.seen_at),
-        sa.func.count(inbox.c.read_at),
+        # Seen and read: by the entry's own columns, or its user's pending read mark.
+        sa.func.count().filter(sa.or_(inbox.c.seen_at.is_not(None), MARKED)),
+        sa.func.count().filter(sa.or_(inbox.c.is_read, MARKED)),
     )
     # An inner join: a notification nobody holds any more has no row to count.
     .join_from(notifications, inbox, OF_NOTIFICATION)
     .outerjoin(delivery_positions, delivery_positions.c.user_id == inbox.c.user_id)
+    .outerjoin(read_marks, read_marks.c.user_id == inbox.c.user_id)
     .where(
         notifications.c.related_lead_id
         == sa.bindparam("lead_id", type_=notifications.c.related_lead_id.type)
@@ -623,11 +708,10 @@ def sent_of(row: Sequence[Any]) -> SentNotification:
     return SentNotification(notification_of(row), *row[7:11])
 
 
+_READ_AT, _SEEN_AT, _ = read_state()
 RECEIPTS = (
-    sa.select(inbox.c.user_id, users.c.name, delivered_at(), inbox.c.seen_at, inbox.c.read_at)
-    .select_from(
-        inbox.join(notifications, OF_NOTIFICATION).outerjoin(users, users.c.id == inbox.c.user_id)
-    )
+    sa.select(inbox.c.user_id, users.c.name, delivered_at(), _SEEN_AT, _READ_AT)
+    .select_from(ENTRIES.outerjoin(users, users.c.id == inbox.c.user_id))
     .where(
         inbox.c.notification_id
         == sa.bindparam("notification_id", type_=inbox.c.notification_id.type)

@@ -24,6 +24,7 @@ from adapters.sqlalchemy.queries import (
     UNSEEN,
     counted,
     entry_of,
+    marked,
     page_query,
     select_entries,
 )
@@ -39,6 +40,7 @@ from adapters.sqlalchemy.tables import (
     notifications,
     outbox_events,
     outbox_state,
+    read_marks,
     tasks,
     users,
 )
@@ -428,6 +430,9 @@ class SqlAlchemyInboxRepository(_Repository):
         self._broadcasts: list[Sequence[str]] = []  # the recipients of each, to count
         # What the entries read for update counted when read, by (user id, notification id).
         self._loaded: dict[tuple[str, UUID], _Counted] = {}
+        self._owned: set[str] = set()  # the users whose lock this transaction holds
+        self._marking: set[str] = set()  # and those it wrote a read mark for
+        self.marked = False  # a read mark was written: one to apply once committed
 
     def _change(self, user_id: str, change: _Counted) -> None:
         self._change_all((user_id,), change)
@@ -530,8 +535,78 @@ class SqlAlchemyInboxRepository(_Repository):
         return recipients
 
     def forget(self) -> None:
-        """The transaction has ended: the entries read for update are no longer locked."""
+        """The transaction has ended: the entries read for update are no longer locked, nor
+        are the users."""
         self._changes, self._broadcasts, self._loaded = {}, [], {}
+        self._owned, self._marking = set(), set()
+
+    async def _own(self, user_id: str) -> None:
+        """PostgreSQL: the user's lock, held until the transaction ends, then their pending
+        read mark applied to their entries (`tables.read_marks`). Every writer of a user's
+        entries takes it first: no entry a mark covers changes before the mark is applied,
+        and two writers of one user's entries never wait on each other's entries."""
+        if not self._on_postgresql:
+            return
+        if user_id in self._owned and user_id not in self._marking:
+            return  # applied when the lock was taken, and none written since
+        await self._apply_mark(user_id)
+
+    async def _lock_user(self, user_id: str) -> None:
+        if user_id not in self._owned:
+            await self._execute(sa.select(sa.func.pg_advisory_xact_lock(*_user_lock(user_id))))
+            self._owned.add(user_id)
+
+    async def _apply_mark(self, user_id: str) -> bool:
+        """The user's pending read mark, if any, applied to the entries it covers and deleted,
+        under the user's lock; the counts already went with it."""
+        await self._lock_user(user_id)
+        self._marking.discard(user_id)  # a mark this transaction wrote is applied as any other
+        mark = (
+            await self._execute(
+                sa.delete(read_marks)
+                .where(read_marks.c.user_id == user_id)
+                .returning(read_marks.c.through, read_marks.c.read_at)
+            )
+        ).one_or_none()
+        if mark is None:
+            return False
+        through, at = mark.through, mark.read_at
+        of_entry = notifications.alias("of_entry")
+        covered = sa.and_(
+            inbox.c.user_id == user_id,
+            marked(
+                inbox,
+                event_id=sa.select(of_entry.c.event_id)
+                .where(of_entry.c.id == inbox.c.notification_id)
+                .scalar_subquery(),
+                through=sa.literal(through, sa.BigInteger()),
+                read_at=sa.literal(at, UtcDateTime()),
+            ),
+        )
+        # Locked in key order, as every writer of many entries locks them (the purge).
+        target = _entries_locked_in_order(covered)
+        await self._execute(
+            sa.update(inbox)
+            .where(_of_target(target, sa.and_(inbox.c.user_id == user_id, _unread)))
+            .values(
+                is_read=True,
+                read_at=at,
+                seen_at=sa.func.coalesce(inbox.c.seen_at, at),
+                updated_at=at,
+            )
+        )
+        return True
+
+    async def users_with_deferred_changes(self, limit: int) -> list[str]:
+        if not self._on_postgresql:
+            return []
+        result = await self._execute(
+            sa.select(read_marks.c.user_id).order_by(read_marks.c.read_at).limit(limit)
+        )
+        return list(result.scalars())
+
+    async def apply_deferred(self, user_id: str) -> bool:
+        return self._on_postgresql and await self._apply_mark(user_id)
 
     async def _stored_counts(self, user_ids: Sequence[str]) -> _CountsByUser:
         result = await self._execute(
@@ -602,6 +677,7 @@ class SqlAlchemyInboxRepository(_Repository):
         return await self._entry(user_id, notification_id, for_update=False)
 
     async def get_for_update(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
+        await self._own(user_id)
         entry = await self._entry(user_id, notification_id, for_update=True)
         if entry is not None:  # locked: what it counts stays so until it is saved
             self._loaded[user_id, notification_id] = _counted_entry(entry)
@@ -623,6 +699,7 @@ class SqlAlchemyInboxRepository(_Repository):
         this_entry = sa.and_(
             inbox.c.user_id == entry.user_id, inbox.c.notification_id == entry.notification.id
         )
+        await self._own(entry.user_id)
         before = self._loaded.get(key)
         if before is None:  # not read for update: what it counts now, locked
             result = await self._execute(
@@ -685,7 +762,34 @@ class SqlAlchemyInboxRepository(_Repository):
         )
 
     async def mark_all_read(self, user_id: str, now: datetime) -> int:
-        return await self._read(inbox.c.user_id == user_id, user_id, now)
+        if not self._on_postgresql:
+            return await self._read(inbox.c.user_id == user_id, user_id, now)
+        # PostgreSQL: a mark, applied to the entries once committed (`tables.read_marks`).
+        # Not while a purge deletes entries that it would count (the purge's lock); then the
+        # user's lock, their pending mark applied; then the turn, under which the counts are
+        # those of every entry committed, all of them up to the event id given out last.
+        await self._execute(sa.select(sa.func.pg_advisory_xact_lock_shared(*_PURGE_LOCK)))
+        await self._own(user_id)
+        await self._take_turn()
+        counts = await self._counts([user_id])
+        unread, unseen = counts.unread.get(user_id, 0), counts.unseen.get(user_id, 0)
+        if unread == 0:  # nor unseen: read implies seen
+            return 0
+        assigned = sa.select(outbox_state.c.position).where(outbox_state.c.name == "assigned")
+        await self._execute(
+            sa.insert(read_marks).from_select(
+                ["user_id", "through", "read_at"],
+                sa.select(
+                    sa.literal(user_id, read_marks.c.user_id.type),
+                    assigned.scalar_subquery(),
+                    sa.literal(now, UtcDateTime()),
+                ),
+            )
+        )
+        self._change(user_id, _Counted(-unread, -unseen, 0))
+        self._marking.add(user_id)
+        self.marked = True
+        return unread
 
     async def _read(self, scope: sa.ColumnElement[bool], user_id: str, now: datetime) -> int:
         """Read the unread entries in `scope` (seeing the unseen ones), counting how many of
@@ -730,6 +834,7 @@ class SqlAlchemyInboxRepository(_Repository):
         return read.rowcount
 
     async def mark_all_seen(self, user_id: str, now: datetime) -> int:
+        await self._own(user_id)
         unseen = sa.and_(inbox.c.user_id == user_id, _unseen)
         if self._on_postgresql:
             unseen = _of_target(_entries_locked_in_order(unseen), unseen)
@@ -740,6 +845,7 @@ class SqlAlchemyInboxRepository(_Repository):
         return result.rowcount
 
     async def mark_group_read(self, user_id: str, group_key: str, now: datetime) -> int | None:
+        await self._own(user_id)
         in_group = sa.and_(inbox.c.user_id == user_id, inbox.c.group_key == group_key)
         read = await self._read(in_group, user_id, now)
         if read:
@@ -890,6 +996,7 @@ class SqlAlchemyInboxRepository(_Repository):
         return int((await self._execute(covered)).scalar_one())
 
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
+        await self._own(user_id)
         result = await self._execute(
             sa.delete(inbox)
             .where(inbox.c.user_id == user_id, inbox.c.notification_id == notification_id)
@@ -916,10 +1023,22 @@ class SqlAlchemyInboxRepository(_Repository):
             # whole inbox.
             of_doomed = inbox.c.notification_id == sa.any_(_uuid_array(ids))
             doomed_entries = _entries_locked_in_order(of_doomed)
+            # No read mark is written until this commits (the purge's lock): each entry is
+            # counted as read where a mark written before read it, as that mark counted it.
+            await self._execute(sa.select(sa.func.pg_advisory_xact_lock(*_PURGE_LOCK)))
+            covered, mark_at = _marked_by_own_mark()
             gone = (
                 sa.delete(inbox)
                 .where(_of_target(doomed_entries, of_doomed))
-                .returning(inbox.c.user_id, inbox.c.is_read, inbox.c.seen_at, inbox.c.archived_at)
+                .returning(
+                    inbox.c.user_id,
+                    sa.or_(inbox.c.is_read, covered).label("is_read"),
+                    sa.case(
+                        (covered, sa.func.coalesce(inbox.c.seen_at, mark_at)),
+                        else_=inbox.c.seen_at,
+                    ).label("seen_at"),
+                    inbox.c.archived_at,
+                )
                 .cte("gone")
             )
             lost = await self._execute(_counted_by_user(gone))
@@ -952,6 +1071,37 @@ class SqlAlchemyInboxRepository(_Repository):
             .where(inbox.c.notification_id.in_(_oldest_notifications(cutoff, limit)), _unread)
         )
         return set(result.scalars())
+
+
+# Advisory locks (two 32-bit keys each): a user's, taken by every writer of their entries
+# (`SqlAlchemyInboxRepository._own`), and the purge's, which read marks wait for.
+_USER_LOCKS = 0x48524C55  # "HRLU"
+_PURGE_LOCK = (0x48524C50, 0)  # "HRLP"
+
+
+def _user_lock(user_id: str) -> tuple[Any, Any]:
+    return sa.literal(_USER_LOCKS, sa.Integer()), sa.func.hashtext(user_id)
+
+
+def _marked_by_own_mark() -> tuple[sa.ColumnElement[bool], sa.ColumnElement[Any]]:
+    """Whether its user's pending read mark read the entry (`queries.marked`), for an entry
+    of any user, and that mark's time: the mark looked up by the entry's user."""
+    mark = read_marks.alias("own_mark")
+    of_entry = notifications.alias("of_entry")
+
+    def own(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+        return sa.select(column).where(mark.c.user_id == inbox.c.user_id).scalar_subquery()
+
+    at = own(mark.c.read_at)
+    covered = marked(
+        inbox,
+        event_id=sa.select(of_entry.c.event_id)
+        .where(of_entry.c.id == inbox.c.notification_id)
+        .scalar_subquery(),
+        through=own(mark.c.through),
+        read_at=at,
+    )
+    return covered, at
 
 
 def _counted_by_user(entries: sa.FromClause) -> sa.Select[Any]:

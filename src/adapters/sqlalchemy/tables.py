@@ -208,6 +208,24 @@ delivery_positions = sa.Table(
     sa.Column("throughEventId", sa.BigInteger(), key="through", nullable=False),
 )
 
+# markAllAsRead on PostgreSQL, a row per user while it waits to be applied: "every entry of this
+# user that was unread and not archived, of a notification committed up to event `through`, was
+# read (and seen, where it was not) at `read_at`". Written under the user's lock (see
+# `SqlAlchemyInboxRepository._own`) and the outbox's turn, so that its answer and the counts'
+# change are the counts themselves, and no entry is read or written while the user waits; a
+# background task then applies it to the entries and deletes it (`apply_pending`). Until then,
+# every read of an entry's read state counts it (`queries.marked`); every writer of the user's
+# entries applies it first, under the same lock, so no entry it covers changes meanwhile. An
+# entry whose notification has no event id (one written before event ids existed) is covered
+# when it was created by `read_at`.
+read_marks = sa.Table(
+    "read_marks",
+    metadata,
+    sa.Column("userId", Identifier, key="user_id", primary_key=True),
+    sa.Column("throughEventId", sa.BigInteger(), key="through", nullable=False),
+    _timestamp("readAt", "read_at"),
+)
+
 # Each user's counts, kept with every change of their entries (archived entries left out):
 # what badges and counts read instead of counting the entries. A user without a row has none.
 # A notification told to most users (a new lead: everyone) is counted once, in

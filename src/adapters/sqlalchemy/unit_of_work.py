@@ -52,13 +52,16 @@ class SqlAlchemyUnitOfWork:
         relay: EventRelay | None = None,
         clock: Clock | None = None,
         urgency: Urgency | None = None,
+        deferred: EventRelay | None = None,
     ) -> None:
         """`clock` stamps the events written at commit (the system clock when None);
-        `urgency` presses while this unit of work holds the outbox's turn."""
+        `urgency` presses while this unit of work holds the outbox's turn; `deferred` is told
+        when a commit left the inbox work to finish later (a read mark to apply)."""
         self._session_factory, self._relay, self._clock = session_factory, relay, clock
-        self._urgency = urgency
+        self._urgency, self._deferred = urgency, deferred
         self._session: AsyncSession | None = None
         self._wrote_events = False
+        self._left_work = False
         self._pressing = False
 
     async def __aenter__(self) -> Self:
@@ -92,6 +95,9 @@ class SqlAlchemyUnitOfWork:
         wrote_events, self._wrote_events = self._wrote_events, False
         if wrote_events and self._relay is not None:
             await self._relay.committed()
+        left_work, self._left_work = self._left_work, False
+        if left_work and self._deferred is not None:
+            await self._deferred.committed()
 
     async def commit(self) -> None:
         if self._session is None:
@@ -99,6 +105,7 @@ class SqlAlchemyUnitOfWork:
         # The counts and the outbox rows last, under the turn: its lock is then held for the
         # shortest time.
         wrote_events = await self._event_log.write_pending(self._inbox)
+        left_work, self._inbox.marked = self._inbox.marked, False
         try:
             with concurrency_errors():
                 await self._session.commit()
@@ -107,6 +114,7 @@ class SqlAlchemyUnitOfWork:
             self._inbox.forget()
             self._event_log.forget()
         self._wrote_events |= wrote_events
+        self._left_work |= left_work
 
     def _turn_taken(self) -> None:
         if self._urgency is not None and not self._pressing:

@@ -9,9 +9,9 @@ from domain.events import NotificationsBulkUpdated
 
 
 class MarkAllAsRead:
-    """One conditional update over the entries outside the archive: each entry is read by one
-    request only, which counts and reports it; a request that finds nothing unread left answers
-    0 and sends nothing."""
+    """Every entry outside the archive read at once: each by one request only, which counts
+    and reports it; a request that finds nothing unread left answers 0 and sends nothing. A
+    store may answer before writing every entry (`InboxRepository.apply_deferred`)."""
 
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow, self._clock = uow, clock
