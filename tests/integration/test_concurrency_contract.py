@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from test_repository_contract import (
     NOW,
     NewUnitOfWork,
@@ -637,4 +637,107 @@ async def test_a_confirmation_waits_for_one_of_the_same_user_before_and_moves_no
             assert entry.delivered_at == first_at
     finally:
         release.set()
+        await engine.dispose()
+
+
+# markAllAsRead's marks (PostgreSQL) beside the purge and the background writer.
+
+
+async def pending_marks(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(sa.text("SELECT count(*) FROM read_marks")) or 0)
+
+
+@pytest.mark.postgres
+async def test_mark_all_read_during_a_purge_reads_the_entries_at_once(
+    migrated_postgres_url: str,
+) -> None:
+    # A mark would count entries that a purge has deleted but not committed: while a purge
+    # runs, markAllAsRead reads the entries itself, without waiting for the purge.
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    for minute in range(3):
+        await given_notification(new_uow, ["bob"], NOW + timedelta(minutes=minute))
+    try:
+        async with asyncio.timeout(10), engine.connect() as purging:
+            await purging.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:key, 0)"),
+                {"key": repositories._PURGE_LOCK[0]},
+            )
+            async with new_uow() as uow:
+                assert await uow.inbox.mark_all_read("bob", NOW + timedelta(hours=1)) == 3
+                await uow.commit()
+            await purging.rollback()
+        assert await pending_marks(engine) == 0
+        async with engine.connect() as connection:
+            assert await counted_entries(connection) == {"bob": (0, 0, 3)}
+            assert await kept_counts(connection) == {"bob": (0, 0, 3)}
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_purge_holds_the_pending_marks_of_the_users_it_deletes_for(
+    migrated_postgres_url: str,
+) -> None:
+    # Applied while the purge deletes, a mark would still be read by the purge's snapshot,
+    # where its user's entry was changed since: it stays until the purge commits.
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    await given_notification(new_uow, ["bob", "carol"], NOW)
+    await given_notification(new_uow, ["carol"], NOW + timedelta(days=1))
+    later = NOW + timedelta(days=2)
+    try:
+        for user_id in ("bob", "carol"):
+            async with new_uow() as uow:
+                assert await uow.inbox.mark_all_read(user_id, later) > 0
+                await uow.commit()
+        async with asyncio.timeout(10), new_uow() as purge:
+            assert await purge.inbox.purge_before(NOW + timedelta(minutes=1), 10) == 1
+            for user_id in ("bob", "carol"):  # as `apply_deferred` would take it
+                async with engine.connect() as applier:
+                    await applier.execute(sa.text("SET LOCAL lock_timeout = '50ms'"))
+                    with pytest.raises(sa.exc.DBAPIError, match="lock timeout"):
+                        await applier.execute(
+                            sa.text('DELETE FROM read_marks WHERE "userId" = :user'),
+                            {"user": user_id},
+                        )
+                    await applier.rollback()
+            await purge.commit()
+        async with new_uow() as uow:
+            assert await uow.inbox.apply_deferred("carol")
+            await uow.commit()
+        async with engine.connect() as connection:
+            assert await counted_entries(connection) == {"carol": (0, 0, 1)}
+            assert await kept_counts(connection) == {"bob": (0, 0, 0), "carol": (0, 0, 1)}
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_background_writer_leaves_a_user_another_transaction_holds(
+    migrated_postgres_url: str,
+) -> None:
+    engine = make_engine(migrated_postgres_url)
+    new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
+    await given_notification(new_uow, ["bob"], NOW)
+    try:
+        async with new_uow() as uow:
+            assert await uow.inbox.mark_all_read("bob", NOW + timedelta(hours=1)) == 1
+            await uow.commit()
+        async with asyncio.timeout(10), engine.connect() as writer:
+            await writer.execute(  # as a writer of bob's entries holds it
+                sa.text("SELECT pg_advisory_xact_lock(:key, hashtext('bob'))"),
+                {"key": repositories._USER_LOCKS},
+            )
+            async with new_uow() as uow:
+                assert not await uow.inbox.apply_deferred("bob")
+                await uow.commit()
+            await writer.rollback()
+        assert await pending_marks(engine) == 1
+        async with new_uow() as uow:
+            assert await uow.inbox.apply_deferred("bob")
+            await uow.commit()
+        assert await pending_marks(engine) == 0
+    finally:
         await engine.dispose()

@@ -606,7 +606,16 @@ class SqlAlchemyInboxRepository(_Repository):
         return list(result.scalars())
 
     async def apply_deferred(self, user_id: str) -> bool:
-        return self._on_postgresql and await self._apply_mark(user_id)
+        """PostgreSQL: the user's pending mark applied, unless another transaction holds the
+        user's lock (a writer, which applies it first, or another process's run): left to it,
+        or to the next run."""
+        if not self._on_postgresql:
+            return False
+        free = sa.func.pg_try_advisory_xact_lock(*_user_lock(user_id))
+        if not (await self._execute(sa.select(free))).scalar_one():
+            return False
+        self._owned.add(user_id)
+        return await self._apply_mark(user_id)
 
     async def _stored_counts(self, user_ids: Sequence[str]) -> _CountsByUser:
         result = await self._execute(
@@ -765,10 +774,14 @@ class SqlAlchemyInboxRepository(_Repository):
         if not self._on_postgresql:
             return await self._read(inbox.c.user_id == user_id, user_id, now)
         # PostgreSQL: a mark, applied to the entries once committed (`tables.read_marks`).
-        # Not while a purge deletes entries that it would count (the purge's lock); then the
+        # Not while a purge deletes entries that it would count (the purge's lock): then the
+        # entries are read at once, as elsewhere, rather than waiting for the purge. Then the
         # user's lock, their pending mark applied; then the turn, under which the counts are
         # those of every entry committed, all of them up to the event id given out last.
-        await self._execute(sa.select(sa.func.pg_advisory_xact_lock_shared(*_PURGE_LOCK)))
+        free = sa.func.pg_try_advisory_xact_lock_shared(*_PURGE_LOCK)
+        if not (await self._execute(sa.select(free))).scalar_one():
+            await self._own(user_id)
+            return await self._read(inbox.c.user_id == user_id, user_id, now)
         await self._own(user_id)
         await self._take_turn()
         counts = await self._counts([user_id])
@@ -1023,9 +1036,17 @@ class SqlAlchemyInboxRepository(_Repository):
             # whole inbox.
             of_doomed = inbox.c.notification_id == sa.any_(_uuid_array(ids))
             doomed_entries = _entries_locked_in_order(of_doomed)
-            # No read mark is written until this commits (the purge's lock): each entry is
-            # counted as read where a mark written before read it, as that mark counted it.
+            # No read mark is written until this commits (the purge's lock), nor is one of
+            # these entries' users applied (each locked, to be read): each entry is counted as
+            # read where such a mark read it, as the mark counted it. (Applied meanwhile, a
+            # mark would still be read here, by this statement's snapshot, where the entry
+            # was changed since.)
             await self._execute(sa.select(sa.func.pg_advisory_xact_lock(*_PURGE_LOCK)))
+            await self._execute(
+                sa.select(read_marks.c.user_id)
+                .where(read_marks.c.user_id.in_(sa.select(inbox.c.user_id).where(of_doomed)))
+                .with_for_update(read=True)
+            )
             covered, mark_at = _marked_by_own_mark()
             gone = (
                 sa.delete(inbox)
