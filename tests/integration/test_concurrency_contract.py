@@ -703,6 +703,9 @@ async def test_a_purge_holds_the_pending_marks_of_the_users_it_deletes_for(
                             {"user": user_id},
                         )
                     await applier.rollback()
+            async with new_uow() as uow:  # the background writer leaves them, at once
+                assert not await uow.inbox.apply_deferred("carol")
+                await uow.commit()
             await purge.commit()
         async with new_uow() as uow:
             assert await uow.inbox.apply_deferred("carol")

@@ -607,14 +607,17 @@ class SqlAlchemyInboxRepository(_Repository):
 
     async def apply_deferred(self, user_id: str) -> bool:
         """PostgreSQL: the user's pending mark applied, unless another transaction holds the
-        user's lock (a writer, which applies it first, or another process's run): left to it,
-        or to the next run."""
+        user's lock (a writer, which applies it first, or another process's run) or the mark
+        (a purge, until it commits): left to it, or to the next run, never waited for."""
         if not self._on_postgresql:
             return False
         free = sa.func.pg_try_advisory_xact_lock(*_user_lock(user_id))
         if not (await self._execute(sa.select(free))).scalar_one():
             return False
         self._owned.add(user_id)
+        mark = sa.select(read_marks.c.user_id).where(read_marks.c.user_id == user_id)
+        if (await self._execute(mark.with_for_update(skip_locked=True))).first() is None:
+            return False
         return await self._apply_mark(user_id)
 
     async def _stored_counts(self, user_ids: Sequence[str]) -> _CountsByUser:
