@@ -462,6 +462,13 @@ class EmailSender(Protocol):
         ...
 
 
+class DeferredWork(Protocol):
+    async def committed(self) -> None:
+        """A commit left the inbox work to finish later (`InboxRepository.apply_deferred`):
+        have it done soon."""
+        ...
+
+
 class EventRelay(Protocol):
     async def committed(self) -> None:
         """Events were committed: have them published (now, or soon by a background relay)."""

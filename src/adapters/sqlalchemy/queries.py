@@ -128,21 +128,29 @@ def marked(
     )
 
 
+def event_id_of(entries: sa.FromClause) -> sa.ScalarSelect[Any]:
+    """The event id of the entry's notification, looked up by its key (through an alias of
+    its own: never correlated with a notifications table the statement reads besides)."""
+    of_entry = notifications.alias("of_entry")
+    return (
+        sa.select(of_entry.c.event_id)
+        .where(of_entry.c.id == entries.c.notification_id)
+        .scalar_subquery()
+    )
+
+
 def marked_for_user(entries: sa.FromClause) -> sa.ColumnElement[bool]:
     """`marked` for an entry of the asked user (the bind parameter `user_id`): their mark read
     once for the statement, the entry's event id looked up only when there is one, so that a
     scan of an index alone stays one."""
     mark = read_marks.alias("user_mark")
-    of_entry = notifications.alias("marked_notification")
 
     def users(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
         return sa.select(column).where(mark.c.user_id == _user_param()).scalar_subquery()
 
     return marked(
         entries,
-        event_id=sa.select(of_entry.c.event_id)
-        .where(of_entry.c.id == entries.c.notification_id)
-        .scalar_subquery(),
+        event_id=event_id_of(entries),
         through=users(mark.c.through),
         read_at=users(mark.c.read_at),
     )

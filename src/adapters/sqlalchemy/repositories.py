@@ -24,6 +24,7 @@ from adapters.sqlalchemy.queries import (
     UNSEEN,
     counted,
     entry_of,
+    event_id_of,
     marked,
     page_query,
     select_entries,
@@ -571,14 +572,11 @@ class SqlAlchemyInboxRepository(_Repository):
         if mark is None:
             return False
         through, at = mark.through, mark.read_at
-        of_entry = notifications.alias("of_entry")
         covered = sa.and_(
             inbox.c.user_id == user_id,
             marked(
                 inbox,
-                event_id=sa.select(of_entry.c.event_id)
-                .where(of_entry.c.id == inbox.c.notification_id)
-                .scalar_subquery(),
+                event_id=event_id_of(inbox),
                 through=sa.literal(through, sa.BigInteger()),
                 read_at=sa.literal(at, UtcDateTime()),
             ),
@@ -1111,20 +1109,12 @@ def _marked_by_own_mark() -> tuple[sa.ColumnElement[bool], sa.ColumnElement[Any]
     """Whether its user's pending read mark read the entry (`queries.marked`), for an entry
     of any user, and that mark's time: the mark looked up by the entry's user."""
     mark = read_marks.alias("own_mark")
-    of_entry = notifications.alias("of_entry")
 
     def own(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
         return sa.select(column).where(mark.c.user_id == inbox.c.user_id).scalar_subquery()
 
     at = own(mark.c.read_at)
-    covered = marked(
-        inbox,
-        event_id=sa.select(of_entry.c.event_id)
-        .where(of_entry.c.id == inbox.c.notification_id)
-        .scalar_subquery(),
-        through=own(mark.c.through),
-        read_at=at,
-    )
+    covered = marked(inbox, event_id=event_id_of(inbox), through=own(mark.c.through), read_at=at)
     return covered, at
 
 

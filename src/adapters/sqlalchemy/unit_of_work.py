@@ -22,6 +22,7 @@ from adapters.urgency import Urgency
 from application.ports import (
     Clock,
     CommentRepository,
+    DeferredWork,
     DueEmailRepository,
     EventLog,
     EventRelay,
@@ -52,7 +53,7 @@ class SqlAlchemyUnitOfWork:
         relay: EventRelay | None = None,
         clock: Clock | None = None,
         urgency: Urgency | None = None,
-        deferred: EventRelay | None = None,
+        deferred: DeferredWork | None = None,
     ) -> None:
         """`clock` stamps the events written at commit (the system clock when None);
         `urgency` presses while this unit of work holds the outbox's turn; `deferred` is told
