@@ -229,13 +229,11 @@ class InboxRepository(Protocol):
         """Take the entry out of the user's inbox; returns whether it was there."""
         ...
 
-    async def purge_before(self, cutoff: datetime, limit: int) -> int:
-        """Delete at most `limit` of the oldest notifications created before `cutoff`, with
-        every recipient's entry for them, read or not; returns how many notifications."""
-        ...
-
-    async def unread_recipients_before(self, cutoff: datetime, limit: int) -> set[str]:
-        """Who has an unread entry among what `purge_before(cutoff, limit)` would delete."""
+    async def purge_before(self, cutoff: datetime, limit: int, entries: int) -> PurgedBatch:
+        """Delete the entries, read or not, of the at most `limit` oldest notifications
+        created before `cutoff`, at most `entries` of them (the first by notification id, then
+        user id), and each of those notifications once none of its entries is left. A
+        notification sent to more users than `entries` goes in several batches."""
         ...
 
     async def users_with_deferred_changes(self, limit: int) -> list[str]:
@@ -369,6 +367,18 @@ class EventLog(Protocol):
         Events not yet published stay, however old: the relay has yet to send them.
         """
         ...
+
+
+class PurgedBatch(msgspec.Struct, frozen=True):
+    """What one batch of the inbox's purge deleted (`InboxRepository.purge_before`)."""
+
+    notifications: int
+    entries: int
+    # Who lost an entry that counted as unread or unseen: their counts changed.
+    losing: frozenset[str]
+    # Whether it stopped at a bound (`limit` notifications, `entries` entries): more may be
+    # left, for the next batch.
+    full: bool
 
 
 class EventHorizon(msgspec.Struct, frozen=True):

@@ -13,6 +13,7 @@ import pytest
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingPublisher
 from application.commands import (
     AddCommentCommand,
+    ArchiveNotificationCommand,
     CompleteTaskCommand,
     DeleteNotificationCommand,
     EventsSinceQuery,
@@ -23,6 +24,7 @@ from application.commands import (
 from application.comments.add_comment import AddComment
 from application.delivery.events_since import EventsSince
 from application.delivery.relay_events import RelayEvents
+from application.notifications.archive_notification import ArchiveNotification
 from application.notifications.delete_notification import DeleteNotification
 from application.notifications.mark_as_read import MarkAsRead
 from application.preferences.set_preference import SetPreference
@@ -77,8 +79,10 @@ def units(store: InMemoryStore) -> UnitsOfWork:
     return UnitsOfWork(store)
 
 
-def purge_with(units: UnitsOfWork, clock: FixedClock, batch_size: int = 5_000) -> PurgeOlderThan:
-    return PurgeOlderThan(units, clock, batch_size)
+def purge_with(
+    units: UnitsOfWork, clock: FixedClock, batch_size: int = 5_000, batch_entries: int = 10_000
+) -> PurgeOlderThan:
+    return PurgeOlderThan(units, clock, batch_size, batch_entries)
 
 
 async def purge(
@@ -209,6 +213,28 @@ async def test_a_batch_that_is_exactly_full_is_followed_by_an_empty_one(
     assert result == PurgeResult(notifications=4, events=8)
     assert units.commits == (2 + 1) + (4 + 1)
     assert await read.inbox("bob") == []
+
+
+async def test_a_notification_to_more_users_than_a_batch_holds_goes_in_several_transactions(
+    given_users: Users,
+    given_lead: GivenLead,
+    clock: FixedClock,
+    read: StoreReader,
+    units: UnitsOfWork,
+) -> None:
+    await given_users("alice", "bob", "carol", "dave", "erin", "frank")
+    await given_lead("alice")  # told to the five others
+    clock.advance(days=DAYS)
+    recent = await given_lead("alice", "Fresh deal")
+    clock.advance(days=1)
+
+    result = await purge_with(units, clock, batch_entries=2)(PurgeOlderThanCommand(DAYS))
+
+    assert result == PurgeResult(notifications=1, events=2)
+    for user_id in ("bob", "carol", "dave", "erin", "frank"):
+        assert await inbox_ids(read, user_id) == [recent]
+    # The old lead's 5 entries: 2 + 2 + 1; its 2 events: one batch.
+    assert units.commits == 3 + 1
 
 
 async def test_everything_else_is_left_as_it_was(
@@ -366,6 +392,8 @@ def test_a_batch_size_below_one_is_a_programming_error(
 ) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         purge_with(units, clock, batch_size=0)
+    with pytest.raises(ValueError, match="batch_entries"):
+        purge_with(units, clock, batch_entries=0)
 
 
 async def test_users_who_lose_an_unread_notification_are_told_their_new_count(
@@ -388,3 +416,28 @@ async def test_users_who_lose_an_unread_notification_are_told_their_new_count(
     await relay()
 
     assert publisher.published == [UnreadCountsChanged({"bob": 1}, {"bob": 1})]
+
+
+async def test_users_who_lose_only_read_or_archived_notifications_are_told_nothing(
+    given_users: Users,
+    given_lead: GivenLead,
+    mark_as_read: MarkAsRead,
+    archive: ArchiveNotification,
+    clock: FixedClock,
+    store: InMemoryStore,
+    publisher: RecordingPublisher,
+) -> None:
+    # Neither a read one nor an archived one (read or not) is in the counts: losing it changes
+    # none of them.
+    await given_users("alice", "bob", "carol", "dave")
+    old = await given_lead("alice")
+    await mark_as_read(MarkAsReadCommand("bob", str(old)))
+    await archive(ArchiveNotificationCommand("carol", str(old)))
+    clock.advance(days=DAYS + 1)
+    publisher.published.clear()
+    relay = RelayEvents(lambda: InMemoryUnitOfWork(store), publisher)
+
+    await purge(UnitsOfWork(store), clock)
+    await relay()
+
+    assert publisher.published == [UnreadCountsChanged({"dave": 0}, {"dave": 0})]

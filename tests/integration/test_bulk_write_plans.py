@@ -158,7 +158,8 @@ async def explained(engine: AsyncEngine, url: str, write: str) -> list[str]:
                 everyone = {f"u{user}": USERS * EACH for user in range(1, USERS + 1)}
                 changed = await uow.inbox.confirm_delivered({**everyone, "bob": BOBS}, NOW)
             case "purge_before":
-                changed = await uow.inbox.purge_before(NOW - timedelta(minutes=1), BOBS)
+                purged = await uow.inbox.purge_before(NOW - timedelta(minutes=1), BOBS, BOBS)
+                changed = purged.entries
         await uow.commit()
     assert changed >= BOBS  # the write had many entries to change (or count, for confirmations)
     assert statements.sent

@@ -143,7 +143,8 @@ async def test_the_purge_takes_due_emails_with_their_notification(
     await given_notification(new_uow, ["bob"])
 
     async with new_uow() as uow:
-        assert await uow.inbox.purge_before(NOW + timedelta(seconds=1), 10) == 1
+        purged = await uow.inbox.purge_before(NOW + timedelta(seconds=1), 10, 100)
+        assert purged.notifications == 1
         await uow.commit()
 
     assert await claim(new_uow, NOW + DELAY) == {}

@@ -679,7 +679,7 @@ async def test_purged_and_deleted_notifications_leave_nothing_behind(backend: Ba
     kept = await notify(backend, minutes(3), comment, lead.id, recipients=("bob", "carol"))
     await change(backend, "carol", old.id, lambda entry: entry.archive(minutes(4)))
     async with backend.new_uow() as uow:
-        assert await uow.inbox.purge_before(minutes(2), 10) == 1
+        assert (await uow.inbox.purge_before(minutes(2), 10, 100)).notifications == 1
         assert await uow.inbox.remove("bob", kept.id)
         await uow.commit()
 
@@ -809,7 +809,7 @@ async def test_counts_follow_every_change_of_the_entries(backend: Backend) -> No
 
     async with backend.new_uow() as uow:
         await uow.inbox.add(an_entry_notification(minutes(20)), ["bob", "carol"])
-        assert await uow.inbox.purge_before(minutes(2), 10) == 2
+        assert (await uow.inbox.purge_before(minutes(2), 10, 100)).notifications == 2
         await uow.commit()
     await assert_counts_are_counted(backend, *users)
 

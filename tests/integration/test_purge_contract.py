@@ -19,7 +19,7 @@ from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.tables import notification_recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import EventHorizon, UnitOfWork
+from application.ports import EventHorizon, PurgedBatch, UnitOfWork
 from domain.comments import Comment
 from domain.events import NotificationsBulkUpdated, StoredEvent
 from domain.leads import Lead
@@ -87,11 +87,13 @@ async def add_notifications(
     return made
 
 
-async def purge_notifications(backend: Backend, cutoff: datetime, limit: int = 1_000) -> int:
+async def purge_notifications(
+    backend: Backend, cutoff: datetime, limit: int = 1_000, entries: int = 1_000
+) -> int:
     async with backend.new_uow() as uow:
-        deleted = await uow.inbox.purge_before(cutoff, limit)
+        batch = await uow.inbox.purge_before(cutoff, limit, entries)
         await uow.commit()
-    return deleted
+    return batch.notifications
 
 
 async def entries(backend: Backend, user_id: str) -> list[InboxEntry]:
@@ -218,11 +220,91 @@ async def test_notifications_that_no_one_keeps_any_more_go_too(backend: Backend)
         assert await recipient_rows(backend, [left_by_all.id, nobodys.id]) == 0
 
 
+async def purge_batch(backend: Backend, cutoff: datetime, entries: int) -> PurgedBatch:
+    async with backend.new_uow() as uow:
+        batch = await uow.inbox.purge_before(cutoff, 10, entries)
+        await uow.commit()
+    return batch
+
+
+async def test_a_batch_holds_at_most_its_entries_and_a_notification_goes_with_its_last(
+    backend: Backend,
+) -> None:
+    users = ("bob", "carol", "dave")
+    made = await add_notifications(backend, [T0, T0 + MICROSECOND, T0], recipients=users)
+    # Entries go in the order of their key: notification id, then user id.
+    first, second, third = sorted(n.id for n in made)
+    cutoff = T0 + timedelta(days=1)
+
+    batch = await purge_batch(backend, cutoff, entries=4)
+
+    # The first notification's 3 entries and bob's of the second: the second stays for the
+    # others, with their counts.
+    assert batch == PurgedBatch(notifications=1, entries=4, losing=frozenset(users), full=True)
+    assert sorted(await ids_in_inbox(backend, "bob")) == [third]
+    assert sorted(await ids_in_inbox(backend, "carol")) == [second, third]
+    assert sorted(await ids_in_inbox(backend, "dave")) == [second, third]
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.badges(users) == {
+            "bob": Badge(1, 1),
+            "carol": Badge(2, 2),
+            "dave": Badge(2, 2),
+        }
+    if backend.url is not None:
+        assert await recipient_rows(backend, [first, second, third]) == 5
+
+    assert await purge_batch(backend, cutoff, entries=4) == PurgedBatch(
+        notifications=1, entries=4, losing=frozenset(users), full=True
+    )
+    assert await purge_batch(backend, cutoff, entries=4) == PurgedBatch(
+        notifications=1, entries=1, losing=frozenset({"dave"}), full=False
+    )
+    assert await purge_batch(backend, cutoff, entries=4) == PurgedBatch(
+        notifications=0, entries=0, losing=frozenset(), full=False
+    )
+    for user_id in users:
+        assert await entries(backend, user_id) == []
+
+
+async def test_a_batch_says_who_lost_an_entry_that_counted(backend: Backend) -> None:
+    users = ("bob", "carol", "dave", "erin", "frank")
+    (old,) = await add_notifications(backend, [T0], recipients=users)
+    await add_notifications(backend, [T0 + timedelta(days=2)], recipients=["frank"])
+    later = T0 + timedelta(hours=1)
+    async with backend.new_uow() as uow:
+        for user_id, change in (
+            ("bob", InboxEntry.mark_read),  # read: counted nowhere
+            ("carol", InboxEntry.archive),  # archived, unread: counted nowhere either
+            ("dave", InboxEntry.mark_seen),  # seen, unread: counted as unread
+        ):
+            entry = await uow.inbox.get_for_update(user_id, old.id)
+            assert entry is not None
+            assert change(entry, later)
+            await uow.inbox.save(entry)
+        # Read by a markAllAsRead (on PostgreSQL, a mark not yet written to the entries).
+        assert await uow.inbox.mark_all_read("frank", later) == 2
+        await uow.commit()
+
+    batch = await purge_batch(backend, T0 + timedelta(days=1), entries=100)
+
+    assert batch == PurgedBatch(
+        notifications=1, entries=5, losing=frozenset({"dave", "erin"}), full=False
+    )
+    async with backend.new_uow() as uow:
+        assert await uow.inbox.badges(users) == {
+            "bob": Badge(0, 0),
+            "carol": Badge(0, 0),
+            "dave": Badge(0, 0),
+            "erin": Badge(0, 0),
+            "frank": Badge(0, 0),
+        }
+
+
 async def test_a_purge_that_is_not_committed_deletes_nothing(backend: Backend) -> None:
     made = await add_notifications(backend, [T0, T0])
 
     async with backend.new_uow() as uow:
-        assert await uow.inbox.purge_before(T0 + MICROSECOND, 10) == 2
+        assert (await uow.inbox.purge_before(T0 + MICROSECOND, 10, 100)).notifications == 2
 
     assert sorted(await ids_in_inbox(backend, "bob")) == sorted(n.id for n in made)
 

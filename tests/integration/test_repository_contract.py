@@ -663,7 +663,8 @@ async def test_notifications_to_most_users_count_for_their_recipients_alone(
         "user-095": Badge(2, 2),
     }
     async with new_uow() as uow:
-        assert await uow.inbox.purge_before(first.created_at + timedelta(microseconds=1), 10) == 2
+        cutoff = first.created_at + timedelta(microseconds=1)
+        assert (await uow.inbox.purge_before(cutoff, 10, 100)).notifications == 2
         await uow.commit()
     assert await badges_of(new_uow, ["user-000", "user-001", "user-050", "user-099"]) == {
         "user-000": Badge(0, 0),  # their one entry was the oldest notification's
@@ -1354,7 +1355,8 @@ async def test_a_count_after_the_purge_took_every_mark_of_a_user(new_uow: NewUni
     older_id, newer_id = await event_id_of(new_uow, older), await event_id_of(new_uow, newer)
     async with new_uow() as uow:
         assert await uow.inbox.confirm_delivered({"bob": older_id}, minutes(5)) == 1
-        assert await uow.inbox.purge_before(minutes(1), 10) == 1  # and bob's only mark
+        purged = await uow.inbox.purge_before(minutes(1), 10, 100)
+        assert purged.notifications == 1  # and bob's only mark
         await uow.commit()
 
     async with new_uow() as uow:
@@ -1381,7 +1383,7 @@ async def test_a_purge_keeps_each_remaining_entrys_delivery_time(new_uow: NewUni
             await uow.commit()
 
     async with new_uow() as uow:
-        assert await uow.inbox.purge_before(minutes(1), 10) == 1  # the oldest
+        assert (await uow.inbox.purge_before(minutes(1), 10, 100)).notifications == 1  # the oldest
         await uow.commit()
 
     delivered = {e.notification.id: e.delivered_at for e in await page_of(new_uow, "bob")}

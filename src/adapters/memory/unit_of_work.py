@@ -24,13 +24,14 @@ from application.ports import (
     InboxRepository,
     LeadRepository,
     PreferenceRepository,
+    PurgedBatch,
     TaskRepository,
     UserRepository,
 )
 from domain.comments import Comment
 from domain.events import InboxEvent, NotificationCreated, StoredEvent, UnreadCountsChanged
 from domain.leads import Lead
-from domain.notifications import Badges, InboxEntry, Notification, NotificationType
+from domain.notifications import Badge, Badges, InboxEntry, Notification, NotificationType
 from domain.tasks import Task
 from domain.users import User
 
@@ -287,25 +288,34 @@ class InMemoryInboxRepository:
     async def remove(self, user_id: str, notification_id: UUID) -> bool:
         return self._inboxes.get(user_id, {}).pop(notification_id, None) is not None
 
-    async def purge_before(self, cutoff: datetime, limit: int) -> int:
+    async def purge_before(self, cutoff: datetime, limit: int, entries: int) -> PurgedBatch:
         doomed = self._oldest(cutoff, limit)
-        for notification_id in doomed:
+        held = sorted(
+            (notification_id, user_id)
+            for user_id, inbox in self._inboxes.items()
+            for notification_id in doomed & inbox.keys()
+        )
+        losing = set()
+        for notification_id, user_id in held[:entries]:
+            if self._inboxes[user_id].pop(notification_id).badge != Badge(0, 0):
+                losing.add(user_id)
+        # Those of the batch but the last, whose entries the bound may have cut.
+        gone = doomed
+        if len(held) >= entries:
+            cut = held[entries - 1][0]
+            left = {notification_id for notification_id, _ in held[entries:]}
+            gone = {n for n in doomed if n < cut or (n == cut and cut not in left)}
+        for notification_id in gone:
             del self._notifications[notification_id]
             self._event_ids.pop(notification_id, None)
-        for inbox in self._inboxes.values():
-            for notification_id in doomed & inbox.keys():
-                del inbox[notification_id]
-        for key in [key for key in self._due_emails if key[1] in doomed]:
+        for key in [key for key in self._due_emails if key[1] in gone]:
             del self._due_emails[key]  # as the database's cascade does
-        return len(doomed)
-
-    async def unread_recipients_before(self, cutoff: datetime, limit: int) -> set[str]:
-        doomed = self._oldest(cutoff, limit)
-        return {
-            user_id
-            for user_id, inbox in self._inboxes.items()
-            if any(not inbox[n].is_read for n in doomed & inbox.keys())
-        }
+        return PurgedBatch(
+            notifications=len(gone),
+            entries=min(len(held), entries),
+            losing=frozenset(losing),
+            full=len(doomed) == limit or len(held) >= entries,
+        )
 
     async def users_with_deferred_changes(self, limit: int) -> list[str]:
         return []  # every change is applied at once

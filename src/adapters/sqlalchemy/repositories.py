@@ -53,6 +53,7 @@ from application.ports import (
     EventHorizon,
     InboxPosition,
     InboxSlice,
+    PurgedBatch,
 )
 from domain.comments import Comment
 from domain.events import (
@@ -1023,35 +1024,58 @@ class SqlAlchemyInboxRepository(_Repository):
         self._change(user_id, _counted_row(row).negated())
         return True
 
-    async def purge_before(self, cutoff: datetime, limit: int) -> int:
-        oldest = _oldest_notifications(cutoff, limit)
-        if self._on_postgresql:
-            # The ids once, so that the entries and the notifications deleted are of the same
-            # ones whatever another purge deletes meanwhile; the entries explicitly, with what
-            # they counted as they were deleted.
-            ids = list((await self._execute(oldest)).scalars())
-            if not ids:
-                return 0
-            # `= ANY` here is the key's own condition (it leads with the notification): one
-            # descent per id, where rows to join (`_rows_of`) were planned as a hash of the
+    async def purge_before(self, cutoff: datetime, limit: int, entries: int) -> PurgedBatch:
+        # The ids once, so that the entries and the notifications deleted are of the same ones
+        # whatever another purge deletes meanwhile.
+        ids = list((await self._execute(_oldest_notifications(cutoff, limit))).scalars())
+        if not ids:
+            return PurgedBatch(notifications=0, entries=0, losing=frozenset(), full=False)
+
+        def among_ids(column: sa.ColumnElement[UUID]) -> sa.ColumnElement[bool]:
+            # PostgreSQL: `= ANY` is the key's own condition (it leads with the notification):
+            # one descent per id, where rows to join (`_rows_of`) were planned as a hash of the
             # whole inbox.
-            of_doomed = inbox.c.notification_id == sa.any_(_uuid_array(ids))
-            doomed_entries = _entries_locked_in_order(of_doomed)
+            if self._on_postgresql:
+                return column == sa.any_(_uuid_array(ids))
+            return column.in_(ids)
+
+        of_doomed = among_ids(inbox.c.notification_id)
+        # This batch's entries: those up to the `entries`-th in the key's order, a range of the
+        # key (an entry deleted meanwhile leaves it one fewer, never one more).
+        key = sa.tuple_(inbox.c.notification_id, inbox.c.user_id)
+        last = (
+            await self._execute(
+                sa.select(inbox.c.notification_id, inbox.c.user_id)
+                .where(of_doomed)
+                .order_by(inbox.c.notification_id, inbox.c.user_id)
+                .offset(entries - 1)
+                .limit(1)
+            )
+        ).one_or_none()
+        of_batch = of_doomed
+        if last is not None:
+            bound = sa.tuple_(
+                sa.literal(last.notification_id, sa.Uuid()),
+                sa.literal(last.user_id, inbox.c.user_id.type),
+            )
+            of_batch = sa.and_(of_doomed, key <= bound)
+        if self._on_postgresql:
             # No read mark is written until this commits (the purge's lock), nor is one of
             # these entries' users applied (each locked, to be read): each entry is counted as
             # read where such a mark read it, as the mark counted it. (Applied meanwhile, a
             # mark would still be read here, by this statement's snapshot, where the entry
-            # was changed since.)
+            # was changed since.) The entries are then deleted, each locked in key order, with
+            # what they counted.
             await self._execute(sa.select(sa.func.pg_advisory_xact_lock(*_PURGE_LOCK)))
             await self._execute(
                 sa.select(read_marks.c.user_id)
-                .where(read_marks.c.user_id.in_(sa.select(inbox.c.user_id).where(of_doomed)))
+                .where(read_marks.c.user_id.in_(sa.select(inbox.c.user_id).where(of_batch)))
                 .with_for_update(read=True)
             )
             covered, mark_at = _marked_by_own_mark()
             gone = (
                 sa.delete(inbox)
-                .where(_of_target(doomed_entries, of_doomed))
+                .where(_of_target(_entries_locked_in_order(of_batch), of_batch))
                 .returning(
                     inbox.c.user_id,
                     sa.or_(inbox.c.is_read, covered).label("is_read"),
@@ -1063,19 +1087,29 @@ class SqlAlchemyInboxRepository(_Repository):
                 )
                 .cte("gone")
             )
-            lost = await self._execute(_counted_by_user(gone))
-            doomed = notifications.c.id == sa.any_(_uuid_array(ids))
+            lost = (await self._execute(_counted_by_user(gone))).all()
         else:
             # One writer at a time (BEGIN IMMEDIATE): the entries counted are those deleted.
-            of_doomed = inbox.c.notification_id.in_(oldest)
-            lost = await self._execute(
-                _counted_by_user(sa.select(inbox).where(of_doomed).subquery())
-            )
-            await self._execute(sa.delete(inbox).where(of_doomed))
-            doomed = notifications.c.id.in_(oldest)
+            lost = (
+                await self._execute(_counted_by_user(sa.select(inbox).where(of_batch).subquery()))
+            ).all()
+            await self._execute(sa.delete(inbox).where(of_batch))
+        losing = set()
         for row in lost:
             self._change(row.user_id, _Counted(-row.unread, -row.unseen, -row.total))
-        result = await self._execute(sa.delete(notifications).where(doomed))
+            if row.unread or row.unseen:
+                losing.add(row.user_id)
+        # The notifications whose last entry went, or that had none left: those of the batch
+        # but the last, whose entries the bound may have cut.
+        done = among_ids(notifications.c.id)
+        if last is not None:
+            cut = sa.literal(last.notification_id, sa.Uuid())
+            rest = sa.exists().where(inbox.c.notification_id == cut)
+            done = sa.and_(
+                done,
+                sa.or_(notifications.c.id < cut, sa.and_(notifications.c.id == cut, ~rest)),
+            )
+        result = await self._execute(sa.delete(notifications).where(done))
         # The delivery marks below the oldest event still held cover no entry any more (with
         # no notification left, none does: a later one's event is above every mark).
         oldest_event = sa.select(sa.func.min(notifications.c.event_id)).scalar_subquery()
@@ -1084,15 +1118,12 @@ class SqlAlchemyInboxRepository(_Repository):
                 delivery_marks.c.through < sa.func.coalesce(oldest_event, _ABOVE_EVERY_EVENT)
             )
         )
-        return result.rowcount
-
-    async def unread_recipients_before(self, cutoff: datetime, limit: int) -> set[str]:
-        result = await self._execute(
-            sa.select(inbox.c.user_id)
-            .distinct()
-            .where(inbox.c.notification_id.in_(_oldest_notifications(cutoff, limit)), _unread)
+        return PurgedBatch(
+            notifications=result.rowcount,
+            entries=sum(row.entries for row in lost),
+            losing=frozenset(losing),
+            full=len(ids) == limit or last is not None,
         )
-        return set(result.scalars())
 
 
 # Advisory locks (two 32-bit keys each): a user's, taken by every writer of their entries
@@ -1130,6 +1161,7 @@ def _counted_by_user(entries: sa.FromClause) -> sa.Select[Any]:
         total(sa.and_(sa.not_(entries.c.is_read), in_inbox)).label("unread"),
         total(sa.and_(entries.c.seen_at.is_(None), in_inbox)).label("unseen"),
         total(in_inbox).label("total"),
+        sa.func.count().label("entries"),  # archived or not
     ).group_by(entries.c.user_id)
 
 

@@ -11,8 +11,12 @@ from application.commands import PurgeOlderThanCommand
 from application.ports import Clock, UnitOfWork
 from domain.errors import InvalidInput
 
-# Rows per transaction: each batch commits on its own, so no lock is held for long.
+# Rows per transaction: each batch commits on its own, so no lock is held for long. A batch
+# of notifications holds at most `BATCH_ENTRIES` of their entries: one notification may have
+# been sent to every registered user (a new lead), and 5,000 of those are millions of entries
+# (100 notifications of 5,000 entries took one transaction of 20 s: bench/findings.md).
 BATCH_SIZE = 5_000
+BATCH_ENTRIES = 10_000
 # Reconnecting clients are promised at least a day of history.
 MIN_DAYS = 1
 
@@ -38,11 +42,17 @@ class PurgeOlderThan:
     """
 
     def __init__(
-        self, uow: Callable[[], UnitOfWork], clock: Clock, batch_size: int = BATCH_SIZE
+        self,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        batch_size: int = BATCH_SIZE,
+        batch_entries: int = BATCH_ENTRIES,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-        self._uow, self._clock, self._batch_size = uow, clock, batch_size
+        for name, size in (("batch_size", batch_size), ("batch_entries", batch_entries)):
+            if size < 1:
+                raise ValueError(f"{name} must be at least 1, not {size}")
+        self._uow, self._clock = uow, clock
+        self._batch_size, self._batch_entries = batch_size, batch_entries
 
     async def __call__(self, command: PurgeOlderThanCommand) -> PurgeResult:
         days = check_retention_days(command.days)
@@ -50,27 +60,28 @@ class PurgeOlderThan:
             cutoff = self._clock.now() - timedelta(days=days)
         except OverflowError:  # before the year 1: nothing is that old
             return PurgeResult(notifications=0, events=0)
-        limit = self._batch_size
-        notifications = await self._in_batches(
-            lambda uow: self._purge_notifications(uow, cutoff, limit)
-        )
-        events = await self._in_batches(lambda uow: uow.events.purge_before(cutoff, limit))
+        notifications = await self._in_batches(lambda uow: self._purge_notifications(uow, cutoff))
+        events = await self._in_batches(lambda uow: self._purge_events(uow, cutoff))
         return PurgeResult(notifications=notifications, events=events)
 
-    @staticmethod
-    async def _purge_notifications(uow: UnitOfWork, cutoff: datetime, limit: int) -> int:
-        """One batch; the users who lose an unread notification are told their new count."""
-        losing = await uow.inbox.unread_recipients_before(cutoff, limit)
-        deleted = await uow.inbox.purge_before(cutoff, limit)
-        await uow.events.add_counts(sorted(losing))  # none lost, no event
-        return deleted
+    async def _purge_notifications(self, uow: UnitOfWork, cutoff: datetime) -> tuple[int, bool]:
+        """One batch; the users whose counts it changed are told their new ones."""
+        batch = await uow.inbox.purge_before(cutoff, self._batch_size, self._batch_entries)
+        await uow.events.add_counts(sorted(batch.losing))  # none lost, no event
+        return batch.notifications, batch.full
 
-    async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[int]]) -> int:
+    async def _purge_events(self, uow: UnitOfWork, cutoff: datetime) -> tuple[int, bool]:
+        deleted = await uow.events.purge_before(cutoff, self._batch_size)
+        return deleted, deleted == self._batch_size
+
+    async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[tuple[int, bool]]]) -> int:
+        """Batch after batch, each a unit of work of its own, until one is not full: how many
+        they deleted."""
         total = 0
         while True:
             async with self._uow() as uow:
-                deleted = await purge(uow)
+                deleted, full = await purge(uow)
                 await uow.commit()
             total += deleted
-            if deleted < self._batch_size:
+            if not full:
                 return total
