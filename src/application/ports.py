@@ -232,8 +232,9 @@ class InboxRepository(Protocol):
     async def purge_before(self, cutoff: datetime, limit: int, entries: int) -> PurgedBatch:
         """Delete the entries, read or not, of the at most `limit` oldest notifications
         created before `cutoff`, at most `entries` of them (the first by notification id, then
-        user id), and each of those notifications once none of its entries is left. A
-        notification sent to more users than `entries` goes in several batches."""
+        user id), and those notifications up to the last entry's once none of their entries is
+        left (the ones after it, by id, wait for a later batch). A notification sent to more
+        users than `entries` goes in several batches."""
         ...
 
     async def users_with_deferred_changes(self, limit: int) -> list[str]:

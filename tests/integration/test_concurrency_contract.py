@@ -25,7 +25,7 @@ from adapters.sqlalchemy import repositories
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.migrations import upgrade_async
 from adapters.sqlalchemy.queries import COUNTED, counted
-from adapters.sqlalchemy.tables import inbox_broadcasts, inbox_counts
+from adapters.sqlalchemy.tables import inbox_broadcasts, inbox_counts, notifications
 from adapters.sqlalchemy.tables import notification_recipients as recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.notifications.apply_deferred_changes import ApplyDeferredChanges
@@ -340,9 +340,16 @@ async def test_counts_kept_through_racing_fan_outs_marks_deletes_and_purges_are_
             kept = await kept_counts(connection)
             truth = await counted_entries(connection)
             broadcasts = await connection.scalar(sa.select(inbox_broadcasts.c.sent))
+            # No entry outlived its notification (the purge deletes one after its entries).
+            orphans = await connection.scalar(
+                sa.select(sa.func.count())
+                .select_from(recipients)
+                .where(~sa.exists().where(notifications.c.id == recipients.c.notification_id))
+            )
     finally:
         await engine.dispose()
 
+    assert orphans == 0
     assert {user_id: counts for user_id, counts in kept.items() if any(counts)} == {
         user_id: counts for user_id, counts in truth.items() if any(counts)
     }

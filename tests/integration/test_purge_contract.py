@@ -8,7 +8,7 @@ Old notifications go with every recipient's entry; old events go once published,
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -264,6 +264,46 @@ async def test_a_batch_holds_at_most_its_entries_and_a_notification_goes_with_it
     )
     for user_id in users:
         assert await entries(backend, user_id) == []
+
+
+@pytest.mark.parametrize("nobodys_place", ["first", "between", "last"])
+async def test_a_notification_whose_last_entry_ends_a_batch_goes_with_it(
+    backend: Backend, nobodys_place: str
+) -> None:
+    users = ("bob", "carol", "dave")
+    made = await add_notifications(backend, [T0, T0], recipients=users)
+    first, second = sorted(n.id for n in made)
+    nobodys = replace(
+        a_notification(T0),
+        id={
+            "first": UUID(int=0),
+            "between": UUID(int=(first.int + second.int) // 2),
+            "last": UUID(int=2**128 - 1),
+        }[nobodys_place],
+    )
+    async with backend.new_uow() as uow:
+        await uow.inbox.add(nobodys, [])
+        await uow.commit()
+    cutoff = T0 + timedelta(days=1)
+
+    # The bound falls on the first's last entry: it goes. The notification with no entry goes
+    # with the batch that reaches its id (or, after the last entry's, with the last batch).
+    nobodys_batch = 0 if nobodys.id < first else 1 if nobodys.id < second else 2
+    for number, entries_left in enumerate((3, 3, 0)):
+        batch = await purge_batch(backend, cutoff, entries=3)
+        assert batch == PurgedBatch(
+            notifications=(number < 2) + (number == nobodys_batch),
+            entries=entries_left,
+            losing=frozenset(users if entries_left else ()),
+            full=entries_left == 3,
+        )
+        if number == 0:
+            assert await ids_in_inbox(backend, "bob") == [second]
+    assert await purge_batch(backend, cutoff, entries=3) == PurgedBatch(
+        notifications=0, entries=0, losing=frozenset(), full=False
+    )
+    if backend.url is not None:
+        assert await recipient_rows(backend, [first, second, nobodys.id]) == 0
 
 
 async def test_a_batch_says_who_lost_an_entry_that_counted(backend: Backend) -> None:
