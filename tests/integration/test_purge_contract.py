@@ -7,9 +7,11 @@ Old notifications go with every recipient's entry; old events go once published,
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -338,6 +340,29 @@ async def test_a_batch_says_who_lost_an_entry_that_counted(backend: Backend) -> 
             "erin": Badge(0, 0),
             "frank": Badge(0, 0),
         }
+
+
+async def test_a_batch_of_more_notifications_than_old_sqlite_takes_parameters(
+    migrated_sqlite_url: str,
+) -> None:
+    # SQLite before 3.32 takes at most 999 parameters a statement; this one takes more.
+    engine = make_engine(migrated_sqlite_url)
+
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def as_old_sqlite(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.driver_connection._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+
+    backend = Backend(
+        lambda: SqlAlchemyUnitOfWork(make_session_factory(engine)), SettableClock(), "sqlite"
+    )
+    try:
+        await add_notifications(backend, [T0] * 1_200, recipients=["bob"])
+
+        purged = await purge_notifications(backend, T0 + MICROSECOND, limit=5_000, entries=5_000)
+        assert purged == 1_200
+        assert await entries(backend, "bob") == []
+    finally:
+        await engine.dispose()
 
 
 async def test_a_purge_that_is_not_committed_deletes_nothing(backend: Backend) -> None:

@@ -1027,17 +1027,19 @@ class SqlAlchemyInboxRepository(_Repository):
     async def purge_before(self, cutoff: datetime, limit: int, entries: int) -> PurgedBatch:
         # The ids once, so that the entries and the notifications deleted are of the same ones
         # whatever another purge deletes meanwhile.
-        ids = list((await self._execute(_oldest_notifications(cutoff, limit))).scalars())
+        oldest = _oldest_notifications(cutoff, limit)
+        ids = list((await self._execute(oldest)).scalars())
         if not ids:
             return PurgedBatch(notifications=0, entries=0, losing=frozenset(), full=False)
 
         def among_ids(column: sa.ColumnElement[UUID]) -> sa.ColumnElement[bool]:
             # PostgreSQL: `= ANY` is the key's own condition (it leads with the notification):
             # one descent per id, where rows to join (`_rows_of`) were planned as a hash of the
-            # whole inbox.
+            # whole inbox. SQLite, one writer at a time, reads the same ones again: a list of
+            # 5,000 parameters is past the 999 that SQLite before 3.32 takes.
             if self._on_postgresql:
                 return column == sa.any_(_uuid_array(ids))
-            return column.in_(ids)
+            return column.in_(oldest)
 
         of_doomed = among_ids(inbox.c.notification_id)
         # This batch's entries: those up to the `entries`-th in the key's order, a range of the
