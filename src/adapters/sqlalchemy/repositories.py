@@ -190,11 +190,14 @@ class SqlAlchemyUserRepository(_Repository):
     async def with_email(self, user_ids: Sequence[str]) -> set[str]:
         if not user_ids:
             return set()
-        result = await self._execute(
-            sa.select(users.c.id).where(
-                self._among(users.c.id, user_ids), users.c.email.is_not(None)
-            )
+        # Every recipient of a notification: on PostgreSQL their ids as rows to join, where
+        # `= ANY` compared each user with every id in turn (7 to 9 s for 10,000 users).
+        among = (
+            users.c.id.in_(_rows_of(_string_array(user_ids)))
+            if self._on_postgresql
+            else users.c.id.in_(user_ids)
         )
+        result = await self._execute(sa.select(users.c.id).where(among, users.c.email.is_not(None)))
         return set(result.scalars())
 
 
@@ -1415,6 +1418,21 @@ def _task(row: Row[Any]) -> Task:
 
 class SqlAlchemyDueEmailRepository(_Repository):
     async def add(self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime) -> None:
+        if self._on_postgresql:
+            # One statement for every recipient, their ids in one array parameter (an insert
+            # a row, as below, took 200 to 280 ms for a lead's 10,000 recipients).
+            user_id = sa.func.unnest(_string_array(user_ids)).column_valued("user_id")
+            await self._execute(
+                sa.insert(due_emails).from_select(
+                    ["user_id", "notification_id", "due_at"],
+                    sa.select(
+                        user_id,
+                        sa.literal(notification_id, sa.Uuid()),
+                        sa.literal(due_at, UtcDateTime()),
+                    ),
+                )
+            )
+            return
         rows = [
             {"user_id": user_id, "notification_id": notification_id, "due_at": due_at}
             for user_id in user_ids

@@ -1,0 +1,78 @@
+"""PostgreSQL's plan for the lookup a notification makes of its recipients when email is on
+(`UserRepository.with_email`), every recipient's id in one array parameter. Compared with each
+user in turn (`= ANY` of a parameter, which PostgreSQL hashes only when it is a constant), the
+ids of 10,000 recipients took 7 to 9 s a `createLead` (bench/findings.md); joined as rows, a
+few milliseconds."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+import sqlalchemy as sa
+
+from adapters.asyncpg.queries import asyncpg_dsn
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+
+pytestmark = pytest.mark.postgres
+
+NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
+USERS = 2_000
+
+
+def plan_nodes(plan: str) -> list[dict[str, Any]]:
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(each for child in node.get("Plans", []) for each in nodes(child))]
+
+    return nodes(json.loads(plan)[0]["Plan"])
+
+
+async def test_who_has_an_email_among_many_users_is_found_without_a_list_per_user(
+    migrated_postgres_url: str,
+) -> None:
+    dsn = asyncpg_dsn(migrated_postgres_url)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(
+            """INSERT INTO users (id, email, "createdAt", "updatedAt")
+            SELECT 'u' || i, CASE WHEN i % 2 = 0 THEN 'u' || i || '@example.com' END, $1, $1
+            FROM generate_series(1, $2) AS i""",
+            NOW,
+            USERS,
+        )
+        await connection.execute("ANALYZE users")
+    finally:
+        await connection.close()
+    told = [f"u{number}" for number in range(USERS, 0, -1)]
+    engine = make_engine(migrated_postgres_url)
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM users" in statement:
+            sent.append((statement, parameters))
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            assert await uow.users.with_email(told) == {f"u{n}" for n in range(2, USERS + 1, 2)}
+    finally:
+        await engine.dispose()
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        plans = [
+            await connection.fetchval(f"EXPLAIN (FORMAT JSON) {statement}", *parameters)
+            for statement, parameters in sent
+        ]
+    finally:
+        await connection.close()
+    assert len(plans) == 1
+    assert [
+        node["Filter"]
+        for node in plan_nodes(plans[0])
+        if node.get("Relation Name") == "users" and "ANY" in node.get("Filter", "")
+    ] == []
