@@ -1,14 +1,17 @@
-"""Fresh PostgreSQL databases for tests: each made on the test server, and dropped after."""
+"""Fresh PostgreSQL databases for tests: each made on the test server, and dropped after; and
+SQLite as its versions before 3.32 were."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
+from typing import Any
 
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import event, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 # A server where user postgres may create databases; each test gets its own, dropped after it.
@@ -55,3 +58,12 @@ async def _on_server(sql: str) -> None:
             await connection.exec_driver_sql(sql)
     finally:
         await server.dispose()
+
+
+def as_old_sqlite(engine: AsyncEngine) -> None:
+    """The engine's SQLite connections take at most 999 parameters a statement, as SQLite
+    before 3.32 did (Debian 10, Ubuntu 20.04)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def limited(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.driver_connection._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)

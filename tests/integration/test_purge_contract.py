@@ -7,11 +7,9 @@ Old notifications go with every recipient's entry; old events go once published,
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -22,6 +20,7 @@ from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.tables import notification_recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import EventHorizon, PurgedBatch, UnitOfWork
+from databases import as_old_sqlite
 from domain.comments import Comment
 from domain.events import NotificationsBulkUpdated, StoredEvent
 from domain.leads import Lead
@@ -347,10 +346,7 @@ async def test_a_batch_of_more_notifications_than_old_sqlite_takes_parameters(
 ) -> None:
     # SQLite before 3.32 takes at most 999 parameters a statement; this one takes more.
     engine = make_engine(migrated_sqlite_url)
-
-    @sa.event.listens_for(engine.sync_engine, "connect")
-    def as_old_sqlite(dbapi_connection: Any, _record: object) -> None:
-        dbapi_connection.driver_connection._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    as_old_sqlite(engine)
 
     backend = Backend(
         lambda: SqlAlchemyUnitOfWork(make_session_factory(engine)), SettableClock(), "sqlite"

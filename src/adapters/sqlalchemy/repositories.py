@@ -190,13 +190,14 @@ class SqlAlchemyUserRepository(_Repository):
     async def with_email(self, user_ids: Sequence[str]) -> set[str]:
         if not user_ids:
             return set()
-        # Every recipient of a notification: on PostgreSQL their ids as rows to join, where
-        # `= ANY` compared each user with every id in turn (7 to 9 s for 10,000 users).
-        among = (
-            users.c.id.in_(_rows_of(_string_array(user_ids)))
-            if self._on_postgresql
-            else users.c.id.in_(user_ids)
-        )
+        # Every recipient of a notification, their ids as rows to join: on PostgreSQL, `= ANY`
+        # compared each user with every id in turn (7 to 9 s for 10,000 users); on SQLite, a
+        # parameter each is past the 999 that SQLite before 3.32 takes.
+        if self._on_postgresql:
+            among = users.c.id.in_(_rows_of(_string_array(user_ids)))
+        else:
+            ids = sa.func.json_each(sa.bindparam(None, list(user_ids), type_=sa.JSON()))
+            among = users.c.id.in_(sa.select(ids.table_valued("value").c.value))
         result = await self._execute(sa.select(users.c.id).where(among, users.c.email.is_not(None)))
         return set(result.scalars())
 
