@@ -3,13 +3,14 @@
 with each user in turn (`= ANY` of a parameter, which PostgreSQL hashes only when it is a
 constant), the ids of 10,000 recipients took 7 to 9 s a `createLead` (bench/findings.md);
 joined as rows, a few milliseconds. On SQLite, a parameter per recipient failed past 999 on
-SQLite before 3.32."""
+SQLite before 3.32, there and where a broadcast's recipients are counted."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -20,6 +21,7 @@ from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.tables import users
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from databases import as_old_sqlite
+from domain.notifications import Badge, Notification, NotificationType
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 USERS = 2_000
@@ -105,3 +107,29 @@ async def test_who_has_an_email_among_more_users_than_old_sqlite_takes_parameter
             assert await uow.users.with_email(told) == set(told[::2])
     finally:
         await engine.dispose()
+
+
+async def test_a_notification_to_more_users_than_old_sqlite_takes_parameters_is_counted(
+    migrated_sqlite_url: str,
+) -> None:
+    engine = make_engine(migrated_sqlite_url)
+    as_old_sqlite(engine)
+    told = [f"u{number}" for number in range(1, 1_201)]
+    notification = Notification(
+        id=uuid4(),
+        type=NotificationType.LEAD_CREATED,
+        title="New lead: Umbrella",
+        message="Alice created the lead “Umbrella”",
+        related_lead_id=None,
+        actor_id="alice",
+        created_at=NOW,
+    )
+    try:
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            await uow.inbox.add(notification, told)  # counted as a broadcast
+            badges = await uow.inbox.badges(told)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+    assert {badges[user_id] for user_id in told} == {Badge(1, 1)}
