@@ -8,6 +8,7 @@ SQLite before 3.32, there and where a broadcast's recipients are counted."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -15,6 +16,7 @@ from uuid import uuid4
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.asyncpg.queries import asyncpg_dsn
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
@@ -82,39 +84,42 @@ async def test_who_has_an_email_among_many_users_is_found_without_a_list_per_use
     ] == []
 
 
-async def test_who_has_an_email_among_more_users_than_old_sqlite_takes_parameters(
-    migrated_sqlite_url: str,
-) -> None:
+@pytest.fixture
+async def old_sqlite(migrated_sqlite_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a migrated SQLite database that takes at most 999 parameters."""
     engine = make_engine(migrated_sqlite_url)
     as_old_sqlite(engine)
+    yield engine
+    await engine.dispose()
 
-    told = [f"u{number}" for number in range(1, 1_201)]
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                users.insert(),
-                [
-                    {
-                        "id": user_id,
-                        "email": f"{user_id}@example.com",
-                        "created_at": NOW,
-                        "updated_at": NOW,
-                    }
-                    for user_id in told[::2]
-                ],
-            )
-        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-            assert await uow.users.with_email(told) == set(told[::2])
-    finally:
-        await engine.dispose()
+
+# More users than SQLite before 3.32 takes parameters.
+TOLD = [f"u{number}" for number in range(1, 1_201)]
+
+
+async def test_who_has_an_email_among_more_users_than_old_sqlite_takes_parameters(
+    old_sqlite: AsyncEngine,
+) -> None:
+    async with old_sqlite.begin() as connection:
+        await connection.execute(
+            users.insert(),
+            [
+                {
+                    "id": user_id,
+                    "email": f"{user_id}@example.com",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for user_id in TOLD[::2]
+            ],
+        )
+    async with SqlAlchemyUnitOfWork(make_session_factory(old_sqlite)) as uow:
+        assert await uow.users.with_email(TOLD) == set(TOLD[::2])
 
 
 async def test_a_notification_to_more_users_than_old_sqlite_takes_parameters_is_counted(
-    migrated_sqlite_url: str,
+    old_sqlite: AsyncEngine,
 ) -> None:
-    engine = make_engine(migrated_sqlite_url)
-    as_old_sqlite(engine)
-    told = [f"u{number}" for number in range(1, 1_201)]
     notification = Notification(
         id=uuid4(),
         type=NotificationType.LEAD_CREATED,
@@ -124,12 +129,9 @@ async def test_a_notification_to_more_users_than_old_sqlite_takes_parameters_is_
         actor_id="alice",
         created_at=NOW,
     )
-    try:
-        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-            await uow.inbox.add(notification, told)  # counted as a broadcast
-            badges = await uow.inbox.badges(told)
-            await uow.commit()
-    finally:
-        await engine.dispose()
+    async with SqlAlchemyUnitOfWork(make_session_factory(old_sqlite)) as uow:
+        await uow.inbox.add(notification, TOLD)  # counted as a broadcast
+        badges = await uow.inbox.badges(TOLD)
+        await uow.commit()
 
-    assert {badges[user_id] for user_id in told} == {Badge(1, 1)}
+    assert {badges[user_id] for user_id in TOLD} == {Badge(1, 1)}
