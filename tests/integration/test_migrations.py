@@ -836,3 +836,36 @@ async def test_0014_down_writes_each_pending_read_mark_to_its_entries(postgres_u
         assert "read_marks" not in await indexes_by_table(engine)
     finally:
         await engine.dispose()
+
+
+async def group_index_definition(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            definition = await connection.scalar(
+                sa.text(
+                    "SELECT indexdef FROM pg_indexes"
+                    " WHERE indexname = 'ix_notification_recipients_group'"
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert definition is not None
+    return str(definition).split(" USING btree ", 1)[1]
+
+
+@pytest.mark.postgres
+async def test_0015_keys_the_group_index_by_group_then_user_and_down_again(
+    postgres_url: str,
+) -> None:
+    include = ' INCLUDE ("isRead", "archivedAt", "actorId")'
+    by_user = '("userId", "groupKey", "createdAt" DESC, "notificationId" DESC)' + include
+    by_group = '("groupKey", "userId", "createdAt" DESC, "notificationId" DESC)' + include
+    await upgrade_async(postgres_url, "0014_read_marks")
+    assert await group_index_definition(postgres_url) == by_user
+
+    await upgrade_async(postgres_url, "0015_groups_by_key_first")
+    assert await group_index_definition(postgres_url) == by_group
+
+    await asyncio.to_thread(downgrade, postgres_url, "0014_read_marks")
+    assert await group_index_definition(postgres_url) == by_user

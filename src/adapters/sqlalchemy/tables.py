@@ -163,11 +163,14 @@ sa.Index(
     sqlite_where=_archived,
 )
 # A user's members of one group, newest first: is this entry its group's newest, and the
-# group's counts and actors.
+# group's counts and actors. Every reader asks for one user and one group, so the key may
+# begin with either; it begins with the group, so that a notification's entries go into one
+# place of it, as they do in the primary key: a new lead told to 10,000 users adds to its
+# group (new leads by actor and day) rather than to a leaf page of each user.
 sa.Index(
     "ix_notification_recipients_group",
-    notification_recipients.c.user_id,
     notification_recipients.c.group_key,
+    notification_recipients.c.user_id,
     notification_recipients.c.created_at.desc(),
     notification_recipients.c.notification_id.desc(),
     # PostgreSQL: all that a page of groups reads of the members, so that it reads the index
