@@ -150,6 +150,33 @@ async def test_the_purge_takes_due_emails_with_their_notification(
     assert await claim(new_uow, NOW + DELAY) == {}
 
 
+async def test_a_notification_cut_by_a_purge_batch_keeps_its_due_emails_until_it_goes(
+    new_uow: NewUnitOfWork,
+) -> None:
+    """A batch bounded by entries may delete some of a notification's entries and keep the
+    notification: its due emails go only with it, in the batch that takes its last entry."""
+    first = await given_notification(new_uow, ["amy", "bob", "cy"])
+    second = await given_notification(new_uow, ["amy", "bob", "cy"], at=NOW + timedelta(seconds=1))
+    due = NOW + DELAY + timedelta(seconds=1)
+    # A batch takes the entries in the key's order: the notification first, then the user.
+    goes, stays = sorted([first, second])
+    everyone = {user: {goes, stays} for user in ("amy", "bob", "cy")}
+
+    async with new_uow() as uow:
+        purged = await uow.inbox.purge_before(NOW + timedelta(days=1), 10, 2)
+        assert (purged.notifications, purged.entries) == (0, 2)  # two of `goes`'s three
+        await uow.commit()
+    assert await claim(new_uow, due) == everyone
+
+    async with new_uow() as uow:
+        purged = await uow.inbox.purge_before(NOW + timedelta(days=1), 10, 2)
+        assert (purged.notifications, purged.entries) == (1, 2)  # `goes`'s last, one of `stays`'s
+        await uow.commit()
+
+    lapsed = due + LEASE + timedelta(seconds=1)  # the first claim was never settled
+    assert await claim(new_uow, lapsed) == {user: {stays} for user in everyone}
+
+
 async def test_with_email_names_the_users_that_have_an_address(new_uow: NewUnitOfWork) -> None:
     async with new_uow() as uow:
         await uow.users.add(User.register("bob", "Bob", "bob@example.com", NOW))

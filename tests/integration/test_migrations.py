@@ -516,16 +516,18 @@ async def test_0009_down_puts_each_users_broadcasts_back_in_their_own_counts(
     }
 
 
-async def entries_key(engine: AsyncEngine) -> tuple[list[str], list[tuple[list[str], str]]]:
-    """The entries' primary key columns, and each foreign key's columns and what it does on
-    delete."""
+async def entries_key(
+    engine: AsyncEngine, table: str = "notification_recipients"
+) -> tuple[list[str], list[tuple[list[str], str]]]:
+    """The entries' (or another table's) primary key columns, and each foreign key's columns
+    and what it does on delete."""
 
     def inspect(connection: sa.Connection) -> tuple[list[str], list[tuple[list[str], str]]]:
         inspector = sa.inspect(connection)
-        key = inspector.get_pk_constraint("notification_recipients")["constrained_columns"]
+        key = inspector.get_pk_constraint(table)["constrained_columns"]
         foreign = [
             (fk["constrained_columns"], str(fk["options"].get("ondelete")).upper())
-            for fk in inspector.get_foreign_keys("notification_recipients")
+            for fk in inspector.get_foreign_keys(table)
         ]
         return key, foreign
 
@@ -869,3 +871,43 @@ async def test_0015_keys_the_group_index_by_group_then_user_and_down_again(
 
     await asyncio.to_thread(downgrade, postgres_url, "0014_read_marks")
     assert await group_index_definition(postgres_url) == by_user
+
+
+async def test_0016_drops_the_due_emails_key_and_down_deletes_those_without_a_notification(
+    database_url: str,
+) -> None:
+    await upgrade_async(database_url, "0015_groups_by_key_first")
+    engine = make_engine(database_url)
+    notification = a_notification(NOW)
+    try:
+        assert await entries_key(engine, "due_emails") == (
+            ["userId", "notificationId"],
+            [(["notificationId"], "CASCADE")],
+        )
+        await upgrade_async(database_url, "0016_due_emails_without_fk")
+        assert await entries_key(engine, "due_emails") == (["userId", "notificationId"], [])
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            await uow.inbox.add(notification, ["bob"])
+            await uow.emails.add(notification.id, ["bob"], NOW)
+            await uow.emails.add(uuid4(), ["cy"], NOW)  # without its notification: no key now
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(downgrade, database_url, "0015_groups_by_key_first")
+
+    engine = make_engine(database_url)  # the table was copied under the first one's (SQLite)
+    try:
+        assert await entries_key(engine, "due_emails") == (
+            ["userId", "notificationId"],
+            [(["notificationId"], "CASCADE")],
+        )
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text('SELECT "userId", "notificationId" FROM due_emails')
+            )
+            assert [(user_id, UUID(str(key))) for user_id, key in rows] == [
+                ("bob", notification.id)
+            ]
+    finally:
+        await engine.dispose()

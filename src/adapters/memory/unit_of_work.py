@@ -309,7 +309,7 @@ class InMemoryInboxRepository:
             del self._notifications[notification_id]
             self._event_ids.pop(notification_id, None)
         for key in [key for key in self._due_emails if key[1] in gone]:
-            del self._due_emails[key]  # as the database's cascade does
+            del self._due_emails[key]
         return PurgedBatch(
             notifications=len(gone),
             entries=min(len(held), entries),

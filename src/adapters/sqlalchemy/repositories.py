@@ -106,10 +106,10 @@ def _entries_locked_in_order(
 
 def _of_target(target: sa.CTE, within: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
     """The entries of `target`, found among those `within` holds: a condition on the entries
-    (or a semi-join, `_rows_of`) that an index answers, and that holds for every entry of the
-    target. Joined by their key alone, the planner may read the whole inbox to hash it against
-    a target it expects to be large (a 10,000-entry markAllAsRead read 1.3M entries for 650
-    ms)."""
+    (or a semi-join over an array's rows) that an index answers, and that holds for every
+    entry of the target. Joined by their key alone, the planner may read the whole inbox to
+    hash it against a target it expects to be large (a 10,000-entry markAllAsRead read 1.3M
+    entries for 650 ms)."""
     return sa.and_(
         within,
         inbox.c.user_id == target.c.user_id,
@@ -191,14 +191,21 @@ class SqlAlchemyUserRepository(_Repository):
     async def with_email(self, user_ids: Sequence[str]) -> set[str]:
         if not user_ids:
             return set()
-        # Every recipient of a notification: on PostgreSQL their ids as rows to join, where
-        # `= ANY` compared each user with every id in turn (7 to 9 s for 10,000 users).
-        among = (
-            users.c.id.in_(_rows_of(_string_array(user_ids)))
-            if self._on_postgresql
-            else self._among(users.c.id, user_ids)
-        )
-        result = await self._execute(sa.select(users.c.id).where(among, users.c.email.is_not(None)))
+        if not self._on_postgresql:
+            result = await self._execute(
+                sa.select(users.c.id).where(
+                    self._among(users.c.id, user_ids), users.c.email.is_not(None)
+                )
+            )
+            return set(result.scalars())
+        # Every recipient of a notification, their ids as rows, each looked for among the users:
+        # `= ANY` compared each user with every id in turn (7 to 9 s for 10,000 users), and
+        # `users.id IN (the rows)` did too where the statistics counted no user with an
+        # address (a nested loop over the rows for each user: 6 to 8.5 s, until the next
+        # ANALYZE). From the rows, PostgreSQL hashes the users or finds each id by the key.
+        ids = sa.func.unnest(_string_array(user_ids)).table_valued("id").render_derived("ids")
+        with_address = sa.exists().where(users.c.id == ids.c.id, users.c.email.is_not(None))
+        result = await self._execute(sa.select(ids.c.id).where(with_address))
         return set(result.scalars())
 
 
@@ -1035,7 +1042,7 @@ class SqlAlchemyInboxRepository(_Repository):
 
         def among_ids(column: sa.ColumnElement[UUID]) -> sa.ColumnElement[bool]:
             # PostgreSQL: `= ANY` is the key's own condition (it leads with the notification):
-            # one descent per id, where rows to join (`_rows_of`) were planned as a hash of the
+            # one descent per id, where the ids as rows to join were planned as a hash of the
             # whole inbox. SQLite, one writer at a time, reads the same ones again: a list of
             # 5,000 parameters is past the 999 that SQLite before 3.32 takes.
             if self._on_postgresql:
@@ -1112,6 +1119,12 @@ class SqlAlchemyInboxRepository(_Repository):
                 done,
                 sa.or_(notifications.c.id < cut, sa.and_(notifications.c.id == cut, ~rest)),
             )
+        # Their due emails with them (no foreign key deletes those).
+        await self._execute(
+            sa.delete(due_emails).where(
+                due_emails.c.notification_id.in_(sa.select(notifications.c.id).where(done))
+            )
+        )
         result = await self._execute(sa.delete(notifications).where(done))
         # The delivery marks below the oldest event still held cover no entry any more (with
         # no notification left, none does: a later one's event is above every mark).
@@ -1343,14 +1356,6 @@ def _string_array(values: Sequence[str]) -> sa.BindParameter[Sequence[str]]:
 
 def _uuid_array(values: Sequence[UUID]) -> sa.BindParameter[Sequence[UUID]]:
     return sa.bindparam(None, list(values), type_=arrays.UUIDS)
-
-
-def _rows_of(array: sa.BindParameter[Any]) -> sa.Select[Any]:
-    """An array parameter's elements as rows, for `column IN (…)` over many values. Its
-    `= ANY(array)` would compare each row a scan meets with every element in turn: PostgreSQL
-    hashes the array only when it is a constant, which one sent as text and cast by the
-    server never is (a delivery flush of 999 users took seconds so)."""
-    return sa.select(sa.func.unnest(array))
 
 
 def _json_rows_of(values: Sequence[str]) -> sa.Select[Any]:
