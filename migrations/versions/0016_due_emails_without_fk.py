@@ -33,8 +33,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # NOT EXISTS: an anti-join, where PostgreSQL runs `NOT IN (SELECT …)` over every
+    # notification for each due email once the ids no longer fit its hash's memory.
     op.execute(
-        f'DELETE FROM {DUE_EMAILS} WHERE "notificationId" NOT IN (SELECT id FROM notifications)'
+        f"DELETE FROM {DUE_EMAILS} WHERE NOT EXISTS (SELECT 1 FROM notifications"
+        f' WHERE notifications.id = {DUE_EMAILS}."notificationId")'
     )
     with op.batch_alter_table(DUE_EMAILS) as table:
         table.create_foreign_key(

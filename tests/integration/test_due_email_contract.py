@@ -150,6 +150,22 @@ async def test_the_purge_takes_due_emails_with_their_notification(
     assert await claim(new_uow, NOW + DELAY) == {}
 
 
+async def test_a_purge_batch_takes_the_due_emails_of_its_own_notifications_only(
+    new_uow: NewUnitOfWork,
+) -> None:
+    """A batch of `limit` notifications, the oldest: the next ones keep their due emails."""
+    for user in ("amy", "bob"):
+        await given_notification(new_uow, [user], at=NOW)
+    newer = await given_notification(new_uow, ["cy"], at=NOW + timedelta(seconds=1))
+
+    async with new_uow() as uow:
+        purged = await uow.inbox.purge_before(NOW + timedelta(days=1), 2, 100)
+        assert (purged.notifications, purged.entries) == (2, 2)
+        await uow.commit()
+
+    assert await claim(new_uow, NOW + DELAY + timedelta(seconds=1)) == {"cy": {newer}}
+
+
 async def test_a_notification_cut_by_a_purge_batch_keeps_its_due_emails_until_it_goes(
     new_uow: NewUnitOfWork,
 ) -> None:

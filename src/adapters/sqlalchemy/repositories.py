@@ -202,10 +202,17 @@ class SqlAlchemyUserRepository(_Repository):
         # `= ANY` compared each user with every id in turn (7 to 9 s for 10,000 users), and
         # `users.id IN (the rows)` did too where the statistics counted no user with an
         # address (a nested loop over the rows for each user: 6 to 8.5 s, until the next
-        # ANALYZE). From the rows, PostgreSQL hashes the users or finds each id by the key.
+        # ANALYZE). From the rows, each id is looked up by the users' key.
         ids = sa.func.unnest(_string_array(user_ids)).table_valued("id").render_derived("ids")
-        with_address = sa.exists().where(users.c.id == ids.c.id, users.c.email.is_not(None))
-        result = await self._execute(sa.select(ids.c.id).where(with_address))
+        with_address: sa.Select[Any] = (
+            sa.select(sa.literal_column("1"))
+            .where(users.c.id == ids.c.id, users.c.email.is_not(None))
+            # OFFSET 0 keeps the lookup a subplan run per id, by the key: made a join, a plan
+            # made once for any array (a prepared statement's generic plan, which counts ten
+            # ids) paired every user with every id where the statistics counted no address.
+            .offset(sa.literal_column("0", sa.Integer))
+        )
+        result = await self._execute(sa.select(ids.c.id).where(sa.exists(with_address)))
         return set(result.scalars())
 
 
@@ -1119,13 +1126,27 @@ class SqlAlchemyInboxRepository(_Repository):
                 done,
                 sa.or_(notifications.c.id < cut, sa.and_(notifications.c.id == cut, ~rest)),
             )
-        # Their due emails with them (no foreign key deletes those).
-        await self._execute(
-            sa.delete(due_emails).where(
-                due_emails.c.notification_id.in_(sa.select(notifications.c.id).where(done))
+        # Their due emails with them (no foreign key deletes those): on PostgreSQL, of the
+        # notifications this statement deleted, whatever was removed meanwhile (the cut
+        # one's last entry, say); SQLite, one writer at a time, reads `done` again first,
+        # which after the delete would be the next batch's notifications.
+        if self._on_postgresql:
+            deleting = sa.delete(notifications).where(done).returning(notifications.c.id)
+            deleted = list((await self._execute(deleting)).scalars())
+            if deleted:
+                await self._execute(
+                    sa.delete(due_emails).where(
+                        due_emails.c.notification_id == sa.any_(_uuid_array(deleted))
+                    )
+                )
+            removed = len(deleted)
+        else:
+            await self._execute(
+                sa.delete(due_emails).where(
+                    due_emails.c.notification_id.in_(sa.select(notifications.c.id).where(done))
+                )
             )
-        )
-        result = await self._execute(sa.delete(notifications).where(done))
+            removed = (await self._execute(sa.delete(notifications).where(done))).rowcount
         # The delivery marks below the oldest event still held cover no entry any more (with
         # no notification left, none does: a later one's event is above every mark).
         oldest_event = sa.select(sa.func.min(notifications.c.event_id)).scalar_subquery()
@@ -1135,7 +1156,7 @@ class SqlAlchemyInboxRepository(_Repository):
             )
         )
         return PurgedBatch(
-            notifications=result.rowcount,
+            notifications=removed,
             entries=sum(row.entries for row in lost),
             losing=frozenset(losing),
             full=len(ids) == limit or last is not None,

@@ -375,5 +375,5 @@ sa.Index(
     due_emails.c.due_at,
     due_emails.c.notification_id,
 )
-# The purge's cascade from notifications.
+# What the purge deletes with a batch's notifications.
 sa.Index("ix_due_emails_notification_id", due_emails.c.notification_id)
