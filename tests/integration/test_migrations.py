@@ -516,11 +516,11 @@ async def test_0009_down_puts_each_users_broadcasts_back_in_their_own_counts(
     }
 
 
-async def entries_key(
+async def keys_of(
     engine: AsyncEngine, table: str = "notification_recipients"
 ) -> tuple[list[str], list[tuple[list[str], str]]]:
-    """The entries' (or another table's) primary key columns, and each foreign key's columns
-    and what it does on delete."""
+    """A table's primary key columns, and each foreign key's columns and what it does on
+    delete."""
 
     def inspect(connection: sa.Connection) -> tuple[list[str], list[tuple[list[str], str]]]:
         inspector = sa.inspect(connection)
@@ -564,17 +564,17 @@ async def test_0010_keys_entries_by_notification_first_and_keeps_them(database_u
             assert read.rowcount == 3
         before = await every_entry(engine)
         assert len(before) == 6
-        assert await entries_key(engine) == (
+        assert await keys_of(engine) == (
             ["userId", "notificationId"],
             [(["notificationId"], "CASCADE")],
         )
 
         await upgrade_async(database_url, "0010_entries_by_notification")
-        assert await entries_key(engine) == (["notificationId", "userId"], [])
+        assert await keys_of(engine) == (["notificationId", "userId"], [])
         assert await every_entry(engine) == before
 
         await asyncio.to_thread(downgrade, database_url, "0009_inbox_broadcasts")
-        assert await entries_key(engine) == (
+        assert await keys_of(engine) == (
             ["userId", "notificationId"],
             [(["notificationId"], "CASCADE")],
         )
@@ -880,12 +880,12 @@ async def test_0016_drops_the_due_emails_key_and_down_deletes_those_without_a_no
     engine = make_engine(database_url)
     notification = a_notification(NOW)
     try:
-        assert await entries_key(engine, "due_emails") == (
+        assert await keys_of(engine, "due_emails") == (
             ["userId", "notificationId"],
             [(["notificationId"], "CASCADE")],
         )
         await upgrade_async(database_url, "0016_due_emails_without_fk")
-        assert await entries_key(engine, "due_emails") == (["userId", "notificationId"], [])
+        assert await keys_of(engine, "due_emails") == (["userId", "notificationId"], [])
         async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
             await uow.inbox.add(notification, ["bob"])
             await uow.emails.add(notification.id, ["bob"], NOW)
@@ -898,7 +898,7 @@ async def test_0016_drops_the_due_emails_key_and_down_deletes_those_without_a_no
 
     engine = make_engine(database_url)  # the table was copied under the first one's (SQLite)
     try:
-        assert await entries_key(engine, "due_emails") == (
+        assert await keys_of(engine, "due_emails") == (
             ["userId", "notificationId"],
             [(["notificationId"], "CASCADE")],
         )

@@ -11,19 +11,19 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
+from test_repository_contract import a_notification
 
 from adapters.asyncpg.queries import asyncpg_dsn
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.tables import users
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from databases import as_old_sqlite
-from domain.notifications import Badge, Notification, NotificationType
+from domain.notifications import Badge
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 USERS = 2_000
@@ -142,17 +142,8 @@ async def test_who_has_an_email_among_more_users_than_old_sqlite_takes_parameter
 async def test_a_notification_to_more_users_than_old_sqlite_takes_parameters_is_counted(
     old_sqlite: AsyncEngine,
 ) -> None:
-    notification = Notification(
-        id=uuid4(),
-        type=NotificationType.LEAD_CREATED,
-        title="New lead: Umbrella",
-        message="Alice created the lead “Umbrella”",
-        related_lead_id=None,
-        actor_id="alice",
-        created_at=NOW,
-    )
     async with SqlAlchemyUnitOfWork(make_session_factory(old_sqlite)) as uow:
-        await uow.inbox.add(notification, TOLD)  # counted as a broadcast
+        await uow.inbox.add(a_notification(NOW), TOLD)  # counted as a broadcast
         badges = await uow.inbox.badges(TOLD)
         await uow.commit()
 
