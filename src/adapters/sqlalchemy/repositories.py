@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -1250,11 +1251,13 @@ def _add_to_counts_from_arrays(
 
 def _count_broadcast_to_array(recipients: Sequence[str]) -> sa.Select[Any]:
     """`_count_broadcast` in one statement."""
-    told_counts, changes = _broadcast_counted(recipients)
+    told_counts, changes = _broadcast_counted(_string_array(recipients))
     return _badge_arrays(told_counts).add_cte(*changes)
 
 
-def _broadcast_counted(recipients: Sequence[str]) -> tuple[sa.CTE, list[sa.CTE]]:
+def _broadcast_counted(
+    recipients: sa.BindParameter[Sequence[str]],
+) -> tuple[sa.CTE, list[sa.CTE]]:
     """One more broadcast counted, as the parts of one statement: the recipients' new counts
     (a row each, with `user_id`, `unread` and `unseen`), and the parts that change the rows, which
     the statement must add. Every part reads the rows as they were before it (one snapshot),
@@ -1271,7 +1274,7 @@ def _broadcast_counted(recipients: Sequence[str]) -> tuple[sa.CTE, list[sa.CTE]]
         .returning(inbox_broadcasts.c.sent)
         .cte("sent")
     )
-    told = sa.func.unnest(_string_array(recipients)).table_valued("user_id").render_derived()
+    told = sa.func.unnest(recipients).table_valued("user_id").render_derived()
     # Every row and every recipient, side by side where they match: one pass over the rows
     # finds the recipients' counts, the recipients without a row, and the rows of the users
     # not told.
@@ -1632,11 +1635,13 @@ class SqlAlchemyEventLog(_Repository):
             if isinstance(event, NotificationCreated)
         }
         if self._on_postgresql:
+            # One statement, one round trip while holding the turn: the ids taken, the events
+            # written, the notifications given theirs (and a broadcast counted). Made ready
+            # before the turn is taken: while it is held, only the round trip is left.
+            statement, parameters = _write_events(rows, created, now, broadcast)
             if broadcast is not None:  # the counts it reads: as every turn before left them
                 await self.take_turn()
-            # One statement, one round trip while holding the turn: the ids taken, the events
-            # written, the notifications given theirs (and a broadcast counted).
-            await self._execute(_write_events(rows, created, now, broadcast))
+            await self._execute(statement, parameters)
             self._turn_taken()  # if it was not taken before, this statement took it
             return True
         # SQLite: the write lock, taken as the transaction began (BEGIN IMMEDIATE), is its turn.
@@ -1753,50 +1758,82 @@ def _assign_ids(count: int) -> sa.Update:
     )
 
 
+_EVENT_COLUMNS = ("kind", "payload", "recipients", "created_at")
+
+
 def _write_events(
     rows: list[dict[str, Any] | None],
     created: Mapping[int, UUID],
     now: datetime,
     broadcast: Sequence[str] | None = None,
-) -> sa.Insert:
-    """`write_pending` in one statement on PostgreSQL: each row's id is its offset from the
-    first id taken. The rows are one `SELECT` each, of bound values: a multi-row `VALUES` of
-    expressions has no cache key, and was compiled again for every commit. With `broadcast`
-    (its recipients), the statement also counts the broadcast (`_broadcast_counted`), and the
-    row that is None is the `UnreadCountsChanged` of the recipients' new counts, made of them
-    as its JSON."""
-    assigned = _assign_ids(len(rows)).cte("assigned")
-    first = sa.select(assigned.c.position - len(rows) + 1).scalar_subquery()
-    given = [
-        sa.update(notifications)
-        .where(notifications.c.id == notification_id)
-        .values(event_id=first + offset)
-        .cte(f"given_{offset}")
-        for offset, notification_id in created.items()
-    ]
-    columns = ("kind", "payload", "recipients", "created_at")
-    types = {name: outbox_events.c[name].type for name in columns} | {"recipients": arrays.STRINGS}
-    counting: list[sa.CTE] = []
-    selects = []
+) -> tuple[sa.Insert, dict[str, Any]]:
+    """`write_pending` in one statement on PostgreSQL, and its parameters: each row's id is its
+    offset from the first id taken. With `broadcast` (its recipients), the statement also
+    counts the broadcast (`_broadcast_counted`), and the row that is None is the
+    `UnreadCountsChanged` of the recipients' new counts, made of them as its JSON.
+
+    The statement is built once for each shape (`_events_statement`), and its values bound
+    at each run: built for every commit, it took 3 ms of the serve process's CPU for each
+    `createLead`, and its cache key another 1 ms while the turn was held
+    (docs/benchmarks.md)."""
+    assert (broadcast is not None) == (None in rows), "a row to be counted comes with its broadcast"
+    parameters: dict[str, Any] = {}
+    if broadcast is not None:
+        parameters.update(now=now, broadcast=list(broadcast))
     for offset, row in enumerate(rows):
         if row is not None:
-            literals = (sa.literal(row[name], type_=types[name]) for name in columns)
-            selects.append(sa.select(first + offset, *literals))
+            parameters.update({f"{name}_{offset}": row[name] for name in _EVENT_COLUMNS})
+    for offset, notification_id in created.items():
+        parameters[f"notification_{offset}"] = notification_id
+    counted = tuple(row is None for row in rows)
+    return _events_statement(counted, tuple(created)), parameters
+
+
+@functools.lru_cache(maxsize=64)
+def _events_statement(counted: tuple[bool, ...], created: tuple[int, ...]) -> sa.Insert:
+    """The statement of `_write_events` for rows where `counted` is True at the counts event
+    (of the recipients in the parameter `broadcast`), with a new notification at each offset
+    in `created`. The rows are one `SELECT` each, of bound values: a multi-row `VALUES` of
+    expressions has no cache key, and was compiled again for every commit."""
+    assigned = _assign_ids(len(counted)).cte("assigned")
+    first = sa.select(assigned.c.position - len(counted) + 1).scalar_subquery()
+    given = [
+        sa.update(notifications)
+        .where(
+            notifications.c.id
+            == sa.bindparam(f"notification_{offset}", type_=notifications.c.id.type)
+        )
+        .values(event_id=first + offset)
+        .cte(f"given_{offset}")
+        for offset in created
+    ]
+    types = {name: outbox_events.c[name].type for name in _EVENT_COLUMNS}
+    types["recipients"] = arrays.STRINGS
+    counting: list[sa.CTE] = []
+    selects = []
+    for offset, is_counts in enumerate(counted):
+        if not is_counts:
+            values = (
+                sa.bindparam(f"{name}_{offset}", type_=types[name]) for name in _EVENT_COLUMNS
+            )
+            selects.append(sa.select(first + offset, *values))
             continue
-        assert broadcast is not None, "a row to be counted comes with its broadcast"
-        told_counts, counting = _broadcast_counted(broadcast)
-        selects.append(_counts_event(first + offset, told_counts, now))
+        told_counts, counting = _broadcast_counted(sa.bindparam("broadcast", type_=arrays.STRINGS))
+        selects.append(_counts_event(first + offset, told_counts))
     written = selects[0] if len(selects) == 1 else sa.union_all(*selects)
     return (
         sa.insert(outbox_events)
-        .from_select([outbox_events.c.id, *(outbox_events.c[name] for name in columns)], written)
+        .from_select(
+            [outbox_events.c.id, *(outbox_events.c[name] for name in _EVENT_COLUMNS)], written
+        )
         .add_cte(*given, *counting)
     )
 
 
-def _counts_event(event_id: Any, counts: sa.CTE, now: datetime) -> sa.Select[Any]:
+def _counts_event(event_id: Any, counts: sa.CTE) -> sa.Select[Any]:
     """The outbox row of an `UnreadCountsChanged` of these users' counts (`user_id`, `unread`,
-    `unseen`): its payload the JSON that msgspec reads back as that event."""
+    `unseen`), made at the parameter `now`: its payload the JSON that msgspec reads back as
+    that event."""
 
     def by_user(column: sa.ColumnElement[int]) -> sa.ColumnElement[Any]:
         return sa.func.json_object_agg(counts.c.user_id, column)
@@ -1812,7 +1849,7 @@ def _counts_event(event_id: Any, counts: sa.CTE, now: datetime) -> sa.Select[Any
         sa.literal(UnreadCountsChanged.__name__, outbox_events.c.kind.type),
         sa.cast(payload, sa.Text),
         sa.func.array_agg(counts.c.user_id),
-        sa.literal(now, outbox_events.c.created_at.type),
+        sa.bindparam("now", type_=outbox_events.c.created_at.type),
     ).select_from(counts)
 
 
