@@ -399,6 +399,9 @@ def _method(results: dict[str, Any]) -> list[str]:
         "`notifications:delivered` with the largest `eventId`, at most about once a second per "
         "socket) on one; the same on two `herald serve` processes sharing a Redis, the "
         "client processes split between them and the leads created through the first. "
+        "Every client that the server drops (a pong too late behind a backlog) connects "
+        "again, as the inbox page does, with the last `eventId` it received: the server "
+        "replays what came after it, and a replayed event counts as received when it arrives. "
         "A run lasts until no server has a frame waiting to be written (its "
         "`herald_socket_frames_waiting`), 2 s more, and with Node's clients until every "
         "delivery is confirmed or none more was for 10 s (with python-socketio's, until every "
@@ -515,6 +518,10 @@ def _sockets(results: dict[str, Any]) -> list[str]:
         (
             "`notification:created` expected / received / missing",
             lambda r: f"{r['expected']:,} / {r['received']:,} / {r['lost']:,}",
+        ),
+        (
+            "sockets connected again after a drop (their missed events replayed)",
+            lambda r: f"{r['reconnects']:,}" if "reconnects" in r else "not measured",
         ),
         (
             "delivery latency p50 / p99 / max",

@@ -523,6 +523,7 @@ async def socket_run(
         "mutation_p99_ms": percentile(answered, 99) * 1e3,
         "expected": expected,
         "received": len(latencies),
+        "reconnects": fleet.reconnects,
         "confirmed": confirmed,
         "lost": expected - len(latencies),
         "p50_ms": percentile(latencies, 50) * 1e3,

@@ -38,25 +38,37 @@ async def client_process(url: str, secret: str, first: int, count: int) -> None:
     issuer = JwtTokenIssuer(secret)
     received: list[tuple[str, float]] = []
     clients: list[socketio.AsyncClient] = []
-    failed = 0
+    failed = reconnects = 0
 
     async def connect(number: int) -> None:
         nonlocal failed
-        client = socketio.AsyncClient(reconnection=False)
+        # A socket the server dropped (a pong too late behind a backlog) connects again, as
+        # the inbox page does, with the last event it had: the server replays what came after.
+        client = socketio.AsyncClient(reconnection_delay=0.5, reconnection_delay_max=2)
         seen: set[str] = set()
+        last_event_id, has_connected = 0, False
 
         def created(data: dict[str, Any]) -> None:
+            nonlocal last_event_id
+            last_event_id = max(last_event_id, data["eventId"])
             lead = data.get("relatedLeadId")
             if lead not in seen:  # delivery is at least once: a repeat is not a delivery
                 seen.add(lead)
                 received.append((lead, time.monotonic()))
 
+        def connected() -> None:
+            nonlocal reconnects, has_connected
+            reconnects += has_connected
+            has_connected = True
+
+        def auth() -> dict[str, Any]:
+            return {"token": token, **({"lastEventId": last_event_id} if last_event_id else {})}
+
         client.on("notification:created", created)
+        client.on("connect", connected)
         token = issuer.issue(user_id(number), ttl=timedelta(hours=2))
         try:
-            await client.connect(
-                url, auth={"token": token}, transports=["websocket"], wait_timeout=60
-            )
+            await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=60)
             clients.append(client)
         except Exception:
             failed += 1
@@ -69,7 +81,7 @@ async def client_process(url: str, secret: str, first: int, count: int) -> None:
     loop = asyncio.get_running_loop()
     while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "count":
         _say({"count": len(received)})
-    _say({"received": received})
+    _say({"received": received, "reconnects": reconnects})
     await asyncio.gather(*(client.disconnect() for client in clients), return_exceptions=True)
 
 
@@ -87,6 +99,7 @@ class Fleet:
     ) -> None:
         self._spec = (urls, secret, sockets, per_process, client)
         self._processes: list[asyncio.subprocess.Process] = []
+        self.reconnects = 0  # sockets connected again after a drop, counted by `stop`
 
     async def connect(self) -> tuple[int, int]:
         """Starts the processes; returns (connected, failed) once every one has reported."""
@@ -125,7 +138,9 @@ class Fleet:
             process.stdin.write(b"stop\n")
             await process.stdin.drain()
         for process in self._processes:
-            received.extend(tuple(item) for item in (await self._read(process))["received"])
+            report = await self._read(process)
+            received.extend(tuple(item) for item in report["received"])
+            self.reconnects += report["reconnects"]
             await process.wait()
         return received
 

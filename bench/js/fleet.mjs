@@ -2,9 +2,12 @@
 // permessage-deflate), in one Node process, for the benchmark (bench/sockets.py drives it).
 // Usage: node fleet.mjs URL; stdin: one line {"tokens": [...]}, later one line "stop".
 // Each socket confirms what it received, as the inbox page does (FLEET_CONFIRM=0: never).
+// A socket the server dropped connects again, as the inbox page does, with the last eventId it
+// had: the server replays what came after it.
 // stdout: {"connected": N, "failed": M} once every socket tried, then on "stop"
-// {"received": [[relatedLeadId, seconds], ...]}: every notification:created, once per socket,
-// timed on CLOCK_MONOTONIC (Python's time.monotonic on Linux).
+// {"received": [[relatedLeadId, seconds], ...], "reconnects": R}: every notification:created,
+// once per socket, timed on CLOCK_MONOTONIC (Python's time.monotonic on Linux), and how many
+// times a socket connected again.
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 
@@ -20,12 +23,21 @@ const say = (line) =>
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 const received = [];
 const sockets = [];
+let reconnects = 0;
 
 function connect(token) {
   return new Promise((resolve) => {
     const seen = new Set();
     const delivery = { upTo: 0, confirmed: 0, lastAt: 0, timer: null };
-    const socket = io(url, { auth: { token }, transports: ["websocket"], reconnection: false });
+    let lastEventId = 0;
+    let connected = false;
+    const auth = (send) => send(lastEventId ? { token, lastEventId } : { token });
+    const socket = io(url, {
+      auth,
+      transports: ["websocket"],
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 2000,
+    });
     const confirmSoon = () => {
       if (delivery.timer !== null || delivery.upTo <= delivery.confirmed) return;
       const wait = Math.max(0, delivery.lastAt + CONFIRM_EVERY_MS - Date.now());
@@ -37,6 +49,7 @@ function connect(token) {
       }, wait);
     };
     socket.on("notification:created", (data) => {
+      lastEventId = Math.max(lastEventId, data.eventId);
       if (CONFIRM) {
         delivery.upTo = Math.max(delivery.upTo, data.eventId);
         confirmSoon();
@@ -47,8 +60,17 @@ function connect(token) {
         received.push([lead, now()]);
       }
     });
-    socket.on("connect", () => resolve(socket));
-    socket.on("connect_error", () => resolve(null));
+    socket.on("connect", () => {
+      if (connected) reconnects += 1;
+      connected = true;
+      resolve(socket);
+    });
+    socket.on("connect_error", () => {
+      if (!connected) {
+        socket.disconnect(); // the first connection failed: no retries
+        resolve(null);
+      }
+    });
   });
 }
 
@@ -61,6 +83,6 @@ for (let start = 0; start < tokens.length; start += BATCH) {
 }
 await say({ connected: sockets.length, failed });
 await lines.next(); // "stop"
-await say({ received });
+await say({ received, reconnects });
 for (const socket of sockets) socket.disconnect();
 process.exit(0);
