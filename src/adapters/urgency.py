@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 
 class Urgency:
     """Whether a unit of work of this process holds the outbox's turn, which every write that
@@ -13,19 +16,30 @@ class Urgency:
     second could commit than came, and the rest queued for seconds (docs/benchmarks.md).
     While it presses, delivery puts smaller slices of frames per turn of the loop, so that
     those turns stay shorter.
+
+    Each hold's length, as it ends, goes to `on_held` (seconds): the turn is taken by one unit of
+    work at a time, so that when such writes come more often than one per hold, they queue.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._held = 0
+        self._clock = clock
+        self.on_held: Callable[[float], None] | None = None
 
     @property
     def pressing(self) -> bool:
         return self._held > 0
 
-    def begin(self) -> None:
+    def begin(self) -> float:
+        """A unit of work holds the turn; returns when, to be given back to `end`."""
         self._held += 1
+        return self._clock()
 
-    def end(self) -> None:
+    def end(self, since: float | None = None) -> None:
+        """The unit of work no longer holds the turn it took at `since` (what `begin` returned);
+        the hold's length goes to `on_held`."""
         if self._held == 0:
             raise RuntimeError("Urgency.end() without begin()")
         self._held -= 1
+        if since is not None and self.on_held is not None:
+            self.on_held(self._clock() - since)

@@ -90,8 +90,8 @@ def _internal_error(request: Request[Any, Any, Any], error: Exception) -> Respon
 
 
 def _measure_delivery(container: Container) -> None:
-    """Connected sockets, events emitted, frames and counts waiting, and the outbox backlog, in
-    the app's metrics."""
+    """Connected sockets, events emitted, frames and counts waiting, the outbox backlog and how
+    long its turn is held, in the app's metrics."""
     metrics, realtime = container.metrics(), container.realtime()
     metrics.connected_sockets.set_function(lambda: realtime.connected)
     emitted = metrics.events_emitted
@@ -105,6 +105,7 @@ def _measure_delivery(container: Container) -> None:
     waiting.labels(stage="unqueued").set_function(lambda: manager.frames_unqueued)
     waiting.labels(stage="queued").set_function(manager.frames_queued)
     metrics.unread_counts_waiting.set_function(lambda: manager.counts.waiting)
+    container.urgency().on_held = metrics.outbox_turn_held.observe
     relay = container.relay()
     if isinstance(relay, BackgroundRelay):
         relay.on_backlog = metrics.outbox_backlog.set

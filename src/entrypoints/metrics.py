@@ -95,6 +95,14 @@ class Metrics:
             "Users whose unread-count event waits for the end of their coalescing window.",
             registry=self.registry,
         )
+        self.outbox_turn_held = Histogram(
+            "herald_outbox_turn_held_seconds",
+            "How long each write that tells someone held the outbox's turn, which such writes"
+            " take one at a time (across every process): when they come more often than one"
+            " per hold, they queue.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
         self.emails_sent = Counter(
             "herald_emails_sent",
             "Emails the mail server took.",

@@ -113,6 +113,18 @@ async def test_the_socket_event_and_outbox_metrics_are_exposed(
         assert f"# TYPE {gauge} gauge" in text
 
 
+async def test_each_hold_of_the_outboxs_turn_is_timed(container: Container, alice: Caller) -> None:
+    urgency = container.urgency()  # what the container's units of work press while they hold it
+    urgency.end(urgency.begin())
+    urgency.end(urgency.begin())
+
+    text = (await alice.http.get("/metrics")).text
+
+    assert "# TYPE herald_outbox_turn_held_seconds histogram" in text
+    assert sample(text, "herald_outbox_turn_held_seconds_count") == 2
+    assert sample(text, "herald_outbox_turn_held_seconds_bucket", le="+Inf") == 2
+
+
 async def test_the_socket_backlog_is_read_from_the_manager_at_each_scrape(
     container: Container, alice: Caller
 ) -> None:

@@ -23,13 +23,16 @@ class Watched(Urgency):
     def __init__(self) -> None:
         super().__init__()
         self.log: list[str] = []
+        self.holds: list[float] = []
+        self.on_held = self.holds.append
 
-    def begin(self) -> None:
-        super().begin()
+    def begin(self) -> float:
+        since = super().begin()
         self.log.append("begin")
+        return since
 
-    def end(self) -> None:
-        super().end()
+    def end(self, since: float | None = None) -> None:
+        super().end(since)
         self.log.append("end")
 
 
@@ -71,6 +74,8 @@ async def test_it_presses_while_the_turn_is_held(
 
     assert pressing_as_events_were_written == [True]
     assert urgency.log == ["begin", "end"]
+    assert len(urgency.holds) == 1  # how long the turn was held, as it ended
+    assert urgency.holds[0] > 0
 
 
 async def test_a_commit_that_fails_under_the_turn_stops_pressing(
@@ -184,6 +189,7 @@ async def test_each_commit_of_one_unit_of_work_presses_for_its_own_turn(
         await uow.commit()
 
     assert urgency.log == ["begin", "end", "begin", "end"]
+    assert len(urgency.holds) == 2
 
 
 async def test_the_container_gives_its_units_of_work_the_urgency_that_delivery_heeds(
@@ -198,3 +204,24 @@ async def test_the_container_gives_its_units_of_work_the_urgency_that_delivery_h
         assert not urgency.pressing
     finally:
         await container.engine().dispose()
+
+
+def test_each_hold_is_timed_as_it_ends_and_overlapping_holds_each_by_their_own_start() -> None:
+    now = [10.0]
+    urgency = Urgency(clock=lambda: now[0])
+    holds: list[float] = []
+    urgency.on_held = holds.append
+
+    first = urgency.begin()
+    now[0] = 10.5
+    second = urgency.begin()  # one taking the turn as the other's end is on its way
+    now[0] = 10.75
+    urgency.end(first)
+    assert urgency.pressing
+    now[0] = 11.0
+    urgency.end(second)
+
+    assert holds == [0.75, 0.5]
+    assert not urgency.pressing
+    with pytest.raises(RuntimeError, match="without begin"):
+        urgency.end()

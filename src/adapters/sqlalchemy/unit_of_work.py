@@ -64,6 +64,7 @@ class SqlAlchemyUnitOfWork:
         self._wrote_events = False
         self._left_work = False
         self._pressing = False
+        self._turn_since: float | None = None  # when this unit of work took the turn it holds
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -119,11 +120,11 @@ class SqlAlchemyUnitOfWork:
 
     def _turn_taken(self) -> None:
         if self._urgency is not None and not self._pressing:
-            self._urgency.begin()
+            self._turn_since = self._urgency.begin()
             self._pressing = True
 
     def _turn_ended(self) -> None:
         if self._pressing:
             self._pressing = False
             if self._urgency is not None:
-                self._urgency.end()
+                self._urgency.end(self._turn_since)
