@@ -402,6 +402,8 @@ def _method(results: dict[str, Any]) -> list[str]:
         "Every client that the server drops (a pong too late behind a backlog) connects "
         "again, as the inbox page does, with the last `eventId` it received: the server "
         "replays what came after it, and a replayed event counts as received when it arrives. "
+        "How long each write held the outbox's turn is what the burst added to the servers' "
+        "`herald_outbox_turn_held_seconds`. "
         "A run lasts until no server has a frame waiting to be written (its "
         "`herald_socket_frames_waiting`), 2 s more, and with Node's clients until every "
         "delivery is confirmed or none more was for 10 s (with python-socketio's, until every "
@@ -536,6 +538,10 @@ def _sockets(results: dict[str, Any]) -> list[str]:
             _confirmed,
         ),
         ("server CPU per delivery", lambda r: f"{r['cpu_us_per_delivery']:,.1f} µs"),
+        (
+            "outbox's turn held by each write: mean / median / 90th percentile (at most)",
+            _turn_held,
+        ),
         ("CPU of the burst: server / PostgreSQL / clients", _cpu_split),
         (
             "serve RSS before / after connecting",
@@ -565,6 +571,16 @@ def _sockets(results: dict[str, Any]) -> list[str]:
             "",
         ]
     return lines
+
+
+def _turn_held(run: dict[str, Any]) -> str:
+    holds = run.get("turn_holds")
+    if not holds or not holds["count"]:
+        return "not measured"
+    return (
+        f"{holds['mean_ms']:,.1f} / ≤ {holds['p50_ms_at_most']:,.0f} / "
+        f"≤ {holds['p90_ms_at_most']:,.0f} ms ({holds['count']:,.0f} holds)"
+    )
 
 
 def _cpu_split(run: dict[str, Any]) -> str:

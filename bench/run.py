@@ -480,9 +480,11 @@ async def socket_run(
             trace,
         ):
             actor = GraphQL(http, servers[0].url, token(actor_id))
+            holds_before = await _turn_holds(http, servers)
             sent, answered, errors = await _lead_burst(actor, plan, "Live")
             expected = len(sent) * (connected - actor_listens)
             await _published(connection)
+            holds = _holds_between(holds_before, await _turn_holds(http, servers))
             await _written(http, servers)
             await asyncio.sleep(2)  # the last frames on their way
             confirmed = await _confirmed(
@@ -534,8 +536,45 @@ async def socket_run(
         "cpu_us_per_delivery": cpu["server"] / len(latencies) * 1e6 if latencies else math.nan,
         "cpu_window_seconds": window_end - first_sent,
         "postgres_cpu_seconds": cpu["postgres"],
+        "turn_holds": holds,
         "clients_cpu_seconds": cpu["clients"],
         "profile": profile and str(profile),
+    }
+
+
+async def _turn_holds(http: httpx.AsyncClient, servers: list[Server]) -> dict[str, float]:
+    """The servers' `herald_outbox_turn_held_seconds`, added up: each bucket's count (by its
+    upper bound), `count` and `sum`."""
+    totals: dict[str, float] = defaultdict(float)
+    for server in servers:
+        text = (await http.get(f"{server.url}/metrics")).text
+        for family in text_string_to_metric_families(text):
+            if family.name != "herald_outbox_turn_held_seconds":
+                continue
+            for sample in family.samples:
+                if sample.name.endswith("_bucket"):
+                    totals[sample.labels["le"]] += sample.value
+                else:
+                    totals[sample.name.rsplit("_", 1)[1]] += sample.value
+    return dict(totals)
+
+
+def _holds_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What the burst added to the histogram: how many holds of the outbox's turn, their mean,
+    and their median and 90th percentile read off the buckets (the upper bound of the bucket
+    where each falls)."""
+    grown = {key: after.get(key, 0.0) - before.get(key, 0.0) for key in after}
+    count = grown.get("count", 0.0)
+    bounds = sorted((float(key), value) for key, value in grown.items() if key[0].isdigit())
+
+    def percentile_bound(share: float) -> float:
+        return next((bound for bound, seen in bounds if seen >= share * count), math.inf)
+
+    return {
+        "count": count,
+        "mean_ms": grown.get("sum", 0.0) / count * 1e3 if count else math.nan,
+        "p50_ms_at_most": percentile_bound(0.5) * 1e3,
+        "p90_ms_at_most": percentile_bound(0.9) * 1e3,
     }
 
 
