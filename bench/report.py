@@ -400,7 +400,8 @@ def _method(results: dict[str, Any]) -> list[str]:
         "socket) on one; the same on two `herald serve` processes sharing a Redis, the "
         "client processes split between them and the leads created through the first. "
         "Every client that the server drops (a pong too late behind a backlog) connects "
-        "again, as the inbox page does, with the last `eventId` it received: the server "
+        "again, as the inbox page does, with the last `eventId` it received (of any event): "
+        "the server "
         "replays what came after it, and a replayed event counts as received when it arrives. "
         "How long each write held the outbox's turn is what the burst added to the servers' "
         "`herald_outbox_turn_held_seconds`. "
@@ -522,7 +523,7 @@ def _sockets(results: dict[str, Any]) -> list[str]:
             lambda r: f"{r['expected']:,} / {r['received']:,} / {r['lost']:,}",
         ),
         (
-            "sockets connected again after a drop (their missed events replayed)",
+            "connections made again after a drop (the missed events replayed)",
             lambda r: f"{r['reconnects']:,}" if "reconnects" in r else "not measured",
         ),
         (
@@ -578,8 +579,8 @@ def _turn_held(run: dict[str, Any]) -> str:
     if not holds or not holds["count"]:
         return "not measured"
     return (
-        f"{holds['mean_ms']:,.1f} / ≤ {holds['p50_ms_at_most']:,.0f} / "
-        f"≤ {holds['p90_ms_at_most']:,.0f} ms ({holds['count']:,.0f} holds)"
+        f"{holds['mean_ms']:,.1f} / ≤ {holds['p50_ms_at_most']:g} / "
+        f"≤ {holds['p90_ms_at_most']:g} ms ({holds['count']:,.0f} holds)"
     )
 
 

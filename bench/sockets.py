@@ -48,9 +48,16 @@ async def client_process(url: str, secret: str, first: int, count: int) -> None:
         seen: set[str] = set()
         last_event_id, has_connected = 0, False
 
-        def created(data: dict[str, Any]) -> None:
+        def heard(data: Any) -> None:
             nonlocal last_event_id
-            last_event_id = max(last_event_id, data["eventId"])
+            if isinstance(data, dict) and isinstance(data.get("eventId"), int):
+                last_event_id = max(last_event_id, data["eventId"])
+
+        def any_other(event: str, data: Any = None) -> None:
+            heard(data)
+
+        def created(data: dict[str, Any]) -> None:
+            heard(data)
             lead = data.get("relatedLeadId")
             if lead not in seen:  # delivery is at least once: a repeat is not a delivery
                 seen.add(lead)
@@ -65,6 +72,7 @@ async def client_process(url: str, secret: str, first: int, count: int) -> None:
             return {"token": token, **({"lastEventId": last_event_id} if last_event_id else {})}
 
         client.on("notification:created", created)
+        client.on("*", any_other)  # every other event, for its eventId
         client.on("connect", connected)
         token = issuer.issue(user_id(number), ttl=timedelta(hours=2))
         try:
@@ -82,7 +90,8 @@ async def client_process(url: str, secret: str, first: int, count: int) -> None:
     while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "count":
         _say({"count": len(received)})
     _say({"received": received, "reconnects": reconnects})
-    await asyncio.gather(*(client.disconnect() for client in clients), return_exceptions=True)
+    # `shutdown` also stops a client that is between two attempts to connect again.
+    await asyncio.gather(*(client.shutdown() for client in clients), return_exceptions=True)
 
 
 def _say(message: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@
 // stdout: {"connected": N, "failed": M} once every socket tried, then on "stop"
 // {"received": [[relatedLeadId, seconds], ...], "reconnects": R}: every notification:created,
 // once per socket, timed on CLOCK_MONOTONIC (Python's time.monotonic on Linux), and how many
-// times a socket connected again.
+// times the sockets connected again.
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 
@@ -48,8 +48,10 @@ function connect(token) {
         delivery.lastAt = Date.now();
       }, wait);
     };
+    socket.onAny((event, data) => {
+      if (Number.isInteger(data?.eventId)) lastEventId = Math.max(lastEventId, data.eventId);
+    });
     socket.on("notification:created", (data) => {
-      lastEventId = Math.max(lastEventId, data.eventId);
       if (CONFIRM) {
         delivery.upTo = Math.max(delivery.upTo, data.eventId);
         confirmSoon();
@@ -69,6 +71,9 @@ function connect(token) {
       if (!connected) {
         socket.disconnect(); // the first connection failed: no retries
         resolve(null);
+      } else if (!socket.active) {
+        // The server refused a reconnection (too many at once): the client gives up; try again.
+        setTimeout(() => socket.connect(), 500);
       }
     });
   });

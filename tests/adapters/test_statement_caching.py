@@ -51,6 +51,10 @@ def test_a_commits_events_are_built_once_for_their_shape_and_bound_to_their_valu
     # One statement object for the shape: its cache key is made once (memoized), not per commit.
     assert first is second
     assert first._generate_cache_key() is not None
+    # Every parameter the statement takes is given (a required one missing raises here).
+    compiled = first.compile(dialect=postgresql.asyncpg.dialect())
+    bound = compiled.construct_params(second_parameters)
+    assert notification_ids[1] in bound.values()
     assert first_parameters["notification_0"] == notification_ids[0]
     assert second_parameters["notification_0"] == notification_ids[1]
     assert (first_parameters["payload_1"], second_parameters["payload_1"]) == (
@@ -91,6 +95,8 @@ def test_a_broadcasts_events_and_counts_are_one_statement_whatever_the_recipient
     assert first_parameters["broadcast"] == ["bob", "carol"]
     assert second_parameters["broadcast"] == ["dave", "erin", "frank"]
     assert first_parameters["now"] == NOW
+    bound = first.compile(dialect=postgresql.asyncpg.dialect()).construct_params(second_parameters)
+    assert ["dave", "erin", "frank"] in bound.values()
     sql = _compiled(first)
     assert sql.count("INSERT INTO outbox_events") == 1
     assert "json_object_agg" in sql

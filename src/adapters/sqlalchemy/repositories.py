@@ -1637,7 +1637,8 @@ class SqlAlchemyEventLog(_Repository):
         if self._on_postgresql:
             # One statement, one round trip while holding the turn: the ids taken, the events
             # written, the notifications given theirs (and a broadcast counted). Made ready
-            # before the turn is taken: while it is held, only the round trip is left.
+            # before a broadcast takes the turn, so that while it is held only the round trip
+            # is left (other writes took it above, to read their counts).
             statement, parameters = _write_events(rows, created, now, broadcast)
             if broadcast is not None:  # the counts it reads: as every turn before left them
                 await self.take_turn()
@@ -1773,9 +1774,10 @@ def _write_events(
     `UnreadCountsChanged` of the recipients' new counts, made of them as its JSON.
 
     The statement is built once for each shape (`_events_statement`), and its values bound
-    at each run: built for every commit, it took 3 ms of the serve process's CPU for each
-    `createLead`, and its cache key another 1 ms while the turn was held
-    (docs/benchmarks.md)."""
+    at each run: built for every commit, it and its cache key took about 5 ms of the serve
+    process for each `createLead`, while the turn was held (docs/benchmarks.md). The
+    parameters' names are none of the tables' columns: SQLAlchemy would take such a name for
+    a value of that column in the statement's insert and updates."""
     assert (broadcast is not None) == (None in rows), "a row to be counted comes with its broadcast"
     parameters: dict[str, Any] = {}
     if broadcast is not None:
