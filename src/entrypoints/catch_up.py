@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from adapters.socketio.publisher import RESYNC, messages_for
+from adapters.socketio.publisher import RESYNC, messages_to
 from application.commands import EventsSinceQuery
 from application.delivery.events_since import EventsSince
 
@@ -42,9 +42,8 @@ class Missed:
             yield RESYNC, {"reason": "history-expired"}
             return
         async for stored in self._events_since(query):
-            for message in messages_for(stored):
-                if self._user_id in message.user_ids:
-                    yield message.event, message.payload
+            for event, payload in messages_to(stored, self._user_id):
+                yield event, payload
             self.through = stored.id
 
     def is_new(self, data: dict[str, Any]) -> bool:

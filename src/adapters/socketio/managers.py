@@ -304,8 +304,13 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         return self._floors.get(sid)
 
     async def send_now(self, sid: str, event: str, data: dict[str, Any]) -> None:
-        """Send to this socket only, past any holding and past Redis."""
-        await socketio.AsyncManager.emit(self, event, data, namespace="/", room=sid)
+        """Send to this socket only, past any holding and past Redis: its frame put on the
+        socket's queue, as a live frame is (python-socketio's emit would start a task for it,
+        and wait for that task, for every event a catch-up sends)."""
+        eio_sid = self.eio_sid_from_sid(sid, "/")
+        socket = self.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        if socket is not None and not socket.closed:
+            socket.queue.put_nowait(self._frame(event, data))
 
 
 class HoldingRedisManager(socketio.AsyncRedisManager, HoldingManager):  # type: ignore[misc]

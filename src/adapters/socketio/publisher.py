@@ -46,6 +46,28 @@ def messages_for(stored: StoredEvent) -> Iterator[Message]:
         yield Message(event, {**payload, "eventId": stored.id}, user_ids)
 
 
+def messages_to(stored: StoredEvent, user_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The messages of an inbox event for one of its users (a client catching up), as
+    `messages_for` addresses them: a broadcast's counts are looked up for that user alone,
+    rather than grouped for all of them."""
+    event = stored.event
+    if isinstance(event, UnreadCountsChanged):
+        count = event.counts.get(user_id)
+        if count is not None:
+            yield (
+                UNREAD_COUNT,
+                {**_counts(count, event.unseen.get(user_id, count)), "eventId": stored.id},
+            )
+        return
+    for message in messages_for(stored):
+        if user_id in message.user_ids:
+            yield message.event, message.payload
+
+
+def _counts(count: int, unseen: int) -> dict[str, Any]:
+    return {"count": count, "unseen": unseen}
+
+
 def _messages(event: InboxEvent) -> Iterator[tuple[str, dict[str, Any], Sequence[str]]]:
     match event:
         case NotificationCreated(notification, recipients):
@@ -67,7 +89,7 @@ def _messages(event: InboxEvent) -> Iterator[tuple[str, dict[str, Any], Sequence
             for user_id, count in counts.items():
                 by_counts[count, unseen.get(user_id, count)].append(user_id)
             for (count, unseen_count), user_ids in by_counts.items():
-                yield UNREAD_COUNT, {"count": count, "unseen": unseen_count}, user_ids
+                yield UNREAD_COUNT, _counts(count, unseen_count), user_ids
 
 
 class SocketIoPublisher:
