@@ -1637,8 +1637,9 @@ class SqlAlchemyEventLog(_Repository):
         if self._on_postgresql:
             # One statement, one round trip while holding the turn: the ids taken, the events
             # written, the notifications given theirs (and a broadcast counted). Made ready
-            # before a broadcast takes the turn, so that while it is held only the round trip
-            # is left (other writes took it above, to read their counts).
+            # before the turn is taken here (by a broadcast, or by this statement itself), so
+            # that while it is held only the round trip is left; writes that read counts took
+            # it above.
             statement, parameters = _write_events(rows, created, now, broadcast)
             if broadcast is not None:  # the counts it reads: as every turn before left them
                 await self.take_turn()
