@@ -349,7 +349,10 @@ class EventLog(Protocol):
         ends; None when another relay holds them."""
         ...
 
-    async def mark_published(self, through_id: int) -> None: ...
+    async def mark_published(self, through_id: int) -> int:
+        """Everything up to `through_id` is published; returns how many committed events still
+        wait after it, read once the mark is made (those committed since the claim included)."""
+        ...
 
     async def history(self, user_id: str, after_id: int, limit: int) -> list[StoredEvent]:
         """The user's retained events with an id above `after_id`, in id order."""

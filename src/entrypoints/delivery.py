@@ -69,4 +69,5 @@ class BackgroundRelay:
                 pause = self._poll_seconds
             if self.on_backlog is not None:
                 with contextlib.suppress(Exception):  # a metric is not worth a failure
-                    self.on_backlog(await relay.backlog())
+                    waiting = relay.waiting
+                    self.on_backlog(await relay.backlog() if waiting is None else waiting)

@@ -272,6 +272,34 @@ async def test_a_batch_that_fails_midway_keeps_the_batches_before_it_published(
     assert flaky.batches == [[1, 2], [3, 4], [5]]
 
 
+async def test_a_run_ends_with_the_unit_of_work_that_published_everything_waiting(
+    store: InMemoryStore, flaky: FlakyPublisher
+) -> None:
+    await commit_events(store, counts_of("bob", 1), counts_of("bob", 2))
+    opened: list[InMemoryUnitOfWork] = []
+
+    def uow() -> InMemoryUnitOfWork:
+        opened.append(InMemoryUnitOfWork(store))
+        return opened[-1]
+
+    relay = RelayEvents(uow, flaky)
+
+    assert await relay() == 2
+    # No unit of work after it only to find nothing: each one is a database transaction.
+    assert len(opened) == 1
+    assert relay.waiting == 0
+
+
+async def test_a_run_with_nothing_to_publish_has_nothing_waiting(
+    store: InMemoryStore, flaky: FlakyPublisher
+) -> None:
+    relay = relay_to(store, flaky)
+    assert relay.waiting is None  # not run yet
+
+    assert await relay() == 0
+    assert relay.waiting == 0
+
+
 # EventsSince: the replay for a client that comes back
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -37,6 +38,43 @@ async def test_an_unreachable_database_is_named_in_one_line_without_its_password
     assert problem.startswith("database unavailable: ")
     assert "\n" not in problem
     assert "s3cret" not in problem
+
+
+@pytest.mark.postgres
+async def test_a_pooled_connection_that_postgresql_closed_is_replaced_before_use(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url)
+    try:
+        async with engine.connect() as connection:
+            dropped = await connection.scalar(sa.text("SELECT pg_backend_pid()"))
+        # Back in the pool, it is closed by the server (another client's doing).
+        other = make_engine(postgres_url)
+        try:
+            async with other.connect() as connection:
+                await connection.execute(
+                    sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped}
+                )
+                for _ in range(100):  # until the server has ended it (at most a second)
+                    gone = not await connection.scalar(
+                        sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                        {"pid": dropped},
+                    )
+                    if gone:
+                        break
+                    await asyncio.sleep(0.01)
+                assert gone
+        finally:
+            await other.dispose()
+
+        async with engine.connect() as first, engine.connect() as second:
+            pids = {
+                await first.scalar(sa.text("SELECT pg_backend_pid()")),
+                await second.scalar(sa.text("SELECT pg_backend_pid()")),
+            }
+        assert dropped not in pids
+    finally:
+        await engine.dispose()
 
 
 async def test_sqlite_enforces_foreign_keys_and_writes_ahead(migrated_sqlite_url: str) -> None:

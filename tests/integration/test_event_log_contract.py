@@ -16,9 +16,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.memory import RecordingPublisher
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.repositories import SqlAlchemyInboxRepository
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.delivery.relay_events import RelayEvents
 from application.ports import EventHorizon, UnitOfWork
 from domain.events import (
     InboxEvent,
@@ -317,6 +319,22 @@ async def test_everything_published_leaves_nothing_to_claim(new_uow: NewUnitOfWo
     assert ids_of(await history(new_uow)) == [1, 2]
 
 
+async def test_marking_published_tells_how_many_committed_events_still_wait(
+    new_uow: NewUnitOfWork,
+) -> None:
+    await commit_events(new_uow, *(bulk("bob", number) for number in range(1, 6)))
+    async with new_uow() as uow:
+        assert ids_of(await uow.events.claim_unpublished(2) or []) == [1, 2]
+        assert await uow.events.mark_published(2) == 3
+        await uow.commit()
+    async with new_uow() as uow:
+        assert ids_of(await uow.events.claim_unpublished(10) or []) == [3, 4, 5]
+        assert await uow.events.mark_published(5) == 0
+        await uow.commit()
+    async with new_uow() as uow:
+        assert await uow.events.backlog() == 0
+
+
 async def test_the_published_position_never_moves_back(new_uow: NewUnitOfWork) -> None:
     await commit_events(new_uow, *(bulk("bob", number) for number in range(1, 5)))
     async with new_uow() as uow:
@@ -566,6 +584,44 @@ async def test_one_relay_at_a_time_holds_the_unpublished_events(
     expected = [3] if holder_ends == "marks-published" else [1, 2, 3]
     assert ids_of(afterwards or []) == expected
     assert ids_of(await claim(pg_uow) or []) == expected
+
+
+@pytest.mark.postgres
+async def test_marking_published_counts_the_events_committed_while_the_batch_was_published(
+    pg_uow: Callable[[], SqlAlchemyUnitOfWork],
+) -> None:
+    """What lets a relay end its run with the unit of work that published: the mark's count
+    is read after it, not as of the claim."""
+    await commit_events(pg_uow, bulk("bob", 1))
+    async with pg_uow() as uow:
+        assert ids_of(await uow.events.claim_unpublished(10) or []) == [1]
+        await commit_events(pg_uow, bulk("bob", 2), bulk("bob", 3))  # while it publishes
+        assert await uow.events.mark_published(1) == 2
+        await uow.commit()
+
+    assert ids_of(await claim(pg_uow) or []) == [2, 3]
+
+
+@pytest.mark.postgres
+async def test_a_relay_publishes_in_the_same_run_what_was_committed_while_it_published(
+    pg_uow: Callable[[], SqlAlchemyUnitOfWork],
+) -> None:
+    class CommitsMeanwhile(RecordingPublisher):
+        async def publish(self, events: Sequence[StoredEvent]) -> None:
+            await super().publish(events)
+            if len(self.published) == 1:  # another use case commits while this one publishes
+                await commit_events(pg_uow, bulk("carol", 1))
+
+    publisher = CommitsMeanwhile()
+    await commit_events(pg_uow, bulk("bob", 1))
+    relay = RelayEvents(pg_uow, publisher)
+
+    async with asyncio.timeout(WAIT_SECONDS):
+        assert await relay() == 2
+
+    assert publisher.event_ids == [1, 2]
+    assert relay.waiting == 0
+    assert await claim(pg_uow) == []
 
 
 @pytest.mark.postgres

@@ -376,8 +376,9 @@ class InMemoryEventLog:
         state = self._state
         return [e for e in state.events if e.id > state.published_through][:limit]
 
-    async def mark_published(self, through_id: int) -> None:
+    async def mark_published(self, through_id: int) -> int:
         self._state.published_through = max(self._state.published_through, through_id)
+        return await self.backlog()
 
     async def history(self, user_id: str, after_id: int, limit: int) -> list[StoredEvent]:
         mine = (e for e in self._state.events if e.id > after_id and user_id in e.event.audience)

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -39,17 +39,18 @@ def make_engine(url: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> AsyncEngine
     """An engine for a `sqlite+aiosqlite://` or `postgresql+asyncpg://` URL; connects lazily."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(
+        engine = create_async_engine(
             parsed,
             pool_size=10,
             max_overflow=20,
-            pool_pre_ping=True,
             pool_recycle=1800,
             # No JIT: it compiled a delivery flush's statement for 350 to 400 ms each second
             # under the socket run, for a statement that runs in milliseconds once planned
             # well; the planner's cost estimates of these statements are no guide to it.
             connect_args={"server_settings": {"lock_timeout": str(lock_timeout_ms), "jit": "off"}},
         )
+        event.listen(engine.sync_engine, "checkout", _ping)
+        return engine
     engine = create_async_engine(parsed)
     in_memory = parsed.database in (None, "", ":memory:")
 
@@ -75,6 +76,20 @@ def make_engine(url: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> AsyncEngine
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _ping(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+    """Each connection taken from the pool is asked first whether it is still there (one that
+    PostgreSQL closed, or that a restart or a proxy dropped, is replaced before it is used):
+    `pool_pre_ping`'s promise in one round trip (a simple query). SQLAlchemy's asyncpg dialect
+    pings in three (a transaction begun and rolled back around it): with a connection taken
+    five times for a `createLead` and the relay's run after it, 16 of their 35 round trips
+    were pings (bench/findings.md)."""
+    try:
+        dbapi_connection.run_async(lambda connection: connection.execute("SELECT 1"))
+    except Exception as error:
+        # The pool drops this connection and takes another (a new one, when all were dropped).
+        raise DisconnectionError(f"a pooled connection did not answer: {error}") from error
 
 
 def read_only(engine: AsyncEngine) -> AsyncEngine:

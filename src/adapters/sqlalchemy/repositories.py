@@ -1688,12 +1688,15 @@ class SqlAlchemyEventLog(_Repository):
         )
         return [_stored(row) for row in result]
 
-    async def mark_published(self, through_id: int) -> None:
+    async def mark_published(self, through_id: int) -> int:
         await self._execute(
             sa.update(outbox_state)
             .where(outbox_state.c.name == "published", outbox_state.c.position < through_id)
             .values(position=through_id)
         )
+        # A statement of its own: on PostgreSQL it sees what was committed while the batch was
+        # published; on SQLite nothing was (this unit of work holds the write lock).
+        return await self.backlog()
 
     async def history(self, user_id: str, after_id: int, limit: int) -> list[StoredEvent]:
         result = await self._execute(

@@ -13,7 +13,9 @@ class RelayEvents:
     """Publishes every committed event that is not yet published; returns how many it did.
 
     The batch stays claimed until it is marked published, so two relays never publish the same
-    events at once; a crash between publishing and marking publishes them again later.
+    events at once; a crash between publishing and marking publishes them again later. A run
+    goes on while the mark finds events waiting (those committed while it published included),
+    so it ends with a unit of work that published, not with one that found nothing.
     """
 
     def __init__(
@@ -23,6 +25,9 @@ class RelayEvents:
         batch_size: int = BATCH_SIZE,
     ) -> None:
         self._uow, self._publisher, self._batch_size = uow, publisher, batch_size
+        # How many committed events waited when the last run ended, as it read them: 0 after
+        # a run that found nothing; None when another relay held the events.
+        self.waiting: int | None = None
 
     async def __call__(self) -> int:
         published = 0
@@ -30,11 +35,15 @@ class RelayEvents:
             async with self._uow() as uow:
                 batch = await uow.events.claim_unpublished(self._batch_size)
                 if not batch:
+                    self.waiting = None if batch is None else 0
                     return published
                 await self._publisher.publish(batch)
-                await uow.events.mark_published(batch[-1].id)
+                waiting = await uow.events.mark_published(batch[-1].id)
                 await uow.commit()
             published += len(batch)
+            self.waiting = waiting
+            if not waiting:
+                return published
 
     async def backlog(self) -> int:
         """How many committed events still wait to be published."""
