@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingPublisher
 from application.delivery.relay_events import RelayEvents
-from domain.events import NotificationsBulkUpdated
+from domain.events import NotificationsBulkUpdated, StoredEvent
 from entrypoints.delivery import BackgroundRelay
 
 WAIT_SECONDS = 5
 
 
-class CountedBacklog(RelayEvents):
-    """A relay that counts the backlog's reads (each a unit of work of its own)."""
+class Away(RecordingPublisher):
+    """A publisher whose transport is down."""
 
-    reads = 0
-
-    async def backlog(self) -> int:
-        CountedBacklog.reads += 1
-        return await super().backlog()
+    async def publish(self, events: Sequence[StoredEvent]) -> None:
+        raise ConnectionError("the transport is away")
 
 
-async def test_a_run_reports_what_it_read_of_the_backlog_without_reading_it_again() -> None:
-    store, publisher = InMemoryStore(), RecordingPublisher()
+async def first_report(store: InMemoryStore, publisher: RecordingPublisher) -> tuple[int, int]:
+    """What the background relay reports after its first run, and how many times it read the
+    backlog for that (each read a unit of work of its own)."""
     async with InMemoryUnitOfWork(store) as uow:
         await uow.events.add([NotificationsBulkUpdated("bob", 1)])
         await uow.commit()
+    reads = 0
     reported: list[int] = []
     told = asyncio.Event()
+
+    class CountedBacklog(RelayEvents):
+        async def backlog(self) -> int:
+            nonlocal reads
+            reads += 1
+            return await super().backlog()
 
     def report(waiting: int) -> None:
         reported.append(waiting)
@@ -39,7 +45,6 @@ async def test_a_run_reports_what_it_read_of_the_backlog_without_reading_it_agai
         poll_seconds=60,
         on_backlog=report,
     )
-
     background.start()
     try:
         await background.committed()
@@ -47,7 +52,15 @@ async def test_a_run_reports_what_it_read_of_the_backlog_without_reading_it_agai
             await told.wait()
     finally:
         await background.stop()
+    return reported[0], reads
 
+
+async def test_a_run_reports_what_its_mark_read_of_the_backlog_without_reading_it_again() -> None:
+    publisher = RecordingPublisher()
+
+    assert await first_report(InMemoryStore(), publisher) == (0, 0)
     assert publisher.event_ids == [1]
-    assert reported[0] == 0
-    assert CountedBacklog.reads == 0
+
+
+async def test_a_run_that_published_nothing_reports_the_backlog_it_reads() -> None:
+    assert await first_report(InMemoryStore(), Away()) == (1, 1)

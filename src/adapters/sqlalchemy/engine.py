@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from application.ports import ConcurrentUpdate, DatabaseBusy
 
@@ -49,6 +50,7 @@ def make_engine(url: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> AsyncEngine
             # well; the planner's cost estimates of these statements are no guide to it.
             connect_args={"server_settings": {"lock_timeout": str(lock_timeout_ms), "jit": "off"}},
         )
+        event.listen(engine.sync_engine, "connect", _connected)
         event.listen(engine.sync_engine, "checkout", _ping)
         return engine
     engine = create_async_engine(parsed)
@@ -78,18 +80,32 @@ def make_engine(url: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> AsyncEngine
     return engine
 
 
-def _ping(dbapi_connection: Any, _record: object, _proxy: object) -> None:
-    """Each connection taken from the pool is asked first whether it is still there (one that
-    PostgreSQL closed, or that a restart or a proxy dropped, is replaced before it is used):
-    `pool_pre_ping`'s promise in one round trip (a simple query). SQLAlchemy's asyncpg dialect
-    pings in three (a transaction begun and rolled back around it): with a connection taken
-    five times for a `createLead` and the relay's run after it, 16 of their 35 round trips
-    were pings (bench/findings.md)."""
+# Set on a connection just made, whose first checkout needs no ping.
+_FRESH = "herald_fresh"
+
+
+def _connected(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_FRESH] = True
+
+
+def _ping(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: object) -> None:
+    """Each connection taken from the pool, but a new one, is asked first whether it is still
+    there: `pool_pre_ping`'s promise in one round trip (a simple query). SQLAlchemy's asyncpg
+    dialect pings in three (a transaction begun and rolled back around it): with a connection
+    taken 3.7 times for a `createLead` and the relay's run after it, 11 of their 33 round trips
+    were pings (bench/findings.md).
+
+    A connection that PostgreSQL closed (a restart, a terminated backend, a proxy) fails the
+    ping: as with `pool_pre_ping`, the pool then makes a new connection in its place and every
+    older one is made again before its next use. Any other error is raised as it is."""
+    if record.info.pop(_FRESH, False):
+        return
     try:
         dbapi_connection.run_async(lambda connection: connection.execute("SELECT 1"))
     except Exception as error:
-        # The pool drops this connection and takes another (a new one, when all were dropped).
-        raise DisconnectionError(f"a pooled connection did not answer: {error}") from error
+        if not (isinstance(error, OSError) or dbapi_connection.driver_connection.is_closed()):
+            raise
+        raise InvalidatePoolError(f"a pooled connection was closed: {error}") from error
 
 
 def read_only(engine: AsyncEngine) -> AsyncEngine:

@@ -1694,8 +1694,9 @@ class SqlAlchemyEventLog(_Repository):
             .where(outbox_state.c.name == "published", outbox_state.c.position < through_id)
             .values(position=through_id)
         )
-        # A statement of its own: on PostgreSQL it sees what was committed while the batch was
-        # published; on SQLite nothing was (this unit of work holds the write lock).
+        # A statement of its own: on PostgreSQL (read committed, each statement its own
+        # snapshot) it sees what was committed while the batch was published; on SQLite
+        # nothing was (this unit of work holds the write lock).
         return await self.backlog()
 
     async def history(self, user_id: str, after_id: int, limit: int) -> list[StoredEvent]:

@@ -25,12 +25,13 @@ class RelayEvents:
         batch_size: int = BATCH_SIZE,
     ) -> None:
         self._uow, self._publisher, self._batch_size = uow, publisher, batch_size
-        # How many committed events waited when the last run ended, as it read them: 0 after
-        # a run that found nothing; None when another relay held the events.
+        # How many committed events waited when the last run ended, as its last mark read them
+        # (0 after a run that found nothing); None before a run, when another relay held the
+        # events, or when the run failed before its first mark.
         self.waiting: int | None = None
 
     async def __call__(self) -> int:
-        published = 0
+        published, self.waiting = 0, None
         while True:
             async with self._uow() as uow:
                 batch = await uow.events.claim_unpublished(self._batch_size)
