@@ -10,17 +10,22 @@ The connection also offers the application its writes without a task (`write_now
 `DIRECT_WRITES` in the scope's extensions): an Engine.IO socket writes each frame in the turn
 it is queued, where uvicorn's `send` is a coroutine that a writer task of each socket awaits.
 Those writes pass by any ASGI middleware that wraps `send` (Herald's own, `RequestContext`,
-leaves WebSockets alone).
+leaves WebSockets alone). An event's text is the same for each of its recipients: where no
+extension (permessage-deflate) changes a connection's frames, its frame is made once and the
+same bytes written to every connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
+from websockets.protocol import State
 
 from adapters.queues import Flag, LightQueue
 from adapters.socketio.server import DIRECT_WRITES
@@ -60,6 +65,14 @@ class CoalescingTransport:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+
+@functools.lru_cache(maxsize=64)  # the few texts being written to many connections
+def _text_frame(text: str) -> bytes:
+    """A complete text frame as a server sends it with no extension (unmasked), any
+    connection's. A str keeps its hash: the event's text, one object for all its recipients
+    (engine.io encodes a packet once), is found again at the cost of an identity check."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -104,14 +117,24 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
             or self.transport.is_closing()
         ):
             return False
+        conn = self.conn
+        if isinstance(data, str) and not conn.extensions:
+            # What `send_text` checks; its frame, as it would make it, made once for every
+            # connection that gets this text.
+            if conn.state is not State.OPEN or conn.expect_continuation_frame:
+                return False
+            if conn.writes:  # written by the protocol meanwhile, and not yet sent: first
+                self.transport.write(b"".join(conn.data_to_send()))
+            self.transport.write(_text_frame(data))
+            return True
         try:
             if isinstance(data, str):
-                self.conn.send_text(data.encode())
+                conn.send_text(data.encode())
             else:
-                self.conn.send_binary(data)
+                conn.send_binary(data)
         except InvalidState:
             return False
-        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.write(b"".join(conn.data_to_send()))
         return True
 
     def abort(self) -> None:

@@ -9,10 +9,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame
 
 from adapters.queues import Flag, LightQueue
 from adapters.socketio.server import DIRECT_WRITES
@@ -186,13 +188,20 @@ async def test_frames_sent_in_a_row_reach_the_client_whole_and_in_order_in_few_w
     assert writes.count <= 3
 
 
-async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Accepts a WebSocket and sends back each text it receives, until the client leaves."""
+async def accepted(scope: dict[str, Any], receive: Any, send: Any) -> bool:
+    """A WebSocket's connection accepted (True), or the lifespan's events answered (False)."""
     if scope["type"] == "lifespan":
         await app(scope, receive, send)
-        return
+        return False
     await receive()  # websocket.connect
     await send({"type": "websocket.accept"})
+    return True
+
+
+async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Accepts a WebSocket and sends back each text it receives, until the client leaves."""
+    if not await accepted(scope, receive, send):
+        return
     while (message := await receive())["type"] == "websocket.receive":
         text = message["text"]
         if text == "x-test":  # a header of the handshake, as the application's scope has it
@@ -232,11 +241,8 @@ async def direct(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Accepts a WebSocket, then writes through the connection's `DIRECT_WRITES` what each
     message asks: "text" and "bytes" a frame of each kind, "paused" a frame while the
     connection is paused (refused), "closed" one after the close frame (refused)."""
-    if scope["type"] == "lifespan":
-        await app(scope, receive, send)
+    if not await accepted(scope, receive, send):
         return
-    await receive()  # websocket.connect
-    await send({"type": "websocket.accept"})
     connection = scope["extensions"][DIRECT_WRITES]
     while (message := await receive())["type"] == "websocket.receive":
         asked = message["text"]
@@ -269,3 +275,59 @@ async def test_a_connection_writes_a_frame_at_once_where_it_can_and_refuses_it_o
             with pytest.raises(ConnectionClosed):
                 await client.recv()  # the close frame came, and nothing after it
     assert refused_after_closing == [True]
+
+
+async def test_one_text_written_to_many_connections_is_framed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An event's text, one object for all its recipients (engine.io encodes a packet once).
+    text = f"an event {uuid4()}"
+    framed = frames_made_of(text, monkeypatch)
+
+    async def shared(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if not await accepted(scope, receive, send):
+            return
+        connection = scope["extensions"][DIRECT_WRITES]
+        while (await receive())["type"] == "websocket.receive":
+            assert connection.write_now(text)
+
+    # Herald's default: no permessage-deflate, whatever the client offers.
+    async with served(Writes(), shared, ws_per_message_deflate=False) as url:
+        async with asyncio.timeout(10):
+            for _ in range(3):
+                async with connect(url, compression="deflate") as client:
+                    assert not client.protocol.extensions
+                    await client.send("send it")
+                    assert await client.recv() == text
+
+    assert framed == [text]
+
+
+async def test_a_connection_that_compresses_frames_each_text_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    framed = frames_made_of("a text", monkeypatch)
+
+    async with served(Writes(), direct, ws_per_message_deflate=True) as url:
+        async with asyncio.timeout(10):
+            for _ in range(2):
+                async with connect(url, compression="deflate") as client:
+                    assert client.protocol.extensions  # permessage-deflate, negotiated
+                    await client.send("text")
+                    assert [await client.recv(), await client.recv()] == ["a text", "text: True"]
+
+    assert framed == ["a text", "a text"]  # compressed for each connection
+
+
+def frames_made_of(text: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The server's frames of `text` made from now on (one entry for each)."""
+    made: list[str] = []
+    serialize = Frame.serialize
+
+    def counted(frame: Frame, *, mask: bool, extensions: Any = None) -> bytes:
+        if not mask and bytes(frame.data) == text.encode():  # a server's frame of it
+            made.append(text)
+        return serialize(frame, mask=mask, extensions=extensions)
+
+    monkeypatch.setattr(Frame, "serialize", counted)
+    return made

@@ -69,6 +69,22 @@ async def test_a_pooled_connection_that_postgresql_closed_is_replaced_before_use
         await engine.dispose()
 
 
+@pytest.mark.postgres
+async def test_the_connection_returned_last_is_taken_first(postgres_url: str) -> None:
+    # Each connection prepares its statements, and learns the types it reads, at its first
+    # use of them: the pool hands out the connections that were used last, which have.
+    engine = make_engine(postgres_url)
+    pid = sa.text("SELECT pg_backend_pid()")
+    try:
+        async with engine.connect() as earlier, engine.connect() as later:
+            first = await earlier.scalar(pid)  # returned last: `later` closes first
+            await later.scalar(pid)
+        async with engine.connect() as connection:
+            assert await connection.scalar(pid) == first
+    finally:
+        await engine.dispose()
+
+
 async def test_sqlite_enforces_foreign_keys_and_writes_ahead(migrated_sqlite_url: str) -> None:
     engine = make_engine(migrated_sqlite_url)
     try:

@@ -44,6 +44,11 @@ def make_engine(url: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> AsyncEngine
             parsed,
             pool_size=10,
             max_overflow=20,
+            # The connection used last is taken first: a connection prepares each statement,
+            # and asyncpg asks PostgreSQL about each array type it reads (4 to 9 ms), at its
+            # first use of them; taken in turn, every pooled connection paid that within a
+            # burst (bench/findings.md).
+            pool_use_lifo=True,
             pool_recycle=1800,
             # No JIT: it compiled a delivery flush's statement for 350 to 400 ms each second
             # under the socket run, for a statement that runs in milliseconds once planned
