@@ -235,6 +235,24 @@ async def test_a_confirmation_reaches_confirm_delivery_for_the_sockets_user() ->
     ]
 
 
+async def test_a_confirmation_is_taken_as_its_frame_is_read_without_a_task_of_its_own() -> None:
+    # Clients that heard the same event confirm in the same tenth of a second, a thousand of
+    # them behind a burst: python-socketio would start a task for each one's handler.
+    container = make_container()
+    container.confirm_delivery.override(providers.Object(Recorded()))
+    sockets = Sockets(container)
+    sid = await sockets.open("bob")
+    await sockets.server.manager.connect(sid, "/")  # accepted, as python-socketio does next
+    eio_sid = sockets.server.manager.eio_sid_from_sid(sid, "/")
+    tasks = len(asyncio.all_tasks())
+
+    await sockets.server._handle_eio_message(eio_sid, f'2["{DELIVERED}",{{"eventId":5}}]')
+
+    assert sockets.realtime.confirmations.waiting == 1  # taken before the loop's next turn
+    assert len(asyncio.all_tasks()) == tasks
+    await sockets.realtime.close()
+
+
 async def test_confirmed_notifications_become_delivered_in_the_store() -> None:
     container = inline_delivery(make_container())
     alice, bob = callers(container, "alice", "bob")
