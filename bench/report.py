@@ -347,6 +347,18 @@ def _load(results: dict[str, Any], when: str) -> str:
     return "?" if not figures else " / ".join(f"{value:.2f}" for value in figures)
 
 
+def _warm_up(results: dict[str, Any]) -> str:
+    """The sockets' warm-up, where the run had one (before 3d582ee's none)."""
+    leads = {run.get("warm_up_leads") for run in results["sockets"].values()}
+    if leads in ({None}, {0}):
+        return ""
+    return (
+        f"{results['plan']['warmup']:.0f} s of leads at the same rate, not measured, until "
+        "every frame is written and confirmed (the clients share the server's cores, and "
+        "Node's spend nearly twice as much in their first second of frames as later); then "
+    )
+
+
 def _method(results: dict[str, Any]) -> list[str]:
     plan = results["plan"]
     big, small = plan["big"], plan["small"]
@@ -390,6 +402,7 @@ def _method(results: dict[str, Any]) -> list[str]:
         "lead's events (polled every 2 ms).",
         f"- Sockets: {plan['sockets']:,} clients (websocket transport), "
         f"{plan['per_process']} per client process, each a different registered user; then "
+        f"{_warm_up(results)}"
         f"one user creates leads at {plan['lead_rate']}/s for {plan['lead_seconds']:.0f} s "
         "(open loop: each sent on time whatever the previous did). Three runs, each with "
         "servers and a fresh database of the small scale of its own: python-socketio "

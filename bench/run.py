@@ -24,7 +24,7 @@ import sys
 import time
 from collections import defaultdict
 from contextlib import AsyncExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -475,28 +475,27 @@ async def socket_run(
                 "clients": fleet.pids,
             }
         )
-        async with (
-            httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http,
-            trace,
-        ):
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http:
             actor = GraphQL(http, servers[0].url, token(actor_id))
-            holds_before = await _turn_holds(http, servers)
-            sent, answered, errors = await _lead_burst(actor, plan, "Live")
-            expected = len(sent) * (connected - actor_listens)
-            await _published(connection)
-            holds = _holds_between(holds_before, await _turn_holds(http, servers))
-            await _written(http, servers)
-            await asyncio.sleep(2)  # the last frames on their way
-            confirmed = await _confirmed(
-                connection, list(sent), expected if client == "node" else 0
-            )
-            if client == "python":
-                await _all_received(fleet, expected)
-            measured_until = time.monotonic()
-            if profile is not None:
-                async with profiled(profile, servers[0].pid, plan.lead_seconds):
-                    await _lead_burst(actor, plan, "Profiled live")
+            warm_up_leads = await _warm_up(actor, plan, connection, http, servers)
+            async with trace:
+                holds_before = await _turn_holds(http, servers)
+                sent, answered, errors = await _lead_burst(actor, plan, "Live")
+                expected = len(sent) * (connected - actor_listens)
                 await _published(connection)
+                holds = _holds_between(holds_before, await _turn_holds(http, servers))
+                await _written(http, servers)
+                await asyncio.sleep(2)  # the last frames on their way
+                confirmed = await _confirmed(
+                    connection, list(sent), expected if client == "node" else 0
+                )
+                if client == "python":
+                    await _all_received(fleet, expected)
+                measured_until = time.monotonic()
+                if profile is not None:
+                    async with profiled(profile, servers[0].pid, plan.lead_seconds):
+                        await _lead_burst(actor, plan, "Profiled live")
+                    await _published(connection)
         received = await fleet.stop()
     finally:
         fleet.kill()
@@ -518,6 +517,7 @@ async def socket_run(
         "rss_before_kib": rss_before,
         "rss_after_kib": rss_after,
         "kib_per_socket": (rss_after - rss_before) / max(connected, 1),
+        "warm_up_leads": warm_up_leads,
         "leads": len(sent),
         "lead_errors": errors,
         "lead_rate": plan.lead_rate,
@@ -540,6 +540,25 @@ async def socket_run(
         "clients_cpu_seconds": cpu["clients"],
         "profile": profile and str(profile),
     }
+
+
+async def _warm_up(
+    actor: GraphQL,
+    plan: Plan,
+    connection: asyncpg.Connection,
+    http: httpx.AsyncClient,
+    servers: list[Server],
+) -> int:
+    """Leads at the burst's rate for `plan.warmup` seconds, not measured, until all is written
+    (how many were made):
+    the clients share the server's cores, and Node's used nearly twice the CPU in their first
+    second of frames (V8 compiles the client's code as it runs) as in the seconds after, which
+    a browser spends on a core of its own (bench/findings.md)."""
+    sent, _, _ = await _lead_burst(actor, replace(plan, lead_seconds=plan.warmup), "Warm-up")
+    await _published(connection)
+    await _written(http, servers)
+    await asyncio.sleep(2)  # the last frames read, and confirmed
+    return len(sent)
 
 
 async def _turn_holds(http: httpx.AsyncClient, servers: list[Server]) -> dict[str, float]:
