@@ -348,14 +348,14 @@ def _load(results: dict[str, Any], when: str) -> str:
 
 
 def _warm_up(results: dict[str, Any]) -> str:
-    """The sockets' warm-up, where the run had one (before 3d582ee's none)."""
-    leads = {run.get("warm_up_leads") for run in results["sockets"].values()}
-    if leads in ({None}, {0}):
+    """The sockets' warm-up, where the run had one (none before d137df7)."""
+    if not any(run.get("warm_up_leads") for run in results["sockets"].values()):
         return ""
     return (
         f"{results['plan']['warmup']:.0f} s of leads at the same rate, not measured, until "
-        "every frame is written and confirmed (the clients share the server's cores, and "
-        "Node's spend nearly twice as much in their first second of frames as later); then "
+        "every frame is written and confirmed (Node's clients) or received (python-socketio's): "
+        "the clients share the server's cores, and Node's spend nearly twice as much in their "
+        "first second of frames as later; then "
     )
 
 

@@ -477,11 +477,16 @@ async def socket_run(
         )
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http:
             actor = GraphQL(http, servers[0].url, token(actor_id))
-            warm_up_leads = await _warm_up(actor, plan, connection, http, servers)
+            listeners = connected - actor_listens
+            warm_up_leads = await _warm_up(
+                actor, plan, fleet, client, listeners, connection, http, servers
+            )
+            # What the python-socketio clients count includes the warm-up's.
+            received_before = await fleet.received_count() if client == "python" else 0
             async with trace:
                 holds_before = await _turn_holds(http, servers)
                 sent, answered, errors = await _lead_burst(actor, plan, "Live")
-                expected = len(sent) * (connected - actor_listens)
+                expected = len(sent) * listeners
                 await _published(connection)
                 holds = _holds_between(holds_before, await _turn_holds(http, servers))
                 await _written(http, servers)
@@ -490,7 +495,7 @@ async def socket_run(
                     connection, list(sent), expected if client == "node" else 0
                 )
                 if client == "python":
-                    await _all_received(fleet, expected)
+                    await _all_received(fleet, received_before + expected)
                 measured_until = time.monotonic()
                 if profile is not None:
                     async with profiled(profile, servers[0].pid, plan.lead_seconds):
@@ -545,19 +550,28 @@ async def socket_run(
 async def _warm_up(
     actor: GraphQL,
     plan: Plan,
+    fleet: Fleet,
+    client: Client,
+    listeners: int,
     connection: asyncpg.Connection,
     http: httpx.AsyncClient,
     servers: list[Server],
 ) -> int:
-    """Leads at the burst's rate for `plan.warmup` seconds, not measured, until all is written
-    (how many were made):
-    the clients share the server's cores, and Node's used nearly twice the CPU in their first
-    second of frames (V8 compiles the client's code as it runs) as in the seconds after, which
-    a browser spends on a core of its own (bench/findings.md)."""
+    """Leads at the burst's rate for `plan.warmup` seconds (the reads' warm-up), not measured,
+    until every frame is written and, as after the measured burst, confirmed (Node's clients)
+    or received (python-socketio's); how many leads were made. The clients share the server's
+    cores, and Node's used nearly twice the CPU in their first second of frames (V8 compiles
+    the client's code as it runs) as in the seconds after, which a browser spends on a core of
+    its own (bench/findings.md)."""
     sent, _, _ = await _lead_burst(actor, replace(plan, lead_seconds=plan.warmup), "Warm-up")
     await _published(connection)
     await _written(http, servers)
-    await asyncio.sleep(2)  # the last frames read, and confirmed
+    await asyncio.sleep(2)  # the last frames on their way
+    expected = len(sent) * listeners
+    if client == "node":
+        await _confirmed(connection, list(sent), expected)
+    else:
+        await _all_received(fleet, expected)
     return len(sent)
 
 

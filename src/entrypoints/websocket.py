@@ -67,7 +67,7 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
-@functools.lru_cache(maxsize=64)  # the few texts being written to many connections
+@functools.lru_cache(maxsize=64)  # the texts written last: an event's, to each recipient
 def _text_frame(text: str) -> bytes:
     """A complete text frame as a server sends it with no extension (unmasked), any
     connection's. A str keeps its hash: the event's text, one object for all its recipients
