@@ -45,7 +45,7 @@ def make_engine(url: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> AsyncEngine
             pool_size=10,
             max_overflow=20,
             # The connection used last is taken first: a connection prepares each statement,
-            # and asyncpg asks PostgreSQL about each array type it reads (4 to 9 ms), at its
+            # and asyncpg asks PostgreSQL about each array type it reads (2 to 9 ms), at its
             # first use of them; taken in turn, every pooled connection paid that within a
             # burst (bench/findings.md).
             pool_use_lifo=True,
