@@ -404,14 +404,18 @@ def _method(results: dict[str, Any]) -> list[str]:
         f"{plan['per_process']} per client process, each a different registered user; then "
         f"{_warm_up(results)}"
         f"one user creates leads at {plan['lead_rate']}/s for {plan['lead_seconds']:.0f} s "
-        "(open loop: each sent on time whatever the previous did). Three runs, each with "
+        "(open loop: each sent on time whatever the previous did). "
+        f"{_runs_counted(results)}, each with "
         "servers and a fresh database of the small scale of its own: python-socketio "
         "clients on one `herald serve`; the official "
         "JavaScript client (`socket.io-client` 4 on Node, which offers permessage-deflate as "
         "a browser does, and confirms what it received as the inbox page does: "
         "`notifications:delivered` with the largest `eventId`, at most about once a second per "
         "socket) on one; the same on two `herald serve` processes sharing a Redis, the "
-        "client processes split between them and the leads created through the first. "
+        "client processes split between them and the leads created through the first; "
+        "and, where the run has it, on two by role: the leads created through the first and "
+        "every socket on the second (the API apart from the sockets, as `deploy/nginx.conf` "
+        "routes them). "
         "Every client that the server drops (a pong too late behind a backlog) connects "
         "again, as the inbox page does, with the last `eventId` it received (of any event): "
         "the server "
@@ -574,17 +578,27 @@ def _sockets(results: dict[str, Any]) -> list[str]:
         ),
         "",
     ]
-    two = next((live for live in runs.values() if live["processes"] > 1), None)
-    if one is not None and two is not None:
-        alone = _same_client(runs, two)
-        rate = two["delivered_per_second"] / max(alone["delivered_per_second"], 1e-9)
-        cpu = two["cpu_us_per_delivery"] / max(alone["cpu_us_per_delivery"], 1e-9)
+    for name, more in runs.items():
+        if one is None or more["processes"] == 1:
+            continue
+        alone = _same_client(runs, more)
+        rate = more["delivered_per_second"] / max(alone["delivered_per_second"], 1e-9)
+        cpu = more["cpu_us_per_delivery"] / max(alone["cpu_us_per_delivery"], 1e-9)
         lines += [
-            f"Two processes against one (same client): {rate:.2f}× the deliveries a second, "
-            f"{cpu:.2f}× the CPU per delivery.",
+            f"{name}, against one process (same client): {rate:.2f}× the deliveries a second, "
+            f"{cpu:.2f}× the CPU per delivery; delivery p99 {more['p99_ms']:,.0f} ms against "
+            f"{alone['p99_ms']:,.0f}, createLead p99 {more['mutation_p99_ms']:,.0f} ms against "
+            f"{alone['mutation_p99_ms']:,.0f}.",
             "",
         ]
     return lines
+
+
+def _runs_counted(results: dict[str, Any]) -> str:
+    count = len(results["sockets"])
+    return {1: "One run", 2: "Two runs", 3: "Three runs", 4: "Four runs"}.get(
+        count, f"{count} runs"
+    )
 
 
 def _turn_held(run: dict[str, Any]) -> str:

@@ -406,12 +406,28 @@ async def _published(connection: asyncpg.Connection) -> None:
 
 # (client, serve processes) of each socket run; the two-process run splits its sockets between
 # the processes, which share Redis, while the leads are created through the first one.
-SOCKET_RUNS: tuple[tuple[Client, int], ...] = (("python", 1), ("node", 1), ("node", 2))
+@dataclass(frozen=True)
+class SocketRun:
+    client: Client
+    processes: int
+    # The leads created through the first process and every socket on the others (the API apart
+    # from the sockets, as deploy/nginx.conf routes them); otherwise the client processes take
+    # the serve processes in turn, and the leads go through the first.
+    by_role: bool = False
+
+    @property
+    def name(self) -> str:
+        label = "python-socketio" if self.client == "python" else "socket.io-client (Node)"
+        processes = f"{self.processes} process{'es' * (self.processes > 1)}"
+        return f"{label}, {processes}{' by role' * self.by_role}"
 
 
-def socket_run_name(client: str, processes: int) -> str:
-    label = "python-socketio" if client == "python" else "socket.io-client (Node)"
-    return f"{label}, {processes} process{'es' * (processes > 1)}"
+SOCKET_RUNS = (
+    SocketRun("python", 1),
+    SocketRun("node", 1),
+    SocketRun("node", 2),
+    SocketRun("node", 2, by_role=True),
+)
 
 
 async def seeded(scale: Scale, created: list[Database], what: str) -> tuple[Database, float]:
@@ -435,14 +451,15 @@ async def sockets(
     about as many users as there are sockets. Every run has servers of its own.
     """
     runs: dict[str, Any] = {}
-    for client, processes in SOCKET_RUNS:
-        name = socket_run_name(client, processes)
-        say(f"  sockets: {name}")
-        database, _ = await seeded(plan.small, created, name)
-        async with herald_processes(database, processes, logs) as servers:
-            profile = profiles / f"sockets-{client}-{processes}.txt" if profiles else None
-            runs[name] = await socket_run(
-                plan, servers, client, database, plan.small.actor, profile
+    for spec in SOCKET_RUNS:
+        say(f"  sockets: {spec.name}")
+        database, _ = await seeded(plan.small, created, spec.name)
+        async with herald_processes(database, spec.processes, logs) as servers:
+            profile = None
+            if profiles and not spec.by_role:
+                profile = profiles / f"sockets-{spec.client}-{spec.processes}.txt"
+            runs[spec.name] = await socket_run(
+                plan, servers, spec, database, plan.small.actor, profile
             )
     return runs
 
@@ -450,13 +467,15 @@ async def sockets(
 async def socket_run(
     plan: Plan,
     servers: list[Server],
-    client: Client,
+    spec: SocketRun,
     database: Database,
     actor_id: str,
     profile: Path | None,
 ) -> dict[str, Any]:
+    client = spec.client
+    holding = servers[1:] if spec.by_role else servers  # the processes the sockets go to
     fleet = Fleet(
-        [server.url for server in servers], SECRET, plan.sockets, plan.per_process, client
+        [server.url for server in holding], SECRET, plan.sockets, plan.per_process, client
     )
     # The actor's own socket, when it is one of the fleet's, is never told of its leads.
     actor_listens = actor_id in {user_id(number) for number in range(plan.sockets)}
@@ -516,6 +535,7 @@ async def socket_run(
     return {
         "client": client,
         "processes": len(servers),
+        "by_role": spec.by_role,
         "sockets": plan.sockets,
         "connected": connected,
         "failed": failed,

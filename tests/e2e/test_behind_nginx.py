@@ -1,11 +1,13 @@
-"""End to end behind nginx: the shipped configuration in front of two `herald serve` processes
-that share Redis, with a client on Socket.IO's default transports (long-polling, then the
-upgrade to WebSocket) that sticky sessions keep on one process."""
+"""End to end behind nginx: the shipped configuration in front of three `herald serve` processes
+that share Redis, one answering GraphQL and two holding the sockets, with a client on Socket.IO's
+default transports (long-polling, then the upgrade to WebSocket) that sticky sessions keep on one
+process."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -23,6 +25,7 @@ from e2e_support import (
     herald_env,
     start_server,
     stop_server,
+    subscribed,
 )
 from redis_server import RedisServer, own_redis_server  # noqa: F401 - the fixture
 
@@ -32,8 +35,11 @@ from network import free_port
 pytestmark = pytest.mark.e2e
 
 SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
-CREATE_LEAD = "mutation($n: String!) { createLead(input: {name: $n}) { id } }"
+CREATE_LEAD = "mutation CreateLead($n: String!) { createLead(input: {name: $n}) { id } }"
 WAIT_SECONDS = 15
+SOCKETS = "herald_connected_sockets"
+CREATED_LEADS = 'herald_graphql_operations_total{operation="CreateLead",outcome="ok"}'
+SUBSCRIPTIONS = 'herald_graphql_operations_total{operation="Events",outcome="ok"}'
 
 
 def nginx_executable() -> str:
@@ -46,17 +52,23 @@ def nginx_executable() -> str:
     return executable
 
 
-def site_config(upstreams: list[int], port: int) -> str:
-    """The shipped configuration, with the test's addresses where the example ones are."""
+def site_config(groups: dict[str, list[int]], port: int) -> str:
+    """The shipped configuration, with the test's processes in each upstream group in place of
+    the example ones, and the test's listen address."""
     text = SHIPPED.read_text()
-    for example, used in (
-        ("server 127.0.0.1:3001;", f"server 127.0.0.1:{upstreams[0]};"),
-        ("server 127.0.0.1:3002;", f"server 127.0.0.1:{upstreams[1]};"),
-        ("listen 80;", f"listen 127.0.0.1:{port};"),
-    ):
-        assert text.count(example) == 1, example
-        text = text.replace(example, used)
-    return text
+
+    def with_ours(block: re.Match[str]) -> str:
+        ports = groups.pop(block["name"])
+        lines = block[0].splitlines(keepends=True)
+        first = next(i for i, line in enumerate(lines) if line.lstrip().startswith("server "))
+        kept = [line for line in lines if not line.lstrip().startswith("server ")]
+        ours = [f"    server 127.0.0.1:{port};\n" for port in ports]
+        return "".join(kept[:first] + ours + kept[first:])
+
+    text = re.sub(r"(?ms)^upstream (?P<name>\w+) \{$.*?^\}$", with_ours, text)
+    assert not groups, f"no upstream {set(groups)} in {SHIPPED}"
+    assert text.count("listen 80;") == 1
+    return text.replace("listen 80;", f"listen 127.0.0.1:{port};")
 
 
 @dataclass
@@ -65,10 +77,10 @@ class Nginx:
     process: subprocess.Popen[bytes]
 
 
-def start_nginx(prefix: Path, upstreams: list[int]) -> Nginx:
+def start_nginx(prefix: Path, groups: dict[str, list[int]]) -> Nginx:
     """nginx in the foreground, with its own prefix, pid file, logs and temporary files."""
     port = free_port()
-    (prefix / "herald.conf").write_text(site_config(upstreams, port))
+    (prefix / "herald.conf").write_text(site_config(groups, port))
     temporary = "\n".join(
         f"  {kind}_temp_path {prefix / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -100,22 +112,37 @@ def start_nginx(prefix: Path, upstreams: list[int]) -> Nginx:
     raise RuntimeError(f"nginx did not start: {(prefix / 'error.log').read_text()}")
 
 
+@dataclass
+class Processes:
+    api: HeraldServer
+    sockets: list[HeraldServer]
+
+
 @pytest.fixture
-def two_processes(own_database_url: str, redis_server: RedisServer) -> Iterator[list[HeraldServer]]:
+def processes(own_database_url: str, redis_server: RedisServer) -> Iterator[Processes]:
     env = herald_env(DATABASE_URL=own_database_url, REDIS_URL=redis_server.url)
-    servers = [start_server(env), start_server(env)]
+    started: list[HeraldServer] = []
     try:
-        yield servers
+        for _ in range(3):
+            started.append(start_server(env))
+        yield Processes(api=started[0], sockets=started[1:])
     finally:
-        for server in servers:
+        for server in started:
             if server.process.poll() is None:
                 stop_server(server.process)
 
 
+def port_of(server: HeraldServer) -> int:
+    return int(server.url.rsplit(":", 1)[1])
+
+
 @pytest.fixture
-def nginx(tmp_path: Path, two_processes: list[HeraldServer]) -> Iterator[Nginx]:
-    ports = [int(server.url.rsplit(":", 1)[1]) for server in two_processes]
-    running = start_nginx(tmp_path, ports)
+def nginx(tmp_path: Path, processes: Processes) -> Iterator[Nginx]:
+    groups = {
+        "herald_api": [port_of(processes.api)],
+        "herald_sockets": [port_of(server) for server in processes.sockets],
+    }
+    running = start_nginx(tmp_path, groups)
     try:
         yield running
     finally:
@@ -127,25 +154,24 @@ def token(user_id: str) -> str:
     return JwtTokenIssuer(SECRET).issue(user_id)
 
 
-async def create_lead(url: str, actor: str, name: str) -> None:
+async def create_lead(url: str, actor: str, name: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         response = await http.post(
             "/graphql",
             json={"query": CREATE_LEAD, "variables": {"n": name}},
-            headers={"Authorization": f"Bearer {token(actor)}"},
+            headers={"Authorization": f"Bearer {token(actor)}", "X-Request-ID": "the-clients"},
         )
     assert response.status_code == 200, response.text
     assert "errors" not in response.json(), response.text
+    return response
 
 
-async def connected_sockets(server: HeraldServer) -> float:
+async def metric(server: HeraldServer, series: str) -> float:
+    """The value of one series of the process's metrics, 0 if it has none."""
     async with httpx.AsyncClient(base_url=server.url, timeout=5) as http:
         metrics = (await http.get("/metrics")).text
-    return next(
-        float(line.split()[1])
-        for line in metrics.splitlines()
-        if line.startswith("herald_connected_sockets ")
-    )
+    values = [line.split()[-1] for line in metrics.splitlines() if line.startswith(series + " ")]
+    return float(values[0]) if values else 0.0
 
 
 async def through_nginx(url: str, user: str, last_event_id: int | None = None) -> Socket:
@@ -162,38 +188,67 @@ async def holder(servers: list[HeraldServer]) -> int:
     """The index of the one process that holds the client's socket."""
     async with asyncio.timeout(WAIT_SECONDS):
         while True:
-            counts = [await connected_sockets(server) for server in servers]
+            counts = [await metric(server, SOCKETS) for server in servers]
             if sorted(counts) == [0, 1]:
                 return counts.index(1)
             await asyncio.sleep(0.1)
 
 
-async def test_through_nginx_a_socket_gets_events_from_the_other_process_and_replays_after_a_crash(
-    nginx: Nginx, two_processes: list[HeraldServer]
+async def test_through_nginx_a_socket_gets_events_from_the_api_process_and_replays_after_a_crash(
+    nginx: Nginx, processes: Processes
 ) -> None:
     alice, bob = f"alice-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
-    await create_lead(two_processes[0].url, alice, "Registers both")  # bob is not told yet
+    answer = await create_lead(nginx.url, alice, "Registers both")  # bob is not told yet
+    # nginx's request id replaces the client's: the location kept the server's headers.
+    assert re.fullmatch("[0-9a-f]{32}", answer.headers["X-Request-ID"])
     first = await through_nginx(nginx.url, bob)
     async with asyncio.timeout(WAIT_SECONDS):
         while first.client.transport() != "websocket":  # noqa: ASYNC110 - the upgrade is async
             await asyncio.sleep(0.05)
-    held_by = await holder(two_processes)
-    other = two_processes[1 - held_by]
+    held_by = await holder(processes.sockets)
 
-    await create_lead(other.url, alice, "Through the other process")
+    await create_lead(nginx.url, alice, "Through the API's process")
     [created] = await first.wait_for("notification:created", within=WAIT_SECONDS)
     last_event_id = max(first.event_ids())
 
-    two_processes[held_by].process.kill()  # a crash: the socket drops
-    two_processes[held_by].process.wait()
+    processes.sockets[held_by].process.kill()  # a crash: the socket drops
+    processes.sockets[held_by].process.wait()
     async with asyncio.timeout(WAIT_SECONDS):
         while first.client.connected:  # noqa: ASYNC110 - the client notices the drop
             await asyncio.sleep(0.05)
-    await create_lead(other.url, alice, "While the client was away")
+    await create_lead(nginx.url, alice, "While the client was away")
     again = await through_nginx(nginx.url, bob, last_event_id)
     [missed] = await again.wait_for("notification:created", within=WAIT_SECONDS)
+    assert await metric(processes.sockets[1 - held_by], SOCKETS) == 1
     await again.client.disconnect()
 
-    assert created["title"] == "New lead: Through the other process"
+    assert created["title"] == "New lead: Through the API's process"
     assert missed["title"] == "New lead: While the client was away"
     assert min(again.event_ids()) > last_event_id
+    # Each group did its part alone: the mutations on the API's process, no socket there.
+    assert await metric(processes.api, CREATED_LEADS) == 3
+    assert await metric(processes.api, SOCKETS) == 0
+    assert await metric(processes.sockets[1 - held_by], CREATED_LEADS) == 0
+
+
+async def test_through_nginx_a_subscription_goes_to_the_sockets_processes(
+    nginx: Nginx, processes: Processes
+) -> None:
+    alice, bob = f"alice-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
+    await create_lead(nginx.url, alice, "Registers both")
+    async with subscribed(HeraldServer(nginx.url, nginx.process), token(bob)) as received:
+        await asyncio.sleep(0.3)  # the subscription is in place once its first message is read
+        await create_lead(nginx.url, alice, "To the subscriber")
+        async with asyncio.timeout(WAIT_SECONDS):
+            event = await received.get()
+    # A subscription is counted once it ends, as the client's close reaches its process.
+    async with asyncio.timeout(WAIT_SECONDS):
+        while True:
+            subscriptions = [await metric(server, SUBSCRIPTIONS) for server in processes.sockets]
+            if sum(subscriptions):
+                break
+            await asyncio.sleep(0.1)
+    assert event["event"] == "notification:created"
+    assert event["notification"]["title"] == "New lead: To the subscriber"
+    assert sorted(subscriptions) == [0, 1]
+    assert await metric(processes.api, SUBSCRIPTIONS) == 0
