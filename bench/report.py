@@ -412,10 +412,8 @@ def _method(results: dict[str, Any]) -> list[str]:
         "a browser does, and confirms what it received as the inbox page does: "
         "`notifications:delivered` with the largest `eventId`, at most about once a second per "
         "socket) on one; the same on two `herald serve` processes sharing a Redis, the "
-        "client processes split between them and the leads created through the first; "
-        "and, where the run has it, on two by role: the leads created through the first and "
-        "every socket on the second (the API apart from the sockets, as `deploy/nginx.conf` "
-        "routes them). "
+        "client processes split between them and the leads created through the first"
+        f"{_by_role(results)}. "
         "Every client that the server drops (a pong too late behind a backlog) connects "
         "again, as the inbox page does, with the last `eventId` it received (of any event): "
         "the server "
@@ -592,6 +590,15 @@ def _sockets(results: dict[str, Any]) -> list[str]:
             "",
         ]
     return lines
+
+
+def _by_role(results: dict[str, Any]) -> str:
+    if not any(live.get("by_role") for live in results["sockets"].values()):
+        return ""  # results from before the run by role
+    return (
+        "; and on two by role: the leads created through the first and every socket on the "
+        "second (the API apart from the sockets, as `deploy/nginx.conf` routes them)"
+    )
 
 
 def _runs_counted(results: dict[str, Any]) -> str:

@@ -404,15 +404,13 @@ async def _published(connection: asyncpg.Connection) -> None:
 # Sockets --------------------------------------------------------------------------------------
 
 
-# (client, serve processes) of each socket run; the two-process run splits its sockets between
-# the processes, which share Redis, while the leads are created through the first one.
 @dataclass(frozen=True)
 class SocketRun:
     client: Client
     processes: int
     # The leads created through the first process and every socket on the others (the API apart
     # from the sockets, as deploy/nginx.conf routes them); otherwise the client processes take
-    # the serve processes in turn, and the leads go through the first.
+    # the serve processes (which share Redis) in turn, and the leads go through the first.
     by_role: bool = False
 
     @property
