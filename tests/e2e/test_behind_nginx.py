@@ -109,8 +109,7 @@ def start_nginx(prefix: Path, groups: dict[str, list[int]]) -> Nginx:
         if process.poll() is not None:
             break
         time.sleep(0.1)
-    process.kill()
-    process.wait()
+    stop_server(process)  # SIGTERM: killed, nginx's master would leave its workers running
     raise RuntimeError(f"nginx did not start: {(prefix / 'error.log').read_text()}")
 
 
@@ -148,8 +147,7 @@ def nginx(tmp_path: Path, processes: Processes) -> Iterator[Nginx]:
     try:
         yield running
     finally:
-        running.process.kill()
-        running.process.wait()
+        stop_server(running.process)  # SIGTERM, as above
 
 
 def token(user_id: str) -> str:
