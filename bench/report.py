@@ -576,8 +576,10 @@ def _sockets(results: dict[str, Any]) -> list[str]:
         ),
         "",
     ]
+    if one is None:
+        return lines
     for name, more in runs.items():
-        if one is None or more["processes"] == 1:
+        if more["processes"] == 1:
             continue
         alone = _same_client(runs, more)
         rate = more["delivered_per_second"] / max(alone["delivered_per_second"], 1e-9)
