@@ -64,7 +64,7 @@ def site_config(groups: dict[str, list[int]], port: int) -> str:
         servers = [i for i, line in enumerate(lines) if line.lstrip().startswith("server ")]
         assert servers, f"upstream {name} lists no server"
         kept = [line for i, line in enumerate(lines) if i not in servers]
-        ours = [f"    server 127.0.0.1:{port};\n" for port in unused.pop(name)]
+        ours = [f"    server 127.0.0.1:{number};\n" for number in unused.pop(name)]
         return "".join(kept[: servers[0]] + ours + kept[servers[0] :])
 
     text = re.sub(r"(?ms)^upstream (?P<name>\w+) \{$.*?^\}$", with_ours, text)
