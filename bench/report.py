@@ -113,6 +113,37 @@ async def postgres_version(dsn: str) -> str:
         await connection.close()
 
 
+# The server's settings that shape the figures: whether anything vacuums or analyzes the tables
+# while a run writes to them, what a commit waits for, and how much of the data stays in memory.
+POSTGRES_SETTINGS = (
+    "autovacuum",
+    "fsync",
+    "synchronous_commit",
+    "full_page_writes",
+    "shared_buffers",
+    "work_mem",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "jit",
+    "max_connections",
+)
+
+
+async def postgres_settings(dsn: str) -> dict[str, dict[str, Any]]:
+    """Each of `POSTGRES_SETTINGS` as the server has it (with its unit), and whether that is
+    PostgreSQL's own default (a distribution or an operator may have changed it)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT name, current_setting(name) AS shown, setting = boot_val AS is_default "
+            "FROM pg_settings WHERE name = any($1::text[]) ORDER BY name",
+            list(POSTGRES_SETTINGS),
+        )
+    finally:
+        await connection.close()
+    return {row["name"]: {"value": row["shown"], "default": row["is_default"]} for row in rows}
+
+
 def hot_spots(path: str | None, top: int = 8) -> dict[str, Any] | None:
     """py-spy's collapsed stacks: where the process was busy, by package and by function."""
     if not path or not Path(path).exists():
@@ -334,12 +365,35 @@ def _machine(results: dict[str, Any]) -> list[str]:
         "all share these CPUs, over loopback. Load average at the start and the end of the "
         f"run: {_load(results, 'start')} and {_load(results, 'end')} (anything else running "
         "on the machine shows there, and slows every figure).",
-        f"- PostgreSQL {found.get('postgresql', '?')} (default configuration), "
-        f"Python {found['python']}; "
+        f"- PostgreSQL {found.get('postgresql', '?')}, {_postgres_settings(results)}",
+        f"- Python {found['python']}; "
         + ", ".join(f"{name} {found[name]}" for name in [*PACKAGES, "wrk"] if name in found)
         + ".",
         "",
     ]
+
+
+def _postgres_settings(results: dict[str, Any]) -> str:
+    settings = results.get("postgresql_settings")
+    if not settings:
+        return "its settings not recorded (runs before 2026-12-04)."
+    changed = [name for name, setting in settings.items() if not setting["default"]]
+    shown = ", ".join(f"`{name}` {setting['value']}" for name, setting in settings.items())
+    if not changed:
+        return f"with PostgreSQL's defaults: {shown}."
+    text = (
+        f"as the machine's server is set: {shown}; not PostgreSQL's default: "
+        + ", ".join(f"`{name}`" for name in changed)
+        + "."
+    )
+    if settings.get("autovacuum", {}).get("value") == "off":
+        text += (
+            " With autovacuum off, nothing vacuums or analyzes a table during the run: the "
+            "seed analyzes each database once, and a socket run's inbox, a thousand entries "
+            "a lead, outgrows its seeded rows many times over with the seed's statistics (in "
+            "production, autovacuum's workers would share the cores instead)."
+        )
+    return text
 
 
 def _load(results: dict[str, Any], when: str) -> str:

@@ -736,6 +736,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             database, results[f"{key}_seed_seconds"] = await seeded(scale, created, key)
             databases[key] = database
         results["versions"]["postgresql"] = await report.postgres_version(database.dsn)
+        results["postgresql_settings"] = await report.postgres_settings(database.dsn)
         async with AsyncExitStack() as stack:
             servers = {
                 key: await stack.enter_async_context(herald_and_bare(database, args.workdir))
