@@ -195,7 +195,7 @@ def _purge(settings: Settings, args: argparse.Namespace) -> None:
     result = asyncio.run(_purge_database(settings, days))
     print(
         f"deleted {result.notifications} notifications and {result.events} events"
-        f" older than {days} days"
+        f" older than {days} days; {result.entries} inbox entries went with the notifications"
     )
 
 

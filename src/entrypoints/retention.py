@@ -51,8 +51,10 @@ class DailyPurge(BackgroundLoop):
             log.error("the daily purge failed; the next is in %.0f s", self._every, exc_info=error)
         else:
             log.info(
-                "purged what is older than %d days: %d notifications, %d events",
+                "purged what is older than %d days: %d notifications, %d events; %d inbox "
+                "entries went with the notifications",
                 self._days,
                 result.notifications,
                 result.events,
+                result.entries,
             )

@@ -124,6 +124,7 @@ async def test_only_notifications_older_than_the_period_go(
     result = await purge(units, clock)
 
     assert result.notifications == len(old)
+    assert result.entries == 4  # each old lead's two: the users but its creator
     assert await inbox_ids(read, "carol") == [recent]
     assert await inbox_ids(read, "bob") == [recent]
     assert await inbox_ids(read, "alice") == []  # bob's old lead was alice's only one
@@ -141,7 +142,7 @@ async def test_a_notification_exactly_as_old_as_the_period_stays(
     kept = await given_lead("alice")
     clock.advance(days=DAYS)
 
-    assert await purge(units, clock) == PurgeResult(notifications=0, events=0)
+    assert await purge(units, clock) == PurgeResult(notifications=0, entries=0, events=0)
     assert await inbox_ids(read, "bob") == [kept]
 
 
@@ -167,6 +168,9 @@ async def test_read_unread_and_half_deleted_notifications_follow_the_same_age_ru
     result = await purge(units, clock)
 
     assert result.notifications == 3
+    # Entries still there: bob's two (read, and deleted by carol alone) and carol's one (read by
+    # bob); the ones each user deleted were gone already.
+    assert result.entries == 3
     assert await read.inbox("bob") == []
     assert await read.inbox("carol") == []
     assert await read.unread("bob") == 0
@@ -189,7 +193,7 @@ async def test_more_notifications_than_a_batch_go_in_several_transactions(
 
     result = await purge(units, clock, batch_size=3)
 
-    assert result.notifications == 7
+    assert (result.notifications, result.entries) == (7, 7)
     assert await inbox_ids(read, "bob") == [recent]
     # Notifications: 3 + 3 + 1; events: every one of the 7 leads' 2, then the last, short batch.
     assert result.events == 14
@@ -210,7 +214,7 @@ async def test_a_batch_that_is_exactly_full_is_followed_by_an_empty_one(
 
     result = await purge(units, clock, batch_size=2)
 
-    assert result == PurgeResult(notifications=4, events=8)
+    assert result == PurgeResult(notifications=4, entries=4, events=8)
     assert units.commits == (2 + 1) + (4 + 1)
     assert await read.inbox("bob") == []
 
@@ -230,7 +234,7 @@ async def test_a_notification_to_more_users_than_a_batch_holds_goes_in_several_t
 
     result = await purge_with(units, clock, batch_entries=2)(PurgeOlderThanCommand(DAYS))
 
-    assert result == PurgeResult(notifications=1, events=2)
+    assert result == PurgeResult(notifications=1, entries=5, events=2)
     for user_id in ("bob", "carol", "dave", "erin", "frank"):
         assert await inbox_ids(read, user_id) == [recent]
     # The old lead's 5 entries: 2 + 2 + 1; its 2 events: one batch.
@@ -287,7 +291,7 @@ async def test_events_go_only_once_published_and_the_purged_position_follows(
     await commit_events(store, 6)  # ids 1..6, none published
     clock.advance(days=DAYS + 1)
 
-    assert await purge(units, clock) == PurgeResult(notifications=0, events=0)
+    assert await purge(units, clock) == PurgeResult(notifications=0, entries=0, events=0)
     assert [stored.id for stored in store.state.events] == [1, 2, 3, 4, 5, 6]
     assert store.state.purged_through == 0
 
@@ -296,7 +300,7 @@ async def test_events_go_only_once_published_and_the_purged_position_follows(
         await uow.commit()
     await commit_events(store, 2)  # ids 7, 8: recent
 
-    assert await purge(units, clock) == PurgeResult(notifications=0, events=4)
+    assert await purge(units, clock) == PurgeResult(notifications=0, entries=0, events=4)
     assert [stored.id for stored in store.state.events] == [5, 6, 7, 8]
     assert store.state.purged_through == 4
 
@@ -375,7 +379,9 @@ async def test_a_period_longer_than_the_calendar_keeps_everything(
     kept = await given_lead("alice")
 
     for days in (800_000, 999_999_999, 10**12):
-        assert await purge(units, clock, days=days) == PurgeResult(notifications=0, events=0)
+        assert await purge(units, clock, days=days) == PurgeResult(
+            notifications=0, entries=0, events=0
+        )
 
     assert await inbox_ids(read, "bob") == [kept]
 
@@ -383,7 +389,7 @@ async def test_a_period_longer_than_the_calendar_keeps_everything(
 async def test_an_empty_store_purges_nothing_in_one_transaction_each(
     clock: FixedClock, units: UnitsOfWork
 ) -> None:
-    assert await purge(units, clock) == PurgeResult(notifications=0, events=0)
+    assert await purge(units, clock) == PurgeResult(notifications=0, entries=0, events=0)
     assert units.commits == 2
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ MIN_DAYS = 1
 
 class PurgeResult(msgspec.Struct, frozen=True):
     notifications: int
+    entries: int  # the users' inbox entries that went with those notifications
     events: int
 
 
@@ -30,6 +32,10 @@ def check_retention_days(days: int) -> int:
     if days < MIN_DAYS:
         raise InvalidInput("days", f"must be at least {MIN_DAYS}: a day of history is kept")
     return days
+
+
+# What one batch deleted, by kind of row, and whether it was full (more may be left).
+_Batch = tuple[Counter[str], bool]
 
 
 class PurgeOlderThan:
@@ -59,29 +65,31 @@ class PurgeOlderThan:
         try:
             cutoff = self._clock.now() - timedelta(days=days)
         except OverflowError:  # before the year 1: nothing is that old
-            return PurgeResult(notifications=0, events=0)
-        notifications = await self._in_batches(lambda uow: self._purge_notifications(uow, cutoff))
+            return PurgeResult(notifications=0, entries=0, events=0)
+        inbox = await self._in_batches(lambda uow: self._purge_notifications(uow, cutoff))
         events = await self._in_batches(lambda uow: self._purge_events(uow, cutoff))
-        return PurgeResult(notifications=notifications, events=events)
+        return PurgeResult(
+            notifications=inbox["notifications"], entries=inbox["entries"], events=events["events"]
+        )
 
-    async def _purge_notifications(self, uow: UnitOfWork, cutoff: datetime) -> tuple[int, bool]:
+    async def _purge_notifications(self, uow: UnitOfWork, cutoff: datetime) -> _Batch:
         """One batch; the users whose counts it changed are told their new ones."""
         batch = await uow.inbox.purge_before(cutoff, self._batch_size, self._batch_entries)
         await uow.events.add_counts(sorted(batch.losing))  # none lost, no event
-        return batch.notifications, batch.full
+        return Counter(notifications=batch.notifications, entries=batch.entries), batch.full
 
-    async def _purge_events(self, uow: UnitOfWork, cutoff: datetime) -> tuple[int, bool]:
+    async def _purge_events(self, uow: UnitOfWork, cutoff: datetime) -> _Batch:
         deleted = await uow.events.purge_before(cutoff, self._batch_size)
-        return deleted, deleted == self._batch_size
+        return Counter(events=deleted), deleted == self._batch_size
 
-    async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[tuple[int, bool]]]) -> int:
+    async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[_Batch]]) -> Counter[str]:
         """Batch after batch, each a unit of work of its own, until one is not full: how many
-        they deleted."""
-        total = 0
+        of each kind of row they deleted."""
+        total: Counter[str] = Counter()
         while True:
             async with self._uow() as uow:
                 deleted, full = await purge(uow)
                 await uow.commit()
-            total += deleted
+            total.update(deleted)
             if not full:
                 return total
