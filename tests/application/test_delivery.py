@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from uuid import UUID
 
 import pytest
 
@@ -27,6 +26,7 @@ from application.leads.update_lead_score import UpdateLeadScore
 from application.notifications.delete_notification import DeleteNotification
 from application.notifications.mark_all_as_read import MarkAllAsRead
 from application.notifications.mark_as_read import MarkAsRead
+from builders import a_notification
 from domain.events import (
     InboxEvent,
     NotificationCreated,
@@ -36,7 +36,7 @@ from domain.events import (
     StoredEvent,
     UnreadCountsChanged,
 )
-from domain.notifications import InboxEntry, Notification, NotificationType
+from domain.notifications import InboxEntry
 
 if TYPE_CHECKING:
     from conftest import FixedClock, StoreReader
@@ -92,18 +92,6 @@ async def commit_events(store: InMemoryStore, *events: InboxEvent) -> None:
 
 def counts_of(user_id: str, count: int) -> NotificationsBulkUpdated:
     return NotificationsBulkUpdated(user_id, count)
-
-
-def a_notification(number: int = 1) -> Notification:
-    return Notification(
-        id=UUID(f"00000000-0000-4000-b000-{number:012x}"),
-        type=NotificationType.LEAD_CREATED,
-        title="New lead: Acme",
-        message="Alice created the lead “Acme”",
-        related_lead_id=None,
-        actor_id="alice",
-        created_at=AT,
-    )
 
 
 async def replay(store: InMemoryStore, user_id: str, last_event_id: int) -> list[StoredEvent]:
@@ -306,7 +294,7 @@ async def test_a_run_with_nothing_to_publish_has_nothing_waiting(
 async def test_replay_gives_only_the_users_events_after_the_last_one_in_id_order(
     store: InMemoryStore,
 ) -> None:
-    notification = a_notification()
+    notification = a_notification(AT)
     carols = InboxEntry.deliver(notification, "carol")
     carols.mark_read(notification.created_at)
     created = NotificationCreated(notification, ("bob", "carol"))

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from dependency_injector import providers
@@ -17,7 +17,7 @@ from edge_support import make_container
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from application.commands import PurgeOlderThanCommand
 from application.retention.purge import PurgeResult
-from domain.notifications import Notification, NotificationType
+from builders import a_notification
 from entrypoints.app import create_app
 from entrypoints.container import Container
 from entrypoints.retention import DailyPurge
@@ -38,7 +38,7 @@ class FakePurge:
         self.ran.set()
         if len(self.days) in self._failing_runs:
             raise ConnectionRefusedError("the database went away")
-        return PurgeResult(notifications=2, events=3)
+        return PurgeResult(notifications=2, entries=5, events=3)
 
 
 async def runs(fake: FakePurge, count: int) -> None:
@@ -77,7 +77,10 @@ async def test_a_failed_run_is_logged_and_the_next_one_still_comes(
 
     messages = [record.getMessage() for record in caplog.records]
     assert any("the daily purge failed" in message for message in messages)
-    assert "purged what is older than 7 days: 2 notifications, 3 events" in messages
+    assert (
+        "purged what is older than 7 days: 2 notifications, 3 events; 5 inbox entries went "
+        "with the notifications"
+    ) in messages
 
 
 async def test_stopping_before_it_started_or_twice_is_harmless() -> None:
@@ -89,18 +92,6 @@ async def test_stopping_before_it_started_or_twice_is_harmless() -> None:
 
 
 # With the app: the lifespan of `herald serve`, on the in-memory container
-
-
-def a_notification(created_at: datetime) -> Notification:
-    return Notification(
-        id=uuid4(),
-        type=NotificationType.LEAD_CREATED,
-        title="New lead: Umbrella",
-        message="Alice created the lead “Umbrella”",
-        related_lead_id=None,
-        actor_id="alice",
-        created_at=created_at,
-    )
 
 
 async def given_notifications(store: InMemoryStore, *ages: timedelta) -> list[UUID]:

@@ -20,6 +20,7 @@ from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.tables import notification_recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import EventHorizon, PurgedBatch, UnitOfWork
+from builders import a_notification
 from databases import as_old_sqlite
 from domain.comments import Comment
 from domain.events import NotificationsBulkUpdated, StoredEvent
@@ -63,18 +64,6 @@ async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
     session_factory = make_session_factory(engine)
     yield Backend(lambda: SqlAlchemyUnitOfWork(session_factory, clock=clock), clock, backend_url)
     await engine.dispose()
-
-
-def a_notification(at: datetime, related_lead_id: UUID | None = None) -> Notification:
-    return Notification(
-        id=uuid4(),
-        type=NotificationType.LEAD_CREATED,
-        title="New lead: Umbrella",
-        message="Alice created the lead “Umbrella”",
-        related_lead_id=related_lead_id,
-        actor_id="alice",
-        created_at=at,
-    )
 
 
 async def add_notifications(

@@ -13,6 +13,7 @@ import pytest
 from adapters.sqlalchemy import repositories
 from adapters.sqlalchemy.repositories import BROADCAST_FLOOR
 from application.ports import UnitOfWork
+from builders import a_notification
 from domain.comments import Comment
 from domain.events import NotificationCreated, NotificationsBulkUpdated
 from domain.leads import Lead
@@ -100,18 +101,6 @@ async def disabled(new_uow: NewUnitOfWork, user_id: str) -> set[NotificationType
 async def muted(new_uow: NewUnitOfWork, kind: NotificationType) -> set[str]:
     async with new_uow() as uow:
         return await uow.preferences.muted_user_ids(kind)
-
-
-def a_notification(at: datetime = NOW, lead_id: UUID | None = None) -> Notification:
-    return Notification(
-        id=uuid4(),
-        type=NotificationType.LEAD_CREATED,
-        title="New lead: Umbrella",
-        message="Alice created the lead “Umbrella” at Umbrella Corp",
-        related_lead_id=lead_id,
-        actor_id="alice",
-        created_at=at,
-    )
 
 
 async def given_notification(
@@ -423,7 +412,7 @@ async def test_concurrent_first_settings_of_one_preference_all_succeed(
 
 async def test_a_notification_reaches_each_recipient_unread(new_uow: NewUnitOfWork) -> None:
     lead = a_lead()
-    notification = a_notification(lead_id=lead.id)
+    notification = a_notification(NOW, lead.id)
     async with new_uow() as uow:
         await uow.leads.add(lead)
         await uow.inbox.add(notification, ["bob", "carol", "dave"])
@@ -911,7 +900,7 @@ async def test_an_exception_rolls_the_work_back(new_uow: NewUnitOfWork) -> None:
     async def fail_halfway() -> None:
         async with new_uow() as uow:
             await uow.users.add(a_user("alice"))
-            await uow.inbox.add(a_notification(), ["bob"])
+            await uow.inbox.add(a_notification(NOW), ["bob"])
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
@@ -1203,7 +1192,7 @@ async def test_mark_group_read_finds_no_group_in_the_archive(new_uow: NewUnitOfW
 
 async def committed_with_events(new_uow: NewUnitOfWork, recipients: list[str]) -> Notification:
     """A notification added with its `notification:created` event, as use cases add them."""
-    notification = a_notification()
+    notification = a_notification(NOW)
     async with new_uow() as uow:
         await uow.inbox.add(notification, recipients)
         await uow.events.add([NotificationCreated(notification, tuple(recipients))])
@@ -1393,7 +1382,7 @@ async def test_a_purge_keeps_each_remaining_entrys_delivery_time(new_uow: NewUni
 async def test_each_notification_of_a_commit_gets_its_own_event_id(
     new_uow: NewUnitOfWork,
 ) -> None:
-    first, second = a_notification(), a_notification(minutes(1))
+    first, second = a_notification(NOW), a_notification(minutes(1))
     async with new_uow() as uow:
         for notification in (first, second):
             await uow.inbox.add(notification, ["bob"])

@@ -1,0 +1,21 @@
+"""Domain objects that tests build, the same in every file that needs one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from domain.notifications import Notification, NotificationType
+
+
+def a_notification(at: datetime, related_lead_id: UUID | None = None) -> Notification:
+    """A new lead's notification by alice, created `at`."""
+    return Notification(
+        id=uuid4(),
+        type=NotificationType.LEAD_CREATED,
+        title="New lead: Umbrella",
+        message="Alice created the lead “Umbrella” at Umbrella Corp",
+        related_lead_id=related_lead_id,
+        actor_id="alice",
+        created_at=at,
+    )
