@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
@@ -504,10 +505,8 @@ async def socket_run(
                 holds_before = await _turn_holds(http, servers)
                 sent, answered, errors = await _lead_burst(actor, plan, "Live")
                 expected = len(sent) * listeners
-                await _published(connection)
+                await _sent_out(connection, http, servers)
                 holds = _holds_between(holds_before, await _turn_holds(http, servers))
-                await _written(http, servers)
-                await asyncio.sleep(2)  # the last frames on their way
                 confirmed = await _confirmed(
                     connection, list(sent), expected if client == "node" else 0
                 )
@@ -582,9 +581,7 @@ async def _warm_up(
     the client's code as it runs) as in the seconds after, which a browser spends on a core of
     its own (bench/findings.md)."""
     sent, _, _ = await _lead_burst(actor, replace(plan, lead_seconds=plan.warmup), "Warm-up")
-    await _published(connection)
-    await _written(http, servers)
-    await asyncio.sleep(2)  # the last frames on their way
+    await _sent_out(connection, http, servers)
     expected = len(sent) * listeners
     if client == "node":
         await _confirmed(connection, list(sent), expected)
@@ -645,35 +642,46 @@ async def _written(http: httpx.AsyncClient, servers: list[Server]) -> None:
             await asyncio.sleep(0.25)
 
 
+async def _sent_out(
+    connection: asyncpg.Connection, http: httpx.AsyncClient, servers: list[Server]
+) -> None:
+    """Until a burst's events are published and their frames written, and 2 s more for the last
+    frames on their way."""
+    await _published(connection)
+    await _written(http, servers)
+    await asyncio.sleep(2)
+
+
 async def _confirmed(connection: asyncpg.Connection, lead_ids: list[str], expected: int) -> int:
     """The burst's entries confirmed delivered: once all `expected` are, or the count has not
     grown for 10 s (a client confirms within a second of a frame, the server applies it within
     another, a flush may take seconds), a minute at most."""
-    confirmed = await connection.fetchval(CONFIRMED, lead_ids)
-    if not expected:
-        return int(confirmed)
-    deadline = time.monotonic() + 60
-    grown = time.monotonic()
-    while confirmed < expected and time.monotonic() < min(deadline, grown + 10):
-        await asyncio.sleep(1)
-        now = await connection.fetchval(CONFIRMED, lead_ids)
-        if now > confirmed:
-            confirmed, grown = now, time.monotonic()
-    return int(confirmed)
+
+    async def confirmed() -> int:
+        return int(await connection.fetchval(CONFIRMED, lead_ids))
+
+    return await _settled(confirmed, expected)
 
 
 async def _all_received(fleet: Fleet, expected: int) -> None:
     """Until the python-socketio clients have received all `expected`, or none more for 10 s
     (a minute at most): behind a burst, they read their frames seconds after the server wrote
     them, and stopped at once they missed some that were on their way."""
-    received = await fleet.received_count()
+    await _settled(fleet.received_count, expected)
+
+
+async def _settled(count: Callable[[], Awaitable[int]], expected: int) -> int:
+    """`count()` once it reaches `expected`, or once it has not grown for 10 s, a minute at
+    most."""
+    counted = await count()
     deadline = time.monotonic() + 60
     grown = time.monotonic()
-    while received < expected and time.monotonic() < min(deadline, grown + 10):
+    while counted < expected and time.monotonic() < min(deadline, grown + 10):
         await asyncio.sleep(1)
-        now = await fleet.received_count()
-        if now > received:
-            received, grown = now, time.monotonic()
+        now = await count()
+        if now > counted:
+            counted, grown = now, time.monotonic()
+    return counted
 
 
 async def _lead_burst(
