@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from test_repository_contract import (
     NOW,
     NewUnitOfWork,
-    a_notification,
     a_user,
     given_lead,
     given_notification,
@@ -30,6 +29,7 @@ from adapters.sqlalchemy.tables import notification_recipients as recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.notifications.apply_deferred_changes import ApplyDeferredChanges
 from application.ports import ConcurrentUpdate, DatabaseBusy, UnitOfWork
+from builders import a_notification
 from domain.events import NotificationCreated
 from domain.notifications import Badge, InboxEntry
 
@@ -394,7 +394,7 @@ MANY_ENTRY_WRITERS = {
     "markAllAsRead's mark applied": applied_read_mark,
     "mark_all_seen": lambda uow: uow.inbox.mark_all_seen("alice", NOW),
     "mark_group_read": lambda uow: uow.inbox.mark_group_read(
-        "alice", a_notification().group_key, NOW
+        "alice", a_notification(NOW).group_key, NOW
     ),
     "purge_before": purged_entries,
 }
@@ -409,7 +409,7 @@ async def test_a_writer_of_many_entries_locks_them_in_the_order_of_their_keys(
     # share entries lock them in one order, and none waits for the other in a cycle.
     engine = make_engine(migrated_postgres_url)
     new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
-    lesser, greater = sorted((a_notification(), a_notification()), key=lambda each: each.id)
+    lesser, greater = sorted((a_notification(NOW), a_notification(NOW)), key=lambda each: each.id)
     holding, release = asyncio.Event(), asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
 
@@ -571,7 +571,7 @@ async def test_every_users_confirmations_are_a_statement_or_two_that_write_no_en
 
     try:
         async with new_uow() as uow:
-            await uow.inbox.add(a_notification(), ["alice", "bob", "carol"])
+            await uow.inbox.add(a_notification(NOW), ["alice", "bob", "carol"])
             await uow.commit()
         async with engine.begin() as connection:
             await connection.execute(sa.text('UPDATE notifications SET "eventId" = 1'))
@@ -606,7 +606,7 @@ async def test_a_confirmation_waits_for_one_of_the_same_user_before_and_moves_no
     # would have become the entry's. It waits for the first, then finds bob past it.
     engine = make_engine(migrated_postgres_url)
     new_uow: NewUnitOfWork = lambda: SqlAlchemyUnitOfWork(make_session_factory(engine))  # noqa: E731
-    first, second = a_notification(), a_notification(NOW + timedelta(seconds=1))
+    first, second = a_notification(NOW), a_notification(NOW + timedelta(seconds=1))
     first_at, second_at = NOW + timedelta(minutes=1), NOW + timedelta(minutes=2)
     holding, release = asyncio.Event(), asyncio.Event()
 

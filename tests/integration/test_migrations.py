@@ -16,7 +16,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_concurrency_contract import counted_entries, kept_counts
-from test_repository_contract import a_notification
 
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.migrations import (
@@ -35,6 +34,7 @@ from adapters.sqlalchemy.tables import (
 )
 from adapters.sqlalchemy.tables import notification_recipients as recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from builders import a_notification
 from domain.notifications import Notification, NotificationType
 
 SCHEMA_0001 = {

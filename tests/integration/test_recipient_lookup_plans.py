@@ -16,12 +16,12 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
-from test_repository_contract import a_notification
 
 from adapters.asyncpg.queries import asyncpg_dsn
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.tables import users
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from builders import a_notification
 from databases import as_old_sqlite
 from domain.notifications import Badge
 

@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
-from test_repository_contract import a_notification
+from test_repository_contract import NOW
 
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.repositories import SqlAlchemyEventLog, SqlAlchemyInboxRepository
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.urgency import Urgency
+from builders import a_notification
 from domain.events import NotificationsBulkUpdated
 from entrypoints.container import Container
 from entrypoints.settings import Settings
@@ -67,7 +68,7 @@ async def test_it_presses_while_the_turn_is_held(
     monkeypatch.setattr(SqlAlchemyEventLog, "write_pending", watched_write_pending)
 
     async with uow:
-        await uow.inbox.add(a_notification(), ["bob", "carol"])
+        await uow.inbox.add(a_notification(NOW), ["bob", "carol"])
         assert not urgency.pressing  # the entries are written before the turn
         await uow.commit()
         assert not urgency.pressing
@@ -92,7 +93,7 @@ async def test_a_commit_that_fails_under_the_turn_stops_pressing(
     monkeypatch.setattr(SqlAlchemyEventLog, "write_pending", failing_write_pending)
 
     async with uow:
-        await uow.inbox.add(a_notification(), ["bob"])
+        await uow.inbox.add(a_notification(NOW), ["bob"])
         with pytest.raises(RuntimeError, match="outbox"):
             await uow.commit()
         assert urgency.pressing  # the transaction, and the turn, end as the unit of work does
@@ -118,7 +119,7 @@ async def test_it_presses_from_a_turn_taken_by_the_use_case_itself(
     """The bulk writes take the turn before reading the counts their events carry."""
     uow, urgency = unit_of_work
     async with uow:
-        await uow.inbox.add(a_notification(), ["bob"])
+        await uow.inbox.add(a_notification(NOW), ["bob"])
         await uow.events.take_turn()
         assert urgency.pressing
         await uow.events.take_turn()  # held already: nothing more
@@ -168,7 +169,7 @@ async def test_a_commit_that_the_database_refuses_stops_pressing_at_once(
         raise RuntimeError("the database refused the commit")
 
     async with uow:
-        await uow.inbox.add(a_notification(), ["bob"])
+        await uow.inbox.add(a_notification(NOW), ["bob"])
         monkeypatch.setattr(AsyncSession, "commit", refused)
         with pytest.raises(RuntimeError, match="refused"):
             await uow.commit()
@@ -183,9 +184,9 @@ async def test_each_commit_of_one_unit_of_work_presses_for_its_own_turn(
 ) -> None:
     uow, urgency = unit_of_work
     async with uow:
-        await uow.inbox.add(a_notification(), ["bob"])
+        await uow.inbox.add(a_notification(NOW), ["bob"])
         await uow.commit()
-        await uow.inbox.add(a_notification(), ["carol"])
+        await uow.inbox.add(a_notification(NOW), ["carol"])
         await uow.commit()
 
     assert urgency.log == ["begin", "end", "begin", "end"]
