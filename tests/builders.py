@@ -1,4 +1,5 @@
-"""Domain objects that tests build, the same in every file that needs one."""
+"""Domain objects built alike by many tests, in one place (a test that needs other texts or
+kinds, like the event log's escaping, keeps a builder of its own)."""
 
 from __future__ import annotations
 
