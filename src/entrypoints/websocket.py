@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import weakref
 from typing import Any, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -31,29 +32,68 @@ from adapters.queues import Flag, LightQueue
 from adapters.socketio.server import DIRECT_WRITES
 
 
+class _Flusher:
+    """The transports with writes waiting, flushed together at the loop's next turn: one
+    callback for every connection written to in a turn (a frame to each of a thousand sockets
+    scheduled a callback per connection)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._waiting: list[CoalescingTransport] = []
+
+    def add(self, transport: CoalescingTransport) -> None:
+        if not self._waiting:
+            self._loop.call_soon(self._flush)
+        self._waiting.append(transport)
+
+    def _flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for transport in waiting:
+            try:
+                transport.flush()
+            except Exception as error:  # as a callback of its own: reported, the others go on
+                self._loop.call_exception_handler(
+                    {"message": "a WebSocket write failed", "exception": error}
+                )
+
+
+_flushers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Flusher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _flusher(loop: asyncio.AbstractEventLoop) -> _Flusher:
+    flusher = _flushers.get(loop)
+    if flusher is None:
+        flusher = _flushers[loop] = _Flusher(loop)
+    return flusher
+
+
 class CoalescingTransport:
     """A transport whose writes are joined until the loop's next turn; closing writes what
     waits first. Everything else is the wrapped transport's."""
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport, self._loop = transport, loop
+        self._transport, self._flusher = transport, _flusher(loop)
         self._unwritten: list[bytes] = []
-        self._flushing: asyncio.Handle | None = None
+        self._waits = False  # for the flusher
 
     def write(self, data: bytes) -> None:
         self._unwritten.append(data)
-        if self._flushing is None:
-            self._flushing = self._loop.call_soon(self.flush)
+        if not self._waits:
+            self._waits = True
+            self._flusher.add(self)
 
     def flush(self) -> None:
-        if self._flushing is not None:
-            self._flushing.cancel()
-            self._flushing = None
+        self._waits = False
         if self._unwritten:
-            data = b"".join(self._unwritten)
+            data = b"".join(self._unwritten) if len(self._unwritten) > 1 else self._unwritten[0]
             self._unwritten.clear()
             if not self._transport.is_closing():
                 self._transport.write(data)
+
+    def is_closing(self) -> bool:  # asked before every frame written
+        return self._transport.is_closing()
 
     def close(self) -> None:
         self.flush()

@@ -113,6 +113,78 @@ async def test_a_connection_closing_meanwhile_gets_nothing_more(
     assert transport.writes == []
 
 
+async def test_connections_written_to_in_one_turn_are_flushed_by_one_callback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+    transports = [Transport() for _ in range(3)]
+    connections = [CoalescingTransport(each, loop) for each in transports]  # type: ignore[arg-type]
+    scheduled: list[Any] = []
+    call_soon = loop.call_soon
+    monkeypatch.setattr(
+        loop,
+        "call_soon",
+        lambda *args, **kwargs: scheduled.append(args) or call_soon(*args, **kwargs),
+    )
+
+    for number, connection in enumerate(connections):
+        connection.write(b"frame %d" % number)
+        connection.write(b" and its count")
+    monkeypatch.undo()
+
+    assert len(scheduled) == 1
+    await asyncio.sleep(0)
+    assert [each.writes for each in transports] == [
+        [b"frame %d and its count" % number] for number in range(3)
+    ]
+
+
+async def test_a_write_that_fails_is_reported_and_the_others_still_leave() -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    failing, other = Transport(), Transport()
+    failing.closing = True  # its write raises (`Transport.write`): reached as if still open
+    failing.is_closing = lambda: False  # type: ignore[method-assign]
+    try:
+        CoalescingTransport(failing, loop).write(b"frame")  # type: ignore[arg-type]
+        CoalescingTransport(other, loop).write(b"frame")  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+
+    assert other.writes == [b"frame"]
+    assert [type(context["exception"]) for context in reported] == [AssertionError]
+
+
+async def test_a_connection_closed_in_the_turn_others_are_written_to_is_written_once(
+    transport: Transport, coalescing: CoalescingTransport
+) -> None:
+    other = Transport()
+    later = CoalescingTransport(other, asyncio.get_running_loop())  # type: ignore[arg-type]
+    coalescing.write(b"last frame")
+    later.write(b"frame")
+    coalescing.close()  # writes what waits, and is never written to again (`Transport.write`)
+    await asyncio.sleep(0)
+
+    assert transport.writes == [b"last frame"]
+    assert other.writes == [b"frame"]
+
+
+async def test_a_write_after_a_flush_in_the_same_turn_leaves_at_its_end(
+    transport: Transport, coalescing: CoalescingTransport
+) -> None:
+    coalescing.write(b"one")
+    coalescing.flush()
+    coalescing.write(b"two")
+    assert transport.writes == [b"one"]
+
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+    assert transport.writes == [b"one", b"two"]
+
+
 async def test_the_rest_is_the_transports_own(coalescing: CoalescingTransport) -> None:
     assert coalescing.get_extra_info("peername") == ("127.0.0.1", 1234)
     assert not coalescing.is_closing()

@@ -12,9 +12,9 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import socketio
 from engineio import packet as eio_packet
@@ -175,10 +175,11 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         young generation and were walked by each full collection."""
         namespace = self.rooms.get("/", {})
         participants: dict[str, str] = {}
+        add = participants.update
         for room in rooms:
             members = namespace.get(room)
             if members is not None:
-                participants.update(members.items())
+                add(members)  # a `_Room` is a dict: merged without a view of its items
         return participants
 
     def basic_enter_room(
@@ -231,7 +232,7 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         socket's frames keep their order; a slice ends with the socket whose frames reach the
         budget, so that those frames still leave in one write (a slice cut within them
         measured no faster: bench/findings.md)."""
-        sockets, waiting = self.server.eio.sockets, self._waiting
+        sockets, waiting, sessions = self.server.eio.sockets, self._waiting, self._sessions()
         while self._outgoing:
             oldest = self._outgoing[0]
             for sid in oldest.order:
@@ -242,7 +243,7 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
                 while events:  # what a failure leaves stays for the slices after
                     outgoing = events.popleft()
                     self.frames_unqueued -= 1
-                    self._put_one(sockets, outgoing, sid, outgoing.recipients[sid])
+                    self._put_one(sockets, sessions, outgoing, sid, outgoing.recipients[sid])
                 del waiting[sid]
                 if budget is not None:
                     budget -= put
@@ -254,12 +255,26 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         """Frames on this process's sockets' queues, not yet written to their connections."""
         return sum(socket.queue.qsize() for socket in self.server.eio.sockets.values())
 
+    def _sessions(self) -> Mapping[str, str]:
+        """Each socket of the namespace, sid → engine.io sid: `eio_sid_from_sid` for every
+        socket at once. python-socketio keeps them in a `bidict`, whose lookups are three
+        Python calls each; this is the dict it reads (as `_Room._fwdm`)."""
+        sockets = self.rooms.get("/", {}).get(None)
+        if sockets is None:
+            return {}
+        return cast("Mapping[str, str]", getattr(sockets, "_fwdm", sockets))
+
     def _put_one(
-        self, sockets: dict[str, Any], outgoing: _Outgoing, sid: str, eio_sid: str
+        self,
+        sockets: dict[str, Any],
+        sessions: Mapping[str, str],
+        outgoing: _Outgoing,
+        sid: str,
+        eio_sid: str,
     ) -> None:
         # A session that ended meanwhile (disconnected, its token expired) gets nothing more,
         # even where its connection stays open, or carries a new session.
-        if self.eio_sid_from_sid(sid, "/") != eio_sid:
+        if sessions.get(sid) != eio_sid:
             return
         if self._held or self._floors:
             if sid in self._held:

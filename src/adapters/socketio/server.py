@@ -20,6 +20,7 @@ deques (`adapters.queues`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -101,7 +102,8 @@ class SocketQueue(_Queue):
         self.sink: Callable[[Any], bool] | None = None
 
     def put_nowait(self, item: Any) -> None:
-        if self.sink is None or not self.sink(item):
+        sink = self.sink
+        if sink is None or not sink(item):
             super().put_nowait(item)
 
 
@@ -222,7 +224,7 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
         self.connected = self.upgraded = True
         # Engine.IO's pings find a client gone: the connection's own would only repeat them.
         direct.stop_keepalive()
-        self.queue.sink = lambda item: self._write_now(direct, ws, item)
+        self.queue.sink = functools.partial(self._write_now, direct, ws)
         if self.queue.qsize():
             self._draining = asyncio.create_task(self._drain(ws))
         server = self.server
