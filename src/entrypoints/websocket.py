@@ -35,15 +35,15 @@ from adapters.socketio.server import DIRECT_WRITES
 class _Flusher:
     """The transports with writes waiting, flushed together at the loop's next turn: one
     callback for every connection written to in a turn (a frame to each of a thousand sockets
-    scheduled a callback per connection)."""
+    scheduled a callback per connection). One per event loop, which it does not keep (see
+    `_flusher`)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:
         self._waiting: list[CoalescingTransport] = []
 
     def add(self, transport: CoalescingTransport) -> None:
         if not self._waiting:
-            self._loop.call_soon(self._flush)
+            asyncio.get_running_loop().call_soon(self._flush)
         self._waiting.append(transport)
 
     def _flush(self) -> None:
@@ -52,11 +52,12 @@ class _Flusher:
             try:
                 transport.flush()
             except Exception as error:  # as a callback of its own: reported, the others go on
-                self._loop.call_exception_handler(
+                asyncio.get_running_loop().call_exception_handler(
                     {"message": "a WebSocket write failed", "exception": error}
                 )
 
 
+# Each loop's flusher, gone with its loop.
 _flushers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Flusher] = (
     weakref.WeakKeyDictionary()
 )
@@ -65,7 +66,7 @@ _flushers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Flusher] = (
 def _flusher(loop: asyncio.AbstractEventLoop) -> _Flusher:
     flusher = _flushers.get(loop)
     if flusher is None:
-        flusher = _flushers[loop] = _Flusher(loop)
+        flusher = _flushers[loop] = _Flusher()
     return flusher
 
 

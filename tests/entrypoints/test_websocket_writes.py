@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -183,6 +185,22 @@ async def test_a_write_after_a_flush_in_the_same_turn_leaves_at_its_end(
     await asyncio.sleep(0)
 
     assert transport.writes == [b"one", b"two"]
+
+
+def test_a_loops_flusher_does_not_keep_the_loop() -> None:
+    loop = asyncio.new_event_loop()
+
+    async def write_once() -> None:
+        CoalescingTransport(Transport(), asyncio.get_running_loop()).write(b"frame")  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+
+    loop.run_until_complete(write_once())
+    loop.close()
+    gone = weakref.ref(loop)
+    del loop
+    gc.collect()
+
+    assert gone() is None
 
 
 async def test_the_rest_is_the_transports_own(coalescing: CoalescingTransport) -> None:
