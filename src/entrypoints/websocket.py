@@ -32,29 +32,45 @@ from adapters.queues import Flag, LightQueue
 from adapters.socketio.server import DIRECT_WRITES
 
 
+class _Batch(list["CoalescingTransport"]):
+    """The transports that one callback flushes; the flusher refers to it weakly."""
+
+    __slots__ = ("__weakref__",)
+
+
 class _Flusher:
     """The transports with writes waiting, flushed together at the loop's next turn: one
     callback for every connection written to in a turn (a frame to each of a thousand sockets
-    scheduled a callback per connection). One per event loop, which it does not keep (see
-    `_flusher`)."""
+    scheduled a callback per connection). One per event loop (`_flusher`); only the scheduled
+    callback holds the transports, so that a loop closed with a flush still due is not kept
+    alive through the flusher."""
 
     def __init__(self) -> None:
-        self._waiting: list[CoalescingTransport] = []
+        self._next: weakref.ref[_Batch] | None = None  # the batch of the callback scheduled
 
     def add(self, transport: CoalescingTransport) -> None:
-        if not self._waiting:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._waiting.append(transport)
+        batch = self._next() if self._next is not None else None
+        if batch is None:
+            batch = _Batch()
+            asyncio.get_running_loop().call_soon(self._flush, batch)
+            self._next = weakref.ref(batch)
+        batch.append(transport)
 
-    def _flush(self) -> None:
-        waiting, self._waiting = self._waiting, []
-        for transport in waiting:
-            try:
-                transport.flush()
-            except Exception as error:  # as a callback of its own: reported, the others go on
-                asyncio.get_running_loop().call_exception_handler(
-                    {"message": "a WebSocket write failed", "exception": error}
-                )
+    def _flush(self, batch: _Batch) -> None:
+        self._next = None  # what is written from now on waits for the next turn
+        flushed = 0
+        try:
+            for transport in batch:
+                flushed += 1
+                try:
+                    transport.flush()
+                except Exception as error:  # as a callback of its own: reported, the others go on
+                    asyncio.get_running_loop().call_exception_handler(
+                        {"message": "a WebSocket write failed", "exception": error}
+                    )
+        finally:  # interrupted (KeyboardInterrupt): those not reached are added by their next write
+            for transport in batch[flushed:]:
+                transport.unschedule()
 
 
 # Each loop's flusher, gone with its loop.
@@ -82,8 +98,12 @@ class CoalescingTransport:
     def write(self, data: bytes) -> None:
         self._unwritten.append(data)
         if not self._waits:
-            self._waits = True
             self._flusher.add(self)
+            self._waits = True
+
+    def unschedule(self) -> None:
+        """Its flush will not come: the next write schedules one."""
+        self._waits = False
 
     def flush(self) -> None:
         self._waits = False

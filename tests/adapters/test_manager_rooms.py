@@ -35,6 +35,17 @@ async def test_a_sockets_rooms_are_dicts_and_the_namespaces_room_a_bidict(
     assert manager.is_connected(sid, "/")
 
 
+async def test_the_sockets_sessions_are_read_off_a_plain_dict(manager: HoldingManager) -> None:
+    # The frames' session check reads the dict inside the namespace's bidict (`_sessions`): a
+    # bidict of another shape would leave it on the bidict's slower lookups, unseen.
+    sid = await manager.connect("eio-1", "/")
+
+    sessions = manager._sessions()
+
+    assert type(sessions) is dict
+    assert sessions == {sid: "eio-1"}
+
+
 async def test_participants_rooms_and_leaving_are_as_python_socketios(
     manager: HoldingManager,
 ) -> None:

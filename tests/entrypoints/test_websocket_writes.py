@@ -141,22 +141,27 @@ async def test_connections_written_to_in_one_turn_are_flushed_by_one_callback(
     ]
 
 
+class BrokenTransport(Transport):
+    """A transport whose connection broke as it was written to."""
+
+    def write(self, data: bytes) -> None:
+        raise OSError("the connection broke")
+
+
 async def test_a_write_that_fails_is_reported_and_the_others_still_leave() -> None:
     loop = asyncio.get_running_loop()
     reported: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _, context: reported.append(context))
-    failing, other = Transport(), Transport()
-    failing.closing = True  # its write raises (`Transport.write`): reached as if still open
-    failing.is_closing = lambda: False  # type: ignore[method-assign]
+    other = Transport()
     try:
-        CoalescingTransport(failing, loop).write(b"frame")  # type: ignore[arg-type]
+        CoalescingTransport(BrokenTransport(), loop).write(b"frame")  # type: ignore[arg-type]
         CoalescingTransport(other, loop).write(b"frame")  # type: ignore[arg-type]
         await asyncio.sleep(0)
     finally:
         loop.set_exception_handler(None)
 
     assert other.writes == [b"frame"]
-    assert [type(context["exception"]) for context in reported] == [AssertionError]
+    assert [type(context["exception"]) for context in reported] == [OSError]
 
 
 async def test_a_connection_closed_in_the_turn_others_are_written_to_is_written_once(
@@ -182,25 +187,56 @@ async def test_a_write_after_a_flush_in_the_same_turn_leaves_at_its_end(
     assert transport.writes == [b"one"]
 
     await asyncio.sleep(0)
-    await asyncio.sleep(0)
 
     assert transport.writes == [b"one", b"two"]
 
 
-def test_a_loops_flusher_does_not_keep_the_loop() -> None:
+def run_a_loop_that_writes(*, flushed: bool) -> weakref.ref[asyncio.AbstractEventLoop]:
+    """A loop that writes a frame to a connection, then stops, after the frame's flush or just
+    before it, and is closed; a weak reference to it."""
     loop = asyncio.new_event_loop()
+    transport = Transport()
+    transport.loop = loop  # type: ignore[attr-defined]  # as asyncio's transports keep theirs
 
-    async def write_once() -> None:
-        CoalescingTransport(Transport(), asyncio.get_running_loop()).write(b"frame")  # type: ignore[arg-type]
-        await asyncio.sleep(0)
+    def write() -> None:
+        CoalescingTransport(transport, loop).write(b"frame")  # type: ignore[arg-type]
+        if not flushed:
+            loop.stop()  # before the turn that would flush it
 
-    loop.run_until_complete(write_once())
+    loop.call_soon(write)
+    if flushed:
+        loop.call_soon(loop.call_soon, loop.stop)
+    loop.run_forever()
     loop.close()
-    gone = weakref.ref(loop)
-    del loop
+    assert transport.writes == ([b"frame"] if flushed else [])
+    return weakref.ref(loop)
+
+
+@pytest.mark.parametrize("flushed", [True, False], ids=["flushed", "closed-with-a-flush-due"])
+def test_a_loop_is_not_kept_by_the_writes_to_its_connections(flushed: bool) -> None:
+    gone = run_a_loop_that_writes(flushed=flushed)
     gc.collect()
 
     assert gone() is None
+
+
+def test_a_write_outside_a_running_loop_leaves_with_the_next_one() -> None:
+    loop = asyncio.new_event_loop()
+    transport = Transport()
+    coalescing = CoalescingTransport(transport, loop)  # type: ignore[arg-type]
+
+    async def write_again() -> None:
+        coalescing.write(b" two")
+        await asyncio.sleep(0)
+
+    try:
+        with pytest.raises(RuntimeError):
+            coalescing.write(b"one")
+        loop.run_until_complete(write_again())
+    finally:
+        loop.close()
+
+    assert transport.writes == [b"one two"]
 
 
 async def test_the_rest_is_the_transports_own(coalescing: CoalescingTransport) -> None:
