@@ -123,8 +123,13 @@ def create_app(container: Container) -> ASGIApp:
             server.manager_initialized = True
             server.manager.initialize()
         relay = container.relay()
+        upkeep = None
         if isinstance(relay, BackgroundRelay):
             relay.start()
+            upkeep = container.replay_index_upkeep()
+            if upkeep is not None:
+                relay.on_published = upkeep.published
+                upkeep.start()
         daily_purge = container.daily_purge()
         daily_purge.start()
         deferred_changes = container.deferred_changes()
@@ -143,6 +148,8 @@ def create_app(container: Container) -> ASGIApp:
             await container.realtime().close()  # before the database goes away
             if isinstance(relay, BackgroundRelay):
                 await relay.stop()
+            if upkeep is not None:
+                await upkeep.stop()
             await container.inbox_queries().close()
             await container.engine().dispose()
             await container.rate_limiter().close()

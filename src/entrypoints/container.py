@@ -23,6 +23,7 @@ from adapters.socketio.server import SocketServer
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.queries import SqlAlchemyInboxQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.sqlalchemy.upkeep import ReplayIndexUpkeep
 from adapters.system import SystemClock, UuidFactory
 from adapters.unsubscribe import HmacUnsubscribeTokens
 from adapters.urgency import Urgency
@@ -71,6 +72,7 @@ from entrypoints.rate_limit import InMemoryRateLimiter, make_rate_limiter
 from entrypoints.realtime import DeliveryConfirmations, Realtime
 from entrypoints.retention import DailyPurge
 from entrypoints.settings import Settings
+from entrypoints.upkeep import ReplayIndexUpkeepLoop
 
 InboxQueriesAdapter = AsyncpgInboxQueries | SqlAlchemyInboxQueries | InMemoryInboxQueries
 
@@ -130,6 +132,13 @@ def make_email_sender(settings: Settings, composer: DigestComposer) -> Aiosmtpli
     if settings.smtp is None:
         raise RuntimeError("no SMTP_URL: there is no mail server to send to")
     return AiosmtplibSender(settings.smtp, composer)
+
+
+def make_replay_index_upkeep(engine: AsyncEngine) -> ReplayIndexUpkeepLoop | None:
+    """On PostgreSQL, the replay index's upkeep (SQLite's outbox has no such index)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return ReplayIndexUpkeepLoop(ReplayIndexUpkeep(engine))
 
 
 def make_inbox_queries(database_url: str, engine: AsyncEngine) -> InboxQueriesAdapter:
@@ -212,6 +221,8 @@ class Container(containers.DeclarativeContainer):
     relay_events = providers.Factory(RelayEvents, uow=uow.provider, publisher=publisher)
     relay = providers.Singleton(BackgroundRelay, relay_events.provider)
     uow.add_kwargs(relay=relay)
+    # Once the relay has published, the replay index's new entries are merged off the turn.
+    replay_index_upkeep = providers.Singleton(make_replay_index_upkeep, engine)
     events_since = providers.Factory(EventsSince, uow=uow)
 
     # markAllAsRead answered with a mark on PostgreSQL: its entries are written afterwards, as

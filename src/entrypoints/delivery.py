@@ -30,6 +30,7 @@ class BackgroundRelay:
     ) -> None:
         self._relay, self._poll_seconds = relay, poll_seconds
         self.on_backlog = on_backlog  # told, after each run, how many events still wait
+        self.on_published: Callable[[], None] | None = None  # called after a run that published
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -61,12 +62,14 @@ class BackgroundRelay:
             self._wake.clear()
             relay = self._relay()
             try:
-                await relay()
+                published = await relay()
             except Exception as error:
                 pause = min(pause * 2, self.MAX_PAUSE_SECONDS)
                 log.warning("could not publish events, retrying in %.0f s: %s", pause, error)
             else:
                 pause = self._poll_seconds
+                if published and self.on_published is not None:
+                    self.on_published()
             if self.on_backlog is not None:
                 with contextlib.suppress(Exception):  # a metric is not worth a failure
                     waiting = relay.waiting

@@ -1,5 +1,6 @@
 """End to end under a burst of leads: every event arrives, in order, the last unread count is the
-current one, and a socket that stops reading does not hold up the others."""
+current one, a socket that stops reading does not hold up the others, and the replay index's
+pending list is merged in the background."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 import pytest
 from e2e_support import Clients, HeraldServer, herald_env, start_server, stop_server
+from sqlalchemy import make_url
 from websockets.asyncio.client import ClientConnection, connect
 
 pytestmark = pytest.mark.e2e
@@ -91,3 +94,28 @@ async def test_a_socket_that_stops_reading_does_not_hold_up_the_others(
         created = await listener.wait_for("notification:created", BURST, within=30)
 
     assert len(created) == BURST
+
+
+async def test_after_a_burst_the_replay_indexs_pending_list_is_merged(
+    clients: Clients, database_url: str
+) -> None:
+    alice, bob = someone("alice"), someone("bob")
+    await clients.graphql(alice).data("{ getUnreadCount }")
+    listener = await clients.socket(bob)
+    connection = await asyncpg.connect(
+        make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        # Only the server merges the list here: PostgreSQL's autovacuum is kept out of it.
+        await connection.execute("ALTER TABLE outbox_events SET (autovacuum_enabled = off)")
+        await connection.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        pending = "SELECT pending_tuples FROM pgstatginindex('ix_outbox_events_recipients')"
+
+        await burst(clients, alice, BURST)
+        await listener.wait_for("notification:created", BURST, within=30)
+
+        async with asyncio.timeout(10):  # merged at most every 2 s
+            while await connection.fetchval(pending):  # noqa: ASYNC110 - the database is polled
+                await asyncio.sleep(0.05)
+    finally:
+        await connection.close()

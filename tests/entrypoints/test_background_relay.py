@@ -20,6 +20,17 @@ class Away(RecordingPublisher):
         raise ConnectionError("the transport is away")
 
 
+async def one_run(background: BackgroundRelay, told: asyncio.Event) -> None:
+    """Starts the background relay, wakes it, and stops it once `told` is set (by its report)."""
+    background.start()
+    try:
+        await background.committed()
+        async with asyncio.timeout(WAIT_SECONDS):
+            await told.wait()
+    finally:
+        await background.stop()
+
+
 async def first_report(store: InMemoryStore, publisher: RecordingPublisher) -> tuple[int, int]:
     """What the background relay reports after its first run, and how many times it read the
     backlog for that (each read a unit of work of its own)."""
@@ -45,13 +56,7 @@ async def first_report(store: InMemoryStore, publisher: RecordingPublisher) -> t
         poll_seconds=60,
         on_backlog=report,
     )
-    background.start()
-    try:
-        await background.committed()
-        async with asyncio.timeout(WAIT_SECONDS):
-            await told.wait()
-    finally:
-        await background.stop()
+    await one_run(background, told)
     return reported[0], reads
 
 
@@ -64,3 +69,37 @@ async def test_a_run_reports_what_its_mark_read_of_the_backlog_without_reading_i
 
 async def test_a_run_that_published_nothing_reports_the_backlog_it_reads() -> None:
     assert await first_report(InMemoryStore(), Away()) == (1, 1)
+
+
+async def published_calls(publisher: RecordingPublisher, *, waiting: bool = True) -> int:
+    """How many times the background relay said it published, over one run (with an event
+    `waiting` to be published, or none)."""
+    store = InMemoryStore()
+    if waiting:
+        async with InMemoryUnitOfWork(store) as uow:
+            await uow.events.add([NotificationsBulkUpdated("bob", 1)])
+            await uow.commit()
+    calls = 0
+    told = asyncio.Event()
+
+    def published() -> None:
+        nonlocal calls
+        calls += 1
+
+    background = BackgroundRelay(
+        lambda: RelayEvents(lambda: InMemoryUnitOfWork(store), publisher),
+        poll_seconds=60,
+        on_backlog=lambda _waiting: told.set(),
+    )
+    background.on_published = published
+    await one_run(background, told)
+    return calls
+
+
+async def test_a_run_that_published_says_so() -> None:
+    assert await published_calls(RecordingPublisher()) == 1
+
+
+async def test_a_run_that_found_nothing_or_failed_says_nothing() -> None:
+    assert await published_calls(RecordingPublisher(), waiting=False) == 0
+    assert await published_calls(Away()) == 0
