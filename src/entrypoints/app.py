@@ -146,10 +146,10 @@ def create_app(container: Container) -> ASGIApp:
             await daily_purge.stop()
             await deferred_changes.stop()
             await container.realtime().close()  # before the database goes away
-            if isinstance(relay, BackgroundRelay):
-                await relay.stop()
             if upkeep is not None:
                 await upkeep.stop()
+            if isinstance(relay, BackgroundRelay):
+                await relay.stop()
             await container.inbox_queries().close()
             await container.engine().dispose()
             await container.rate_limiter().close()

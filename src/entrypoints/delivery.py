@@ -69,7 +69,8 @@ class BackgroundRelay:
             else:
                 pause = self._poll_seconds
                 if published and self.on_published is not None:
-                    self.on_published()
+                    with contextlib.suppress(Exception):  # the upkeep is not worth a failure
+                        self.on_published()
             if self.on_backlog is not None:
                 with contextlib.suppress(Exception):  # a metric is not worth a failure
                     waiting = relay.waiting

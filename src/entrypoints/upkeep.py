@@ -18,7 +18,8 @@ MAX_PAUSE_SECONDS = 30.0
 class ReplayIndexUpkeepLoop(BackgroundLoop):
     """Merges the replay index's pending list (`ReplayIndexUpkeep`) once events were published
     (`published()`, as the relay tells it), at most every `every` seconds: each merge is of the
-    few events since the last, and no outbox write meets a full list.
+    events since the last, and an outbox write meets a full list only where more than about
+    4 MB of recipients (a hundred events to 1,000 users) came within a period.
 
     A failed merge (the database away) is logged and tried again after a growing pause. Where the
     database's user may not merge the index (it does not own it), the loop ends with a warning:
@@ -26,6 +27,7 @@ class ReplayIndexUpkeepLoop(BackgroundLoop):
     run one: a merge that finds another under way waits for it, then finds little left."""
 
     task_name = "herald-replay-index-upkeep"
+    stop_grace = 2.0  # a merge under way is let finish: cut off, its connection would be lost
 
     def __init__(
         self,
@@ -44,6 +46,7 @@ class ReplayIndexUpkeepLoop(BackgroundLoop):
         while True:
             await self._wake.wait()
             self._wake.clear()  # what is published from now on is merged by the next run
+            self._working = True
             try:
                 await self._merge()
             except UpkeepNotAllowed as error:
@@ -57,4 +60,6 @@ class ReplayIndexUpkeepLoop(BackgroundLoop):
                 log.warning("could not merge the replay index's pending list (%s): retrying", error)
             else:
                 pause = self._every
+            finally:
+                self._working = False
             await asyncio.sleep(pause)

@@ -118,4 +118,5 @@ async def test_after_a_burst_the_replay_indexs_pending_list_is_merged(
             while await connection.fetchval(pending):  # noqa: ASYNC110 - the database is polled
                 await asyncio.sleep(0.05)
     finally:
+        await connection.execute("ALTER TABLE outbox_events RESET (autovacuum_enabled)")
         await connection.close()

@@ -90,8 +90,9 @@ async def test_a_user_who_does_not_own_the_index_may_not_merge_it(
 ) -> None:
     role = f"herald_test_role_{uuid.uuid4().hex[:12]}"
     async with engine.begin() as connection:
-        await connection.execute(sa.text(f'CREATE ROLE "{role}" LOGIN'))
-    stranger = make_engine(make_url(migrated_postgres_url).set(username=role).render_as_string())
+        await connection.execute(sa.text(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{role}'"))
+    url = make_url(migrated_postgres_url).set(username=role, password=role)
+    stranger = make_engine(url.render_as_string(hide_password=False))
     try:
         with pytest.raises(UpkeepNotAllowed, match="must be owner"):
             await ReplayIndexUpkeep(stranger)()

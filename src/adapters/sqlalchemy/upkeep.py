@@ -26,10 +26,10 @@ class ReplayIndexUpkeep:
     A GIN index takes new entries into a pending list, cheap to add to, and the insert that finds
     the list over `gin_pending_list_limit` (4 MB: about a hundred events of 1,000 recipients)
     merges all of it into the index first. That insert is an outbox write, made while its unit
-    of work holds the outbox's turn, so every commit behind it waited for the merge (57 to 133
-    ms under a burst of leads; bench/findings.md). Merged here, often and in a connection of its
-    own, the list stays short: no write meets a full list, and replay's lookups, which read the
-    whole list, read less of it."""
+    of work holds the outbox's turn, so every commit behind it waited for the merge (78 to 110
+    ms under a burst of leads; bench/findings.md). Merged here, often, over a pooled connection
+    apart from the writes, the list stays short: a write seldom meets a full list, and replay's
+    lookups, which read the whole list, read less of it."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
