@@ -62,4 +62,6 @@ class ReplayIndexUpkeepLoop(BackgroundLoop):
                 pause = self._every
             finally:
                 self._working = False
+            if self.stopping:  # stop() waits for the merge that was under way, not for more
+                return
             await asyncio.sleep(pause)

@@ -114,3 +114,27 @@ async def test_where_the_user_may_not_merge_the_index_it_says_so_and_ends(
         finally:
             await loop.stop()
     assert "left to PostgreSQL to merge: must be owner of index" in caplog.text
+
+
+async def test_stopping_lets_the_merge_under_way_finish_and_ends_there() -> None:
+    started, finish = asyncio.Event(), asyncio.Event()
+    finished = []
+
+    async def slow_merge() -> int:
+        started.set()
+        await finish.wait()
+        finished.append(True)
+        return 1
+
+    loop = ReplayIndexUpkeepLoop(slow_merge, every=60)
+    loop.start()
+    loop.published()
+    async with asyncio.timeout(WAIT_SECONDS):
+        await started.wait()
+        stopping = asyncio.create_task(loop.stop())
+        await asyncio.sleep(QUIET_SECONDS)
+        assert not stopping.done()  # waiting for the merge
+        finish.set()
+        # Then it ends, well before the 2 s grace would run out, let alone the 60 s period.
+        await asyncio.wait_for(stopping, timeout=1)
+    assert finished == [True]
