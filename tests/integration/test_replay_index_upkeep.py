@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.sqlalchemy.upkeep import ReplayIndexUpkeep, UpkeepNotAllowed
+from adapters.sqlalchemy.upkeep import REPLAY_INDEX, ReplayIndexUpkeep, UpkeepNotAllowed
+from builders import a_notification
 from domain.events import NotificationCreated
-from domain.notifications import Notification, NotificationType
 
 pytestmark = pytest.mark.postgres
 
@@ -24,22 +25,18 @@ USERS = [f"user-{number:04d}" for number in range(2_000)]
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
 
-async def pending_events(url: str) -> int:
+async def pending_events(engine: AsyncEngine) -> int:
     """How many events wait in the replay index's pending list (pgstattuple's reading)."""
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pgstattuple"))
-            result = await connection.execute(
-                sa.text("SELECT pending_tuples FROM pgstatginindex('ix_outbox_events_recipients')")
-            )
-            return int(result.scalar_one())
-    finally:
-        await engine.dispose()
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pgstattuple"))
+        result = await connection.execute(
+            sa.text("SELECT pending_tuples FROM pgstatginindex(:index)"), {"index": REPLAY_INDEX}
+        )
+        return int(result.scalar_one())
 
 
 @pytest.fixture
-async def engine(migrated_postgres_url: str) -> AsyncIterator[sa.ext.asyncio.AsyncEngine]:
+async def engine(migrated_postgres_url: str) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(migrated_postgres_url)
     async with engine.begin() as connection:  # only the upkeep merges the list here
         await connection.execute(
@@ -49,34 +46,26 @@ async def engine(migrated_postgres_url: str) -> AsyncIterator[sa.ext.asyncio.Asy
     await engine.dispose()
 
 
-async def write_events(engine: sa.ext.asyncio.AsyncEngine, count: int) -> None:
+async def write_events(engine: AsyncEngine, count: int) -> None:
     """`count` notifications, each to every one of `USERS`, one commit each (as leads write)."""
     session_factory = make_session_factory(engine)
-    for number in range(count):
-        notification = Notification(
-            id=uuid.uuid4(),
-            type=NotificationType.LEAD_CREATED,
-            title=f"New lead {number}",
-            message="",
-            related_lead_id=None,
-            actor_id="alice",
-            created_at=NOW,
-        )
+    for _ in range(count):
+        notification = a_notification(NOW)
         async with SqlAlchemyUnitOfWork(session_factory) as uow:
             await uow.events.add([NotificationCreated(notification, tuple(USERS))])
             await uow.commit()
 
 
 async def test_the_pending_list_is_merged_and_replay_still_finds_every_event(
-    engine: sa.ext.asyncio.AsyncEngine, migrated_postgres_url: str
+    engine: AsyncEngine,
 ) -> None:
     await write_events(engine, 3)
-    assert await pending_events(migrated_postgres_url) == 3  # one per event
+    assert await pending_events(engine) == 3  # one per event
 
     merged = await ReplayIndexUpkeep(engine)()
 
     assert merged > 0
-    assert await pending_events(migrated_postgres_url) == 0
+    assert await pending_events(engine) == 0
     assert await ReplayIndexUpkeep(engine)() == 0  # nothing left to merge
     session_factory = make_session_factory(engine)
     async with SqlAlchemyUnitOfWork(session_factory) as uow:
@@ -86,7 +75,7 @@ async def test_the_pending_list_is_merged_and_replay_still_finds_every_event(
 
 
 async def test_a_user_who_does_not_own_the_index_may_not_merge_it(
-    engine: sa.ext.asyncio.AsyncEngine, migrated_postgres_url: str
+    engine: AsyncEngine, migrated_postgres_url: str
 ) -> None:
     role = f"herald_test_role_{uuid.uuid4().hex[:12]}"
     async with engine.begin() as connection:
