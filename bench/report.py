@@ -477,8 +477,10 @@ def _method(results: dict[str, Any]) -> list[str]:
         "again, as the inbox page does, with the last `eventId` it received (of any event): "
         "the server "
         "replays what came after it, and a replayed event counts as received when it arrives. "
-        "How long each write held the outbox's turn is what the burst added to the servers' "
-        "`herald_outbox_turn_held_seconds`. "
+        "How long each write held the outbox's turn, how late the event loop woke a timer "
+        "due every 10 ms and how long the full collections of the garbage collector took are "
+        "what the burst added to the servers' `herald_outbox_turn_held_seconds`, "
+        '`herald_event_loop_lag_seconds` and `herald_gc_pause_seconds{generation="2"}`. '
         "A run lasts until no server has a frame waiting to be written (its "
         "`herald_socket_frames_waiting`), 2 s more, and with Node's clients until every "
         "delivery is confirmed or none more was for 10 s (with python-socketio's, until every "
@@ -617,6 +619,15 @@ def _sockets(results: dict[str, Any]) -> list[str]:
             "outbox's turn held by each write: mean / median / 90th percentile (at most)",
             _turn_held,
         ),
+        (
+            "event loop's lag (a timer due every 10 ms): p99 / largest (at most); wake-ups"
+            " over 25 ms late",
+            _loop_lag,
+        ),
+        (
+            "full collections of the garbage collector: how many, their time (largest at most)",
+            _full_collections,
+        ),
         ("CPU of the burst: server / PostgreSQL / clients", _cpu_split),
         (
             "serve RSS before / after connecting",
@@ -677,6 +688,25 @@ def _turn_held(run: dict[str, Any]) -> str:
         f"{holds['mean_ms']:,.1f} / ≤ {holds['p50_ms_at_most']:g} / "
         f"≤ {holds['p90_ms_at_most']:g} ms ({holds['count']:,.0f} holds)"
     )
+
+
+def _loop_lag(run: dict[str, Any]) -> str:
+    lag = run.get("loop_lag")
+    if not lag or not lag["count"]:
+        return "not measured"
+    return (
+        f"≤ {lag['p99_ms_at_most']:g} / ≤ {lag['max_ms_at_most']:g} ms; "
+        f"{lag['over_25_ms']:,.0f} of {lag['count']:,.0f}"
+    )
+
+
+def _full_collections(run: dict[str, Any]) -> str:
+    full = run.get("full_collections")
+    if full is None:
+        return "not measured"
+    if not full["count"]:
+        return "none"
+    return f"{full['count']:,.0f}, {full['sum_ms']:,.0f} ms (≤ {full['max_ms_at_most']:g} ms)"
 
 
 def _cpu_split(run: dict[str, Any]) -> str:

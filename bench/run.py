@@ -502,11 +502,14 @@ async def socket_run(
             # What the python-socketio clients count includes the warm-up's.
             received_before = await fleet.received_count() if client == "python" else 0
             async with trace:
-                holds_before = await _turn_holds(http, servers)
+                histograms_before = await _histograms(http, servers)
                 sent, answered, errors = await _lead_burst(actor, plan, "Live")
                 expected = len(sent) * listeners
                 await _sent_out(connection, http, servers)
-                holds = _holds_between(holds_before, await _turn_holds(http, servers))
+                histograms_after = await _histograms(http, servers)
+                grown = {
+                    key: _grown(histograms_before[key], histograms_after[key]) for key in HISTOGRAMS
+                }
                 confirmed = await _confirmed(
                     connection, list(sent), expected if client == "node" else 0
                 )
@@ -558,7 +561,9 @@ async def socket_run(
         "cpu_us_per_delivery": cpu["server"] / len(latencies) * 1e6 if latencies else math.nan,
         "cpu_window_seconds": window_end - first_sent,
         "postgres_cpu_seconds": cpu["postgres"],
-        "turn_holds": holds,
+        "turn_holds": grown["turn"],
+        "loop_lag": grown["lag"],
+        "full_collections": grown["full_collections"],
         "clients_cpu_seconds": cpu["clients"],
         "profile": profile and str(profile),
     }
@@ -590,27 +595,41 @@ async def _warm_up(
     return len(sent)
 
 
-async def _turn_holds(http: httpx.AsyncClient, servers: list[Server]) -> dict[str, float]:
-    """The servers' `herald_outbox_turn_held_seconds`, added up: each bucket's count (by its
-    upper bound), `count` and `sum`."""
-    totals: dict[str, float] = defaultdict(float)
+# The servers' histograms that a burst is read by: (family, the labels of the series wanted).
+HISTOGRAMS = {
+    "turn": ("herald_outbox_turn_held_seconds", {}),
+    "lag": ("herald_event_loop_lag_seconds", {}),
+    "full_collections": ("herald_gc_pause_seconds", {"generation": "2"}),
+}
+
+
+async def _histograms(
+    http: httpx.AsyncClient, servers: list[Server]
+) -> dict[str, dict[str, float]]:
+    """Each of `HISTOGRAMS` over the servers, added up: each bucket's count (by its upper
+    bound), `count` and `sum`."""
+    totals: dict[str, dict[str, float]] = {key: defaultdict(float) for key in HISTOGRAMS}
+    wanted = {family: (key, labels) for key, (family, labels) in HISTOGRAMS.items()}
     for server in servers:
         text = (await http.get(f"{server.url}/metrics")).text
         for family in text_string_to_metric_families(text):
-            if family.name != "herald_outbox_turn_held_seconds":
+            if family.name not in wanted:
                 continue
+            key, labels = wanted[family.name]
             for sample in family.samples:
+                if any(sample.labels.get(name) != value for name, value in labels.items()):
+                    continue
                 if sample.name.endswith("_bucket"):
-                    totals[sample.labels["le"]] += sample.value
+                    totals[key][sample.labels["le"]] += sample.value
                 else:
-                    totals[sample.name.rsplit("_", 1)[1]] += sample.value
-    return dict(totals)
+                    totals[key][sample.name.rsplit("_", 1)[1]] += sample.value
+    return {key: dict(values) for key, values in totals.items()}
 
 
-def _holds_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """What the burst added to the histogram: how many holds of the outbox's turn, their mean,
-    and their median and 90th percentile read off the buckets (the upper bound of the bucket
-    where each falls)."""
+def _grown(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What the burst added to a histogram: how many observations, their mean, and their
+    median, 90th and 99th percentiles and largest read off the buckets (the upper bound of the
+    bucket where each falls), and how many were over 25 ms."""
     grown = {key: after.get(key, 0.0) - before.get(key, 0.0) for key in after}
     count = grown.get("count", 0.0)
     bounds = sorted((float(key), value) for key, value in grown.items() if key[0].isdigit())
@@ -621,8 +640,12 @@ def _holds_between(before: dict[str, float], after: dict[str, float]) -> dict[st
     return {
         "count": count,
         "mean_ms": grown.get("sum", 0.0) / count * 1e3 if count else math.nan,
+        "sum_ms": grown.get("sum", 0.0) * 1e3,
         "p50_ms_at_most": percentile_bound(0.5) * 1e3,
         "p90_ms_at_most": percentile_bound(0.9) * 1e3,
+        "p99_ms_at_most": percentile_bound(0.99) * 1e3,
+        "max_ms_at_most": percentile_bound(1.0) * 1e3,
+        "over_25_ms": count - grown.get("0.025", 0.0),
     }
 
 

@@ -118,6 +118,9 @@ def create_app(container: Container) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        loop_lag, gc_pauses = container.loop_lag(), container.gc_pauses()
+        loop_lag.start()
+        gc_pauses.start()
         server = container.socketio_server()
         if not server.manager_initialized:  # else Redis is listened to from the first socket on
             server.manager_initialized = True
@@ -153,6 +156,8 @@ def create_app(container: Container) -> ASGIApp:
             await container.inbox_queries().close()
             await container.engine().dispose()
             await container.rate_limiter().close()
+            gc_pauses.stop()
+            await loop_lag.stop()
 
     http = Litestar(
         route_handlers=[

@@ -67,6 +67,7 @@ from entrypoints.deferred import DeferredChanges
 from entrypoints.delivery import BackgroundRelay
 from entrypoints.emails import EmailScheduler
 from entrypoints.live_events import LiveEvents
+from entrypoints.loop_lag import GcPauses, LoopLagMonitor
 from entrypoints.metrics import Metrics
 from entrypoints.rate_limit import InMemoryRateLimiter, make_rate_limiter
 from entrypoints.realtime import DeliveryConfirmations, Realtime
@@ -162,6 +163,9 @@ class Container(containers.DeclarativeContainer):
     memory_store = providers.Singleton(InMemoryStore)  # used only by `in_memory` containers
     metrics = providers.Singleton(Metrics)  # a registry per app: see entrypoints/metrics.py
     rate_limiter = providers.Singleton(make_rate_limiter, settings)  # Redis when REDIS_URL is set
+    # How long the event loop keeps work waiting, and the garbage collector's pauses.
+    loop_lag = providers.Singleton(LoopLagMonitor, metrics.provided.event_loop_lag.observe)
+    gc_pauses = providers.Singleton(GcPauses, metrics.provided.observe_gc_pause)
 
     # Adapters
     uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory, urgency=urgency)

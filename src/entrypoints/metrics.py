@@ -104,6 +104,23 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=self.registry,
         )
+        self.event_loop_lag = Histogram(
+            "herald_event_loop_lag_seconds",
+            "How late the event loop woke a timer due every 10 ms: how long work that became"
+            " ready (a request's next step, a socket's frames) waited for the callbacks before"
+            " it. The process does everything on this one loop.",
+            buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+        self.gc_pauses = Histogram(
+            "herald_gc_pause_seconds",
+            "How long each collection of Python's garbage collector stopped the process, by"
+            " generation (2: a full collection, which walks every object the process keeps).",
+            ["generation"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+            registry=self.registry,
+        )
+        self._gc_pauses = [self.gc_pauses.labels(str(generation)) for generation in range(3)]
         self.emails_sent = Counter(
             "herald_emails_sent",
             "Emails the mail server took.",
@@ -147,6 +164,9 @@ class Metrics:
         _series(
             self._operations, self.graphql_operations, self.operation_label(name), outcome
         ).inc()
+
+    def observe_gc_pause(self, generation: int, seconds: float) -> None:
+        self._gc_pauses[generation].observe(seconds)
 
     def count_response(self, status: int) -> None:
         _series(self._responses, self.http_responses, str(status)).inc()

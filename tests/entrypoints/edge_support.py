@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -12,6 +15,7 @@ from entrypoints.container import Container, in_memory
 from entrypoints.settings import Settings
 
 SECRET = "s" * 32
+LIFESPAN_SECONDS = 5  # the app's startup, and its shutdown, each within this
 
 
 def make_container(**settings: Any) -> Container:
@@ -56,3 +60,28 @@ class Caller:
 def callers(container: Container, *user_ids: str) -> list[Caller]:
     app = create_app(container)
     return [Caller(app, user_id) for user_id in user_ids]
+
+
+@asynccontextmanager
+async def served(container: Container) -> AsyncIterator[None]:
+    """The app between its lifespan's startup and shutdown, as uvicorn runs it."""
+    app = create_app(container)
+    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def send(message: Any) -> None:
+        await from_app.put(message)
+
+    lifespan = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, to_app.get, send)
+    )
+    async with asyncio.timeout(LIFESPAN_SECONDS):
+        await to_app.put({"type": "lifespan.startup"})
+        assert (await from_app.get())["type"] == "lifespan.startup.complete"
+    try:
+        yield
+    finally:
+        async with asyncio.timeout(LIFESPAN_SECONDS):
+            await to_app.put({"type": "lifespan.shutdown"})
+            assert (await from_app.get())["type"] == "lifespan.shutdown.complete"
+            await lifespan

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 from dependency_injector import providers
-from edge_support import make_container
+from edge_support import make_container, served
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from application.commands import PurgeOlderThanCommand
 from application.retention.purge import PurgeResult
 from builders import a_notification
-from entrypoints.app import create_app
-from entrypoints.container import Container
 from entrypoints.retention import DailyPurge
 
 WAIT_SECONDS = 5
@@ -107,31 +103,6 @@ async def given_notifications(store: InMemoryStore, *ages: timedelta) -> list[UU
 async def inbox(store: InMemoryStore) -> list[UUID]:
     async with InMemoryUnitOfWork(store) as uow:
         return [entry.notification.id for entry in await uow.inbox.newest("bob", 100)]
-
-
-@asynccontextmanager
-async def served(container: Container) -> AsyncIterator[None]:
-    """The app between its lifespan's startup and shutdown, as uvicorn runs it."""
-    app = create_app(container)
-    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-
-    async def send(message: Any) -> None:
-        await from_app.put(message)
-
-    lifespan = asyncio.create_task(
-        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, to_app.get, send)
-    )
-    async with asyncio.timeout(WAIT_SECONDS):
-        await to_app.put({"type": "lifespan.startup"})
-        assert (await from_app.get())["type"] == "lifespan.startup.complete"
-    try:
-        yield
-    finally:
-        async with asyncio.timeout(WAIT_SECONDS):
-            await to_app.put({"type": "lifespan.shutdown"})
-            assert (await from_app.get())["type"] == "lifespan.shutdown.complete"
-            await lifespan
 
 
 class ObservedDailyPurge(DailyPurge):
