@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -478,8 +479,9 @@ def _method(results: dict[str, Any]) -> list[str]:
         "the server "
         "replays what came after it, and a replayed event counts as received when it arrives. "
         "How long each write held the outbox's turn, how late the event loop woke a timer "
-        "due every 10 ms and how long the full collections of the garbage collector took are "
-        "what the burst added to the servers' `herald_outbox_turn_held_seconds`, "
+        "set 10 ms after each wake-up and how long the full collections of the garbage "
+        "collector took are what the burst added to the servers' "
+        "`herald_outbox_turn_held_seconds`, "
         '`herald_event_loop_lag_seconds` and `herald_gc_pause_seconds{generation="2"}`. '
         "A run lasts until no server has a frame waiting to be written (its "
         "`herald_socket_frames_waiting`), 2 s more, and with Node's clients until every "
@@ -620,8 +622,8 @@ def _sockets(results: dict[str, Any]) -> list[str]:
             _turn_held,
         ),
         (
-            "event loop's lag (a timer due every 10 ms): p99 / largest (at most); wake-ups"
-            " over 25 ms late",
+            "event loop's lag (a timer set 10 ms after each wake-up): p99 / largest (at most);"
+            " wake-ups over 25 ms late",
             _loop_lag,
         ),
         (
@@ -685,9 +687,14 @@ def _turn_held(run: dict[str, Any]) -> str:
     if not holds or not holds["count"]:
         return "not measured"
     return (
-        f"{holds['mean_ms']:,.1f} / ≤ {holds['p50_ms_at_most']:g} / "
-        f"≤ {holds['p90_ms_at_most']:g} ms ({holds['count']:,.0f} holds)"
+        f"{holds['mean_ms']:,.1f} / {_at_most(holds['p50_ms_at_most'])} / "
+        f"{_at_most(holds['p90_ms_at_most'])} ({holds['count']:,.0f} holds)"
     )
+
+
+def _at_most(bound_ms: float) -> str:
+    """A percentile read off a histogram's buckets: the bound of its bucket, or past them all."""
+    return "over the largest bucket" if math.isinf(bound_ms) else f"≤ {bound_ms:g} ms"
 
 
 def _loop_lag(run: dict[str, Any]) -> str:
@@ -695,7 +702,7 @@ def _loop_lag(run: dict[str, Any]) -> str:
     if not lag or not lag["count"]:
         return "not measured"
     return (
-        f"≤ {lag['p99_ms_at_most']:g} / ≤ {lag['max_ms_at_most']:g} ms; "
+        f"{_at_most(lag['p99_ms_at_most'])} / {_at_most(lag['max_ms_at_most'])}; "
         f"{lag['over_25_ms']:,.0f} of {lag['count']:,.0f}"
     )
 
@@ -706,7 +713,7 @@ def _full_collections(run: dict[str, Any]) -> str:
         return "not measured"
     if not full["count"]:
         return "none"
-    return f"{full['count']:,.0f}, {full['sum_ms']:,.0f} ms (≤ {full['max_ms_at_most']:g} ms)"
+    return f"{full['count']:,.0f}, {full['sum_ms']:,.0f} ms ({_at_most(full['max_ms_at_most'])})"
 
 
 def _cpu_split(run: dict[str, Any]) -> str:

@@ -635,6 +635,9 @@ def _grown(before: dict[str, float], after: dict[str, float]) -> dict[str, float
     bounds = sorted((float(key), value) for key, value in grown.items() if key[0].isdigit())
 
     def percentile_bound(share: float) -> float:
+        """`inf` past the last bound; `nan` where nothing was observed."""
+        if not count:
+            return math.nan
         return next((bound for bound, seen in bounds if seen >= share * count), math.inf)
 
     return {

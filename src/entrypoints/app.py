@@ -118,9 +118,20 @@ def create_app(container: Container) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # The lag's task and the collector's hook (process-wide) end with the app, however its
+        # start or its end went.
         loop_lag, gc_pauses = container.loop_lag(), container.gc_pauses()
         loop_lag.start()
         gc_pauses.start()
+        try:
+            async with serving():
+                yield
+        finally:
+            gc_pauses.stop()
+            await loop_lag.stop()
+
+    @asynccontextmanager
+    async def serving() -> AsyncIterator[None]:
         server = container.socketio_server()
         if not server.manager_initialized:  # else Redis is listened to from the first socket on
             server.manager_initialized = True
@@ -156,8 +167,6 @@ def create_app(container: Container) -> ASGIApp:
             await container.inbox_queries().close()
             await container.engine().dispose()
             await container.rate_limiter().close()
-            gc_pauses.stop()
-            await loop_lag.stop()
 
     http = Litestar(
         route_handlers=[

@@ -21,8 +21,10 @@ EVERY_SECONDS = 0.01
 
 
 class LoopLagMonitor(BackgroundLoop):
-    """Asks the loop to wake it every `every` seconds and tells `observe` how late each wake-up
-    came: how long anything that became ready then waited for the callbacks before it."""
+    """Asks the loop to wake it `every` seconds after its last wake-up and tells `observe` how
+    late each wake-up came: how long anything that became ready then waited for the callbacks
+    before it. One observation per wake-up: a stall of a second counts once, not a hundred
+    times."""
 
     task_name = "herald-loop-lag"
 

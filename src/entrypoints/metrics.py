@@ -106,16 +106,18 @@ class Metrics:
         )
         self.event_loop_lag = Histogram(
             "herald_event_loop_lag_seconds",
-            "How late the event loop woke a timer due every 10 ms: how long work that became"
-            " ready (a request's next step, a socket's frames) waited for the callbacks before"
-            " it. The process does everything on this one loop.",
+            "How late the event loop woke a timer set 10 ms after its last wake-up: how long"
+            " work that became ready (a request's next step, a socket's frames) waited for the"
+            " callbacks before it. One observation per wake-up: a long stall counts once. The"
+            " process does everything on this one loop.",
             buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=self.registry,
         )
         self.gc_pauses = Histogram(
             "herald_gc_pause_seconds",
             "How long each collection of Python's garbage collector stopped the process, by"
-            " generation (2: a full collection, which walks every object the process keeps).",
+            " generation (2: a full collection, which walks every object not frozen at"
+            " start-up, the connected sockets' included).",
             ["generation"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
             registry=self.registry,
