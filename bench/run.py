@@ -63,6 +63,7 @@ from bench.servers import (
     Server,
     base_env,
     can_profile,
+    free_port,
     herald_and_bare,
     herald_processes,
     profiled,
@@ -389,6 +390,23 @@ async def fan_out(
         "published": published,
         "profile": profile and str(profile),
     }
+
+
+async def fan_out_with_email(plan: Plan, database: Database, logs: Path) -> dict[str, Any]:
+    """The same fan-out on a `herald serve` of its own with email on (`SMTP_URL`), the reads'
+    servers stopped: every seeded user has an address, so each `createLead` also looks its
+    recipients' addresses up and schedules their emails. Those fall due after
+    `EMAIL_DELAY_SECONDS` (600 s), long after this: no email is sent, and the SMTP server (a
+    closed port) is never asked."""
+    settings = {"SMTP_URL": f"smtp://127.0.0.1:{free_port()}"}
+    async with herald_processes(database, 1, logs, settings) as servers:
+        fan = await fan_out(plan, servers[0], database, None)
+    connection = await asyncpg.connect(database.dsn)
+    try:  # that emails were scheduled, not only asked for
+        fan["due_emails"] = await connection.fetchval("SELECT count(*) FROM due_emails")
+    finally:
+        await connection.close()
+    return fan
 
 
 async def _published(connection: asyncpg.Connection) -> None:
@@ -783,6 +801,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["mark_all"] = await mark_all(plan, herald, big, profiles)
             say("  createLead fan-out")
             results["fan_out"] = await fan_out(plan, herald, big, profiles)
+        say("  createLead fan-out, email on")
+        results["fan_out_email"] = await fan_out_with_email(plan, databases["big"], args.workdir)
         # The sockets run on servers and databases of their own, with the reads' servers stopped.
         results["sockets"] = await sockets(plan, created, args.workdir, profiles)
     finally:

@@ -167,10 +167,10 @@ async def seed(database: Database, scale: Scale) -> float:
         await connection.execute("SET synchronous_commit = off")
         now = datetime.now(UTC)
         await connection.execute(
-            """INSERT INTO users (id, "createdAt", "updatedAt")
-               SELECT 'u' || lpad(i::text, 5, '0'), $2::timestamptz, $2
-               FROM generate_series(0, $1 - 1) AS i
-               UNION ALL SELECT 'heavy', $2, $2""",
+            """INSERT INTO users (id, email, "createdAt", "updatedAt")
+               SELECT id, id || '@example.com', $2::timestamptz, $2
+               FROM (SELECT 'u' || lpad(i::text, 5, '0') FROM generate_series(0, $1 - 1) AS i
+                     UNION ALL SELECT 'heavy') AS ids (id)""",
             scale.users,
             now,
         )

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,11 +120,12 @@ async def herald_and_bare(database: Database, logs: Path) -> AsyncIterator[tuple
 
 @asynccontextmanager
 async def herald_processes(
-    database: Database, count: int, logs: Path
+    database: Database, count: int, logs: Path, settings: Mapping[str, str] | None = None
 ) -> AsyncIterator[list[Server]]:
-    """`count` `herald serve` processes on the database; with more than one, they share a
-    redis-server of the run's own (on a free port: nothing else hears their channel)."""
-    env = {**base_env(), "DATABASE_URL": database.url}
+    """`count` `herald serve` processes on the database, with these `settings` beside the
+    benchmark's; with more than one, they share a redis-server of the run's own (on a free
+    port: nothing else hears their channel)."""
+    env = {**base_env(), **(settings or {}), "DATABASE_URL": database.url}
     redis: subprocess.Popen[bytes] | None = None
     servers: list[Server] = []
     try:

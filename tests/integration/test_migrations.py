@@ -97,6 +97,8 @@ SCHEMA = {
     "delivery_marks": {"ix_delivery_marks_through"},
     "delivery_positions": set(),
     "read_marks": set(),
+    # The key, the notification first, finds a notification's due emails (0017).
+    "due_emails": SCHEMA_0006["due_emails"] - {"ix_due_emails_notification_id"},
 }
 # The outbox's recipients are searched with a GIN index where there is one.
 POSTGRESQL_ONLY = {"outbox_events": {"ix_outbox_events_recipients"}}
@@ -911,3 +913,43 @@ async def test_0016_drops_the_due_emails_key_and_down_deletes_those_without_a_no
             ]
     finally:
         await engine.dispose()
+
+
+async def test_0017_keys_due_emails_by_notification_first_and_keeps_them(
+    database_url: str,
+) -> None:
+    await upgrade_async(database_url, "0016_due_emails_without_fk")
+    engine = make_engine(database_url)
+    first, second = a_notification(NOW), a_notification(NOW + timedelta(seconds=1))
+    try:
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            await uow.emails.add(first.id, ["ana", "bo"], NOW + timedelta(minutes=10))
+            await uow.emails.add(second.id, ["bo"], NOW + timedelta(minutes=11))
+            await uow.commit()
+        before = await every_due_email(engine)
+        assert len(before) == 3
+        assert await keys_of(engine, "due_emails") == (["userId", "notificationId"], [])
+        assert "ix_due_emails_notification_id" in (await indexes_by_table(engine))["due_emails"]
+
+        await upgrade_async(database_url, "0017_due_emails_by_notification")
+        assert await keys_of(engine, "due_emails") == (["notificationId", "userId"], [])
+        assert (await indexes_by_table(engine))["due_emails"] == SCHEMA["due_emails"]
+        assert await every_due_email(engine) == before
+
+        await asyncio.to_thread(downgrade, database_url, "0016_due_emails_without_fk")
+        assert await keys_of(engine, "due_emails") == (["userId", "notificationId"], [])
+        assert (await indexes_by_table(engine))["due_emails"] == SCHEMA_0006["due_emails"]
+        assert await every_due_email(engine) == before
+    finally:
+        await engine.dispose()
+
+
+async def every_due_email(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            sa.text(
+                'SELECT "userId", "notificationId", "dueAt", "claimedUntil" FROM due_emails'
+                ' ORDER BY "userId", "dueAt"'
+            )
+        )
+        return [tuple(row) for row in rows]

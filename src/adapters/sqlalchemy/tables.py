@@ -360,20 +360,22 @@ sa.Index("ix_outbox_events_created_at", outbox_events.c.created_at)
 due_emails = sa.Table(
     "due_emails",
     metadata,
-    sa.Column("userId", Identifier, key="user_id", primary_key=True),
-    sa.Column("notificationId", sa.Uuid(), key="notification_id", primary_key=True),
+    sa.Column("userId", Identifier, key="user_id"),
+    sa.Column("notificationId", sa.Uuid(), key="notification_id"),
     _timestamp("dueAt", "due_at"),
     # Set while a scheduler sends the user's email; a claim that was never settled lapses.
     _timestamp("claimedUntil", "claimed_until", nullable=True),
+    # The notification first: its rows, written together, go into one place of the key, and
+    # the key finds them for the purge (migration 0017).
+    sa.PrimaryKeyConstraint("notification_id", "user_id"),
 )
 # What falls due next, oldest first.
 sa.Index("ix_due_emails_due_at", due_emails.c.due_at)
-# A user's rows in the order they fall due: "is this one the oldest of its user?"
+# A user's rows in the order they fall due: "is this one the oldest of its user?", and
+# every claim, renewal and settlement of a user's rows.
 sa.Index(
     "ix_due_emails_user_order",
     due_emails.c.user_id,
     due_emails.c.due_at,
     due_emails.c.notification_id,
 )
-# What the purge deletes with a batch's notifications.
-sa.Index("ix_due_emails_notification_id", due_emails.c.notification_id)
