@@ -23,7 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def base_env() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HERALD_")}
+    # Herald's settings are the benchmark's alone: none from the shell (email off, unless a
+    # run asks for it).
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("HERALD_", "SMTP_", "EMAIL_"))
+    }
     env.update(
         {
             "JWT_SECRET": SECRET,

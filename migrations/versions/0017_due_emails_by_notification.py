@@ -5,8 +5,8 @@ each went into a leaf page of its own user in the key, and into a second index, 
 notification. Keyed by the notification first, a notification's due emails go into one place
 of the key, which also serves the purge (the notification's index is dropped); the users'
 order stays in `ix_due_emails_user_order`, which claims, renewals and settlements read. The
-insert of a lead's 10,000 due emails took 76 to 92 ms keyed by the user, 59 to 74 keyed by
-the notification (bench/findings.md).
+insert of a lead's 10,000 due emails took 74 to 120 ms keyed by the user, 48 to 95 keyed by
+the notification (rounds taken in turn, bench/findings.md).
 
 SQLite alters a key only by copying the table (batch mode), as 0010 did for the inbox.
 
