@@ -3,8 +3,8 @@
 A lead told to 10,000 users with email on writes 10,000 due emails. Keyed by the user first,
 each went into a leaf page of its own user in the key, and into a second index, of the
 notification. Keyed by the notification first, a notification's due emails go into one place
-of the key, which also serves the purge (the notification's index is dropped); the users'
-order stays in `ix_due_emails_user_order`, which claims, renewals and settlements read. The
+of the key, which also serves the purge (the notification's index is dropped) and each
+settlement; the users' order stays in `ix_due_emails_user_order`, which claims read. The
 insert of a lead's 10,000 due emails took 74 to 120 ms keyed by the user, 48 to 95 keyed by
 the notification (rounds taken in turn, bench/findings.md).
 

@@ -371,8 +371,8 @@ due_emails = sa.Table(
 )
 # What falls due next, oldest first.
 sa.Index("ix_due_emails_due_at", due_emails.c.due_at)
-# A user's rows in the order they fall due: "is this one the oldest of its user?", and
-# every claim, renewal and settlement of a user's rows.
+# A user's rows in the order they fall due: "is this one the oldest of its user?", and what a
+# claim or a renewal of a user's rows reads (a settlement reads the key, or this).
 sa.Index(
     "ix_due_emails_user_order",
     due_emails.c.user_id,
