@@ -352,37 +352,27 @@ async def fan_out(
     """createLead by one user, every other registered user told: until answered, and until the
     relay has published the lead's events (the outbox "published" position reaches them)."""
     connection = await asyncpg.connect(database.dsn)
-    answered: list[float] = []
-    published: list[float] = []
     try:
-        async with httpx.AsyncClient(timeout=120) as http:
-            actor = GraphQL(http, herald.url, token(plan.big.actor))
-
-            async def create(name: str) -> str:
-                started = time.perf_counter()
-                lead = (await actor.data(CREATE_LEAD, input={"name": name}))["createLead"]["id"]
-                answered.append(time.perf_counter() - started)
-                await _published(connection)
-                published.append(time.perf_counter() - started)
-                return str(lead)
-
-            for number in range(plan.repeats):
-                lead = await create(f"Fan-out {number}")
-                await asyncio.sleep(0.5)
-            recipients = await connection.fetchval(
-                "SELECT count(*) FROM notification_recipients r"
-                ' JOIN notifications n ON n.id = r."notificationId"'
-                ' WHERE n."relatedLeadId" = $1::uuid',
-                lead,
-            )
-            profile = None
-            if profiles is not None:
-                profile = profiles / "fan-out.txt"
+        names = [f"Fan-out {number}" for number in range(plan.repeats)]
+        answered, published, lead = await _create_leads(plan, herald, connection, names)
+        recipients = await connection.fetchval(
+            "SELECT count(*) FROM notification_recipients r"
+            ' JOIN notifications n ON n.id = r."notificationId"'
+            ' WHERE n."relatedLeadId" = $1::uuid',
+            lead,
+        )
+        profile = None
+        if profiles is not None:
+            profile = profiles / "fan-out.txt"
+            async with (
+                httpx.AsyncClient(timeout=120) as http,
+                profiled(profile, herald.pid, plan.profile_seconds),
+            ):
+                actor = GraphQL(http, herald.url, token(plan.big.actor))
                 deadline = time.monotonic() + plan.profile_seconds
-                async with profiled(profile, herald.pid, plan.profile_seconds):
-                    while time.monotonic() < deadline:
-                        await actor.data(CREATE_LEAD, input={"name": "Profiled"})
-                        await _published(connection)
+                while time.monotonic() < deadline:
+                    await actor.data(CREATE_LEAD, input={"name": "Profiled"})
+                    await _published(connection)
     finally:
         await connection.close()
     return {
@@ -393,37 +383,81 @@ async def fan_out(
     }
 
 
+async def _create_leads(
+    plan: Plan, herald: Server, connection: asyncpg.Connection, names: list[str]
+) -> tuple[list[float], list[float], str]:
+    """A lead of each name, by the big scale's actor, half a second apart: the seconds until
+    each was answered, and until the relay published its events; and the last lead's id."""
+    answered: list[float] = []
+    published: list[float] = []
+    lead = ""
+    async with httpx.AsyncClient(timeout=120) as http:
+        actor = GraphQL(http, herald.url, token(plan.big.actor))
+        for name in names:
+            started = time.perf_counter()
+            lead = (await actor.data(CREATE_LEAD, input={"name": name}))["createLead"]["id"]
+            answered.append(time.perf_counter() - started)
+            await _published(connection)
+            published.append(time.perf_counter() - started)
+            await asyncio.sleep(0.5)
+    return answered, published, str(lead)
+
+
 async def fan_out_with_email(plan: Plan, database: Database, logs: Path) -> dict[str, Any]:
-    """The same fan-out on a `herald serve` of its own with email on (`SMTP_URL`), the reads'
-    servers stopped: every seeded user has an address, so each `createLead` also looks its
-    recipients' addresses up and schedules their emails. Those fall due after
-    `EMAIL_DELAY_SECONDS` (600 s), long after this: no email is sent, and the SMTP server, a
-    port bound here and never listened on, is never asked."""
+    """The same fan-out with email on (`SMTP_URL`), taken in turn with it off, the reads'
+    servers stopped: each lead on a `herald serve` started for it, after one lead not measured
+    (the process's first), so that both see the same inbox as it grows. Every seeded user has
+    an address, so with email on each `createLead` also looks its recipients' addresses up and
+    schedules their emails. Those fall due after `EMAIL_DELAY_SECONDS` (600 s), long after
+    this: no email is sent, and the SMTP server, a port bound here and never listened on, is
+    never asked."""
     connection = await asyncpg.connect(database.dsn)
+    taken: dict[str, dict[str, list[float]]] = {
+        side: {"answered": [], "published": []} for side in ("on", "off")
+    }
     try:
-        since = await connection.fetchval("SELECT now()")
         with socket.socket() as nobody:  # a connection to it is refused
             nobody.bind(("127.0.0.1", 0))
-            settings = {
+            email_on = {
                 "SMTP_URL": f"smtp://127.0.0.1:{nobody.getsockname()[1]}",
                 "EMAIL_DELAY_SECONDS": str(EMAIL_DELAY_SECONDS),
             }
-            async with herald_processes(database, 1, logs, settings) as servers:
-                fan = await fan_out(plan, servers[0], database, None)
-        # Every recipient with an address has an email waiting: scheduled, and none sent (a
-        # sent email's row is deleted). The users whose token the benchmark used have none:
-        # a user's address is their latest token's.
-        fan["due_emails"] = await connection.fetchval("SELECT count(*) FROM due_emails")
-        fan["addressed_recipients"] = await connection.fetchval(
+            for number in range(plan.repeats):
+                for side, settings in (("off", None), ("on", email_on)):
+                    async with herald_processes(database, 1, logs, settings) as servers:
+                        names = [f"Email {side}: first", f"Email {side} {number}"]
+                        answered, published, _ = await _create_leads(
+                            plan, servers[0], connection, names
+                        )
+                    taken[side]["answered"].append(answered[-1])
+                    taken[side]["published"].append(published[-1])
+        # Every recipient with an address of a lead made with email on has an email waiting:
+        # scheduled, and none sent (a sent email's row is deleted); and none of a lead made
+        # with email off has one. The users whose token the benchmark used have no address: a
+        # user's address is their latest token's.
+        due_emails = await connection.fetchval("SELECT count(*) FROM due_emails")
+        addressed = await connection.fetchval(
             "SELECT count(*) FROM notification_recipients r"
             ' JOIN notifications n ON n.id = r."notificationId"'
+            ' JOIN leads l ON l.id = n."relatedLeadId"'
             ' JOIN users u ON u.id = r."userId"'
-            ' WHERE n."createdAt" >= $1 AND u.email IS NOT NULL',
-            since,
+            " WHERE l.name LIKE 'Email on%' AND u.email IS NOT NULL"
+        )
+        recipients = await connection.fetchval(
+            "SELECT count(*) FROM notification_recipients r"
+            ' JOIN notifications n ON n.id = r."notificationId"'
+            ' JOIN leads l ON l.id = n."relatedLeadId"'
+            " WHERE l.name = 'Email on 0'"
         )
     finally:
         await connection.close()
-    return fan
+    return {
+        "recipients": recipients,
+        **taken["on"],
+        "off": {"recipients": recipients, **taken["off"]},
+        "due_emails": due_emails,
+        "addressed_recipients": addressed,
+    }
 
 
 async def _published(connection: asyncpg.Connection) -> None:

@@ -73,10 +73,6 @@ class UserRepository(Protocol):
         """Every registered user's id: the audience of broadcasts."""
         ...
 
-    async def with_email(self, user_ids: Sequence[str]) -> set[str]:
-        """Those of these users who have an email address."""
-        ...
-
 
 class LeadRepository(Protocol):
     async def get(self, lead_id: UUID) -> Lead | None: ...
@@ -396,9 +392,10 @@ class DueEmailRepository(Protocol):
     """Emails to come: one row per recipient and notification, written with the notification,
     gone once sent (or once there was nothing to send)."""
 
-    async def add(
-        self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime
-    ) -> None: ...
+    async def add(self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime) -> None:
+        """A row due at `due_at` for each of these users who has an email address (the others
+        have nowhere to be emailed)."""
+        ...
 
     async def claim(self, now: datetime, until: datetime, users: int) -> dict[str, list[UUID]]:
         """For at most `users` users whose oldest row is due at `now` and claimed by nobody,

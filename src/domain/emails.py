@@ -27,10 +27,10 @@ def due_at(notification: Notification, delay: timedelta) -> datetime:
     return notification.created_at + delay
 
 
-def email_recipients(told: Iterable[str], addressed: Set[str], email_off: Set[str]) -> list[str]:
-    """Of the users told of a notification, those who may get it by email later: they have an
-    email address and have not turned email off for its type."""
-    return sorted(user_id for user_id in told if user_id in addressed and user_id not in email_off)
+def email_recipients(told: Iterable[str], email_off: Set[str]) -> list[str]:
+    """Of the users told of a notification, those who may get it by email later: they have not
+    turned email off for its type (and, where it is written, have an email address)."""
+    return sorted(user_id for user_id in told if user_id not in email_off)
 
 
 @dataclass(frozen=True, slots=True)

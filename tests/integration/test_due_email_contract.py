@@ -27,6 +27,8 @@ async def given_notification(
         uuid4(), NotificationType.LEAD_CREATED, "New lead: Umbrella", "…", None, "alice", at
     )
     async with new_uow() as uow:
+        for user_id in recipients:  # each with an address: one without gets no row
+            await uow.users.add(User.register(user_id, None, f"{user_id}@example.com", at))
         await uow.inbox.add(notification, recipients)
         if due:
             await uow.emails.add(notification.id, recipients, at + DELAY)
@@ -193,14 +195,20 @@ async def test_a_notification_cut_by_a_purge_batch_keeps_its_due_emails_until_it
     assert await claim(new_uow, lapsed) == {user: {stays} for user in everyone}
 
 
-async def test_with_email_names_the_users_that_have_an_address(new_uow: NewUnitOfWork) -> None:
+async def test_due_emails_are_written_for_the_users_that_have_an_address_only(
+    new_uow: NewUnitOfWork,
+) -> None:
+    notification = await given_notification(new_uow, [], due=False)
     async with new_uow() as uow:
         await uow.users.add(User.register("bob", "Bob", "bob@example.com", NOW))
         await uow.users.add(User.register("carol", "Carol", None, NOW))
         await uow.commit()
     async with new_uow() as uow:
-        assert await uow.users.with_email(["bob", "carol", "nobody"]) == {"bob"}
-        assert await uow.users.with_email([]) == set()
+        await uow.emails.add(notification, ["bob", "carol", "nobody"], NOW)
+        await uow.emails.add(notification, [], NOW)
+        await uow.commit()
+
+    assert await claim(new_uow, NOW) == {"bob": {notification}}
 
 
 async def test_email_is_on_for_every_type_until_turned_off_and_apart_from_enabled(

@@ -1,9 +1,9 @@
-"""The lookup a notification makes of its recipients when email is on
-(`UserRepository.with_email`), every recipient's id in one parameter. On PostgreSQL, compared
-with each user in turn (`= ANY` of a parameter, which PostgreSQL hashes only when it is a
-constant), the ids of 10,000 recipients took 7 to 9 s a `createLead` (bench/findings.md);
-joined as rows, a few milliseconds. On SQLite, a parameter per recipient failed past 999 on
-SQLite before 3.32, there and where a broadcast's recipients are counted."""
+"""The lookup a notification makes of its recipients' addresses when email is on, as it
+writes their due emails (`DueEmailRepository.add`), every recipient's id in one parameter. On
+PostgreSQL, compared with each user in turn (`= ANY` of a parameter, which PostgreSQL hashes
+only when it is a constant), the ids of 10,000 recipients took 7 to 9 s a `createLead`
+(bench/findings.md); joined as rows, a few milliseconds. On SQLite, a parameter per recipient
+failed past 999 on SQLite before 3.32, there and where a broadcast's recipients are counted."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.asyncpg.queries import asyncpg_dsn
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
-from adapters.sqlalchemy.tables import users
+from adapters.sqlalchemy.tables import due_emails, users
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from builders import a_notification
 from databases import as_old_sqlite
@@ -70,15 +71,20 @@ async def test_who_has_an_email_among_many_users_is_found_without_a_list_per_use
     sent: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM users" in statement or "users.id" in statement:
+        if "users" in statement:
             sent.append((statement, parameters))
 
     sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-            assert await uow.users.with_email(told) == {f"u{n}" for n in range(2, USERS + 1, 2)}
+            await uow.emails.add(uuid4(), told, NOW)
+            await uow.commit()
+        async with engine.connect() as connection:
+            due = set((await connection.execute(sa.select(due_emails.c.user_id))).scalars())
     finally:
         await engine.dispose()
+
+    assert due == {f"u{n}" for n in range(2, USERS + 1, 2)}
 
     assert len(sent) == 1
     ((statement, parameters),) = sent
@@ -89,8 +95,16 @@ async def test_who_has_an_email_among_many_users_is_found_without_a_list_per_use
         plans = [await connection.fetchval(f"EXPLAIN (FORMAT JSON) {statement}", *parameters)]
         await connection.execute("SET plan_cache_mode = force_generic_plan")
         await connection.execute(f"PREPARE lookup AS {statement}")
-        (ids,) = parameters  # the array's text: EXECUTE takes its arguments written out
-        written = await connection.fetchval("SELECT quote_literal($1::text)", ids)
+        # EXECUTE takes its arguments written out: the ids' array as its text, and the
+        # notification and its time as NULL, which change no plan.
+        written = ", ".join(
+            [
+                await connection.fetchval("SELECT quote_literal($1::text)", parameter)
+                if isinstance(parameter, str)
+                else "NULL"
+                for parameter in parameters
+            ]
+        )
         plans.append(await connection.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE lookup({written})"))
     finally:
         await connection.close()
@@ -135,8 +149,15 @@ async def test_who_has_an_email_among_more_users_than_old_sqlite_takes_parameter
                 for user_id in TOLD[::2]
             ],
         )
+    notification_id = uuid4()
     async with SqlAlchemyUnitOfWork(make_session_factory(old_sqlite)) as uow:
-        assert await uow.users.with_email(TOLD) == set(TOLD[::2])
+        await uow.emails.add(notification_id, TOLD, NOW)
+        await uow.commit()
+    async with old_sqlite.connect() as connection:
+        due = await connection.execute(
+            sa.select(due_emails.c.user_id, due_emails.c.notification_id)
+        )
+        assert set(due) == {(user_id, notification_id) for user_id in TOLD[::2]}
 
 
 async def test_a_notification_to_more_users_than_old_sqlite_takes_parameters_is_counted(

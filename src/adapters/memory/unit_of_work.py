@@ -98,9 +98,6 @@ class InMemoryUserRepository:
     async def all_ids(self) -> list[str]:
         return list(self._users)
 
-    async def with_email(self, user_ids: Sequence[str]) -> set[str]:
-        return {u for u in user_ids if (user := self._users.get(u)) is not None and user.email}
-
 
 class InMemoryLeadRepository:
     def __init__(self, state: InMemoryState) -> None:
@@ -412,10 +409,12 @@ class InMemoryEventLog:
 class InMemoryDueEmailRepository:
     def __init__(self, state: InMemoryState) -> None:
         self._rows = state.due_emails
+        self._users = state.users
 
     async def add(self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime) -> None:
         for user_id in user_ids:
-            self._rows[user_id, notification_id] = DueEmail(due_at)
+            if (user := self._users.get(user_id)) is not None and user.email:
+                self._rows[user_id, notification_id] = DueEmail(due_at)
 
     async def claim(self, now: datetime, until: datetime, users: int) -> dict[str, list[UUID]]:
         oldest: dict[str, tuple[datetime, UUID, DueEmail]] = {}

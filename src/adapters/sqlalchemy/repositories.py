@@ -189,33 +189,6 @@ class SqlAlchemyUserRepository(_Repository):
         result = await self._execute(sa.select(users.c.id).order_by(users.c.id))
         return list(result.scalars())
 
-    async def with_email(self, user_ids: Sequence[str]) -> set[str]:
-        if not user_ids:
-            return set()
-        if not self._on_postgresql:
-            result = await self._execute(
-                sa.select(users.c.id).where(
-                    self._among(users.c.id, user_ids), users.c.email.is_not(None)
-                )
-            )
-            return set(result.scalars())
-        # Every recipient of a notification, their ids as rows, each looked for among the users:
-        # `= ANY` compared each user with every id in turn (7 to 9 s for 10,000 users), and
-        # `users.id IN (the rows)` did too where the statistics counted no user with an
-        # address (a nested loop over the rows for each user: 6 to 8.5 s, until the next
-        # ANALYZE). From the rows, each id is looked up by the users' key.
-        ids = sa.func.unnest(_string_array(user_ids)).table_valued("id").render_derived("ids")
-        with_address: sa.Select[Any] = (
-            sa.select(sa.literal_column("1"))
-            .where(users.c.id == ids.c.id, users.c.email.is_not(None))
-            # OFFSET 0 keeps the lookup a subplan run per id, by the key: made a join, a plan
-            # made once for any array (a prepared statement's generic plan, which counts ten
-            # ids) paired every user with every id where the statistics counted no address.
-            .offset(sa.literal_column("0", sa.Integer))
-        )
-        result = await self._execute(sa.select(ids.c.id).where(sa.exists(with_address)))
-        return set(result.scalars())
-
 
 class SqlAlchemyLeadRepository(_Repository):
     async def get(self, lead_id: UUID) -> Lead | None:
@@ -1451,26 +1424,41 @@ def _task(row: Row[Any]) -> Task:
 
 class SqlAlchemyDueEmailRepository(_Repository):
     async def add(self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime) -> None:
-        if self._on_postgresql:
-            # One statement for every recipient, their ids in one array parameter (an insert
-            # a row, as below, took 200 to 280 ms for a lead's 10,000 recipients).
-            user_id = sa.func.unnest(_string_array(user_ids)).column_valued("user_id")
-            await self._execute(
-                sa.insert(due_emails).from_select(
-                    ["user_id", "notification_id", "due_at"],
-                    sa.select(
-                        user_id,
-                        sa.literal(notification_id, sa.Uuid()),
-                        sa.literal(due_at, UtcDateTime()),
-                    ),
-                )
-            )
+        if not user_ids:
             return
-        rows = [
-            {"user_id": user_id, "notification_id": notification_id, "due_at": due_at}
-            for user_id in user_ids
-        ]
-        await self._execute(sa.insert(due_emails), rows)
+        # One statement for every recipient, their ids in one parameter (an insert a row took
+        # 200 to 280 ms for a lead's 10,000 recipients), each kept if the users' key finds them
+        # with an address: the ids go to the database once, and none come back to Python (a
+        # lookup before the insert returned them, to be sent back: bench/findings.md).
+        if self._on_postgresql:
+            user_id = (
+                sa.func.unnest(_string_array(user_ids))
+                .table_valued("id")
+                .render_derived("ids")
+                .c.id
+            )
+        else:
+            user_id = _json_rows_of(user_ids).subquery("ids").c.value
+        addressed: sa.Select[Any] = (
+            sa.select(sa.literal_column("1"))
+            .where(users.c.id == user_id, users.c.email.is_not(None))
+            # OFFSET 0 keeps the lookup a subplan run per id, by the key. Made a join, a plan
+            # made once for any array (a prepared statement's generic plan, which counts ten
+            # ids) paired every user with every id where the statistics counted no address;
+            # and `users.id IN (the ids)` did too (6 to 8.5 s for 10,000 ids, until the next
+            # ANALYZE), as `= ANY` compared each user with every id (7 to 9 s).
+            .offset(sa.literal_column("0", sa.Integer))
+        )
+        await self._execute(
+            sa.insert(due_emails).from_select(
+                ["user_id", "notification_id", "due_at"],
+                sa.select(
+                    user_id,
+                    sa.literal(notification_id, sa.Uuid()),
+                    sa.literal(due_at, UtcDateTime()),
+                ).where(sa.exists(addressed)),
+            )
+        )
 
     async def claim(self, now: datetime, until: datetime, users: int) -> dict[str, list[UUID]]:
         row, older = due_emails.alias("row"), due_emails.alias("older")
