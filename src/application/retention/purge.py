@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -23,9 +22,16 @@ MIN_DAYS = 1
 
 
 class PurgeResult(msgspec.Struct, frozen=True):
-    notifications: int
-    entries: int  # the users' inbox entries that went with those notifications
-    events: int
+    notifications: int = 0
+    entries: int = 0  # the users' inbox entries that went with those notifications
+    events: int = 0
+
+    def __add__(self, other: PurgeResult) -> PurgeResult:
+        return PurgeResult(
+            notifications=self.notifications + other.notifications,
+            entries=self.entries + other.entries,
+            events=self.events + other.events,
+        )
 
 
 def check_retention_days(days: int) -> int:
@@ -34,8 +40,8 @@ def check_retention_days(days: int) -> int:
     return days
 
 
-# What one batch deleted, by kind of row, and whether it was full (more may be left).
-_Batch = tuple[Counter[str], bool]
+# What one batch deleted, and whether it was full (more may be left).
+_Batch = tuple[PurgeResult, bool]
 
 
 class PurgeOlderThan:
@@ -65,31 +71,28 @@ class PurgeOlderThan:
         try:
             cutoff = self._clock.now() - timedelta(days=days)
         except OverflowError:  # before the year 1: nothing is that old
-            return PurgeResult(notifications=0, entries=0, events=0)
+            return PurgeResult()
         inbox = await self._in_batches(lambda uow: self._purge_notifications(uow, cutoff))
-        events = await self._in_batches(lambda uow: self._purge_events(uow, cutoff))
-        return PurgeResult(
-            notifications=inbox["notifications"], entries=inbox["entries"], events=events["events"]
-        )
+        return inbox + await self._in_batches(lambda uow: self._purge_events(uow, cutoff))
 
     async def _purge_notifications(self, uow: UnitOfWork, cutoff: datetime) -> _Batch:
         """One batch; the users whose counts it changed are told their new ones."""
         batch = await uow.inbox.purge_before(cutoff, self._batch_size, self._batch_entries)
         await uow.events.add_counts(sorted(batch.losing))  # none lost, no event
-        return Counter(notifications=batch.notifications, entries=batch.entries), batch.full
+        return PurgeResult(notifications=batch.notifications, entries=batch.entries), batch.full
 
     async def _purge_events(self, uow: UnitOfWork, cutoff: datetime) -> _Batch:
         deleted = await uow.events.purge_before(cutoff, self._batch_size)
-        return Counter(events=deleted), deleted == self._batch_size
+        return PurgeResult(events=deleted), deleted == self._batch_size
 
-    async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[_Batch]]) -> Counter[str]:
-        """Batch after batch, each a unit of work of its own, until one is not full: how many
-        of each kind of row they deleted."""
-        total: Counter[str] = Counter()
+    async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[_Batch]]) -> PurgeResult:
+        """Batch after batch, each a unit of work of its own, until one is not full: what they
+        deleted together."""
+        total = PurgeResult()
         while True:
             async with self._uow() as uow:
                 deleted, full = await purge(uow)
                 await uow.commit()
-            total.update(deleted)
+            total += deleted
             if not full:
                 return total
