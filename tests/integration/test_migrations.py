@@ -36,6 +36,7 @@ from adapters.sqlalchemy.tables import notification_recipients as recipients
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from builders import a_notification
 from domain.notifications import Notification, NotificationType
+from domain.users import User
 
 SCHEMA_0001 = {
     "users": set(),
@@ -875,6 +876,11 @@ async def test_0015_keys_the_group_index_by_group_then_user_and_down_again(
     assert await group_index_definition(postgres_url) == by_user
 
 
+async def given_addresses(uow: SqlAlchemyUnitOfWork, *user_ids: str) -> None:
+    for user_id in user_ids:
+        await uow.users.add(User.register(user_id, None, f"{user_id}@example.com", NOW))
+
+
 async def test_0016_drops_the_due_emails_key_and_down_deletes_those_without_a_notification(
     database_url: str,
 ) -> None:
@@ -889,6 +895,7 @@ async def test_0016_drops_the_due_emails_key_and_down_deletes_those_without_a_no
         await upgrade_async(database_url, "0016_due_emails_without_fk")
         assert await keys_of(engine, "due_emails") == (["userId", "notificationId"], [])
         async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            await given_addresses(uow, "bob", "cy")  # a due email is for a user with one
             await uow.inbox.add(notification, ["bob"])
             await uow.emails.add(notification.id, ["bob"], NOW)
             await uow.emails.add(uuid4(), ["cy"], NOW)  # without its notification: no key now
@@ -923,6 +930,7 @@ async def test_0017_keys_due_emails_by_notification_first_and_keeps_them(
     first, second = a_notification(NOW), a_notification(NOW + timedelta(seconds=1))
     try:
         async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            await given_addresses(uow, "ana", "bo")
             await uow.emails.add(first.id, ["ana", "bo"], NOW + timedelta(minutes=10))
             await uow.emails.add(second.id, ["bo"], NOW + timedelta(minutes=11))
             await uow.commit()

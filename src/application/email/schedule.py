@@ -25,4 +25,6 @@ class EmailSchedule(msgspec.Struct, frozen=True):
         if due:
             # Only those with an address get a row: looked up as the rows are written, so the
             # recipients' ids go to the database once and none come back (bench/findings.md).
+            # Two round trips always, where the lookup first took one when nobody had an
+            # address, and three otherwise.
             await uow.emails.add(notification.id, due, due_at(notification, self.delay))
