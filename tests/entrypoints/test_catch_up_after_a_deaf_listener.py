@@ -19,6 +19,7 @@ from engineio import packet as eio_packet
 from adapters.socketio.managers import HoldingManager
 from adapters.socketio.payloads import user_room
 from adapters.socketio.publisher import BULK_UPDATED, RESYNC
+from adapters.socketio.server import SocketServer
 from application.auth import Identity
 from application.commands import EventsSinceQuery
 from application.delivery.events_since import EventsSince
@@ -113,7 +114,7 @@ class Alice:
     def __init__(self) -> None:
         self.history = History()
         self.manager = HoldingManager()
-        self.server = socketio.AsyncServer(client_manager=self.manager, async_mode="asgi")
+        self.server = SocketServer(client_manager=self.manager, async_mode="asgi")
         self.socket = EngineSocket(self.server, "eio-alice")
         self.server.eio.sockets["eio-alice"] = self.socket
         identity = Identity("alice", None, None, datetime.now(UTC) + timedelta(hours=1))

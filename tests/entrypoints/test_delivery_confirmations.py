@@ -146,6 +146,10 @@ class EngineSocket:
     closed: bool = False
     closing: bool = False
     queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    sent: list[Any] = field(default_factory=list)
+
+    async def send(self, packet: Any) -> None:
+        self.sent.append(packet)
 
 
 class Sockets:
@@ -250,6 +254,24 @@ async def test_a_confirmation_is_taken_as_its_frame_is_read_without_a_task_of_it
 
     assert sockets.realtime.confirmations.waiting == 1  # taken before the loop's next turn
     assert asyncio.all_tasks() == tasks  # none started (and none could end: nothing yielded)
+    await sockets.realtime.close()
+
+
+async def test_a_confirmation_asking_for_an_acknowledgement_is_taken_too() -> None:
+    # Not the form taken as the frame is read (`on_now`): python-socketio dispatches it to the
+    # handler of `on`, which notes it the same way.
+    container = make_container()
+    container.confirm_delivery.override(providers.Object(Recorded()))
+    sockets = Sockets(container)
+    sid = await sockets.open("bob")
+    await sockets.server.manager.connect(sid, "/")
+    eio_sid = sockets.server.manager.eio_sid_from_sid(sid, "/")
+
+    await sockets.server._handle_eio_message(eio_sid, f'21["{DELIVERED}",{{"eventId":5}}]')
+
+    assert sockets.realtime.confirmations.waiting == 1
+    [acknowledgement] = sockets.server.eio.sockets[eio_sid].sent
+    assert acknowledgement.data == "31[]"
     await sockets.realtime.close()
 
 

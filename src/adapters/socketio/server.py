@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, cast
 
 import engineio
+import msgspec
 import socketio
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
@@ -111,6 +112,10 @@ class _EngineIoServer(engineio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.timers = Timers()  # every socket's next ping
+        # A message's text (an Engine.IO MESSAGE's data), by its socket's engine.io sid: True
+        # where it was handled in the turn it was read (`SocketServer.on_now`); otherwise
+        # engine.io's `message` event takes it.
+        self.handled_now: Callable[[str, str], bool] = lambda eio_sid, message: False
 
     def create_queue(self, *args: Any, **kwargs: Any) -> SocketQueue:
         return SocketQueue()
@@ -118,10 +123,51 @@ class _EngineIoServer(engineio.AsyncServer):  # type: ignore[misc]
 
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server, on an Engine.IO server whose sockets write at once where
-    they can (`LeanSocket`) and whose pings wait on timers."""
+    they can (`LeanSocket`) and whose pings wait on timers; an event may be handled as its
+    frame is read (`on_now`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._now: dict[str, Callable[[str, Any], None]] = {}
+        self.eio.handled_now = self._handled_now
 
     def _engineio_server_class(self) -> type[engineio.AsyncServer]:
         return _EngineIoServer
+
+    def on_now(self, event: str, handler: Callable[[str, Any], None]) -> None:
+        """`handler(sid, data)` takes the event, with its one argument, as its frame is read:
+        a plain function, called without a coroutine, a task or python-socketio's decoding
+        and dispatch (a fifth to a third of what a thousand clients' confirmations, read
+        together, cost the server: bench/findings.md). Only an event of the default namespace
+        with exactly one argument, no acknowledgement and no binary data, from a connected
+        socket, is taken so; any other form of it goes to its handler of `on`, if it has one."""
+        self._now[event] = handler
+
+    def _handled_now(self, eio_sid: str, message: str) -> bool:
+        # `2[`: an EVENT of the default namespace with no acknowledgement id; a binary one's
+        # attachments come as messages of their own, and are not events.
+        if not self._now or not message.startswith('2["') or eio_sid in self._binary_packet:
+            return False
+        try:
+            event = msgspec.json.decode(message[1:])
+        except msgspec.DecodeError:
+            return False  # python-socketio reads it, or refuses it, as before
+        if type(event) is not list or len(event) != 2:
+            return False
+        handler = self._now.get(event[0])
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/") if handler is not None else None
+        if handler is None or sid is None or not self.manager.is_connected(sid, "/"):
+            return False
+        try:
+            handler(sid, event[1])
+        except Exception:  # as engine.io does with a handler's error: logged, the socket stays
+            self.logger.exception("%s handler error", event[0])
+        return True
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        # Engine.IO's path (polling, or another ASGI server than Herald's) takes it here.
+        if not (type(data) is str and self._handled_now(eio_sid, data)):
+            await super()._handle_eio_message(eio_sid, data)
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         # The handshake's environ lives as long as its socket. Its request body, read by no one
@@ -248,6 +294,9 @@ class LeanSocket(AsyncSocket):  # type: ignore[misc]
                 message = None  # kept by none until the next one
                 if data is None or len(data) > largest:  # no packet, or too large a one
                     break
+                # An Engine.IO MESSAGE whose event is taken now: no packet, no receive.
+                if type(data) is str and data[:1] == "4" and server.handled_now(self.sid, data[1:]):
+                    continue
                 try:
                     packet, data = eio_packet.Packet(encoded_packet=data), None  # kept by none
                 except ValueError:  # not an Engine.IO packet: the client is dropped
