@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-import socketio
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -102,7 +101,7 @@ def allowed_origin(configured: Sequence[str]) -> Callable[[str, dict[str, Any]],
     return allowed
 
 
-def make_socketio_server(settings: Settings, urgency: Urgency) -> socketio.AsyncServer:
+def make_socketio_server(settings: Settings, urgency: Urgency) -> SocketServer:
     manager = (
         HoldingRedisManager(settings.redis_url, channel="herald", urgency=urgency)
         if settings.redis_url

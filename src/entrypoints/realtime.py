@@ -227,8 +227,9 @@ class Realtime:
             timer.cancel()
 
     async def delivered(self, sid: str, *args: Any) -> None:
-        """`notifications:delivered` in any other form than `delivered_now` takes (polling,
-        an acknowledgement asked for): the same, with one argument; anything else is dropped."""
+        """`notifications:delivered` in a form `delivered_now` is not handed as it is read (an
+        acknowledgement asked for, JSON msgspec cannot read): the same, with one argument;
+        anything else is dropped."""
         if len(args) == 1:
             self.delivered_now(sid, args[0])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -72,7 +73,7 @@ async def connected(transport: str) -> AsyncIterator[tuple[socketio.AsyncClient,
     handlers heard, and the client's sid in the default namespace."""
     protocol, transports = TRANSPORTS[transport]
     # A long poll ends within a ping interval: the server's shutdown waits for it.
-    server = SocketServer(async_mode="asgi", ping_interval=1, ping_timeout=5)
+    server = SocketServer(async_mode="asgi", async_handlers=False, ping_interval=1, ping_timeout=5)
     heard = Heard(server)
     client = socketio.AsyncClient(reconnection=False)
     async with served_by_uvicorn(socketio.ASGIApp(server), ws=protocol, lifespan="off") as port:
@@ -114,8 +115,12 @@ async def test_every_other_form_of_it_goes_to_its_handler_of_on(transport: str) 
         assert await heard.next() == ("on", sid, (b"\x01\x02",))
         await client.emit(EVENT, {"eventId": 3}, namespace="/other")
         assert await heard.next() == ("on", client.get_sid("/other"), ({"eventId": 3},))
+        await client.emit(EVENT, float("nan"))  # JSON that msgspec does not read
+        handler, _, (nan,) = await heard.next()
+        assert handler == "on"
+        assert math.isnan(nan)
 
-        assert [handler for handler, _, _ in heard.calls] == ["on"] * 5
+        assert [handler for handler, _, _ in heard.calls] == ["on"] * 6
 
 
 async def test_a_plain_handlers_error_is_logged_and_its_socket_stays(
@@ -133,16 +138,37 @@ async def test_a_plain_handlers_error_is_logged_and_its_socket_stays(
         assert [record.getMessage() for record in errors] == [f"{EVENT} handler error"]
 
 
-async def test_a_message_it_cannot_read_is_left_to_python_socketio() -> None:
+async def test_a_frame_nested_too_deep_to_read_leaves_the_socket_connected() -> None:
+    async with connected("herald's websocket") as (client, heard, sid):
+        deep = "[" * 1000 + "]" * 1000  # beyond msgspec's depth, and the standard library's
+        await client.eio.send(f'2["{EVENT}",{deep}]')
+        await client.emit(EVENT, {"eventId": 5})
+        assert await heard.next() == ("now", sid, ({"eventId": 5},))
+        assert client.connected
+
+
+async def test_what_is_not_the_usual_form_from_a_connected_socket_is_left_to_python_socketio() -> (
+    None
+):
     server = SocketServer(async_mode="asgi")
     heard = Heard(server)
-    eio_sid = "an-engine-io-session"
+    eio_sid, elsewhere = "an-engine-io-session", "in-another-namespace-only"
     sid = await server.manager.connect(eio_sid, "/")
+    await server.manager.connect(elsewhere, "/other")
+    usual = f'2["{EVENT}",{{"eventId":1}}]'
 
     assert not server._handled_now(eio_sid, f'2["{EVENT}",{{"eventId":')  # not JSON
     assert not server._handled_now(eio_sid, f'2["{EVENT}",1e999999]')  # beyond msgspec
+    assert not server._handled_now(eio_sid, f'2["{EVENT}",{"[" * 1000}{"]" * 1000}]')
+    assert not server._handled_now(eio_sid, f'2["{EVENT}",1,2]')  # two arguments
     assert not server._handled_now(eio_sid, '2["another",{"eventId":1}]')  # not taken now
-    assert not server._handled_now("no-such-session", f'2["{EVENT}",{{"eventId":1}}]')
+    assert not server._handled_now(eio_sid, '2["\\u0063onfirm",{"eventId":1}]')  # escaped
+    assert not server._handled_now("no-such-session", usual)
+    assert not server._handled_now(elsewhere, usual)  # not connected to the default namespace
+    server._binary_packet[eio_sid] = object()  # a binary event waits for its attachments
+    assert not server._handled_now(eio_sid, usual)
+    del server._binary_packet[eio_sid]
     assert heard.calls == []
-    assert server._handled_now(eio_sid, f'2["{EVENT}",{{"eventId":1}}]')
+
+    assert server._handled_now(eio_sid, usual)
     assert heard.calls == [("now", sid, ({"eventId": 1},))]

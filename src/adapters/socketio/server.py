@@ -112,10 +112,10 @@ class _EngineIoServer(engineio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.timers = Timers()  # every socket's next ping
-        # A message's text (an Engine.IO MESSAGE's data), by its socket's engine.io sid: True
-        # where it was handled in the turn it was read (`SocketServer.on_now`); otherwise
-        # engine.io's `message` event takes it.
-        self.handled_now: Callable[[str, str], bool] = lambda eio_sid, message: False
+        # `handled_now(eio_sid, text)`: True where the Socket.IO packet `text` (an Engine.IO
+        # MESSAGE's data) of that socket was handled in this turn (`SocketServer.on_now`);
+        # otherwise engine.io's `message` event takes it.
+        self.handled_now: Callable[[str, str], bool] = lambda eio_sid, text: False
 
     def create_queue(self, *args: Any, **kwargs: Any) -> SocketQueue:
         return SocketQueue()
@@ -128,6 +128,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The handlers of `on_now`, by how their event's packet begins.
         self._now: dict[str, Callable[[str, Any], None]] = {}
         self.eio.handled_now = self._handled_now
 
@@ -137,26 +138,31 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     def on_now(self, event: str, handler: Callable[[str, Any], None]) -> None:
         """`handler(sid, data)` takes the event, with its one argument, as its frame is read:
         a plain function, called without a coroutine, a task or python-socketio's decoding
-        and dispatch (a fifth to a third of what a thousand clients' confirmations, read
-        together, cost the server: bench/findings.md). Only an event of the default namespace
-        with exactly one argument, no acknowledgement and no binary data, from a connected
-        socket, is taken so; any other form of it goes to its handler of `on`, if it has one."""
-        self._now[event] = handler
+        and dispatch (15 to 38% of what a thousand clients' confirmations, read together,
+        cost the server: bench/findings.md). Only an event of the default namespace with
+        exactly one argument, no acknowledgement and no binary data, from a connected
+        socket, is taken so; any other form of it goes to its handler of `on`, if it has one.
 
-    def _handled_now(self, eio_sid: str, message: str) -> bool:
-        # `2[`: an EVENT of the default namespace with no acknowledgement id; a binary one's
+        Its JSON is read by msgspec, whatever the server's `json` setting: what msgspec
+        cannot read (NaN, a lone surrogate, nesting too deep) goes to python-socketio,
+        which reads it or refuses it as before; an integer longer than python-socketio
+        takes (100 digits) reaches the handler. Neither engine.io nor python-socketio logs
+        the packet or the event (their INFO lines)."""
+        self._now[f"2[{msgspec.json.encode(event).decode()},"] = handler
+
+    def _handled_now(self, eio_sid: str, text: str) -> bool:
+        # `2["event",`: an EVENT of the default namespace with no acknowledgement id (an event
+        # name written otherwise, with escapes, goes the usual way). A binary event's
         # attachments come as messages of their own, and are not events.
-        if not self._now or not message.startswith('2["') or eio_sid in self._binary_packet:
+        handler = next((h for start, h in self._now.items() if text.startswith(start)), None)
+        if handler is None or eio_sid in self._binary_packet:
             return False
         try:
-            event = msgspec.json.decode(message[1:])
-        except msgspec.DecodeError:
-            return False  # python-socketio reads it, or refuses it, as before
-        if type(event) is not list or len(event) != 2:
+            event = msgspec.json.decode(text[1:])
+        except (msgspec.DecodeError, RecursionError):
             return False
-        handler = self._now.get(event[0])
-        sid = self.manager.sid_from_eio_sid(eio_sid, "/") if handler is not None else None
-        if handler is None or sid is None or not self.manager.is_connected(sid, "/"):
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        if len(event) != 2 or sid is None or not self.manager.is_connected(sid, "/"):
             return False
         try:
             handler(sid, event[1])
