@@ -285,7 +285,7 @@ async def mark_all(
         row[0]
         for row in await connection.fetch(
             'SELECT "notificationId" FROM notification_recipients'
-            ' WHERE "userId" = $1 AND NOT "isRead"',
+            ' WHERE "userId" = $1 AND NOT "isRead" AND "archivedAt" IS NULL',
             HEAVY,
         )
     ]

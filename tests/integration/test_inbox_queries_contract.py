@@ -109,6 +109,19 @@ async def read_page(backend: Backend, user_id: str, limit: int = 100, **options:
     ]
 
 
+async def walk_pages(backend: Backend, limit: int) -> list[UUID]:
+    """Bob's inbox, a page at a time, each page after the last entry of the one before."""
+    seen: list[UUID] = []
+    before = None
+    while True:
+        entries = await backend.queries.page(InboxSlice("bob", limit, before))
+        seen += [entry.notification.id for entry in entries]
+        if len(entries) < limit:
+            return seen
+        last = entries[-1].notification
+        before = (last.created_at, last.id)
+
+
 async def mark_read(backend: Backend, user_id: str, *notification_ids: UUID) -> None:
     async with backend.new_uow() as uow:
         for notification_id in notification_ids:
@@ -155,16 +168,23 @@ async def test_pages_after_a_position_walk_the_inbox_without_repeats_or_gaps(
     everything = await read_page(backend, "bob")
 
     for limit in (1, 2, 3, 8):
-        seen: list[UUID] = []
-        before = None
-        while True:
-            entries = await backend.queries.page(InboxSlice("bob", limit, before))
-            seen += [entry.notification.id for entry in entries]
-            if len(entries) < limit:
-                break
-            last = entries[-1].notification
-            before = (last.created_at, last.id)
-        assert seen == everything
+        assert await walk_pages(backend, limit) == everything
+
+
+async def test_read_and_unread_entries_keep_one_order_at_ties_and_across_pages(
+    backend: Backend,
+) -> None:
+    # PostgreSQL reads the read and the unread entries apart (an index each), then merges them.
+    at = {}
+    for minute in (0, 1, 1, 1, 2, 2, 3, 3):
+        at[await deliver(backend.new_uow, ["bob"], minutes(minute))] = minute
+    ids = list(at)
+    await mark_read(backend, "bob", ids[1], ids[3], ids[4], ids[6])
+    newest = sorted(at, key=lambda i: (at[i], i), reverse=True)
+
+    assert await read_page(backend, "bob") == newest
+    for limit in (1, 2, 3):
+        assert await walk_pages(backend, limit) == newest, limit
 
 
 async def test_an_entry_reads_back_whole_with_its_microseconds_in_utc(backend: Backend) -> None:
@@ -565,6 +585,27 @@ async def test_groups_at_one_instant_go_by_key_in_code_point_order(backend: Back
 
     assert [g.key for g in await read_groups(backend)] == keys == sorted(keys)
     assert [g.key for g in await walk_groups(backend, 1)] == keys
+
+
+async def test_read_and_unread_groups_at_one_instant_go_by_key_across_pages(
+    backend: Backend,
+) -> None:
+    # Five groups whose newest members came at one instant, two of them read, and an older
+    # one, read: PostgreSQL walks the unread and the read entries apart, then merges the
+    # groups they lead, ties by key at every page break.
+    actors = ("a3", "a1", "a5", "a2", "a4")
+    newest = {
+        actor: await notify(backend, minutes(1), NotificationType.LEAD_CREATED, actor_id=actor)
+        for actor in actors
+    }
+    older = await notify(backend, minutes(0), NotificationType.LEAD_CREATED, actor_id="a0")
+    await mark_read(backend, "bob", newest["a2"].id, newest["a4"].id, older.id)
+    day = minutes(1).date().isoformat()
+    keys = [f"lead_created:{day}:{actor}" for actor in ("a1", "a2", "a3", "a4", "a5", "a0")]
+
+    assert [g.key for g in await read_groups(backend)] == keys
+    for limit in (1, 2, 3, 4):
+        assert [g.key for g in await walk_groups(backend, limit)] == keys, limit
 
 
 async def test_pages_of_groups_walk_every_group_once(backend: Backend) -> None:

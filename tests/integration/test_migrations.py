@@ -86,8 +86,14 @@ SCHEMA = {
     "notification_recipients": {
         *(
             SCHEMA_0006["notification_recipients"]
-            - {"ix_notification_recipients_unread", "ix_notification_recipients_notification_id"}
+            - {
+                "ix_notification_recipients_unread",
+                "ix_notification_recipients_notification_id",
+                # The inbox order in three partial indexes, by state (0018).
+                "ix_notification_recipients_inbox",
+            }
         ),
+        "ix_notification_recipients_read_inbox",
         "ix_notification_recipients_archived",
         "ix_notification_recipients_group",
     },
@@ -115,6 +121,7 @@ def schema_on(database_url: str) -> dict[str, set[str]]:
 PARTIAL_INDEXES = {
     ("notification_preferences", "ix_notification_preferences_muted"): "enabled",
     ("notification_recipients", "ix_notification_recipients_unread_inbox"): "isRead",
+    ("notification_recipients", "ix_notification_recipients_read_inbox"): "isRead",
     ("notification_recipients", "ix_notification_recipients_archived"): "archivedAt",
 }
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)

@@ -19,8 +19,10 @@ from sqlalchemy.sql.base import Executable
 from adapters.sqlalchemy import arrays
 from adapters.sqlalchemy.engine import concurrency_errors
 from adapters.sqlalchemy.queries import (
+    ARCHIVED,
     COUNTED,
     IN_INBOX,
+    READ,
     UNREAD,
     UNSEEN,
     counted,
@@ -564,6 +566,7 @@ class SqlAlchemyInboxRepository(_Repository):
         through, at = mark.through, mark.read_at
         covered = sa.and_(
             inbox.c.user_id == user_id,
+            _unread,  # what `marked` holds too: the unread entries' index, in any plan
             marked(
                 inbox,
                 event_id=event_id_of(inbox),
@@ -827,7 +830,7 @@ class SqlAlchemyInboxRepository(_Repository):
         # counting what it changes: see the unseen ones (all unread, since read implies seen),
         # then read the unread ones.
         seen = await self._execute(
-            sa.update(inbox).where(scope, _unseen).values(seen_at=now, updated_at=now)
+            sa.update(inbox).where(scope, _unread, _unseen).values(seen_at=now, updated_at=now)
         )
         read = await self._execute(
             sa.update(inbox)
@@ -839,7 +842,8 @@ class SqlAlchemyInboxRepository(_Repository):
 
     async def mark_all_seen(self, user_id: str, now: datetime) -> int:
         await self._own(user_id)
-        unseen = sa.and_(inbox.c.user_id == user_id, _unseen)
+        # An unseen entry is unread (reading one sees it): those off the unread entries' index.
+        unseen = sa.and_(inbox.c.user_id == user_id, _unread, _unseen)
         if self._on_postgresql:
             unseen = _of_target(_entries_locked_in_order(unseen), unseen)
         result = await self._execute(
@@ -937,22 +941,28 @@ class SqlAlchemyInboxRepository(_Repository):
             .scalar_subquery()
         )
         # Many, or no previous mark: the user's own entries, each one's event looked up by its
-        # key (a join would read every notification of the range).
+        # key (a join would read every notification of the range); the unread, the read and
+        # the archived ones each off their index (no index holds every entry of a user).
         event_id = (
             sa.select(notifications.c.event_id)
             .where(notifications.c.id == inbox.c.notification_id)
             .scalar_subquery()
         )
-        by_entries = (
-            sa.select(sa.func.count())
-            .where(
-                inbox.c.user_id == marks.c.user_id,
-                inbox.c.delivered_at.is_(None),
-                event_id > sa.func.coalesce(marks.c.before, 0),
-                event_id <= marks.c.through,
+
+        def entries_covered(state: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+            return (
+                sa.select(sa.func.count())
+                .where(
+                    inbox.c.user_id == marks.c.user_id,
+                    state,
+                    inbox.c.delivered_at.is_(None),
+                    event_id > sa.func.coalesce(marks.c.before, 0),
+                    event_id <= marks.c.through,
+                )
+                .scalar_subquery()
             )
-            .scalar_subquery()
-        )
+
+        by_entries = entries_covered(_unread) + entries_covered(READ) + entries_covered(ARCHIVED)
         few_events = marks.c.through - marks.c.before <= COUNT_BY_EVENTS_UP_TO
         covered = sa.case((few_events, by_events), else_=by_entries)
         result = await self._execute(

@@ -111,7 +111,7 @@ notification_recipients = sa.Table(
     sa.Column("notificationId", sa.Uuid(), key="notification_id"),
     sa.Column("isRead", sa.Boolean(), key="is_read", nullable=False),
     _timestamp("readAt", "read_at", nullable=True),
-    # A copy of the notification's, so that the inbox index alone orders a user's entries.
+    # A copy of the notification's, so that the inbox indexes alone order a user's entries.
     _timestamp("createdAt", "created_at"),
     _timestamp("updatedAt", "updated_at"),
     _timestamp("seenAt", "seen_at", nullable=True),
@@ -133,17 +133,19 @@ notification_recipients = sa.Table(
 # What the default views count and list: entries not archived.
 _in_inbox = notification_recipients.c.archived_at.is_(None)
 _unread_in_inbox = sa.and_(sa.not_(notification_recipients.c.is_read), _in_inbox)
+_read_in_inbox = sa.and_(notification_recipients.c.is_read, _in_inbox)
 
 sa.Index("ix_notifications_related_lead_id", notifications.c.related_lead_id)
 # What retention purges: the oldest notifications.
 sa.Index("ix_notifications_created_at", notifications.c.created_at)
-sa.Index(
-    "ix_notification_recipients_inbox",
-    notification_recipients.c.user_id,
-    notification_recipients.c.created_at.desc(),
-    notification_recipients.c.notification_id.desc(),
-)
-# The feed's `unreadOnly` pages: the unread entries alone, in inbox order, read off in a range.
+# A user's entries in inbox order, in three partial indexes that share the order and hold
+# every entry once: the unread ones, the read ones, the archived ones. A new entry, unread,
+# goes into the first alone (with an index of every entry beside them, it went into two: a
+# fan-out's entries each take a leaf page of every index keyed by their user first, and that
+# index cost PostgreSQL 0.7 to 0.8 s of a burst's CPU: bench/findings.md). A page of all the
+# entries not archived reads the read and the unread ones, each off its index, merged
+# (`queries.page_statement`).
+# The unread entries alone: the feed's `unreadOnly` pages, read off in a range.
 sa.Index(
     "ix_notification_recipients_unread_inbox",
     notification_recipients.c.user_id,
@@ -151,6 +153,15 @@ sa.Index(
     notification_recipients.c.notification_id.desc(),
     postgresql_where=_unread_in_inbox,
     sqlite_where=_unread_in_inbox,
+)
+# The read ones.
+sa.Index(
+    "ix_notification_recipients_read_inbox",
+    notification_recipients.c.user_id,
+    notification_recipients.c.created_at.desc(),
+    notification_recipients.c.notification_id.desc(),
+    postgresql_where=_read_in_inbox,
+    sqlite_where=_read_in_inbox,
 )
 # The "Archived" view, in inbox order.
 _archived = notification_recipients.c.archived_at.is_not(None)
