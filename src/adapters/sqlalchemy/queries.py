@@ -283,36 +283,63 @@ def page_statement(
     """A page of one inbox, newest first, with bind parameters for what varies per call:
     `user_id`, `limit`, and, where the filter asks for them, `before_created_at`/`before_id`,
     `types` and `related_lead_id`. Built once per shape of filter."""
-    statement = select_entries().where(
-        *_selected(
-            inbox,
-            notifications,
-            user=_user_param(),
-            unread_only=unread_only,
-            types=types,
-            related_lead=related_lead,
-            archived=archived,
-            on_postgresql=on_postgresql,
-        )
+    conditions = _selected(
+        inbox,
+        notifications,
+        user=_user_param(),
+        unread_only=unread_only,
+        types=types,
+        related_lead=related_lead,
+        archived=archived,
+        on_postgresql=on_postgresql,
     )
     if after:
         # A row-value comparison, in the order of the inbox indexes: the page starts with an
         # index seek, whatever its depth, and ties on createdAt are broken by the id.
-        statement = statement.where(
+        conditions.append(
             sa.tuple_(inbox.c.created_at, inbox.c.notification_id)
             < sa.tuple_(
                 sa.bindparam("before_created_at", type_=inbox.c.created_at.type),
                 sa.bindparam("before_id", type_=inbox.c.notification_id.type),
             )
         )
-    if unread_only or archived:  # off one partial index
-        return statement.order_by(inbox.c.created_at.desc(), inbox.c.notification_id.desc()).limit(
-            _limit()
+    newest_first = (inbox.c.created_at.desc(), inbox.c.notification_id.desc())
+    if unread_only or archived or related_lead:
+        # Off one partial index; or, for one lead, off the lead's notifications, each one's
+        # entry of the user found by the key (a page planned for its own parameters).
+        return select_entries().where(*conditions).order_by(*newest_first).limit(_limit())
+    # The entries not archived: the page's keys, read off the read entries' index and the
+    # unread ones', `limit` at most of each (their notifications joined only to filter them),
+    # merged; then the page's `limit` entries read whole. No index holds both.
+    keys_of = inbox.join(notifications, OF_NOTIFICATION) if types else inbox
+    either = [
+        sa.select(
+            sa.select(inbox.c.user_id, inbox.c.notification_id, inbox.c.created_at)
+            .select_from(keys_of)
+            .where(*conditions, state)
+            .order_by(*newest_first)
+            .limit(_limit())
+            .subquery()
         )
-    return _read_and_unread(
-        statement,
-        (inbox.c.created_at.desc(), inbox.c.notification_id.desc()),
-        lambda entries: (entries.c.created_at.desc(), entries.c.id.desc()),
+        for state in (inbox.c.is_read, sa.not_(inbox.c.is_read))
+    ]
+    merged = sa.union_all(*either).subquery("either")
+    page = (
+        sa.select(merged)
+        .order_by(merged.c.created_at.desc(), merged.c.notification_id.desc())
+        .limit(_limit())
+        .subquery("page")
+    )
+    return (
+        select_entries()
+        .join(
+            page,
+            sa.and_(
+                inbox.c.user_id == page.c.user_id,
+                inbox.c.notification_id == page.c.notification_id,
+            ),
+        )
+        .order_by(page.c.created_at.desc(), page.c.notification_id.desc())
     )
 
 
@@ -422,7 +449,8 @@ def _leaders_statement(shape: _GroupShape, *, after: bool) -> sa.Select[Any]:
             ),
         )
     in_order = (inbox.c.created_at.desc(), inbox.c.group_key)
-    if shape.unread_only or shape.archived:  # off one partial index
+    if shape.unread_only or shape.archived or shape.related_lead:
+        # Off one partial index; or off the lead's notifications (see `page_statement`).
         return statement.order_by(*in_order).limit(_limit())
     if not shape.on_postgresql:
         return _read_and_unread(
