@@ -25,6 +25,9 @@ from entrypoints.settings import Settings, SettingsError
 from entrypoints.websocket import CoalescingWebSocketProtocol
 
 MAX_TOKEN_LIFETIME = 10 * 366 * 24 * 3600  # ten years, in seconds
+# Allocations between young collections in `herald serve` (Python's default is 700); see
+# `settle_collector`. Measured in docs/benchmarks.md.
+YOUNG_COLLECTION_EVERY = 5_000
 
 log = logging.getLogger("herald")
 
@@ -84,6 +87,23 @@ def _settings(stream: TextIO) -> Settings:
     return settings
 
 
+def settle_collector() -> None:
+    """The garbage collector set for a server that has started.
+
+    What start-up built (the schema, the container, the routes) lives as long as the process:
+    frozen out of the collector's generations, it is no longer walked by each full collection,
+    which stalled every request behind it (docs/benchmarks.md: the reads' p99). A young
+    collection runs every `YOUNG_COLLECTION_EVERY` allocations rather than 700: fewer of a
+    burst's short-lived objects (a frame waiting in a socket's queue, a request half answered)
+    are still alive when one runs, so fewer are carried into the old generation, whose growth
+    sets off the full collections that stall the loop (docs/benchmarks.md).
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, middle, old)
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -93,11 +113,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     listening = _listening_sockets(settings)
     asyncio.run(_prepare_database(settings))
     app = create_app(Container(settings=settings))
-    # What start-up built (the schema, the container, the routes) lives as long as the process:
-    # frozen out of the collector's generations, it is no longer walked by each full collection,
-    # which stalled every request behind it (docs/benchmarks.md: the reads' p99).
-    gc.collect()
-    gc.freeze()
+    settle_collector()
     log.info("Herald serves on http://%s (%s)", settings.listen_address, settings.environment)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the handler
     # it found: this one makes that a clean exit, status 0.
