@@ -407,14 +407,17 @@ async def fan_out_with_email(plan: Plan, database: Database, logs: Path) -> dict
     """The same fan-out with email on (`SMTP_URL`), taken in turn with it off, the reads'
     servers stopped: each lead on a `herald serve` started for it, after one lead not measured
     (the process's first), so that both see the same inbox as it grows. Every seeded user has
-    an address, so with email on each `createLead` also looks its recipients' addresses up and
-    schedules their emails. Those fall due after `EMAIL_DELAY_SECONDS` (600 s), long after
-    this: no email is sent, and the SMTP server, a port bound here and never listened on, is
-    never asked."""
+    an address, so with email on each `createLead` also schedules its emails, whose rows, one
+    per recipient, the process's email scheduler writes after the answer (timed). Those fall
+    due after `EMAIL_DELAY_SECONDS` (600 s), long after this: no email is sent, and the SMTP
+    server, a port bound here and never listened on, is never asked."""
     connection = await asyncpg.connect(database.dsn)
     taken: dict[str, dict[str, list[float]]] = {
         side: {"answered": [], "published": []} for side in ("on", "off")
     }
+    # With email on, how long after the lead was published its recipients' due emails were
+    # written (the scheduler's round, once a second, writes what the request scheduled).
+    written: list[float] = []
     try:
         with socket.socket() as nobody:  # a connection to it is refused
             nobody.bind(("127.0.0.1", 0))
@@ -429,6 +432,8 @@ async def fan_out_with_email(plan: Plan, database: Database, logs: Path) -> dict
                         answered, published, _ = await _create_leads(
                             plan, servers[0], connection, names
                         )
+                        if side == "on":
+                            written.append(await _emails_written(connection))
                     taken[side]["answered"].append(answered[-1])
                     taken[side]["published"].append(published[-1])
         # Every recipient with an address of a lead made with email on has an email waiting:
@@ -454,10 +459,21 @@ async def fan_out_with_email(plan: Plan, database: Database, logs: Path) -> dict
     return {
         "recipients": recipients,
         **taken["on"],
+        "written": written,
         "off": {"recipients": recipients, **taken["off"]},
         "due_emails": due_emails,
         "addressed_recipients": addressed,
     }
+
+
+async def _emails_written(connection: asyncpg.Connection) -> float:
+    """Seconds until no notification is left scheduled: its recipients' due emails written
+    (polled every 2 ms, a minute at most)."""
+    started = time.monotonic()
+    async with asyncio.timeout(60):
+        while await connection.fetchval("SELECT count(*) FROM scheduled_emails"):  # noqa: ASYNC110 - the database is polled
+            await asyncio.sleep(0.002)
+    return time.monotonic() - started
 
 
 async def _published(connection: asyncpg.Connection) -> None:

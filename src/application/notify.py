@@ -29,10 +29,10 @@ async def notify(
         return
     await uow.inbox.add(notification, told)
     # Emails do not depend on the order of events: scheduled before this unit of work takes
-    # its turn (as it commits), they keep their round trips out of the time every writer
-    # waits on it.
+    # its turn (as it commits), they keep their round trip out of the time every writer waits
+    # on it.
     if emails is not None:
-        await emails.add(uow, notification, told)
+        await emails.add(uow, notification)
     await uow.events.add([NotificationCreated(notification, tuple(told))])
     # Every recipient's new count goes with the notification, in the same transaction: the
     # Socket.IO delivery, which coalesces counts, relies on one following each creation. Read

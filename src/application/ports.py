@@ -129,10 +129,6 @@ class PreferenceRepository(Protocol):
         """Set whether this type comes by email too, leaving `enabled` as it was."""
         ...
 
-    async def email_off_user_ids(self, kind: NotificationType) -> set[str]:
-        """Every user who turned email off for this type."""
-        ...
-
 
 # Where an entry stands in its inbox: its notification's creation time, then its id.
 InboxPosition = tuple[datetime, UUID]
@@ -389,12 +385,20 @@ class EventHorizon(msgspec.Struct, frozen=True):
 
 
 class DueEmailRepository(Protocol):
-    """Emails to come: one row per recipient and notification, written with the notification,
-    gone once sent (or once there was nothing to send)."""
+    """Emails to come. A notification is scheduled with the change that made it, one row
+    whatever its audience; `write_scheduled` then writes, in a unit of work of its own, a row
+    per recipient, gone once sent (or once there was nothing to send)."""
 
-    async def add(self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime) -> None:
-        """A row due at `due_at` for each of these users who has an email address (the others
-        have nowhere to be emailed)."""
+    async def schedule(self, notification_id: UUID, due_at: datetime) -> None:
+        """The notification's recipients may be emailed from `due_at` on: their rows are
+        written by `write_scheduled`."""
+        ...
+
+    async def write_scheduled(self, limit: int) -> int:
+        """For at most `limit` scheduled notifications, the oldest due first: a row due at the
+        notification's time for each user who still has its entry, has an email address and
+        has not turned email off for its type; those notifications are no longer scheduled.
+        Returns how many it took. Two units of work never take the same notification."""
         ...
 
     async def claim(self, now: datetime, until: datetime, users: int) -> dict[str, list[UUID]]:

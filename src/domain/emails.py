@@ -27,13 +27,6 @@ def due_at(notification: Notification, delay: timedelta) -> datetime:
     return notification.created_at + delay
 
 
-def email_recipients(told: Iterable[str], email_off: Set[str]) -> list[str]:
-    """Of the users told of a notification, those who may get it by email later: they have not
-    turned email off for its type. Whether they have an address is looked up as their due
-    emails are written (`DueEmailRepository.add`)."""
-    return sorted(user_id for user_id in told if user_id not in email_off)
-
-
 @dataclass(frozen=True, slots=True)
 class Digest:
     """One email to one user: every notification of theirs that waited, newest first."""

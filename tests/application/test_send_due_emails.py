@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import pytest
 
@@ -22,6 +23,7 @@ from application.commands import (
 from application.email.schedule import EmailSchedule
 from application.email.send_due_emails import (
     DEFER_FOR,
+    SCHEDULED_PER_ROUND,
     EmailRound,
     EmailRoundCutShort,
     Refusal,
@@ -97,6 +99,24 @@ async def test_nothing_goes_before_the_delay(channel: Channel) -> None:
 
     assert await channel.send_due() == EmailRound()
     assert channel.sender.sent == []
+
+
+async def test_a_round_writes_the_scheduled_rows_first_and_goes_on_while_more_are_scheduled(
+    channel: Channel,
+) -> None:
+    leads = [await channel.lead(f"Lead {number}") for number in range(SCHEDULED_PER_ROUND + 1)]
+    store = channel.store  # each commit replaces its state
+    # The leads' transactions scheduled their notifications, one row each.
+    assert (len(store.state.scheduled_emails), store.state.due_emails) == (len(leads), {})
+
+    assert await channel.send_due() == EmailRound(more=True)  # a full batch written
+    assert len(store.state.scheduled_emails) == 1
+    assert await channel.send_due() == EmailRound()
+
+    assert store.state.scheduled_emails == {}
+    assert sorted(store.state.due_emails) == sorted(
+        (user_id, UUID(lead)) for lead in leads for user_id in ("bob", "carol")
+    )
 
 
 async def test_one_email_per_user_with_everything_still_waiting_newest_first(
@@ -344,18 +364,18 @@ class TurnSpy(InMemoryUnitOfWork):
     async def __aenter__(self) -> TurnSpy:
         entered = await super().__aenter__()
         self.calls = []
-        take_turn, add = self.events.take_turn, self.emails.add
+        take_turn, schedule = self.events.take_turn, self.emails.schedule
 
         async def spied_turn() -> None:
             self.calls.append("take_turn")
             await take_turn()
 
-        async def spied_add(*args: Any) -> None:
+        async def spied_schedule(*args: Any) -> None:
             self.calls.append("emails")
-            await add(*args)
+            await schedule(*args)
 
         self.events.take_turn = spied_turn  # type: ignore[method-assign]
-        self.emails.add = spied_add  # type: ignore[method-assign]
+        self.emails.schedule = spied_schedule  # type: ignore[method-assign]
         return entered
 
     async def commit(self) -> None:
@@ -370,6 +390,6 @@ async def test_emails_are_scheduled_before_the_turn_of_events(
 
     await CreateLead(spy, clock, ids, EmailSchedule(DELAY))(CreateLeadCommand("alice", "Acme"))
 
-    # Every writer waits while one holds its turn: the emails' round trips come before it,
+    # Every writer waits while one holds its turn: the emails' round trip comes before it,
     # which is taken as the unit of work commits.
     assert spy.calls == ["emails", "commit"]

@@ -1,6 +1,7 @@
-"""The email channel's storage, one contract in memory, on SQLite and on PostgreSQL: due emails
-claimed a user at a time, settled or given back, purged with their notification; the users who
-can be emailed; and the `email` switch of each preference."""
+"""The email channel's storage, one contract in memory, on SQLite and on PostgreSQL: emails
+scheduled per notification and written per recipient; due emails claimed a user at a time,
+settled or given back, purged with their notification; the users who can be emailed; and the
+`email` switch of each preference."""
 
 from __future__ import annotations
 
@@ -21,8 +22,14 @@ LEASE = timedelta(minutes=5)
 
 
 async def given_notification(
-    new_uow: NewUnitOfWork, recipients: list[str], at: datetime = NOW, due: bool = True
+    new_uow: NewUnitOfWork,
+    recipients: list[str],
+    at: datetime = NOW,
+    due: bool = True,
+    written: bool = True,
 ) -> UUID:
+    """A notification told to `recipients`, each with an address; `due`: scheduled to be
+    emailed after DELAY, and `written`: its rows written as the scheduler's round does."""
     notification = Notification(
         uuid4(), NotificationType.LEAD_CREATED, "New lead: Umbrella", "…", None, "alice", at
     )
@@ -31,9 +38,18 @@ async def given_notification(
             await uow.users.add(User.register(user_id, None, f"{user_id}@example.com", at))
         await uow.inbox.add(notification, recipients)
         if due:
-            await uow.emails.add(notification.id, recipients, at + DELAY)
+            await uow.emails.schedule(notification.id, at + DELAY)
         await uow.commit()
+    if due and written:
+        assert await write_scheduled(new_uow) == 1
     return notification.id
+
+
+async def write_scheduled(new_uow: NewUnitOfWork, limit: int = 10) -> int:
+    async with new_uow() as uow:
+        written = await uow.emails.write_scheduled(limit)
+        await uow.commit()
+    return written
 
 
 async def claim(new_uow: NewUnitOfWork, now: datetime, users: int = 10) -> dict[str, set[UUID]]:
@@ -143,12 +159,14 @@ async def test_the_purge_takes_due_emails_with_their_notification(
     new_uow: NewUnitOfWork,
 ) -> None:
     await given_notification(new_uow, ["bob"])
+    await given_notification(new_uow, ["carol"], written=False)  # still scheduled
 
     async with new_uow() as uow:
         purged = await uow.inbox.purge_before(NOW + timedelta(seconds=1), 10, 100)
-        assert purged.notifications == 1
+        assert purged.notifications == 2
         await uow.commit()
 
+    assert await write_scheduled(new_uow) == 0
     assert await claim(new_uow, NOW + DELAY) == {}
 
 
@@ -195,20 +213,57 @@ async def test_a_notification_cut_by_a_purge_batch_keeps_its_due_emails_until_it
     assert await claim(new_uow, lapsed) == {user: {stays} for user in everyone}
 
 
-async def test_due_emails_are_written_for_the_users_that_have_an_address_only(
+async def test_a_scheduled_notification_gets_rows_for_recipients_with_an_address_and_email_on(
     new_uow: NewUnitOfWork,
 ) -> None:
-    notification = await given_notification(new_uow, [], due=False)
+    kind = NotificationType.LEAD_CREATED
+    notification = Notification(uuid4(), kind, "New lead: Umbrella", "…", None, "alice", NOW)
     async with new_uow() as uow:
-        await uow.users.add(User.register("bob", "Bob", "bob@example.com", NOW))
-        await uow.users.add(User.register("carol", "Carol", None, NOW))
+        for user_id, address in [("bob", "bob@example.com"), ("carol", None)] + [
+            (user_id, f"{user_id}@example.com") for user_id in ("dave", "erin", "fay")
+        ]:
+            await uow.users.add(User.register(user_id, None, address, NOW))
+        await uow.preferences.save_email("dave", kind, False)
+        await uow.preferences.save_email("bob", NotificationType.COMMENT_ADDED, False)
+        await uow.inbox.add(notification, ["bob", "carol", "dave", "erin"])  # not fay
+        await uow.emails.schedule(notification.id, NOW)
         await uow.commit()
-    async with new_uow() as uow:
-        await uow.emails.add(notification, ["bob", "carol", "nobody"], NOW)
-        await uow.emails.add(notification, [], NOW)
+    assert await claim(new_uow, NOW) == {}  # scheduled: no row written yet
+    async with new_uow() as uow:  # erin's entry gone before the rows are written
+        assert await uow.inbox.remove("erin", notification.id)
         await uow.commit()
 
-    assert await claim(new_uow, NOW) == {"bob": {notification}}
+    assert await write_scheduled(new_uow) == 1
+    assert await write_scheduled(new_uow) == 0  # written once
+
+    assert await claim(new_uow, NOW) == {"bob": {notification.id}}
+
+
+async def test_a_write_takes_the_notifications_that_fall_due_first_and_at_most_that_many(
+    new_uow: NewUnitOfWork,
+) -> None:
+    later = await given_notification(new_uow, ["bob"], at=NOW + timedelta(minutes=1), written=False)
+    first = await given_notification(new_uow, ["carol"], written=False)
+    both_due = NOW + DELAY + timedelta(minutes=1)
+
+    assert await write_scheduled(new_uow, limit=1) == 1
+    assert await claim(new_uow, both_due) == {"carol": {first}}
+    assert await write_scheduled(new_uow, limit=1) == 1
+    assert await claim(new_uow, both_due) == {"bob": {later}}
+
+
+async def test_concurrent_writes_never_take_the_same_notification(new_uow: NewUnitOfWork) -> None:
+    """Only the PostgreSQL run tests concurrency (FOR UPDATE SKIP LOCKED), as for claims."""
+    users = [f"user-{n}" for n in range(8)]
+    for user_id in users:
+        await given_notification(new_uow, [user_id], written=False)
+
+    written = await asyncio.gather(*(write_scheduled(new_uow, limit=3) for _ in range(4)))
+
+    assert sum(written) == len(users)
+    assert await write_scheduled(new_uow) == 0
+    claimed = await claim(new_uow, NOW + DELAY, users=len(users))
+    assert sorted(claimed) == users  # each user's row once (a second would fail its key)
 
 
 async def test_email_is_on_for_every_type_until_turned_off_and_apart_from_enabled(
@@ -228,7 +283,6 @@ async def test_email_is_on_for_every_type_until_turned_off_and_apart_from_enable
         assert await uow.preferences.email_off_types("bob") == {kind}
         assert await uow.preferences.disabled_types("bob") == {kind}  # left as it was
         assert await uow.preferences.disabled_types("carol") == set()
-        assert await uow.preferences.email_off_user_ids(kind) == {"bob"}
         await uow.preferences.save("bob", kind, True)
         await uow.commit()
     async with new_uow() as uow:
@@ -237,4 +291,3 @@ async def test_email_is_on_for_every_type_until_turned_off_and_apart_from_enable
         await uow.commit()
     async with new_uow() as uow:
         assert await uow.preferences.email_off_types("bob") == set()
-        assert await uow.preferences.email_off_user_ids(kind) == set()

@@ -27,6 +27,7 @@ from adapters.sqlalchemy.migrations import (
 )
 from adapters.sqlalchemy.tables import (
     comments,
+    due_emails,
     leads,
     metadata,
     notifications,
@@ -106,6 +107,8 @@ SCHEMA = {
     "read_marks": set(),
     # The key, the notification first, finds a notification's due emails (0017).
     "due_emails": SCHEMA_0006["due_emails"] - {"ix_due_emails_notification_id"},
+    # A row per notification, written with it; its recipients' rows after the answer (0019).
+    "scheduled_emails": set(),
 }
 # The outbox's recipients are searched with a GIN index where there is one.
 POSTGRESQL_ONLY = {"outbox_events": {"ix_outbox_events_recipients"}}
@@ -888,6 +891,21 @@ async def given_addresses(uow: SqlAlchemyUnitOfWork, *user_ids: str) -> None:
         await uow.users.add(User.register(user_id, None, f"{user_id}@example.com", NOW))
 
 
+async def given_due_emails(
+    engine: AsyncEngine, notification_id: UUID, user_ids: Sequence[str], due_at: datetime
+) -> None:
+    """Due emails as the code of 0016 to 0018 wrote them: a row per recipient, with the
+    notification."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            due_emails.insert(),
+            [
+                {"user_id": user_id, "notification_id": notification_id, "due_at": due_at}
+                for user_id in user_ids
+            ],
+        )
+
+
 async def test_0016_drops_the_due_emails_key_and_down_deletes_those_without_a_notification(
     database_url: str,
 ) -> None:
@@ -904,9 +922,9 @@ async def test_0016_drops_the_due_emails_key_and_down_deletes_those_without_a_no
         async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
             await given_addresses(uow, "bob", "cy")  # a due email is for a user with one
             await uow.inbox.add(notification, ["bob"])
-            await uow.emails.add(notification.id, ["bob"], NOW)
-            await uow.emails.add(uuid4(), ["cy"], NOW)  # without its notification: no key now
             await uow.commit()
+        await given_due_emails(engine, notification.id, ["bob"], NOW)
+        await given_due_emails(engine, uuid4(), ["cy"], NOW)  # without its notification
     finally:
         await engine.dispose()
 
@@ -936,11 +954,8 @@ async def test_0017_keys_due_emails_by_notification_first_and_keeps_them(
     engine = make_engine(database_url)
     first, second = a_notification(NOW), a_notification(NOW + timedelta(seconds=1))
     try:
-        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-            await given_addresses(uow, "ana", "bo")
-            await uow.emails.add(first.id, ["ana", "bo"], NOW + timedelta(minutes=10))
-            await uow.emails.add(second.id, ["bo"], NOW + timedelta(minutes=11))
-            await uow.commit()
+        await given_due_emails(engine, first.id, ["ana", "bo"], NOW + timedelta(minutes=10))
+        await given_due_emails(engine, second.id, ["bo"], NOW + timedelta(minutes=11))
         before = await every_due_email(engine)
         assert len(before) == 3
         assert await keys_of(engine, "due_emails") == (["userId", "notificationId"], [])
@@ -968,3 +983,47 @@ async def every_due_email(engine: AsyncEngine) -> list[tuple[object, ...]]:
             )
         )
         return [tuple(row) for row in rows]
+
+
+async def test_0019_down_writes_the_due_emails_of_what_is_still_scheduled(
+    database_url: str,
+) -> None:
+    await upgrade_async(database_url)
+    engine = make_engine(database_url)
+    written, scheduled = a_notification(NOW), a_notification(NOW + timedelta(seconds=1))
+    try:
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            await given_addresses(uow, "ana", "dan")
+            await uow.users.add(User.register("cy", None, None, NOW))  # no address
+            await uow.preferences.save_email("dan", scheduled.type, False)
+            for notification in (written, scheduled):
+                await uow.inbox.add(notification, ["ana", "cy", "dan"])
+                await uow.emails.schedule(notification.id, notification.created_at + DELAY)
+            await uow.commit()
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            assert await uow.emails.write_scheduled(1) == 1  # the first due: `written`
+            await uow.commit()
+        assert await due_pairs(engine) == [("ana", written.id)]
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(downgrade, database_url, "0018_inbox_order_by_read_state")
+
+    engine = make_engine(database_url)
+    try:
+        assert "scheduled_emails" not in await indexes_by_table(engine)
+        assert await due_pairs(engine) == sorted([("ana", written.id), ("ana", scheduled.id)])
+    finally:
+        await engine.dispose()
+
+
+DELAY = timedelta(minutes=10)
+
+
+async def due_pairs(engine: AsyncEngine) -> list[tuple[str, UUID]]:
+    """Each due email's user and notification, in order."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            sa.text('SELECT "userId", "notificationId" FROM due_emails')
+        )
+        return sorted((user_id, UUID(str(key))) for user_id, key in rows)

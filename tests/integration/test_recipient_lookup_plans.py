@@ -1,9 +1,10 @@
-"""The lookup a notification makes of its recipients' addresses when email is on, as it
-writes their due emails (`DueEmailRepository.add`), every recipient's id in one parameter. On
-PostgreSQL, compared with each user in turn (`= ANY` of a parameter, which PostgreSQL hashes
-only when it is a constant), the ids of 10,000 recipients took 7 to 9 s a `createLead`
-(bench/findings.md); joined as rows, a few milliseconds. On SQLite, a parameter per recipient
-failed past 999 on SQLite before 3.32, there and where a broadcast's recipients are counted."""
+"""The lookup of a notification's recipients' addresses when email is on, as the scheduler
+writes their due emails (`DueEmailRepository.write_scheduled`): off the notification's
+entries, each recipient's address by the users' key. On PostgreSQL, when the ids were one
+parameter compared with each user in turn (`= ANY` of a parameter, which PostgreSQL hashes only
+when it is a constant), 10,000 recipients took 7 to 9 s a `createLead` (bench/findings.md); no
+plan may pair every user with every recipient. On SQLite, a parameter per recipient failed past
+999 on SQLite before 3.32, there and where a broadcast's recipients are counted."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -71,13 +71,18 @@ async def test_who_has_an_email_among_many_users_is_found_without_a_list_per_use
     sent: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "users" in statement:
+        if "users" in statement and statement.startswith("INSERT"):
             sent.append((statement, parameters))
 
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
+        notification = a_notification(NOW)
         async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-            await uow.emails.add(uuid4(), told, NOW)
+            await uow.inbox.add(notification, told)
+            await uow.emails.schedule(notification.id, NOW)
+            await uow.commit()
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
+        async with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            assert await uow.emails.write_scheduled(10) == 1
             await uow.commit()
         async with engine.connect() as connection:
             due = set((await connection.execute(sa.select(due_emails.c.user_id))).scalars())
@@ -95,13 +100,10 @@ async def test_who_has_an_email_among_many_users_is_found_without_a_list_per_use
         plans = [await connection.fetchval(f"EXPLAIN (FORMAT JSON) {statement}", *parameters)]
         await connection.execute("SET plan_cache_mode = force_generic_plan")
         await connection.execute(f"PREPARE lookup AS {statement}")
-        # EXECUTE takes its arguments written out: the ids' array as its text, and the
-        # notification and its time as NULL, which change no plan.
+        # EXECUTE takes its arguments written out: the notifications' ids as their text.
         written = ", ".join(
             [
-                await connection.fetchval("SELECT quote_literal($1::text)", parameter)
-                if isinstance(parameter, str)
-                else "NULL"
+                await connection.fetchval("SELECT quote_literal($1::text)", str(parameter))
                 for parameter in parameters
             ]
         )
@@ -110,14 +112,22 @@ async def test_who_has_an_email_among_many_users_is_found_without_a_list_per_use
         await connection.close()
     for plan in plans:
         nodes = plan_nodes(plan)
-        # Neither a filter of the users by the array, nor a join that pairs every user with
-        # every id (a nested loop whose join filter compares them).
+        # Neither a filter of the users by a list, nor a join that pairs every user with
+        # every recipient (a nested loop whose join filter compares them).
         assert [
             node["Filter"]
             for node in nodes
             if node.get("Relation Name") == "users" and "ANY" in node.get("Filter", "")
         ] == []
-        assert [node["Join Filter"] for node in nodes if "Join Filter" in node] == []
+        assert [
+            node["Join Filter"]
+            for node in nodes
+            if "users." in node.get("Join Filter", "") or "users." in node.get("Hash Cond", "")
+        ] == []
+        # Each recipient's user looked up by the key.
+        assert {
+            node.get("Index Name") for node in nodes if node.get("Relation Name") == "users"
+        } == {"pk_users"}
 
 
 @pytest.fixture
@@ -149,9 +159,14 @@ async def test_who_has_an_email_among_more_users_than_old_sqlite_takes_parameter
                 for user_id in TOLD[::2]
             ],
         )
-    notification_id = uuid4()
+    notification = a_notification(NOW)
+    notification_id = notification.id
     async with SqlAlchemyUnitOfWork(make_session_factory(old_sqlite)) as uow:
-        await uow.emails.add(notification_id, TOLD, NOW)
+        await uow.inbox.add(notification, TOLD)
+        await uow.emails.schedule(notification_id, NOW)
+        await uow.commit()
+    async with SqlAlchemyUnitOfWork(make_session_factory(old_sqlite)) as uow:
+        assert await uow.emails.write_scheduled(10) == 1
         await uow.commit()
     async with old_sqlite.connect() as connection:
         due = await connection.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from domain.emails import Digest, digest, due_at, email_recipients, is_waiting
+from domain.emails import Digest, digest, due_at, is_waiting
 from domain.notifications import InboxEntry, Notification, NotificationType
 from domain.users import User
 
@@ -49,12 +49,6 @@ def test_a_notification_falls_due_the_delay_after_it_was_created() -> None:
     notification = entry("A", minutes=3).notification
 
     assert due_at(notification, timedelta(minutes=10)) == NOW + timedelta(minutes=13)
-
-
-def test_email_recipients_have_email_on_in_order() -> None:
-    told = ["dave", "bob", "erin", "carol"]
-
-    assert email_recipients(told, {"erin"}) == ["bob", "carol", "dave"]
 
 
 def test_one_waiting_notification_is_the_subject() -> None:

@@ -50,6 +50,8 @@ class InMemoryState:
     comments: dict[UUID, Comment] = field(default_factory=dict)
     disabled: dict[str, set[NotificationType]] = field(default_factory=dict)
     email_off: dict[str, set[NotificationType]] = field(default_factory=dict)
+    # notification → when its recipients' emails fall due, until their rows are written
+    scheduled_emails: dict[UUID, datetime] = field(default_factory=dict)
     # (user, notification) → [due at, claimed until]
     due_emails: dict[tuple[str, UUID], DueEmail] = field(default_factory=dict)
     notifications: dict[UUID, Notification] = field(default_factory=dict)
@@ -179,15 +181,13 @@ class InMemoryPreferenceRepository:
         else:
             email_off.add(kind)
 
-    async def email_off_user_ids(self, kind: NotificationType) -> set[str]:
-        return {user_id for user_id, types in self._email_off.items() if kind in types}
-
 
 class InMemoryInboxRepository:
     def __init__(self, state: InMemoryState) -> None:
         self._notifications = state.notifications
         self._inboxes = state.inboxes
         self._due_emails = state.due_emails
+        self._scheduled_emails = state.scheduled_emails
         self._event_ids = state.notification_event_ids
 
     async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
@@ -307,6 +307,8 @@ class InMemoryInboxRepository:
             self._event_ids.pop(notification_id, None)
         for key in [key for key in self._due_emails if key[1] in gone]:
             del self._due_emails[key]
+        for notification_id in gone & self._scheduled_emails.keys():
+            del self._scheduled_emails[notification_id]
         return PurgedBatch(
             notifications=len(gone),
             entries=min(len(held), entries),
@@ -408,13 +410,31 @@ class InMemoryEventLog:
 
 class InMemoryDueEmailRepository:
     def __init__(self, state: InMemoryState) -> None:
+        self._state = state
         self._rows = state.due_emails
-        self._users = state.users
+        self._scheduled = state.scheduled_emails
 
-    async def add(self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime) -> None:
-        for user_id in user_ids:
-            if (user := self._users.get(user_id)) is not None and user.email:
-                self._rows[user_id, notification_id] = DueEmail(due_at)
+    async def schedule(self, notification_id: UUID, due_at: datetime) -> None:
+        self._scheduled[notification_id] = due_at
+
+    async def write_scheduled(self, limit: int) -> int:
+        state = self._state
+        taken = sorted(self._scheduled.items(), key=lambda item: (item[1], item[0]))[:limit]
+        for notification_id, due_at in taken:
+            del self._scheduled[notification_id]
+            notification = state.notifications.get(notification_id)
+            if notification is None:
+                continue
+            for user_id, entries in state.inboxes.items():
+                user = state.users.get(user_id)
+                if (
+                    notification_id in entries
+                    and user is not None
+                    and user.email
+                    and notification.type not in state.email_off.get(user_id, set())
+                ):
+                    self._rows[user_id, notification_id] = DueEmail(due_at)
+        return len(taken)
 
     async def claim(self, now: datetime, until: datetime, users: int) -> dict[str, list[UUID]]:
         oldest: dict[str, tuple[datetime, UUID, DueEmail]] = {}

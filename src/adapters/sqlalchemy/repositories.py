@@ -45,6 +45,7 @@ from adapters.sqlalchemy.tables import (
     outbox_events,
     outbox_state,
     read_marks,
+    scheduled_emails,
     tasks,
     users,
 )
@@ -304,12 +305,6 @@ class SqlAlchemyPreferenceRepository(_Repository):
 
     async def save_email(self, user_id: str, kind: NotificationType, email: bool) -> None:
         await self._set(user_id, kind, preferences.c.email, email)
-
-    async def email_off_user_ids(self, kind: NotificationType) -> set[str]:
-        result = await self._execute(
-            sa.select(preferences.c.user_id).where(preferences.c.type == kind.value, _email_off)
-        )
-        return set(result.scalars())
 
     async def _set(
         self, user_id: str, kind: NotificationType, column: sa.Column[bool], value: bool
@@ -1110,26 +1105,25 @@ class SqlAlchemyInboxRepository(_Repository):
                 done,
                 sa.or_(notifications.c.id < cut, sa.and_(notifications.c.id == cut, ~rest)),
             )
-        # Their due emails with them (no foreign key deletes those): on PostgreSQL, of the
-        # notifications this statement deleted, whatever was removed meanwhile (the cut
-        # one's last entry, say); SQLite, one writer at a time, reads `done` again first,
-        # which after the delete would be the next batch's notifications.
+        # Their emails with them, due or scheduled (no foreign key deletes those): on
+        # PostgreSQL, of the notifications this statement deleted, whatever was removed
+        # meanwhile (the cut one's last entry, say); SQLite, one writer at a time, reads `done`
+        # again first, which after the delete would be the next batch's notifications.
         if self._on_postgresql:
             deleting = sa.delete(notifications).where(done).returning(notifications.c.id)
             deleted = list((await self._execute(deleting)).scalars())
-            if deleted:
+            for table in (due_emails, scheduled_emails) if deleted else ():
                 await self._execute(
-                    sa.delete(due_emails).where(
-                        due_emails.c.notification_id == sa.any_(_uuid_array(deleted))
-                    )
+                    sa.delete(table).where(table.c.notification_id == sa.any_(_uuid_array(deleted)))
                 )
             removed = len(deleted)
         else:
-            await self._execute(
-                sa.delete(due_emails).where(
-                    due_emails.c.notification_id.in_(sa.select(notifications.c.id).where(done))
+            for table in (due_emails, scheduled_emails):
+                await self._execute(
+                    sa.delete(table).where(
+                        table.c.notification_id.in_(sa.select(notifications.c.id).where(done))
+                    )
                 )
-            )
             removed = (await self._execute(sa.delete(notifications).where(done))).rowcount
         # The delivery marks below the oldest event still held cover no entry any more (with
         # no notification left, none does: a later one's event is above every mark).
@@ -1433,42 +1427,45 @@ def _task(row: Row[Any]) -> Task:
 
 
 class SqlAlchemyDueEmailRepository(_Repository):
-    async def add(self, notification_id: UUID, user_ids: Sequence[str], due_at: datetime) -> None:
-        if not user_ids:
-            return
-        # One statement for every recipient, their ids in one parameter (an insert a row took
-        # 200 to 280 ms for a lead's 10,000 recipients), each kept if the users' key finds them
-        # with an address: the ids go to the database once, and none come back to Python (a
-        # lookup before the insert returned them, to be sent back: bench/findings.md).
+    async def schedule(self, notification_id: UUID, due_at: datetime) -> None:
+        await self._execute(
+            sa.insert(scheduled_emails).values(notification_id=notification_id, due_at=due_at)
+        )
+
+    async def write_scheduled(self, limit: int) -> int:
+        taken = (
+            sa.select(scheduled_emails.c.notification_id)
+            .order_by(scheduled_emails.c.due_at, scheduled_emails.c.notification_id)
+            .limit(limit)
+        )
+        # Locked and skipped by any other round (SQLite has one writer at a time anyway): each
+        # notification's rows are written once, by the unit of work that deletes its schedule.
         if self._on_postgresql:
-            user_id = (
-                sa.func.unnest(_string_array(user_ids))
-                .table_valued("id")
-                .render_derived("ids")
-                .c.id
-            )
-        else:
-            user_id = _json_rows_of(user_ids).subquery("ids").c.value
-        addressed: sa.Select[Any] = (
-            sa.select(sa.literal_column("1"))
-            .where(users.c.id == user_id, users.c.email.is_not(None))
-            # OFFSET 0 keeps the lookup a subplan run per id, by the key. Made a join, a plan
-            # made once for any array (a prepared statement's generic plan, which counts ten
-            # ids) paired every user with every id where the statistics counted no address;
-            # and `users.id IN (the ids)` did too (6 to 8.5 s for 10,000 ids, until the next
-            # ANALYZE), as `= ANY` compared each user with every id (7 to 9 s).
-            .offset(sa.literal_column("0", sa.Integer))
+            taken = taken.with_for_update(skip_locked=True)
+        notification_ids = list((await self._execute(taken)).scalars())
+        if not notification_ids:
+            return 0
+        scheduled = scheduled_emails.c.notification_id.in_(notification_ids)
+        email_off = sa.exists().where(
+            preferences.c.user_id == inbox.c.user_id,
+            preferences.c.type == notifications.c.type,
+            _email_off,
+        )
+        # Each notification's entries read off the inbox's key (the notification first), each
+        # recipient's address off the users' key.
+        recipients = (
+            sa.select(inbox.c.user_id, inbox.c.notification_id, scheduled_emails.c.due_at)
+            .select_from(scheduled_emails)
+            .join(notifications, notifications.c.id == scheduled_emails.c.notification_id)
+            .join(inbox, inbox.c.notification_id == scheduled_emails.c.notification_id)
+            .join(users, users.c.id == inbox.c.user_id)
+            .where(scheduled, users.c.email.is_not(None), ~email_off)
         )
         await self._execute(
-            sa.insert(due_emails).from_select(
-                ["user_id", "notification_id", "due_at"],
-                sa.select(
-                    user_id,
-                    sa.literal(notification_id, sa.Uuid()),
-                    sa.literal(due_at, UtcDateTime()),
-                ).where(sa.exists(addressed)),
-            )
+            sa.insert(due_emails).from_select(["user_id", "notification_id", "due_at"], recipients)
         )
+        await self._execute(sa.delete(scheduled_emails).where(scheduled))
+        return len(notification_ids)
 
     async def claim(self, now: datetime, until: datetime, users: int) -> dict[str, list[UUID]]:
         row, older = due_emails.alias("row"), due_emails.alias("older")

@@ -364,10 +364,21 @@ sa.Index(
 # What retention purges: the oldest events.
 sa.Index("ix_outbox_events_created_at", outbox_events.c.created_at)
 
-# Emails to come (an outbox of its own): a row per recipient and notification, written with the
-# notification and deleted once the email went (or there was nothing left to send). The purge
-# deletes them with their notification. No foreign key: PostgreSQL would look the notification
-# up once per row, nearly half of the insert of a lead's 10,000 rows.
+# Emails to come (an outbox of its own). A notification is scheduled with its change, one row
+# whatever its audience (migration 0019); the scheduler's next round turns it into a row per
+# recipient and notification (`due_emails`), deleted once the email went (or there was nothing
+# left to send). The purge deletes both with their notification.
+scheduled_emails = sa.Table(
+    "scheduled_emails",
+    metadata,
+    sa.Column("notificationId", sa.Uuid(), key="notification_id", primary_key=True),
+    _timestamp("dueAt", "due_at"),
+)
+
+# Emails to come, per recipient: a row per recipient and notification, written from
+# `scheduled_emails`, deleted once the email went (or there was nothing left to send). No
+# foreign key: PostgreSQL would look the notification up once per row, nearly half of the
+# insert of a lead's 10,000 rows.
 due_emails = sa.Table(
     "due_emails",
     metadata,

@@ -26,6 +26,8 @@ CLAIM_FOR = timedelta(minutes=5)
 # the contract's longest backoff between tries.
 DEFER_FOR = timedelta(seconds=30)
 USERS_PER_ROUND = 20
+# Scheduled notifications whose recipients' rows a round writes, in one unit of work.
+SCHEDULED_PER_ROUND = 20
 
 
 class Refusal(msgspec.Struct, frozen=True):
@@ -51,9 +53,10 @@ class EmailRoundCutShort(EmailUnavailable):
 
 
 class SendDueEmails:
-    """Claims the users whose oldest row fell due, and sends each one whose notifications that
-    fell due still wait one email with every notification of theirs that waits
-    (`domain.emails.digest`).
+    """Writes the rows of the notifications scheduled since the last round (each recipient who
+    may be emailed, `DueEmailRepository.write_scheduled`), then claims the users whose oldest
+    row fell due, and sends each one whose notifications that fell due still wait one email
+    with every notification of theirs that waits (`domain.emails.digest`).
 
     Rows are deleted only after the mail server took the email (or refused it for good): a
     crash in between sends that one email again, nothing else can. Each user's claim is renewed
@@ -76,6 +79,9 @@ class SendDueEmails:
     async def __call__(self, keep_going: Callable[[], bool] = lambda: True) -> EmailRound:
         """One round; once `keep_going()` turns false (shutdown), the users not begun yet are
         given back and the round ends."""
+        async with self._uow() as uow:
+            written = await uow.emails.write_scheduled(SCHEDULED_PER_ROUND)
+            await uow.commit()
         now = self._clock.now()
         ours = now + CLAIM_FOR
         async with self._uow() as uow:
@@ -115,7 +121,7 @@ class SendDueEmails:
                     await uow.emails.release(user_id, later)
                     await uow.commit()
             pending.pop(0)
-        full = len(claimed) == self._users_per_round
+        full = len(claimed) == self._users_per_round or written == SCHEDULED_PER_ROUND
         return EmailRound(sent, tuple(refused), skipped, more=full, deferred=tuple(deferred))
 
     async def _renew(self, user_id: str, ours: datetime, until: datetime) -> dict[UUID, datetime]:
