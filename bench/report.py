@@ -485,8 +485,8 @@ def _method(results: dict[str, Any]) -> list[str]:
                 + (
                     "With email on, each lead also schedules its emails (one row), and the "
                     "process's email scheduler, a round a second, then writes each recipient's "
-                    "due email (looking their addresses up): 'written' is the time from the "
-                    "lead's publication until it has (polled every 2 ms). "
+                    "due email (looking their addresses up): 'written' is the time from "
+                    "sending the mutation until it has (polled every 2 ms). "
                     if "written" in results["fan_out_email"]
                     else "With email on, each lead also looks its recipients' addresses up and "
                     "schedules their emails. "
@@ -630,7 +630,7 @@ def _mutations(results: dict[str, Any]) -> list[str]:
         *(
             [
                 "| createLead with email on: its recipients' due emails written by the "
-                "scheduler (a round a second), after it was published "
+                "scheduler (a round a second) "
                 f"| {len(fan['written'])} | {_spread(fan['written'])} |"
             ]
             if (fan := results.get("fan_out_email", {})).get("written")

@@ -384,10 +384,15 @@ async def fan_out(
 
 
 async def _create_leads(
-    plan: Plan, herald: Server, connection: asyncpg.Connection, names: list[str]
+    plan: Plan,
+    herald: Server,
+    connection: asyncpg.Connection,
+    names: list[str],
+    written: list[float] | None = None,
 ) -> tuple[list[float], list[float], str]:
     """A lead of each name, by the big scale's actor, half a second apart: the seconds until
-    each was answered, and until the relay published its events; and the last lead's id."""
+    each was answered, and until the relay published its events; and the last lead's id. With
+    `written`, email is on: the seconds until its recipients' due emails were written too."""
     answered: list[float] = []
     published: list[float] = []
     lead = ""
@@ -399,6 +404,9 @@ async def _create_leads(
             answered.append(time.perf_counter() - started)
             await _published(connection)
             published.append(time.perf_counter() - started)
+            if written is not None:
+                await _emails_written(connection)
+                written.append(time.perf_counter() - started)
             await asyncio.sleep(0.5)
     return answered, published, str(lead)
 
@@ -415,8 +423,8 @@ async def fan_out_with_email(plan: Plan, database: Database, logs: Path) -> dict
     taken: dict[str, dict[str, list[float]]] = {
         side: {"answered": [], "published": []} for side in ("on", "off")
     }
-    # With email on, how long after the lead was published its recipients' due emails were
-    # written (the scheduler's round, once a second, writes what the request scheduled).
+    # With email on, how long after the lead was sent its recipients' due emails were written
+    # (the scheduler's round, once a second, writes what the request scheduled).
     written: list[float] = []
     try:
         with socket.socket() as nobody:  # a connection to it is refused
@@ -429,11 +437,12 @@ async def fan_out_with_email(plan: Plan, database: Database, logs: Path) -> dict
                 for side, settings in (("off", None), ("on", email_on)):
                     async with herald_processes(database, 1, logs, settings) as servers:
                         names = [f"Email {side}: first", f"Email {side} {number}"]
+                        lead_written: list[float] | None = [] if side == "on" else None
                         answered, published, _ = await _create_leads(
-                            plan, servers[0], connection, names
+                            plan, servers[0], connection, names, lead_written
                         )
-                        if side == "on":
-                            written.append(await _emails_written(connection))
+                    if lead_written:
+                        written.append(lead_written[-1])
                     taken[side]["answered"].append(answered[-1])
                     taken[side]["published"].append(published[-1])
         # Every recipient with an address of a lead made with email on has an email waiting:
@@ -466,14 +475,12 @@ async def fan_out_with_email(plan: Plan, database: Database, logs: Path) -> dict
     }
 
 
-async def _emails_written(connection: asyncpg.Connection) -> float:
-    """Seconds until no notification is left scheduled: its recipients' due emails written
-    (polled every 2 ms, a minute at most)."""
-    started = time.monotonic()
+async def _emails_written(connection: asyncpg.Connection) -> None:
+    """Until no notification is left scheduled: its recipients' due emails written (polled
+    every 2 ms, a minute at most)."""
     async with asyncio.timeout(60):
         while await connection.fetchval("SELECT count(*) FROM scheduled_emails"):  # noqa: ASYNC110 - the database is polled
             await asyncio.sleep(0.002)
-    return time.monotonic() - started
 
 
 async def _published(connection: asyncpg.Connection) -> None:

@@ -8,7 +8,8 @@ a second) writes each recipient's row from the notification's entries, and delet
 in the same transaction, so that a notification's rows are written exactly once.
 
 Downgrading writes the rows of what is still scheduled first, as the code before this wrote
-them, so that no email is lost.
+them, so that no email is lost; stop the processes of this version first (once the table is
+gone, their notifying writes would fail).
 
 Revision ID: 0019_emails_scheduled
 Revises: 0018_inbox_order_by_read_state
@@ -53,5 +54,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Nothing scheduled meanwhile is left behind: a process still notifying waits (PostgreSQL;
+    # SQLite has one writer at a time).
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"LOCK TABLE {SCHEDULED} IN EXCLUSIVE MODE")
     op.execute(WRITE_SCHEDULED)
     op.drop_table(SCHEDULED)

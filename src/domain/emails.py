@@ -1,4 +1,4 @@
-"""Email: who may be emailed a notification, which notifications still wait, and what one email
+"""Email: when a notification falls due, which notifications still wait, and what one email
 gathers. No server here: the decision alone, tested without one."""
 
 from __future__ import annotations

@@ -240,8 +240,8 @@ class Container(containers.DeclarativeContainer):
         DailyPurge, purge_older_than.provider, settings.provided.retention_days
     )
 
-    # Email: due emails are written with each notification (when SMTP_URL is set), and the
-    # scheduler of `herald serve` sends them.
+    # Email: each notification schedules its emails (when SMTP_URL is set), and the scheduler
+    # of `herald serve` writes each recipient's due email, then sends them.
     email_schedule = providers.Singleton(make_email_schedule, settings)
     for _notifying in (create_lead, update_lead_score, complete_task, add_comment):
         _notifying.add_kwargs(emails=email_schedule)

@@ -3,8 +3,9 @@ writes their due emails (`DueEmailRepository.write_scheduled`): off the notifica
 entries, each recipient's address by the users' key. On PostgreSQL, when the ids were one
 parameter compared with each user in turn (`= ANY` of a parameter, which PostgreSQL hashes only
 when it is a constant), 10,000 recipients took 7 to 9 s a `createLead` (bench/findings.md); no
-plan may pair every user with every recipient. On SQLite, a parameter per recipient failed past
-999 on SQLite before 3.32, there and where a broadcast's recipients are counted."""
+plan may pair every user with every recipient. On SQLite before 3.32, which takes at most 999
+parameters, a parameter per recipient failed: the rows of more recipients than that are written
+there, and a broadcast to as many is counted."""
 
 from __future__ import annotations
 

@@ -1105,20 +1105,22 @@ class SqlAlchemyInboxRepository(_Repository):
                 done,
                 sa.or_(notifications.c.id < cut, sa.and_(notifications.c.id == cut, ~rest)),
             )
-        # Their emails with them, due or scheduled (no foreign key deletes those): on
+        # Their emails with them, scheduled or due (no foreign key deletes those): on
         # PostgreSQL, of the notifications this statement deleted, whatever was removed
         # meanwhile (the cut one's last entry, say); SQLite, one writer at a time, reads `done`
-        # again first, which after the delete would be the next batch's notifications.
+        # again first, which after the delete would be the next batch's notifications. The
+        # scheduled first: a round writing their due emails holds them (`write_scheduled`),
+        # and once it commits, the delete of the due emails, a statement later, sees its rows.
         if self._on_postgresql:
             deleting = sa.delete(notifications).where(done).returning(notifications.c.id)
             deleted = list((await self._execute(deleting)).scalars())
-            for table in (due_emails, scheduled_emails) if deleted else ():
+            for table in (scheduled_emails, due_emails) if deleted else ():
                 await self._execute(
                     sa.delete(table).where(table.c.notification_id == sa.any_(_uuid_array(deleted)))
                 )
             removed = len(deleted)
         else:
-            for table in (due_emails, scheduled_emails):
+            for table in (scheduled_emails, due_emails):
                 await self._execute(
                     sa.delete(table).where(
                         table.c.notification_id.in_(sa.select(notifications.c.id).where(done))
@@ -1446,20 +1448,22 @@ class SqlAlchemyDueEmailRepository(_Repository):
         if not notification_ids:
             return 0
         scheduled = scheduled_emails.c.notification_id.in_(notification_ids)
+        entries = inbox.c.notification_id.in_(notification_ids)
         email_off = sa.exists().where(
             preferences.c.user_id == inbox.c.user_id,
             preferences.c.type == notifications.c.type,
             _email_off,
         )
-        # Each notification's entries read off the inbox's key (the notification first), each
-        # recipient's address off the users' key.
+        # Each notification's entries read off the inbox's key (the notification first: its ids
+        # stated for the entries too, whatever the plan's order), each recipient's address off
+        # the users' key.
         recipients = (
             sa.select(inbox.c.user_id, inbox.c.notification_id, scheduled_emails.c.due_at)
             .select_from(scheduled_emails)
             .join(notifications, notifications.c.id == scheduled_emails.c.notification_id)
             .join(inbox, inbox.c.notification_id == scheduled_emails.c.notification_id)
             .join(users, users.c.id == inbox.c.user_id)
-            .where(scheduled, users.c.email.is_not(None), ~email_off)
+            .where(scheduled, entries, users.c.email.is_not(None), ~email_off)
         )
         await self._execute(
             sa.insert(due_emails).from_select(["user_id", "notification_id", "due_at"], recipients)

@@ -1,1 +1,2 @@
-"""Use cases of the email channel: due emails written with their notification, sent later."""
+"""Use cases of the email channel: emails scheduled with their notification, written per
+recipient and sent later."""
