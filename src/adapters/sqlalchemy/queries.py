@@ -312,24 +312,14 @@ def page_statement(
     # unread ones', `limit` at most of each (their notifications joined only to filter them),
     # merged; then the page's `limit` entries read whole. No index holds both.
     keys_of = inbox.join(notifications, OF_NOTIFICATION) if types else inbox
-    either = [
-        sa.select(
-            sa.select(inbox.c.user_id, inbox.c.notification_id, inbox.c.created_at)
-            .select_from(keys_of)
-            .where(*conditions, state)
-            .order_by(*newest_first)
-            .limit(_limit())
-            .subquery()
-        )
-        for state in (inbox.c.is_read, sa.not_(inbox.c.is_read))
-    ]
-    merged = sa.union_all(*either).subquery("either")
-    page = (
-        sa.select(merged)
-        .order_by(merged.c.created_at.desc(), merged.c.notification_id.desc())
-        .limit(_limit())
-        .subquery("page")
+    keys = (
+        sa.select(inbox.c.user_id, inbox.c.notification_id, inbox.c.created_at)
+        .select_from(keys_of)
+        .where(*conditions)
     )
+    page = _read_and_unread(
+        keys, newest_first, lambda keys: (keys.c.created_at.desc(), keys.c.notification_id.desc())
+    ).subquery("page")
     return (
         select_entries()
         .join(

@@ -957,7 +957,7 @@ class SqlAlchemyInboxRepository(_Repository):
                 .scalar_subquery()
             )
 
-        by_entries = entries_covered(_unread) + entries_covered(READ) + entries_covered(ARCHIVED)
+        by_entries = entries_covered(UNREAD) + entries_covered(READ) + entries_covered(ARCHIVED)
         few_events = marks.c.through - marks.c.before <= COUNT_BY_EVENTS_UP_TO
         covered = sa.case((few_events, by_events), else_=by_entries)
         result = await self._execute(
