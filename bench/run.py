@@ -772,7 +772,7 @@ async def _sent_out(
 
 async def _confirmed(connection: asyncpg.Connection, lead_ids: list[str], expected: int) -> int:
     """The burst's entries confirmed delivered: once all `expected` are, or the count has not
-    grown for 10 s (a client confirms within a second of a frame, the server applies it within
+    grown for 10 s (a client confirms within two seconds of a frame, the server applies it within
     another, a flush may take seconds), a minute at most."""
 
     async def confirmed() -> int:

@@ -9,7 +9,8 @@ client process: python-socketio (`python -m bench.sockets URL SECRET FIRST COUNT
 FIRST…), and the official JavaScript
 client on Node (`bench/js/fleet.mjs`, which, like a browser, offers permessage-deflate, and
 confirms what it received as the inbox page does: `notifications:delivered` with the largest
-`eventId`, at most about once a second per socket). The python-socketio clients confirm nothing.
+`eventId`, a second after the socket's last and a random part of another second later). The
+python-socketio clients confirm nothing.
 """
 
 from __future__ import annotations

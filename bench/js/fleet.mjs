@@ -14,8 +14,10 @@ import { io } from "socket.io-client";
 const [url] = process.argv.slice(2);
 const BATCH = 25;
 // Every notification:created up to the highest eventId received is confirmed with one
-// notifications:delivered, at most about once a second per socket.
+// notifications:delivered, as the inbox page does: a second after the socket's last and a random
+// part of another second later (at once where that time has passed).
 const CONFIRM_EVERY_MS = 1000;
+const CONFIRM_JITTER_MS = 1000;
 const CONFIRM = process.env.FLEET_CONFIRM !== "0"; // 0: a client that never confirms
 // A pipe takes a long line in several writes: the promise is kept once all of it is written.
 const say = (line) =>
@@ -40,7 +42,8 @@ function connect(token) {
     });
     const confirmSoon = () => {
       if (delivery.timer !== null || delivery.upTo <= delivery.confirmed) return;
-      const wait = Math.max(0, delivery.lastAt + CONFIRM_EVERY_MS - Date.now());
+      const due = delivery.lastAt + CONFIRM_EVERY_MS + Math.random() * CONFIRM_JITTER_MS;
+      const wait = Math.max(0, due - Date.now());
       delivery.timer = setTimeout(() => {
         delivery.timer = null;
         socket.emit("notifications:delivered", { eventId: delivery.upTo });

@@ -426,7 +426,9 @@ def test_after_a_dropped_connection_the_page_reconnects_from_its_last_event(
         feed = graphql(server, frank_token, query)["notificationFeed"]["edges"]
         if len(confirmed) == 2 and all(edge["node"]["deliveredAt"] for edge in feed):
             break
-        time.sleep(0.1)
+        # Waiting in Playwright, not in time.sleep: only then does it pass on what the page
+        # sends (its confirmation may come up to two seconds after the last one).
+        page.wait_for_timeout(100)
     assert [edge["node"]["deliveredAt"] is not None for edge in feed] == [True, True], feed
     assert len(confirmed) == 2, confirmed
     assert confirmed[0]["eventId"] <= again["lastEventId"] < confirmed[1]["eventId"]

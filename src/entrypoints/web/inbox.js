@@ -6,7 +6,8 @@ const TOKEN_KEY = "herald.token"; // sessionStorage: one sign-in per tab
 const PAGE_SIZE = 20;
 const MEMBER_PAGES = 5; // an opened group shows the members found in at most 5 pages of 100
 const REFRESH_DELAY_MS = 150; // live changes that close together cause one refetch
-const CONFIRM_EVERY_MS = 1000; // delivery confirmations: cumulative, at most about once a second
+const CONFIRM_EVERY_MS = 1000; // delivery confirmations: cumulative, at most once a second,
+const CONFIRM_JITTER_MS = 1000; // and a random part of a second later while events keep coming
 const LEAD_POLL_MS = 5000; // others seeing and reading send this user no event: look again
 const RETRY_MAX_MS = 15_000;
 
@@ -302,9 +303,14 @@ function onConnection(state, detail, refusal) {
 }
 
 // Every notification:created up to `eventId` is delivered; one confirmation covers them all.
+// One goes a second after the last and a random part of another second later (at once where
+// that time has passed): the pages that one lead reached together, and that confirmed it
+// together, do not go on confirming together every second while leads keep coming (a thousand
+// confirmations at one instant hold up the next lead, in the server and in the database).
 function confirmSoon() {
   if (delivery.timer !== null || delivery.upTo <= delivery.confirmed) return;
-  const wait = Math.max(0, delivery.lastAt + CONFIRM_EVERY_MS - Date.now());
+  const due = delivery.lastAt + CONFIRM_EVERY_MS + Math.random() * CONFIRM_JITTER_MS;
+  const wait = Math.max(0, due - Date.now());
   delivery.timer = setTimeout(() => {
     delivery.timer = null;
     if (delivery.upTo <= delivery.confirmed) return;
