@@ -603,6 +603,27 @@ async def test_marking_published_counts_the_events_committed_while_the_batch_was
 
 
 @pytest.mark.postgres
+async def test_event_ids_past_32_bits_are_claimed_and_marked(
+    pg_sessions: async_sessionmaker[AsyncSession], pg_uow: Callable[[], SqlAlchemyUnitOfWork]
+) -> None:
+    """Event ids are 64-bit: the claim and the mark, each one statement, bind them so."""
+    start = 2**31 + 10
+    async with pg_sessions() as session:
+        await session.execute(
+            sa.text("UPDATE outbox_state SET position = :start WHERE name <> 'purged'"),
+            {"start": start},
+        )
+        await session.commit()
+    await commit_events(pg_uow, bulk("bob", 1), bulk("bob", 2), bulk("bob", 3))
+
+    async with pg_uow() as uow:
+        assert ids_of(await uow.events.claim_unpublished(2) or []) == [start + 1, start + 2]
+        assert await uow.events.mark_published(start + 2) == 1
+        await uow.commit()
+    assert ids_of(await claim(pg_uow) or []) == [start + 3]
+
+
+@pytest.mark.postgres
 async def test_a_relay_publishes_in_the_same_run_what_was_committed_while_it_published(
     pg_uow: Callable[[], SqlAlchemyUnitOfWork],
 ) -> None:

@@ -625,51 +625,41 @@ class SqlAlchemyInboxRepository(_Repository):
         return counts
 
     async def add(self, notification: Notification, recipients: Sequence[str]) -> None:
-        created_at = notification.created_at
-        await self._execute(
-            sa.insert(notifications).values(
-                id=notification.id,
-                type=notification.type.value,
-                title=notification.title,
-                message=notification.message,
-                related_lead_id=notification.related_lead_id,
-                actor_id=notification.actor_id,
-                created_at=created_at,
-                updated_at=created_at,
-            )
-        )
         if not recipients:
+            await self._execute(_insert_notification(notification))
             return
+        told_many = len(recipients) >= BROADCAST_FLOOR
         if self._on_postgresql:
-            await self._execute(_insert_recipients_from_array(notification, recipients))
+            written = _notification_written(notification, recipients, count_users=told_many)
+            with_counts = (await self._execute(written)).scalar_one()
         else:
+            await self._execute(_insert_notification(notification))
             rows = [
                 {
                     "notification_id": notification.id,
                     "user_id": user_id,
                     "is_read": False,
                     "read_at": None,
-                    "created_at": created_at,
-                    "updated_at": created_at,
+                    "created_at": notification.created_at,
+                    "updated_at": notification.created_at,
                     "group_key": notification.group_key,
                     "actor_id": notification.actor_id,
                 }
                 for user_id in recipients
             ]
             await self._execute(sa.insert(inbox), rows)  # one executemany
-        if await self._reaches_most(recipients):
+            with_counts = await self._users_with_counts() if told_many else 0
+        if told_many and with_counts <= 2 * len(recipients):
             self._broadcasts.append(recipients)
         else:
             self._change_all(recipients, _Counted(1, 1, 1))
 
-    async def _reaches_most(self, recipients: Sequence[str]) -> bool:
-        """Whether to count a notification as a broadcast: a choice of cost alone, made before
-        the turn (the counts are exact either way)."""
-        if len(recipients) < BROADCAST_FLOOR:
-            return False
+    async def _users_with_counts(self) -> int:
+        """How many users have a row of counts: a notification told to at least half of them
+        (and to at least `BROADCAST_FLOOR`) is counted as a broadcast, a choice of cost alone
+        (the counts are exact either way)."""
         result = await self._execute(sa.select(sa.func.count()).select_from(inbox_counts))
-        registered: int = result.scalar_one()
-        return registered <= 2 * len(recipients)
+        return int(result.scalar_one())
 
     async def get(self, user_id: str, notification_id: UUID) -> InboxEntry | None:
         return await self._entry(user_id, notification_id, for_update=False)
@@ -1367,6 +1357,36 @@ def _json_rows_of(values: Sequence[str]) -> sa.Select[Any]:
     return sa.select(rows.table_valued("value").c.value)
 
 
+def _insert_notification(notification: Notification) -> sa.Insert:
+    return sa.insert(notifications).values(
+        id=notification.id,
+        type=notification.type.value,
+        title=notification.title,
+        message=notification.message,
+        related_lead_id=notification.related_lead_id,
+        actor_id=notification.actor_id,
+        created_at=notification.created_at,
+        updated_at=notification.created_at,
+    )
+
+
+def _notification_written(
+    notification: Notification, recipients: Sequence[str], *, count_users: bool
+) -> sa.Select[int]:
+    """PostgreSQL: the notification and its entries written in one round trip, which returns
+    the number of users with counts where `count_users` (otherwise 0): what decides whether
+    it is counted as a broadcast. Each round trip of a `createLead` waits for a turn of a loop
+    busy delivering (bench/findings.md). Each statement of a WITH runs once, to its end,
+    whether or not the query reads it."""
+    counted = sa.select(sa.func.count() if count_users else sa.literal(0))
+    if count_users:
+        counted = counted.select_from(inbox_counts)
+    return counted.add_cte(
+        _insert_notification(notification).cte("notification"),
+        _insert_recipients_from_array(notification, recipients).cte("entries"),
+    )
+
+
 def _insert_recipients_from_array(notification: Notification, user_ids: Sequence[str]) -> sa.Insert:
     """One statement for any number of recipients, with the ids in one array parameter."""
     user_id = sa.func.unnest(_string_array(user_ids)).column_valued("user_id")
@@ -1674,6 +1694,16 @@ class SqlAlchemyEventLog(_Repository):
         return inbox.take_broadcast_to(wanted[0].user_ids) if len(wanted) == 1 else None
 
     async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
+        if self._on_postgresql:
+            # One round trip: the claim and the batch after it (a relay's first round trips
+            # stand between a commit and its first frame: bench/findings.md). Locked, or
+            # not, the claim comes back with the newest position committed; the events are
+            # those of the statement's snapshot, which has every event up to any it has
+            # (ids follow commit order), so at worst a few are left for the next batch.
+            rows = list(await self._execute(_claim_statement(limit)))
+            if not rows:
+                return None
+            return [_stored(row) for row in rows if row.id is not None]
         claimed = await self._execute(
             sa.select(outbox_state.c.position)
             .where(outbox_state.c.name == "published")
@@ -1688,6 +1718,10 @@ class SqlAlchemyEventLog(_Repository):
         return [_stored(row) for row in result]
 
     async def mark_published(self, through_id: int) -> int:
+        if self._on_postgresql:
+            # One round trip: the mark, and what waits after it, read in a snapshot of its
+            # own (read committed): events committed while the batch was published count.
+            return int((await self._execute(_mark_statement(through_id))).scalar_one())
         await self._execute(
             sa.update(outbox_state)
             .where(outbox_state.c.name == "published", outbox_state.c.position < through_id)
@@ -1857,6 +1891,43 @@ def _counts_event(event_id: Any, counts: sa.CTE) -> sa.Select[Any]:
         sa.func.array_agg(counts.c.user_id),
         sa.bindparam("now", type_=outbox_events.c.created_at.type),
     ).select_from(counts)
+
+
+def _claim_statement(limit: int) -> sa.Select[Any]:
+    """PostgreSQL: the "published" row locked (none where another relay holds it), with the
+    events after its position, up to `limit`, in id order; a row of nulls where there are
+    none."""
+    claimed = (
+        sa.select(outbox_state.c.position)
+        .where(outbox_state.c.name == "published")
+        .with_for_update(skip_locked=True)
+        .cte("claimed")
+    )
+    batch = _select_events().where(outbox_events.c.id > claimed.c.position).limit(limit).lateral()
+    return (
+        sa.select(batch.c.id, batch.c.kind, batch.c.payload)
+        .select_from(claimed.outerjoin(batch, sa.true()))
+        .order_by(batch.c.id)
+    )
+
+
+def _mark_statement(through_id: int) -> sa.Select[Any]:
+    """PostgreSQL: "published" moved on to `through_id` (never back), returning how many
+    committed events wait after it. The query reads the row as it was before the statement's
+    change, so the position it went to is the greater of the two."""
+    marked = (
+        sa.update(outbox_state)
+        .where(outbox_state.c.name == "published", outbox_state.c.position < through_id)
+        .values(position=through_id)
+        .cte("marked")
+    )
+    assigned = sa.select(outbox_state.c.position).where(outbox_state.c.name == "assigned")
+    published = sa.func.greatest(outbox_state.c.position, sa.literal(through_id, sa.BigInteger()))
+    return (
+        sa.select(assigned.scalar_subquery() - published)
+        .where(outbox_state.c.name == "published")
+        .add_cte(marked)
+    )
 
 
 def _select_events() -> sa.Select[Any]:
