@@ -119,6 +119,7 @@ def test_the_fan_outs_statements_have_one_cache_key_whatever_the_recipients() ->
         return [
             _insert_recipients_from_array(notification, recipients),
             _notification_written(notification, recipients, count_users=True),
+            _notification_written(notification, recipients, count_users=False),
             _count_broadcast_to_array(recipients),
             _add_to_counts_from_arrays(
                 recipients, {user_id: _Counted(1, 1, 1) for user_id in recipients}

@@ -17,8 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.memory import RecordingPublisher
+from adapters.sqlalchemy import repositories
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.repositories import SqlAlchemyInboxRepository
+from adapters.sqlalchemy.tables import outbox_state
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.delivery.relay_events import RelayEvents
 from application.ports import EventHorizon, UnitOfWork
@@ -603,10 +605,64 @@ async def test_marking_published_counts_the_events_committed_while_the_batch_was
 
 
 @pytest.mark.postgres
+async def test_a_claim_whose_row_another_relay_marked_meanwhile_reads_the_events_after_it(
+    pg_sessions: async_sessionmaker[AsyncSession],
+    pg_uow: Callable[[], SqlAlchemyUnitOfWork],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The claim's statement takes its snapshot, then the row's lock; another relay that marks
+    the row in between leaves the lock with its mark and the snapshot without the events
+    committed before it. Here the claim pauses in between (`pg_sleep` before its lock), and
+    events and a mark are committed meanwhile: the claim still has every event after the
+    mark."""
+
+    def paused_claim() -> sa.CTE:
+        return (
+            sa.select(outbox_state.c.position)
+            .where(outbox_state.c.name == "published", sa.func.pg_sleep(0.5).is_not(None))
+            .with_for_update(skip_locked=True, of=outbox_state)
+            .cte("claimed")
+        )
+
+    monkeypatch.setattr(repositories, "_claimed_row", paused_claim)
+
+    async def pausing() -> bool:
+        async with pg_sessions() as session:
+            waiting = await session.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+                    " AND datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            return bool(waiting.scalar_one())
+
+    async def meanwhile() -> None:
+        for _ in range(400):  # the claim's statement is paused: up to 8 s
+            if await pausing():
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the claim never paused")
+        await commit_events(pg_uow, bulk("bob", 1), bulk("bob", 2))
+        async with pg_sessions() as session:  # another relay published event 1
+            await session.execute(
+                sa.text("UPDATE outbox_state SET position = 1 WHERE name = 'published'")
+            )
+            await session.commit()
+
+    async with asyncio.timeout(WAIT_SECONDS), asyncio.TaskGroup() as steps:
+        marking = steps.create_task(meanwhile())
+        claimed = steps.create_task(claim(pg_uow))
+    marking.result()
+
+    assert ids_of(claimed.result() or []) == [2]
+
+
+@pytest.mark.postgres
 async def test_event_ids_past_32_bits_are_claimed_and_marked(
     pg_sessions: async_sessionmaker[AsyncSession], pg_uow: Callable[[], SqlAlchemyUnitOfWork]
 ) -> None:
-    """Event ids are 64-bit: the claim and the mark, each one statement, bind them so."""
+    """Event ids are 64-bit: the claim reads them, and the mark binds them so."""
     start = 2**31 + 10
     async with pg_sessions() as session:
         await session.execute(

@@ -1695,15 +1695,23 @@ class SqlAlchemyEventLog(_Repository):
 
     async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
         if self._on_postgresql:
-            # One round trip: the claim and the batch after it (a relay's first round trips
-            # stand between a commit and its first frame: bench/findings.md). Locked, or
-            # not, the claim comes back with the newest position committed; the events are
-            # those of the statement's snapshot, which has every event up to any it has
-            # (ids follow commit order), so at worst a few are left for the next batch.
+            # One round trip, nearly always: the claim and the batch after it (a relay's first
+            # round trips stand between a commit and its first frame: bench/findings.md).
             rows = list(await self._execute(_claim_statement(limit)))
             if not rows:
-                return None
-            return [_stored(row) for row in rows if row.id is not None]
+                return None  # another relay holds the claim
+            head = rows[0]
+            if head.position == head.seen:
+                # The statement's snapshot holds every event up to any it holds (ids follow
+                # commit order): its batch is every event after the position, up to `limit`.
+                return [_stored(row) for row in rows if row.id is not None]
+            # Another relay marked the row after this statement's snapshot was taken, and the
+            # lock came back with its mark: the events after it may be newer than that
+            # snapshot, so they are read again, in a snapshot of their own.
+            result = await self._execute(
+                _select_events().where(outbox_events.c.id > head.position).limit(limit)
+            )
+            return [_stored(row) for row in result]
         claimed = await self._execute(
             sa.select(outbox_state.c.position)
             .where(outbox_state.c.name == "published")
@@ -1893,19 +1901,34 @@ def _counts_event(event_id: Any, counts: sa.CTE) -> sa.Select[Any]:
     ).select_from(counts)
 
 
-def _claim_statement(limit: int) -> sa.Select[Any]:
-    """PostgreSQL: the "published" row locked (none where another relay holds it), with the
-    events after its position, up to `limit`, in id order; a row of nulls where there are
-    none."""
-    claimed = (
+def _claimed_row() -> sa.CTE:
+    """The "published" row locked; none where another relay holds it. Where another relay
+    marked it after the statement's snapshot, the lock comes back with that mark (read
+    committed follows the row to its newest version)."""
+    return (
         sa.select(outbox_state.c.position)
         .where(outbox_state.c.name == "published")
         .with_for_update(skip_locked=True)
         .cte("claimed")
     )
+
+
+def _claim_statement(limit: int) -> sa.Select[Any]:
+    """PostgreSQL: the "published" row claimed (`_claimed_row`), with the events of the
+    statement's snapshot after its position, up to `limit`, in id order (a row of nulls where
+    there are none); each row also carries the position claimed and the position as the
+    snapshot has it (`seen`), which differ where another relay marked the row meanwhile."""
+    claimed = _claimed_row()
+    seen = sa.select(outbox_state.c.position).where(outbox_state.c.name == "published")
     batch = _select_events().where(outbox_events.c.id > claimed.c.position).limit(limit).lateral()
     return (
-        sa.select(batch.c.id, batch.c.kind, batch.c.payload)
+        sa.select(
+            claimed.c.position,
+            seen.scalar_subquery().label("seen"),
+            batch.c.id,
+            batch.c.kind,
+            batch.c.payload,
+        )
         .select_from(claimed.outerjoin(batch, sa.true()))
         .order_by(batch.c.id)
     )
@@ -1913,8 +1936,10 @@ def _claim_statement(limit: int) -> sa.Select[Any]:
 
 def _mark_statement(through_id: int) -> sa.Select[Any]:
     """PostgreSQL: "published" moved on to `through_id` (never back), returning how many
-    committed events wait after it. The query reads the row as it was before the statement's
-    change, so the position it went to is the greater of the two."""
+    committed events wait after it. Called under the claim (the unit of work holds the row
+    since `claim_unpublished`), so that nobody else moved the row since: the query reads it as
+    it was before the statement's change, and the position it went to is the greater of
+    that and `through_id`."""
     marked = (
         sa.update(outbox_state)
         .where(outbox_state.c.name == "published", outbox_state.c.position < through_id)
