@@ -1708,10 +1708,7 @@ class SqlAlchemyEventLog(_Repository):
             # Another relay marked the row after this statement's snapshot was taken, and the
             # lock came back with its mark: the events after it may be newer than that
             # snapshot, so they are read again, in a snapshot of their own.
-            result = await self._execute(
-                _select_events().where(outbox_events.c.id > head.position).limit(limit)
-            )
-            return [_stored(row) for row in result]
+            return await self._events_after(head.position, limit)
         claimed = await self._execute(
             sa.select(outbox_state.c.position)
             .where(outbox_state.c.name == "published")
@@ -1720,8 +1717,11 @@ class SqlAlchemyEventLog(_Repository):
         published = claimed.scalar_one_or_none()
         if published is None:
             return None
+        return await self._events_after(published, limit)
+
+    async def _events_after(self, position: int, limit: int) -> list[StoredEvent]:
         result = await self._execute(
-            _select_events().where(outbox_events.c.id > published).limit(limit)
+            _select_events().where(outbox_events.c.id > position).limit(limit)
         )
         return [_stored(row) for row in result]
 
