@@ -838,7 +838,9 @@ def _profiles(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Where the server's time goes (py-spy)",
         "",
-        "Sampled in separate passes after the measured ones, under the same load, at 200 Hz, "
+        "Sampled in separate passes after the measured ones, under the same load (the "
+        "fan-out's on a `herald serve` of its own, after the fan-outs with email on: each "
+        "lead it makes grows every user's inbox), at 200 Hz, "
         "counting only the samples where the serve process was busy (py-spy leaves idle waits "
         "out, though a C call such as a socket write or uvloop's poll shows as its Python "
         "caller). 'Self' is where a sample was taken, by package and by function; Herald's "
