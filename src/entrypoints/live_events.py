@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from adapters.socketio.managers import HoldingManager
-from adapters.socketio.payloads import user_of_room
+from adapters.socketio.payloads import user_room
 from application.delivery.events_since import EventsSince
 from entrypoints.catch_up import Message, Missed
 
@@ -42,17 +42,17 @@ class LiveEvents:
     (from this process's relay, or through Redis from another's): one publisher for both."""
 
     def __init__(self, manager: HoldingManager, queue_limit: int = QUEUE_LIMIT) -> None:
-        self._subscribers: dict[str, set[Subscriber]] = {}
+        self._subscribers: dict[str, set[Subscriber]] = {}  # by user room
         self._queue_limit = queue_limit
         manager.observers.append(self._deliver)
+        manager.listened.append(self._subscribers)
         manager.on_resumed.append(self._catch_up)
 
     def _deliver(self, event: str, data: dict[str, Any], rooms: list[str]) -> None:
         if not self._subscribers:
             return
         for room in rooms:
-            user_id = user_of_room(room)
-            for subscriber in self._subscribers.get(user_id or "", ()):
+            for subscriber in self._subscribers.get(room, ()):
                 subscriber.offer((event, data))
 
     def _catch_up(self, after: int) -> None:
@@ -64,15 +64,15 @@ class LiveEvents:
 
     @contextlib.contextmanager
     def _subscribe(self, user_id: str) -> Iterator[Subscriber]:
-        subscriber = Subscriber(self._queue_limit)
-        self._subscribers.setdefault(user_id, set()).add(subscriber)
+        subscriber, room = Subscriber(self._queue_limit), user_room(user_id)
+        self._subscribers.setdefault(room, set()).add(subscriber)
         try:
             yield subscriber
         finally:
-            mine = self._subscribers[user_id]
+            mine = self._subscribers[room]
             mine.discard(subscriber)
             if not mine:
-                del self._subscribers[user_id]
+                del self._subscribers[room]
 
     async def stream(
         self, events_since: EventsSince, user_id: str, after: int | None

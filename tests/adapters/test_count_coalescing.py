@@ -4,11 +4,13 @@ current, and every user's event ids still increasing, through the real publisher
 from __future__ import annotations
 
 import itertools
+from collections.abc import Container
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import pytest
+import socketio
 
 from adapters.socketio.coalescing import WINDOW_SECONDS
 from adapters.socketio.managers import HoldingManager
@@ -36,14 +38,27 @@ class Clock:
         return self.now
 
 
-class Delivery:
-    """A manager with no sockets, seen through its observers: what each room was sent, when."""
+class Everyone:
+    """Another live transport with a client in every room."""
 
-    def __init__(self) -> None:
+    def __contains__(self, room: object) -> bool:
+        return True
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class Delivery:
+    """A manager with no sockets, seen through its observers: what each room was sent, when.
+    The rooms listened to are those of another live transport (`listening`; every room unless
+    told)."""
+
+    def __init__(self, listening: Container[str] | None = None) -> None:
         self.clock = Clock()
         self.manager = HoldingManager(clock=self.clock)
         self.sent: list[tuple[float, str, dict[str, Any], str]] = []
         self.manager.observers.append(self._observe)
+        self.manager.listened.append(Everyone() if listening is None else listening)
         self._ids = itertools.count(1)
 
     def _observe(self, event: str, data: dict[str, Any], rooms: list[str]) -> None:
@@ -240,3 +255,44 @@ async def test_a_flush_sends_every_waiting_count_before_its_window_ends() -> Non
     assert delivery.manager.counts.waiting == 1
     delivery.wait(WINDOW_SECONDS)
     assert [data["count"] for _, _, data, _ in delivery.sent[4:]] == [4]
+
+
+async def test_a_count_for_a_room_where_nobody_listens_is_neither_sent_nor_kept() -> None:
+    listening = {user_room("bob")}  # carol is not connected to this process
+    delivery = Delivery(listening)
+
+    await delivery.publish(
+        NotificationCreated(notification(1), ("bob", "carol")),
+        UnreadCountsChanged({"bob": 1, "carol": 7}),
+    )
+    await delivery.publish(UnreadCountsChanged({"bob": 2, "carol": 8}))
+
+    assert [name for _, name, _ in delivery.of("carol")] == [CREATED]  # sent to no socket
+    assert [data["count"] for _, _, data in delivery.of("bob", UNREAD_COUNT)] == [1]
+    assert delivery.manager.counts.waiting == 1  # bob's newest, for his window's end
+    # Carol connects within what would have been her window: her next count goes at once.
+    listening.add(user_room("carol"))
+    await delivery.publish(UnreadCountsChanged({"carol": 9}))
+    assert [data["count"] for _, _, data in delivery.of("carol", UNREAD_COUNT)] == [9]
+    delivery.wait(WINDOW_SECONDS)
+    assert [data["count"] for _, _, data in delivery.of("bob", UNREAD_COUNT)] == [1, 2]
+
+
+async def test_a_sockets_room_is_listened_to_while_it_has_a_socket() -> None:
+    delivery = Delivery(listening=set())
+    manager = delivery.manager
+    socketio.AsyncServer(client_manager=manager, async_mode="asgi")
+    sid = await manager.connect("eio-1", "/")
+    await manager.enter_room(sid, "/", user_room("bob"))
+
+    await delivery.publish(UnreadCountsChanged({"bob": 1, "carol": 7}))
+    await delivery.publish(UnreadCountsChanged({"bob": 2, "carol": 8}))
+    assert [data["count"] for _, _, data in delivery.of("bob")] == [1]
+    assert delivery.of("carol") == []
+    assert manager.counts.waiting == 1  # bob's newest
+
+    await manager.leave_room(sid, "/", user_room("bob"))
+    delivery.wait(WINDOW_SECONDS)  # his waiting count goes, to nobody now
+    await delivery.publish(UnreadCountsChanged({"bob": 3}))
+    assert manager.counts.waiting == 0
+    assert [data["count"] for _, _, data in delivery.of("bob")] == [1, 2]

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -102,6 +102,9 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # Called with every event this process delivers (name, payload, rooms): other live
         # transports (GraphQL subscriptions) are fed from here, so all share one publisher.
         self.observers: list[Callable[[str, dict[str, Any], list[str]], None]] = []
+        # The rooms those other transports have a client in here, each transport's own (a room
+        # is in one while it has one): with the sockets' rooms, those where anyone listens.
+        self.listened: list[Container[str]] = []
         # Called with an event id when a listener that was away hears again (see `resumed`):
         # each live transport catches its clients up on what came after it.
         self.on_resumed: list[Callable[[int], None]] = []
@@ -134,13 +137,29 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         self.last_event_id = max(self.last_event_id, data["eventId"])
         rooms = [room] if isinstance(room, str) else list(room or [])
         if event == UNREAD_COUNT:
-            rooms = self.counts.counts(data, rooms)
+            rooms = self.counts.counts(data, self._listened(rooms))
         elif event == CREATED:
             self.counts.created(rooms)
         else:
             self.counts.before(rooms)
         if rooms:
             self._deliver(event, data, rooms, skip_sid)
+
+    def _listened(self, rooms: list[str]) -> list[str]:
+        """The rooms where someone in this process listens: a socket, or a client of another
+        live transport. A broadcast's counts name every recipient's room, and most of them are
+        empty where few of its users are connected: those are neither coalesced nor looked
+        for again (a client that connects later catches up from the history, or is owed
+        only what comes after it)."""
+        sockets = self.rooms.get("/", {})
+        others = [listened for listened in self.listened if listened]
+        if not others:
+            return [room for room in rooms if room in sockets]
+        return [
+            room
+            for room in rooms
+            if room in sockets or any(room in listened for listened in others)
+        ]
 
     def _send_count(self, data: dict[str, Any], rooms: list[str]) -> None:
         self._deliver(UNREAD_COUNT, data, rooms, None)

@@ -21,10 +21,6 @@ def user_rooms(user_ids: Iterable[str]) -> list[str]:
     return [ROOM_PREFIX + user_id for user_id in user_ids]
 
 
-def user_of_room(room: str) -> str | None:
-    return room[len(ROOM_PREFIX) :] if room.startswith(ROOM_PREFIX) else None
-
-
 def notification_json(
     notification: Notification,
     read_at: datetime | None,

@@ -1,0 +1,57 @@
+"""A GraphQL subscription listens to its user's room as a socket does: the Socket.IO manager
+sends it that user's counts with no socket connected, and keeps none for the user once it ends."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+from adapters.socketio.managers import HoldingManager
+from adapters.socketio.payloads import user_room
+from adapters.socketio.publisher import UNREAD_COUNT
+from application.commands import EventsSinceQuery
+from application.delivery.events_since import EventsSince
+from domain.events import StoredEvent
+from entrypoints.live_events import LiveEvents
+
+
+class EmptyHistory:
+    """The event log as a subscription reads it first: nothing committed yet."""
+
+    async def last_id(self) -> int:
+        return 0
+
+    async def resync_needed(self, query: EventsSinceQuery) -> bool:
+        return False
+
+    async def __call__(self, query: EventsSinceQuery) -> AsyncIterator[StoredEvent]:
+        return
+        yield
+
+
+def count(event_id: int, value: int) -> dict[str, Any]:
+    return {"count": value, "unseen": value, "eventId": event_id}
+
+
+async def test_a_subscription_gets_its_users_counts_with_no_socket_connected() -> None:
+    manager = HoldingManager()
+    live = LiveEvents(manager)
+    events = live.stream(cast(EventsSince, EmptyHistory()), "alice", after=0)
+    first = asyncio.ensure_future(anext(events))
+    await asyncio.sleep(0)  # subscribed: its history read, it waits for live events
+
+    rooms = [user_room("alice"), user_room("bob")]
+    await manager.emit(UNREAD_COUNT, count(1, 3), to=rooms)
+
+    async with asyncio.timeout(5):
+        assert await first == (UNREAD_COUNT, count(1, 3))
+    assert manager.counts.waiting == 0
+    await manager.emit(UNREAD_COUNT, count(2, 4), to=rooms)  # within alice's window: it waits
+    assert manager.counts.waiting == 1  # alice's; bob has no listener here
+    await events.aclose()
+
+    await manager.emit(UNREAD_COUNT, count(3, 5), to=rooms)
+    manager.counts.flush()
+    assert manager.counts.waiting == 0
+    assert manager.listened == [{}]  # the subscription's room went with it
