@@ -278,6 +278,21 @@ async def test_a_count_for_a_room_where_nobody_listens_is_neither_sent_nor_kept(
     assert [data["count"] for _, _, data in delivery.of("bob", UNREAD_COUNT)] == [1, 2]
 
 
+async def test_a_newer_count_replaces_a_waiting_one_after_its_listener_left() -> None:
+    listening = {user_room("bob")}
+    delivery = Delivery(listening)
+    await delivery.publish(UnreadCountsChanged({"bob": 1}))
+    await delivery.publish(UnreadCountsChanged({"bob": 2}))  # waits for the window's end
+
+    listening.discard(user_room("bob"))  # his last client goes
+    await delivery.publish(UnreadCountsChanged({"bob": 3}))
+    listening.add(user_room("bob"))  # and one comes back (after a resync, say)
+    delivery.wait(WINDOW_SECONDS)
+
+    assert [data["count"] for _, _, data in delivery.of("bob")] == [1, 3]
+    assert delivery.manager.counts.waiting == 0
+
+
 async def test_a_sockets_room_is_listened_to_while_it_has_a_socket() -> None:
     delivery = Delivery(listening=set())
     manager = delivery.manager

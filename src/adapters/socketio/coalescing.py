@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from typing import Any
 
 WINDOW_SECONDS = 0.25
@@ -40,6 +40,12 @@ class CountCoalescer:
     @property
     def waiting(self) -> int:
         return len(self._waiting)
+
+    @property
+    def waiting_rooms(self) -> Container[str]:
+        """The rooms with a count waiting: a newer count for one replaces it, listened to or
+        not, so that the last one sent is the current one."""
+        return self._waiting
 
     def counts(self, payload: Payload, rooms: Iterable[str]) -> list[str]:
         """A count event for these rooms: the rooms it goes to now (the others wait)."""

@@ -103,7 +103,8 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
         # transports (GraphQL subscriptions) are fed from here, so all share one publisher.
         self.observers: list[Callable[[str, dict[str, Any], list[str]], None]] = []
         # The rooms those other transports have a client in here, each transport's own (a room
-        # is in one while it has one): with the sockets' rooms, those where anyone listens.
+        # is in one while it has one; an empty one is false): with the sockets' rooms, those
+        # where anyone listens.
         self.listened: list[Container[str]] = []
         # Called with an event id when a listener that was away hears again (see `resumed`):
         # each live transport catches its clients up on what came after it.
@@ -146,20 +147,23 @@ class HoldingManager(socketio.AsyncManager):  # type: ignore[misc]
             self._deliver(event, data, rooms, skip_sid)
 
     def _listened(self, rooms: list[str]) -> list[str]:
-        """The rooms where someone in this process listens: a socket, or a client of another
-        live transport. A broadcast's counts name every recipient's room, and most of them are
-        empty where few of its users are connected: those are neither coalesced nor looked
-        for again (a client that connects later catches up from the history, or is owed
-        only what comes after it)."""
+        """The rooms where someone in this process listens (a socket, or a client of another
+        live transport), and those with a count waiting, which a newer count replaces. A
+        broadcast's counts name every recipient's room, and most are empty where few of its
+        users are connected: those are neither coalesced nor looked for again (a client that
+        connects later catches up from the history, or is owed only what comes after it)."""
         sockets = self.rooms.get("/", {})
-        others = [listened for listened in self.listened if listened]
-        if not others:
-            return [room for room in rooms if room in sockets]
-        return [
-            room
-            for room in rooms
-            if room in sockets or any(room in listened for listened in others)
-        ]
+        others = [rooms_of for rooms_of in (self.counts.waiting_rooms, *self.listened) if rooms_of]
+        kept: list[str] = []
+        for room in rooms:
+            if room in sockets:
+                kept.append(room)
+                continue
+            for rooms_of in others:
+                if room in rooms_of:
+                    kept.append(room)
+                    break
+        return kept
 
     def _send_count(self, data: dict[str, Any], rooms: list[str]) -> None:
         self._deliver(UNREAD_COUNT, data, rooms, None)
