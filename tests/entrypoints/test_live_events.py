@@ -1,5 +1,6 @@
 """A GraphQL subscription listens to its user's room as a socket does: the Socket.IO manager
-sends it that user's counts with no socket connected, and keeps none for the user once it ends."""
+sends it that user's counts with no socket connected; once it ends, a newer count still replaces
+the one waiting for its room, and the room is no longer listened to."""
 
 from __future__ import annotations
 
