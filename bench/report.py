@@ -450,7 +450,8 @@ def _method(results: dict[str, Any]) -> list[str]:
         f"{big['rows']:,} inbox rows over {big['users']:,} users ({big['rows'] // big['users']} "
         f"each, one in ten unread) plus the heavy user with {big['heavy_rows']:,} notifications "
         f"of which {big['heavy_unread']:,} unread: {big['rows'] + big['heavy_rows']:,} rows "
-        "(one notification per row), seeded by `generate_series` and VACUUM ANALYZEd. The "
+        "(one notification per row), seeded by `generate_series`, VACUUM ANALYZEd and "
+        "checkpointed. The "
         f"small database has {small['rows']:,} rows over {small['users']:,} users plus a heavy "
         f"user with {small['heavy_rows']:,} ({small['heavy_unread']:,} unread), the fewest that "
         "still have a 100th page of 20.",
