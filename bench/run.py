@@ -7,6 +7,9 @@
 4. 1,000 Socket.IO clients while leads are created at 20/s: delivery latency, losses, memory,
    CPU per delivery; with python-socketio and with the official JavaScript client on Node, on
    one `herald serve` and on two behind Redis, each on a fresh database of the small scale;
+   after each run on one process, the same clients and leads against a reference Socket.IO
+   server on Node that stores nothing (bench/js/reference.mjs): what delivery costs with each
+   client before any database;
 5. the reads again on a 10k-row database;
 6. docs/benchmarks.md from the figures (the raw ones are kept as JSON beside the profiles).
 """
@@ -67,6 +70,7 @@ from bench.servers import (
     herald_and_bare,
     herald_processes,
     profiled,
+    reference_server,
 )
 from bench.sockets import Client, Fleet
 
@@ -539,8 +543,9 @@ async def seeded(scale: Scale, created: list[Database], what: str) -> tuple[Data
 
 async def sockets(
     plan: Plan, created: list[Database], logs: Path, profiles: Path | None
-) -> dict[str, Any]:
-    """Many connected users while one creates leads at a fixed rate, once per socket run.
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Many connected users while one creates leads at a fixed rate, once per socket run; and
+    after each run on one process, its clients and leads against the reference server.
 
     Each run on a fresh database of the small scale (the one before would leave it thousands
     of entries its clients never confirmed, which the next run's first confirmations would
@@ -548,6 +553,7 @@ async def sockets(
     about as many users as there are sockets. Every run has servers of its own.
     """
     runs: dict[str, Any] = {}
+    references: dict[str, Any] = {}
     for spec in SOCKET_RUNS:
         say(f"  sockets: {spec.name}")
         database, _ = await seeded(plan.small, created, spec.name)
@@ -558,7 +564,11 @@ async def sockets(
             runs[spec.name] = await socket_run(
                 plan, servers, spec, database, plan.small.actor, profile
             )
-    return runs
+        if spec.processes == 1:  # right after, so that both share the machine's hour
+            say(f"  sockets against the reference server: {spec.name}")
+            async with reference_server(logs) as server:
+                references[spec.name] = await reference_run(plan, server, spec.client)
+    return runs, references
 
 
 async def socket_run(
@@ -622,14 +632,8 @@ async def socket_run(
     finally:
         fleet.kill()
         await connection.close()
-    latencies = [at - sent[lead] for lead, at in received if lead in sent]
-    first_sent = min(sent.values(), default=0.0)
-    last_received = max((at for lead, at in received if lead in sent), default=first_sent)
-    # The burst's CPU: from its first lead to 2 s after its last delivery (the frames it caused
-    # sent, the clients' confirmations applied), never past the measured part, which lasts
-    # until the servers have written every frame (clients may still be reading after it).
-    window_end = min(last_received + 2, measured_until)
-    cpu = trace.spent(first_sent, window_end)
+    burst = Burst(sent, answered, errors, expected)
+    figures, cpu = _delivery(plan, burst, received, trace, measured_until)
     return {
         "client": client,
         "processes": len(servers),
@@ -641,16 +645,53 @@ async def socket_run(
         "rss_after_kib": rss_after,
         "kib_per_socket": (rss_after - rss_before) / max(connected, 1),
         "warm_up_leads": warm_up_leads,
-        "leads": len(sent),
-        "lead_errors": errors,
-        "lead_rate": plan.lead_rate,
-        "mutation_p50_ms": percentile(answered, 50) * 1e3,
-        "mutation_p99_ms": percentile(answered, 99) * 1e3,
-        "expected": expected,
-        "received": len(latencies),
+        **figures,
         "reconnects": fleet.reconnects,
         "confirmed": confirmed,
-        "lost": expected - len(latencies),
+        "postgres_cpu_seconds": cpu["postgres"],
+        "turn_holds": grown["turn"],
+        "loop_lag": grown["lag"],
+        "full_collections": grown["full_collections"],
+        "profile": profile and str(profile),
+    }
+
+
+@dataclass(frozen=True)
+class Burst:
+    sent: dict[str, float]  # lead id → when its createLead was sent
+    answered: list[float]  # each createLead's seconds
+    errors: int
+    expected: int  # notification:created, one per listening socket per lead
+
+
+def _delivery(
+    plan: Plan,
+    burst: Burst,
+    received: list[tuple[str, float]],
+    trace: CpuTrace,
+    measured_until: float,
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """A burst's figures, from what the clients received and the CPU traced until
+    `measured_until` (every frame written, or received); and each traced group's CPU in the
+    burst's window."""
+    sent = burst.sent
+    latencies = [at - sent[lead] for lead, at in received if lead in sent]
+    first_sent = min(sent.values(), default=0.0)
+    last_received = max((at for lead, at in received if lead in sent), default=first_sent)
+    # The burst's CPU: from its first lead to 2 s after its last delivery (the frames it caused
+    # sent, the clients' confirmations applied), never past the measured part, which lasts
+    # until the servers have written every frame (clients may still be reading after it).
+    window_end = min(last_received + 2, measured_until)
+    cpu = trace.spent(first_sent, window_end)
+    figures = {
+        "leads": len(sent),
+        "lead_errors": burst.errors,
+        "lead_rate": plan.lead_rate,
+        "mutation_p50_ms": percentile(burst.answered, 50) * 1e3,
+        "mutation_p99_ms": percentile(burst.answered, 99) * 1e3,
+        "expected": burst.expected,
+        "received": len(latencies),
+        "lost": burst.expected - len(latencies),
         "p50_ms": percentile(latencies, 50) * 1e3,
         "p99_ms": percentile(latencies, 99) * 1e3,
         "max_ms": max(latencies, default=float("nan")) * 1e3,
@@ -658,13 +699,39 @@ async def socket_run(
         "cpu_seconds": cpu["server"],
         "cpu_us_per_delivery": cpu["server"] / len(latencies) * 1e6 if latencies else math.nan,
         "cpu_window_seconds": window_end - first_sent,
-        "postgres_cpu_seconds": cpu["postgres"],
-        "turn_holds": grown["turn"],
-        "loop_lag": grown["lag"],
-        "full_collections": grown["full_collections"],
         "clients_cpu_seconds": cpu["clients"],
-        "profile": profile and str(profile),
     }
+    return figures, cpu
+
+
+async def reference_run(plan: Plan, server: Server, client: Client) -> dict[str, Any]:
+    """The clients and leads of a socket run on one process, against the reference server
+    (bench/js/reference.mjs), which sends Herald's frames for each lead and stores nothing:
+    what delivery costs on this machine with those clients before any database."""
+    fleet = Fleet([server.url], SECRET, plan.sockets, plan.per_process, client)
+    actor_listens = plan.small.actor in {user_id(number) for number in range(plan.sockets)}
+    try:
+        connected, failed = await fleet.connect()
+        listeners = connected - actor_listens
+        await asyncio.sleep(5)  # idle, as in Herald's runs
+        trace = CpuTrace({"server": lambda: [server.pid], "clients": fleet.pids})
+        async with httpx.AsyncClient(timeout=120) as http:
+            actor = GraphQL(http, server.url, token(plan.small.actor))
+            # The warm-up, as in Herald's runs: V8 compiles both sides' code as it first runs.
+            warm_up = replace(plan, lead_seconds=plan.warmup)
+            warm_up_leads = len((await _lead_burst(actor, warm_up, "Warm-up"))[0])
+            await _all_received(fleet, warm_up_leads * listeners)
+            async with trace:
+                sent, answered, errors = await _lead_burst(actor, plan, "Live")
+                expected = len(sent) * listeners
+                await _all_received(fleet, (warm_up_leads + len(sent)) * listeners)
+                measured_until = time.monotonic()
+        received = await fleet.stop()
+    finally:
+        fleet.kill()
+    burst = Burst(sent, answered, errors, expected)
+    figures, _ = _delivery(plan, burst, received, trace, measured_until)
+    return {"client": client, "connected": connected, "failed": failed, **figures}
 
 
 async def _warm_up(
@@ -788,9 +855,9 @@ async def _confirmed(connection: asyncpg.Connection, lead_ids: list[str], expect
 
 
 async def _all_received(fleet: Fleet, expected: int) -> None:
-    """Until the python-socketio clients have received all `expected`, or none more for 10 s
-    (a minute at most): behind a burst, they read their frames seconds after the server wrote
-    them, and stopped at once they missed some that were on their way."""
+    """Until the clients have received all `expected`, or none more for 10 s (a minute at
+    most): behind a burst, they may read their frames seconds after the server wrote them, and
+    stopped at once they would miss some that were on their way."""
     await _settled(fleet.received_count, expected)
 
 
@@ -889,7 +956,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 plan, databases["big"], args.workdir, profiles
             )
         # The sockets run on servers and databases of their own, with the reads' servers stopped.
-        results["sockets"] = await sockets(plan, created, args.workdir, profiles)
+        results["sockets"], results["socket_reference"] = await sockets(
+            plan, created, args.workdir, profiles
+        )
     finally:
         for database in created:
             if args.keep:

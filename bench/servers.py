@@ -1,4 +1,5 @@
-"""The processes under test: `herald serve`, the bare baseline app, and py-spy beside them."""
+"""The processes under test: `herald serve`, the bare baseline app, the reference Socket.IO
+server, and py-spy beside them."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from bench.seed import HERALD, Database
+from bench.sockets import NODE_CLIENT, node
 
 SECRET = "herald-bench-secret-that-is-long-enough-for-hs256"
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,6 +154,23 @@ async def herald_processes(
         if redis is not None:
             redis.terminate()
             redis.wait(timeout=10)
+
+
+@asynccontextmanager
+async def reference_server(logs: Path) -> AsyncIterator[Server]:
+    """The reference Socket.IO server (bench/js/reference.mjs: Herald's frames for a lead, on
+    Node, with nothing stored) on a free port."""
+    port = free_port()
+    server = await start(
+        [node(), str(NODE_CLIENT / "reference.mjs")],
+        {**base_env(), "PORT": str(port)},
+        port,
+        logs / "reference.log",
+    )
+    try:
+        yield server
+    finally:
+        stop(server)
 
 
 async def _redis_server(port: int) -> subprocess.Popen[bytes]:

@@ -2,9 +2,9 @@
 
 A client process connects its sockets, prints one JSON line when they are up, and, when told
 `stop` on stdin, prints what each socket received: (relatedLeadId, time) of every
-`notification:created`, once per socket. A python-socketio process told `count` prints how
-many it has received so far (they confirm nothing the server could count). Times are
-CLOCK_MONOTONIC (`time.monotonic()`), one clock for every process on Linux. Two kinds of
+`notification:created`, once per socket. A client process told `count` prints how many it
+has received so far. Times are CLOCK_MONOTONIC (`time.monotonic()`), one clock for every
+process on Linux. Two kinds of
 client process: python-socketio (`python -m bench.sockets URL SECRET FIRST COUNT`: users
 FIRST…, on uvloop, decoding with the standard library's `json`), and the official JavaScript
 client on Node (`bench/js/fleet.mjs`, which, like a browser, offers permessage-deflate, and
@@ -160,7 +160,7 @@ class Fleet:
         return received
 
     async def received_count(self) -> int:
-        """How many `notification:created` the python-socketio processes have received so far."""
+        """How many `notification:created` the client processes have received so far."""
         for process in self._processes:
             assert process.stdin is not None
             process.stdin.write(b"count\n")
@@ -187,11 +187,13 @@ class Fleet:
 
 
 def node() -> str:
-    """Node.js, with the locked socket.io-client installed beside the fleet script."""
+    """Node.js, with the locked packages (socket.io-client, and socket.io for the reference
+    server) installed beside the scripts."""
     executable, npm = shutil.which("node"), shutil.which("npm")
     if executable is None or npm is None:
         raise SystemExit("the benchmark's JavaScript clients need Node.js and npm")
-    if not (NODE_CLIENT / "node_modules" / "socket.io-client").exists():
+    installed = NODE_CLIENT / "node_modules"
+    if not all((installed / package).exists() for package in ("socket.io-client", "socket.io")):
         subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_CLIENT, check=True, timeout=300
         )

@@ -1,10 +1,12 @@
 // Many sockets of the official socket.io-client (which, like a browser, offers
 // permessage-deflate), in one Node process, for the benchmark (bench/sockets.py drives it).
-// Usage: node fleet.mjs URL; stdin: one line {"tokens": [...]}, later one line "stop".
+// Usage: node fleet.mjs URL; stdin: one line {"tokens": [...]}, later any number of lines
+// "count", then one line "stop".
 // Each socket confirms what it received, as the inbox page does (FLEET_CONFIRM=0: never).
 // A socket the server dropped connects again, as the inbox page does, with the last eventId it
 // had: the server replays what came after it.
-// stdout: {"connected": N, "failed": M} once every socket tried, then on "stop"
+// stdout: {"connected": N, "failed": M} once every socket tried, {"count": N} on each "count"
+// (the notification:created received so far, once per socket), then on "stop"
 // {"received": [[relatedLeadId, seconds], ...], "reconnects": R}: every notification:created,
 // once per socket, timed on CLOCK_MONOTONIC (Python's time.monotonic on Linux), and how many
 // times the sockets connected again.
@@ -90,7 +92,8 @@ for (let start = 0; start < tokens.length; start += BATCH) {
   for (const socket of batch) socket ? sockets.push(socket) : (failed += 1);
 }
 await say({ connected: sockets.length, failed });
-await lines.next(); // "stop"
+// "count": how many it has received so far; any other line ("stop"): what it received.
+while ((await lines.next()).value?.trim() === "count") await say({ count: received.length });
 await say({ received, reconnects });
 for (const socket of sockets) socket.disconnect();
 process.exit(0);
