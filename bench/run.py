@@ -857,7 +857,7 @@ async def _confirmed(connection: asyncpg.Connection, lead_ids: list[str], expect
 async def _all_received(fleet: Fleet, expected: int) -> None:
     """Until the clients have received all `expected`, or none more for 10 s (a minute at
     most): behind a burst, they may read their frames seconds after the server wrote them, and
-    stopped at once they would miss some that were on their way."""
+    stopping at once would count those still on their way as missing."""
     await _settled(fleet.received_count, expected)
 
 
