@@ -566,9 +566,19 @@ async def sockets(
             )
         if spec.processes == 1:  # right after, so that both share the machine's hour
             say(f"  sockets against the reference server: {spec.name}")
-            async with reference_server(logs) as server:
-                references[spec.name] = await reference_run(plan, server, spec.client)
+            try:
+                async with reference_server(logs) as server:
+                    references[spec.name] = await reference_run(plan, server, spec.client)
+            except Exception as error:  # a reference that failed loses Herald's runs nothing
+                say(f"    the reference run failed: {error!r}")
+                references[spec.name] = {"error": repr(error)}
     return runs, references
+
+
+def _leads_http() -> httpx.AsyncClient:
+    """The actor's HTTP client in a socket run: the leads are sent open loop, each on a
+    connection of its own while the ones before wait for their answers."""
+    return httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200))
 
 
 async def socket_run(
@@ -601,7 +611,7 @@ async def socket_run(
                 "clients": fleet.pids,
             }
         )
-        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=200)) as http:
+        async with _leads_http() as http:
             actor = GraphQL(http, servers[0].url, token(actor_id))
             listeners = connected - actor_listens
             warm_up_leads = await _warm_up(
@@ -715,23 +725,34 @@ async def reference_run(plan: Plan, server: Server, client: Client) -> dict[str,
         listeners = connected - actor_listens
         await asyncio.sleep(5)  # idle, as in Herald's runs
         trace = CpuTrace({"server": lambda: [server.pid], "clients": fleet.pids})
-        async with httpx.AsyncClient(timeout=120) as http:
+        async with _leads_http() as http:
             actor = GraphQL(http, server.url, token(plan.small.actor))
             # The warm-up, as in Herald's runs: V8 compiles both sides' code as it first runs.
+            # It ends as theirs do, at least 2 s after its frames: its last counts and the
+            # clients' confirmations (a second or two after their last frame) fall before the
+            # burst.
             warm_up = replace(plan, lead_seconds=plan.warmup)
             warm_up_leads = len((await _lead_burst(actor, warm_up, "Warm-up"))[0])
             await _all_received(fleet, warm_up_leads * listeners)
+            await asyncio.sleep(2.5)
             async with trace:
                 sent, answered, errors = await _lead_burst(actor, plan, "Live")
                 expected = len(sent) * listeners
                 await _all_received(fleet, (warm_up_leads + len(sent)) * listeners)
+                await asyncio.sleep(2)  # as `_sent_out`: the CPU window ends 2 s after
                 measured_until = time.monotonic()
         received = await fleet.stop()
     finally:
         fleet.kill()
     burst = Burst(sent, answered, errors, expected)
     figures, _ = _delivery(plan, burst, received, trace, measured_until)
-    return {"client": client, "connected": connected, "failed": failed, **figures}
+    return {
+        "client": client,
+        "connected": connected,
+        "failed": failed,
+        **figures,
+        "reconnects": fleet.reconnects,
+    }
 
 
 async def _warm_up(
