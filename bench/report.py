@@ -671,34 +671,32 @@ def _emails_scheduled(fan: dict[str, Any]) -> str:
     return f"| (with email on: {what}) | | | | |"
 
 
-# The rows of a socket run's table that the reference runs have too.
+# A socket run's table (the runs on Herald, and those against the reference server): rows of
+# (what, the cell of a run).
 Row = tuple[str, Callable[[dict[str, Any]], str]]
-CONNECTED: Row = ("sockets connected (failed)", lambda r: f"{r['connected']:,} ({r['failed']})")
-LEADS: Row = (
-    "leads created (failed: errors or timeouts)",
-    lambda r: f"{r['leads']} ({r['lead_errors']})",
-)
-MUTATION: Row = (
-    "createLead latency meanwhile, p50 / p99",
-    lambda r: f"{r['mutation_p50_ms']:,.0f} / {r['mutation_p99_ms']:,.0f} ms",
-)
-RECEIVED: Row = (
-    "`notification:created` expected / received / missing",
-    lambda r: f"{r['expected']:,} / {r['received']:,} / {r['lost']:,}",
-)
-RECONNECTS: Row = (
-    "connections made again after a drop (the missed events replayed)",
-    lambda r: f"{r['reconnects']:,}" if "reconnects" in r else "not measured",
-)
-LATENCY: Row = (
-    "delivery latency p50 / p99 / max",
-    lambda r: f"{r['p50_ms']:,.0f} / {r['p99_ms']:,.0f} / {r['max_ms']:,.0f} ms",
-)
-RATE: Row = (
-    "delivered `notification:created` per second",
-    lambda r: f"{r['delivered_per_second']:,.0f}",
-)
-CPU: Row = ("server CPU per delivery", lambda r: f"{r['cpu_us_per_delivery']:,.1f} µs")
+# The burst's rows, which both tables have.
+BURST_ROWS: list[Row] = [
+    ("sockets connected (failed)", lambda r: f"{r['connected']:,} ({r['failed']})"),
+    ("leads created (failed: errors or timeouts)", lambda r: f"{r['leads']} ({r['lead_errors']})"),
+    (
+        "createLead latency meanwhile, p50 / p99",
+        lambda r: f"{r['mutation_p50_ms']:,.0f} / {r['mutation_p99_ms']:,.0f} ms",
+    ),
+    (
+        "`notification:created` expected / received / missing",
+        lambda r: f"{r['expected']:,} / {r['received']:,} / {r['lost']:,}",
+    ),
+    (
+        "connections made again after a drop (the missed events replayed)",
+        lambda r: f"{r['reconnects']:,}" if "reconnects" in r else "not measured",
+    ),
+    (
+        "delivery latency p50 / p99 / max",
+        lambda r: f"{r['p50_ms']:,.0f} / {r['p99_ms']:,.0f} / {r['max_ms']:,.0f} ms",
+    ),
+    ("delivered `notification:created` per second", lambda r: f"{r['delivered_per_second']:,.0f}"),
+]
+CPU_ROW: Row = ("server CPU per delivery", lambda r: f"{r['cpu_us_per_delivery']:,.1f} µs")
 
 
 def _table(runs: dict[str, dict[str, Any]], rows: list[Row]) -> list[str]:
@@ -717,18 +715,9 @@ def _sockets(results: dict[str, Any]) -> list[str]:
     runs = results["sockets"]
     one = next((live for live in runs.values() if live["processes"] == 1), None)
     rows: list[Row] = [
-        CONNECTED,
-        LEADS,
-        MUTATION,
-        RECEIVED,
-        RECONNECTS,
-        LATENCY,
-        RATE,
-        (
-            "of those, confirmed by the clients (`deliveredAt` set)",
-            _confirmed,
-        ),
-        CPU,
+        *BURST_ROWS,
+        ("of those, confirmed by the clients (`deliveredAt` set)", _confirmed),
+        CPU_ROW,
         (
             "outbox's turn held by each write: mean / median / 90th percentile (at most)",
             _turn_held,
@@ -777,17 +766,7 @@ def _reference(results: dict[str, Any]) -> list[str]:
     references = _measured_references(results)
     if not references and not failed:
         return []  # results from before the reference runs
-    rows = [
-        CONNECTED,
-        LEADS,
-        MUTATION,
-        RECEIVED,
-        RECONNECTS,
-        LATENCY,
-        RATE,
-        CPU,
-        ("CPU of the burst: server / clients", _reference_cpu),
-    ]
+    rows = [*BURST_ROWS, CPU_ROW, ("CPU of the burst: server / clients", _reference_cpu)]
     lines = [
         "### The same clients against a reference server",
         "",
@@ -807,7 +786,7 @@ def _reference(results: dict[str, Any]) -> list[str]:
         herald = results["sockets"].get(name)
         if herald is None:
             continue
-        with_postgres = herald["cpu_seconds"] + herald.get("postgres_cpu_seconds", 0.0)
+        with_postgres = herald["cpu_seconds"] + herald["postgres_cpu_seconds"]
         lines += [
             f"{name}, Herald against the reference server: delivery p99 "
             f"{herald['p99_ms']:,.0f} ms against {reference['p99_ms']:,.0f} "

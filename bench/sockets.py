@@ -4,13 +4,12 @@ A client process connects its sockets, prints one JSON line when they are up, an
 `stop` on stdin, prints what each socket received: (relatedLeadId, time) of every
 `notification:created`, once per socket. A client process told `count` prints how many it
 has received so far. Times are CLOCK_MONOTONIC (`time.monotonic()`), one clock for every
-process on Linux. Two kinds of
-client process: python-socketio (`python -m bench.sockets URL SECRET FIRST COUNT`: users
-FIRST…, on uvloop, decoding with the standard library's `json`), and the official JavaScript
-client on Node (`bench/js/fleet.mjs`, which, like a browser, offers permessage-deflate, and
-confirms what it received as the inbox page does: `notifications:delivered` with the largest
-`eventId`, a second after the socket's last and a random part of another second later). The
-python-socketio clients confirm nothing.
+process on Linux. Two kinds of client process: python-socketio (`python -m bench.sockets URL
+SECRET FIRST COUNT`: users FIRST…, on uvloop, decoding with the standard library's `json`),
+and the official JavaScript client on Node (`bench/js/fleet.mjs`, which, like a browser,
+offers permessage-deflate, and confirms what it received as the inbox page does:
+`notifications:delivered` with the largest `eventId`, a second after the socket's last and a
+random part of another second later). The python-socketio clients confirm nothing.
 """
 
 from __future__ import annotations
