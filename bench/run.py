@@ -935,6 +935,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit("--profile needs py-spy: uv run --with py-spy python -m bench …")
         profiles = args.workdir / "profiles"
         profiles.mkdir(parents=True, exist_ok=True)
+    if tool() != "wrk":  # the report says so too; said here before the run's 20 minutes
+        say(
+            "wrk is not installed: the reads are loaded by an asyncio httpx client, which "
+            "takes more of the server's cores (Debian's package: apt-get install wrk)"
+        )
     results: dict[str, Any] = {
         "command": "uv run "
         + "--with py-spy " * args.profile

@@ -77,15 +77,19 @@ async def start(command: list[str], env: dict[str, str], port: int, log: Path) -
         )
     server = Server(f"http://127.0.0.1:{port}", process)
     deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(timeout=1) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{command[-1]} exited with {process.returncode}: see {log}")
-            try:
-                if (await http.get(f"{server.url}/health")).status_code == 200:
-                    return server
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
+    try:
+        async with httpx.AsyncClient(timeout=1) as http:
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{command[-1]} exited with {process.returncode}: see {log}")
+                try:
+                    if (await http.get(f"{server.url}/health")).status_code == 200:
+                        return server
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+    except BaseException:  # a run interrupted (Ctrl-C) while it waits leaves no server behind
+        stop(server)
+        raise
     stop(server)
     raise RuntimeError(f"{command} did not answer /health in time")
 
