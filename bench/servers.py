@@ -87,11 +87,10 @@ async def start(command: list[str], env: dict[str, str], port: int, log: Path) -
                         return server
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
-    except BaseException:  # a run interrupted (Ctrl-C) while it waits leaves no server behind
+        raise RuntimeError(f"{command} did not answer /health in time")
+    except BaseException:  # late, exited, or the run interrupted (Ctrl-C): no server left behind
         stop(server)
         raise
-    stop(server)
-    raise RuntimeError(f"{command} did not answer /health in time")
 
 
 def stop(server: Server) -> None:
