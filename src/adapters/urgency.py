@@ -7,31 +7,44 @@ from collections.abc import Callable
 
 
 class Urgency:
-    """Whether a unit of work of this process holds the outbox's turn, which every write that
-    tells someone (each `createLead`) waits for, one after the other.
+    """Whether a unit of work of this process is open: waiting on the database, round trip after
+    round trip, each reply waiting for its turn of the event loop.
 
-    The turn is held over a few round trips to the database, and each reply waits for its
-    turn of the event loop. With the loop busy delivering a burst, a round trip took a loop
-    iteration of 30 to 50 ms: the turn was held 120 to 300 ms at the median, so fewer leads a
-    second could commit than came, and the rest queued for seconds (docs/benchmarks.md).
-    While it presses, delivery puts smaller slices of frames per turn of the loop, so that
-    those turns stay shorter.
+    With the loop busy delivering a burst, a round trip took a loop iteration of 30 to 50 ms:
+    the outbox's turn, which every write that tells someone (each `createLead`) takes one after
+    the other, was held 120 to 300 ms at the median, so fewer leads a second could commit than
+    came, and the rest queued for seconds (docs/benchmarks.md). While it presses, delivery puts
+    smaller slices of frames per turn of the loop, so that those turns stay shorter: from the
+    unit of work's start, not only while it holds the outbox's turn, since its every round trip
+    stands between a request and its answer (and the commit, and the frames after it).
 
-    Each hold's length, as it ends, goes to `on_held` (seconds): the turn is taken by one unit of
-    work at a time, so that when such writes come more often than one per hold, they queue.
+    Each hold of the outbox's turn (`begin` to `end`), as it ends, goes to `on_held` (seconds):
+    the turn is taken by one unit of work at a time, so that when such writes come more often
+    than one per hold, they queue.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._open = 0
         self._held = 0
         self._clock = clock
         self.on_held: Callable[[float], None] | None = None
 
     @property
     def pressing(self) -> bool:
-        return self._held > 0
+        return self._open > 0 or self._held > 0
+
+    def opened(self) -> None:
+        """A unit of work began."""
+        self._open += 1
+
+    def closed(self) -> None:
+        """A unit of work that began has ended."""
+        if self._open == 0:
+            raise RuntimeError("Urgency.closed() without opened()")
+        self._open -= 1
 
     def begin(self) -> float:
-        """A unit of work holds the turn; returns when, to be given back to `end`."""
+        """A unit of work holds the outbox's turn; returns when, to be given back to `end`."""
         self._held += 1
         return self._clock()
 

@@ -485,6 +485,7 @@ class DeferredWork(Protocol):
 
 
 class EventRelay(Protocol):
-    async def committed(self) -> None:
-        """Events were committed: have them published (now, or soon by a background relay)."""
+    async def committed(self, events: Sequence[StoredEvent]) -> None:
+        """These events were committed, in id order: have them published (now, or soon by a
+        background relay)."""
         ...

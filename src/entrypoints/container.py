@@ -28,7 +28,7 @@ from adapters.unsubscribe import HmacUnsubscribeTokens
 from adapters.urgency import Urgency
 from application.comments.add_comment import AddComment
 from application.delivery.events_since import EventsSince
-from application.delivery.relay_events import InlineRelay, RelayEvents
+from application.delivery.relay_events import InlineRelay, InOrder, RelayEvents
 from application.email.schedule import EmailSchedule
 from application.email.send_due_emails import SendDueEmails
 from application.email.unsubscribe import Unsubscribe
@@ -55,6 +55,7 @@ from application.notifications.mark_as_unread import MarkAsUnread
 from application.notifications.mark_group_as_read import MarkGroupAsRead
 from application.notifications.notification_feed import NotificationFeed
 from application.notifications.notification_groups import NotificationGroups
+from application.ports import NotificationPublisher
 from application.preferences.get_preferences import GetPreferences
 from application.preferences.set_preference import SetPreference
 from application.retention.purge import PurgeOlderThan
@@ -121,6 +122,17 @@ def make_socketio_server(settings: Settings, urgency: Urgency) -> SocketServer:
     )
 
 
+def make_in_order(settings: Settings, publisher: SocketIoPublisher) -> InOrder | None:
+    """Publishing at commit, for a process that publishes alone: one without Redis."""
+    return None if settings.redis_url else InOrder(publisher)
+
+
+def _relay_publisher(
+    in_order: InOrder | None, publisher: SocketIoPublisher
+) -> NotificationPublisher:
+    return publisher if in_order is None else in_order
+
+
 def make_email_schedule(settings: Settings) -> EmailSchedule | None:
     """The email channel is on when SMTP_URL is set."""
     if settings.smtp is None:
@@ -156,7 +168,7 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(UuidFactory)
     engine = providers.Singleton(make_engine, settings.provided.database_url)
     session_factory = providers.Singleton(make_session_factory, engine)
-    # A unit of work holding the outbox's turn presses; delivery puts smaller slices meanwhile.
+    # A unit of work presses while it is open; delivery puts smaller slices meanwhile.
     urgency = providers.Singleton(Urgency)
     socketio_server = providers.Singleton(make_socketio_server, settings, urgency)
     memory_store = providers.Singleton(InMemoryStore)  # used only by `in_memory` containers
@@ -221,8 +233,15 @@ class Container(containers.DeclarativeContainer):
     )
 
     # Delivery: every unit of work that commits events wakes the relay, which publishes them.
-    relay_events = providers.Factory(RelayEvents, uow=uow.provider, publisher=publisher)
-    relay = providers.Singleton(BackgroundRelay, relay_events.provider)
+    # A process without Redis is the only one to publish: it publishes its commits' events at
+    # once (in order), and its relay marks them.
+    in_order = providers.Singleton(make_in_order, settings, publisher)
+    relay_events = providers.Factory(
+        RelayEvents,
+        uow=uow.provider,
+        publisher=providers.Callable(_relay_publisher, in_order, publisher),
+    )
+    relay = providers.Singleton(BackgroundRelay, relay_events.provider, in_order=in_order)
     uow.add_kwargs(relay=relay)
     # Once the relay has published, the replay index's new entries are merged off the turn.
     replay_index_upkeep = providers.Singleton(make_replay_index_upkeep, engine)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from application.delivery.relay_events import RelayEvents
+from application.delivery.relay_events import InOrder, RelayEvents
+from domain.events import StoredEvent
 
 log = logging.getLogger("herald.delivery")
 
@@ -18,6 +19,11 @@ class BackgroundRelay:
     It is woken by each local commit, and runs every `poll_seconds` anyway: for events that other
     processes committed, or that a crash left unpublished. A failed run (Redis or the database
     away) is retried with a growing pause; nothing is marked published until it was.
+
+    With `in_order` (the process is the only one to publish: no Redis), a local commit's events
+    are published at once, in a task of their own, and the relay's runs mark them: the relay's
+    first round trips (a connection, its transaction, the claim) no longer stand between a
+    commit and its frames (docs/benchmarks.md).
     """
 
     MAX_PAUSE_SECONDS = 10.0
@@ -27,21 +33,38 @@ class BackgroundRelay:
         relay: Callable[[], RelayEvents],
         poll_seconds: float = 1.0,
         on_backlog: Callable[[int], None] | None = None,
+        in_order: InOrder | None = None,
     ) -> None:
-        self._relay, self._poll_seconds = relay, poll_seconds
+        self._relay, self._poll_seconds, self._in_order = relay, poll_seconds, in_order
         self.on_backlog = on_backlog  # told, after each run, how many events still wait
         self.on_published: Callable[[], None] | None = None  # called after a run that published
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._publishing: set[asyncio.Task[None]] = set()
 
-    async def committed(self) -> None:
+    async def committed(self, events: Sequence[StoredEvent]) -> None:
         self._wake.set()
+        if self._in_order is not None:
+            # A task of its own: the unit of work's caller answers first (published within
+            # the request, they held its answer back by as much as they saved the frames).
+            publishing = asyncio.create_task(self._publish_at_once(self._in_order, events))
+            self._publishing.add(publishing)
+            publishing.add_done_callback(self._publishing.discard)
+
+    @staticmethod
+    async def _publish_at_once(in_order: InOrder, events: Sequence[StoredEvent]) -> None:
+        try:
+            await in_order.committed(events)
+        except Exception as error:  # not marked published: the relay's run publishes them
+            log.warning("events not published at commit, the relay sends them: %s", error)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="herald-relay")
 
     async def stop(self) -> None:
         """Stop the task, then publish what is left, once."""
+        if self._publishing:
+            await asyncio.gather(*self._publishing)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

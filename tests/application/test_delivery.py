@@ -20,7 +20,7 @@ from application.commands import (
 )
 from application.comments.add_comment import AddComment
 from application.delivery.events_since import PAGE_SIZE, EventsSince
-from application.delivery.relay_events import RelayEvents
+from application.delivery.relay_events import InOrder, RelayEvents
 from application.leads.create_lead import CreateLead
 from application.leads.update_lead_score import UpdateLeadScore
 from application.notifications.delete_notification import DeleteNotification
@@ -286,6 +286,105 @@ async def test_a_run_with_nothing_to_publish_has_nothing_waiting(
 
     assert await relay() == 0
     assert relay.waiting == 0
+
+
+# InOrder: a commit's events published at once, when their turn has come
+
+
+def stored(*ids: int) -> list[StoredEvent]:
+    return [StoredEvent(event_id, counts_of("bob", event_id)) for event_id in ids]
+
+
+async def test_committed_events_wait_for_the_relay_to_tell_what_was_published_before(
+    flaky: FlakyPublisher,
+) -> None:
+    in_order = InOrder(flaky)
+    await in_order.committed(stored(3))
+    await in_order.committed(stored(4, 5))
+    assert flaky.batches == []
+
+    await in_order.publish(stored(1, 2, 3))  # the relay's batch, read back from the outbox
+
+    assert flaky.batches == [[1, 2, 3], [4, 5]]
+    assert in_order.through == 5
+
+
+async def test_a_commit_whose_turn_has_come_is_published_at_once(flaky: FlakyPublisher) -> None:
+    in_order = InOrder(flaky)
+    await in_order.publish(stored(1))
+
+    await in_order.committed(stored(2, 3))
+    await in_order.committed(stored(4))
+
+    assert flaky.batches == [[1], [2, 3], [4]]
+    # The relay reads them back later, to mark them: none is published again.
+    await in_order.publish(stored(2, 3, 4))
+    assert flaky.batches == [[1], [2, 3], [4]]
+
+
+async def test_a_commit_that_ended_before_an_earlier_one_waits_for_it(
+    flaky: FlakyPublisher,
+) -> None:
+    in_order = InOrder(flaky)
+    await in_order.publish(stored(1))
+
+    await in_order.committed(stored(3))
+    assert flaky.batches == [[1]]
+    await in_order.committed(stored(2))
+
+    assert flaky.batches == [[1], [2, 3]]
+
+
+async def test_an_event_committed_elsewhere_is_published_by_the_relay_before_those_after_it(
+    flaky: FlakyPublisher,
+) -> None:
+    in_order = InOrder(flaky)
+    await in_order.publish(stored(1))
+    await in_order.committed(stored(3))  # 2 was committed by another process
+
+    await in_order.publish(stored(2, 3))
+
+    assert flaky.batches == [[1], [2, 3]]
+    await in_order.committed(stored(4))
+    assert flaky.batches == [[1], [2, 3], [4]]
+
+
+async def test_what_failed_to_be_published_is_published_again_in_full(
+    flaky: FlakyPublisher,
+) -> None:
+    in_order = InOrder(flaky)
+    await in_order.publish(stored(1))
+    flaky.down = True
+
+    with pytest.raises(PublisherDown):
+        await in_order.committed(stored(2))  # at commit
+    with pytest.raises(PublisherDown):
+        await in_order.publish(stored(2, 3))  # the relay's run
+
+    flaky.down = False
+    assert in_order.through == 1
+    await in_order.publish(stored(2, 3))  # the relay's next run: nothing was marked
+    assert flaky.batches == [[1], [2, 3]]
+
+
+async def test_the_relay_marks_what_its_process_published_at_commit(
+    store: InMemoryStore, flaky: FlakyPublisher
+) -> None:
+    in_order = InOrder(flaky)
+    relay = RelayEvents(lambda: InMemoryUnitOfWork(store), in_order)
+    assert await relay() == 0
+    await commit_events(store, counts_of("bob", 1))
+    assert await relay() == 1
+
+    async with InMemoryUnitOfWork(store, relay=in_order) as uow:  # what the relay is handed
+        await uow.events.add([counts_of("bob", 2), counts_of("bob", 3)])
+        await uow.commit()
+
+    assert flaky.batches == [[1], [2, 3]]
+    assert store.state.published_through == 1
+    assert await relay() == 2
+    assert store.state.published_through == 3
+    assert flaky.batches == [[1], [2, 3]]
 
 
 # EventsSince: the replay for a client that comes back

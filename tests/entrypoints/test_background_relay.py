@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingPublisher
-from application.delivery.relay_events import RelayEvents
+from application.delivery.relay_events import InOrder, RelayEvents
 from domain.events import NotificationsBulkUpdated, StoredEvent
 from entrypoints.delivery import BackgroundRelay
 
@@ -24,7 +24,7 @@ async def one_run(background: BackgroundRelay, told: asyncio.Event) -> None:
     """Starts the background relay, wakes it, and stops it once `told` is set (by its report)."""
     background.start()
     try:
-        await background.committed()
+        await background.committed([])
         async with asyncio.timeout(WAIT_SECONDS):
             await told.wait()
     finally:
@@ -103,3 +103,32 @@ async def test_a_run_that_published_says_so() -> None:
 async def test_a_run_that_found_nothing_or_failed_says_nothing() -> None:
     assert await published_calls(RecordingPublisher(), waiting=False) == 0
     assert await published_calls(Away()) == 0
+
+
+async def commit(store: InMemoryStore, background: BackgroundRelay, count: int) -> None:
+    async with InMemoryUnitOfWork(store, relay=background) as uow:
+        await uow.events.add([NotificationsBulkUpdated("bob", count)])
+        await uow.commit()
+
+
+async def test_the_only_publisher_publishes_a_commit_at_once_and_its_relay_marks_it() -> None:
+    store, publisher = InMemoryStore(), RecordingPublisher()
+    in_order = InOrder(publisher)
+    relay_run = RelayEvents(lambda: InMemoryUnitOfWork(store), in_order)
+    # Never started: no run of the relay but those the test makes.
+    background = BackgroundRelay(lambda: relay_run, poll_seconds=60, in_order=in_order)
+
+    await commit(store, background, 1)
+    await asyncio.sleep(0.01)
+    assert publisher.event_ids == []  # nothing tells yet what was published before it
+    assert await relay_run() == 1
+
+    await commit(store, background, 2)
+    async with asyncio.timeout(WAIT_SECONDS):
+        while publisher.event_ids != [1, 2]:  # noqa: ASYNC110 - the task publishes on its own
+            await asyncio.sleep(0.001)
+    assert store.state.published_through == 1  # published, not marked yet
+
+    await background.stop()  # its last run marks it, and publishes it no more
+    assert store.state.published_through == 2
+    assert publisher.event_ids == [1, 2]

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingRelay
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import UnitOfWork
@@ -31,13 +31,20 @@ def backend_url(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-async def new_uow(backend_url: str | None) -> AsyncIterator[NewUnitOfWork]:
-    """Makes a fresh unit of work on the backend under test, as each use-case call would."""
+def relay() -> RecordingRelay:
+    """The relay of the units of work under test: keeps what each commit handed it."""
+    return RecordingRelay()
+
+
+@pytest.fixture
+async def new_uow(backend_url: str | None, relay: RecordingRelay) -> AsyncIterator[NewUnitOfWork]:
+    """Makes a fresh unit of work on the backend under test, as each use-case call would; what
+    its commits hand their relay is in `relay`."""
     if backend_url is None:
         store = InMemoryStore()
-        yield lambda: InMemoryUnitOfWork(store)
+        yield lambda: InMemoryUnitOfWork(store, relay=relay)
         return
     engine = make_engine(backend_url)
     session_factory = make_session_factory(engine)
-    yield lambda: SqlAlchemyUnitOfWork(session_factory)
+    yield lambda: SqlAlchemyUnitOfWork(session_factory, relay=relay)
     await engine.dispose()

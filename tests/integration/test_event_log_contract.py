@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.memory import RecordingPublisher
+from adapters.memory import RecordingPublisher, RecordingRelay
 from adapters.sqlalchemy import repositories
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.repositories import SqlAlchemyInboxRepository
@@ -817,6 +817,30 @@ async def test_a_counts_event_carries_the_counts_its_commit_leaves(
     assert counts.event == UnreadCountsChanged(expected, expected)
     assert sorted(counts.event.audience) == sorted(EVERYONE)
     assert counts.event == UnreadCountsChanged.of(await badges(new_uow, EVERYONE))
+
+
+async def test_a_commit_hands_its_relay_its_events_as_the_outbox_holds_them(
+    new_uow: NewUnitOfWork, relay: RecordingRelay
+) -> None:
+    # A broadcast with its counts (on PostgreSQL, counted by the statement that writes the
+    # events, which returns them), then a commit whose counts are read on their own.
+    await tell(new_uow, EVERYONE)
+    first, second = a_notification(), a_notification()
+    async with new_uow() as uow:
+        await uow.inbox.add(first, EVERYONE)
+        await uow.inbox.add(second, ["bob"])
+        await uow.events.add([NotificationCreated(first, EVERYONE), bulk("bob", 1)])
+        await uow.events.add_counts(EVERYONE)
+        await uow.events.add([NotificationCreated(second, ("bob",))])
+        await uow.events.add_counts(["bob"])
+        await uow.commit()
+    async with new_uow() as uow:  # not committed: nothing handed on
+        await uow.events.add([bulk("bob", 2)])
+
+    stored = await claim(new_uow)
+    assert stored is not None
+    assert [len(events) for events in relay.handed] == [2, 5]
+    assert [event for events in relay.handed for event in events] == stored
 
 
 async def badges(new_uow: NewUnitOfWork, user_ids: Sequence[str]) -> Badges:

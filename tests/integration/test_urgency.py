@@ -1,6 +1,7 @@
-"""A unit of work presses its process's urgency (`adapters.urgency`) from the moment it holds the
-outbox's turn until its transaction ends, and at no other time: delivery puts smaller slices for
-that long (see tests/adapters/test_delivery_while_urgent.py)."""
+"""A unit of work presses its process's urgency (`adapters.urgency`) from its start until its
+transaction ends, and at no other time: delivery puts smaller slices for that long (see
+tests/adapters/test_delivery_while_urgent.py); and it tells the urgency how long it held the
+outbox's turn."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from adapters.sqlalchemy.repositories import SqlAlchemyEventLog, SqlAlchemyInbox
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.urgency import Urgency
 from builders import a_notification
-from domain.events import NotificationsBulkUpdated
+from domain.events import NotificationsBulkUpdated, StoredEvent
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 
@@ -26,6 +27,14 @@ class Watched(Urgency):
         self.log: list[str] = []
         self.holds: list[float] = []
         self.on_held = self.holds.append
+
+    def opened(self) -> None:
+        super().opened()
+        self.log.append("opened")
+
+    def closed(self) -> None:
+        super().closed()
+        self.log.append("closed")
 
     def begin(self) -> float:
         since = super().begin()
@@ -51,7 +60,7 @@ async def unit_of_work(migrated_url: str) -> AsyncIterator[tuple[SqlAlchemyUnitO
     await engine.dispose()
 
 
-async def test_it_presses_while_the_turn_is_held(
+async def test_it_presses_while_open_and_tells_how_long_the_turn_was_held(
     unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     uow, urgency = unit_of_work
@@ -60,21 +69,24 @@ async def test_it_presses_while_the_turn_is_held(
 
     async def watched_write_pending(
         log: SqlAlchemyEventLog, inbox: SqlAlchemyInboxRepository
-    ) -> bool:
+    ) -> list[StoredEvent]:
         written = await write_pending(log, inbox)
         pressing_as_events_were_written.append(urgency.pressing)  # the turn held until commit
         return written
 
     monkeypatch.setattr(SqlAlchemyEventLog, "write_pending", watched_write_pending)
 
+    assert not urgency.pressing
     async with uow:
+        assert urgency.pressing  # from the start: every round trip waits on the loop
         await uow.inbox.add(a_notification(NOW), ["bob", "carol"])
-        assert not urgency.pressing  # the entries are written before the turn
+        assert urgency.log == ["opened"]  # the entries are written before the turn
         await uow.commit()
-        assert not urgency.pressing
+        assert urgency.log == ["opened", "begin", "end"]
+    assert not urgency.pressing
 
     assert pressing_as_events_were_written == [True]
-    assert urgency.log == ["begin", "end"]
+    assert urgency.log == ["opened", "begin", "end", "closed"]
     assert len(urgency.holds) == 1  # how long the turn was held, as it ended
     assert urgency.holds[0] > 0
 
@@ -86,7 +98,7 @@ async def test_a_commit_that_fails_under_the_turn_stops_pressing(
 
     async def failing_write_pending(
         log: SqlAlchemyEventLog, inbox: SqlAlchemyInboxRepository
-    ) -> bool:
+    ) -> list[StoredEvent]:
         await inbox.flush()  # the counts written under the turn, then the outbox fails
         raise RuntimeError("the outbox could not be written")
 
@@ -96,21 +108,25 @@ async def test_a_commit_that_fails_under_the_turn_stops_pressing(
         await uow.inbox.add(a_notification(NOW), ["bob"])
         with pytest.raises(RuntimeError, match="outbox"):
             await uow.commit()
-        assert urgency.pressing  # the transaction, and the turn, end as the unit of work does
+        assert urgency.log == ["opened", "begin"]  # the transaction, and the turn, end
+        assert urgency.pressing  # as the unit of work does
 
-    assert urgency.log == ["begin", "end"]
+    assert urgency.log == ["opened", "begin", "end", "closed"]
     assert not urgency.pressing
 
 
-async def test_a_unit_of_work_that_takes_no_turn_never_presses(
+async def test_a_unit_of_work_that_takes_no_turn_presses_while_open_and_holds_nothing(
     unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched],
 ) -> None:
     uow, urgency = unit_of_work
     async with uow:
         assert await uow.users.get("nobody") is None
+        assert urgency.pressing
         await uow.commit()
 
-    assert urgency.log == []
+    assert urgency.log == ["opened", "closed"]
+    assert urgency.holds == []
+    assert not urgency.pressing
 
 
 async def test_it_presses_from_a_turn_taken_by_the_use_case_itself(
@@ -125,7 +141,7 @@ async def test_it_presses_from_a_turn_taken_by_the_use_case_itself(
         await uow.events.take_turn()  # held already: nothing more
         await uow.commit()
 
-    assert urgency.log == ["begin", "end"]
+    assert urgency.log == ["opened", "begin", "end", "closed"]
 
 
 async def test_it_presses_when_writing_the_events_takes_the_turn(
@@ -137,7 +153,7 @@ async def test_it_presses_when_writing_the_events_takes_the_turn(
         await uow.events.add([NotificationsBulkUpdated("bob", 0)])
         await uow.commit()
 
-    assert urgency.log == ["begin", "end"]
+    assert urgency.log == ["opened", "begin", "end", "closed"]
 
 
 async def test_it_stops_pressing_even_if_the_session_fails_to_close(
@@ -156,11 +172,11 @@ async def test_it_stops_pressing_even_if_the_session_fails_to_close(
         async with uow:
             await uow.events.take_turn()
 
-    assert urgency.log == ["begin", "end"]
+    assert urgency.log == ["opened", "begin", "end", "closed"]
     assert not urgency.pressing
 
 
-async def test_a_commit_that_the_database_refuses_stops_pressing_at_once(
+async def test_a_commit_that_the_database_refuses_ends_the_turn_at_once(
     unit_of_work: tuple[SqlAlchemyUnitOfWork, Watched], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     uow, urgency = unit_of_work
@@ -173,10 +189,11 @@ async def test_a_commit_that_the_database_refuses_stops_pressing_at_once(
         monkeypatch.setattr(AsyncSession, "commit", refused)
         with pytest.raises(RuntimeError, match="refused"):
             await uow.commit()
-        assert not urgency.pressing
+        assert urgency.log == ["opened", "begin", "end"]
         monkeypatch.undo()
 
-    assert urgency.log == ["begin", "end"]
+    assert urgency.log == ["opened", "begin", "end", "closed"]
+    assert not urgency.pressing
 
 
 async def test_each_commit_of_one_unit_of_work_presses_for_its_own_turn(
@@ -189,7 +206,7 @@ async def test_each_commit_of_one_unit_of_work_presses_for_its_own_turn(
         await uow.inbox.add(a_notification(NOW), ["carol"])
         await uow.commit()
 
-    assert urgency.log == ["begin", "end", "begin", "end"]
+    assert urgency.log == ["opened", "begin", "end", "begin", "end", "closed"]
     assert len(urgency.holds) == 2
 
 
@@ -199,8 +216,7 @@ async def test_the_container_gives_its_units_of_work_the_urgency_that_delivery_h
     container = Container(settings=Settings(jwt_secret="s" * 32, database_url=migrated_sqlite_url))
     try:
         urgency = container.socketio_server().manager.urgency
-        async with container.uow() as uow:
-            await uow.events.take_turn()
+        async with container.uow():
             assert urgency.pressing
         assert not urgency.pressing
     finally:
@@ -226,3 +242,16 @@ def test_each_hold_is_timed_as_it_ends_and_overlapping_holds_each_by_their_own_s
     assert not urgency.pressing
     with pytest.raises(RuntimeError, match="without begin"):
         urgency.end()
+
+
+def test_it_presses_while_any_unit_of_work_is_open() -> None:
+    urgency = Urgency()
+    urgency.opened()
+    urgency.opened()
+    urgency.closed()
+    assert urgency.pressing
+
+    urgency.closed()
+    assert not urgency.pressing
+    with pytest.raises(RuntimeError, match="without opened"):
+        urgency.closed()

@@ -1,7 +1,7 @@
 """In-memory adapters: real implementations of the ports, for tests and demos."""
 
 from adapters.memory.emails import RecordingEmailSender
-from adapters.memory.publisher import RecordingPublisher
+from adapters.memory.publisher import RecordingPublisher, RecordingRelay
 from adapters.memory.queries import InMemoryInboxQueries
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
 
@@ -11,4 +11,5 @@ __all__ = [
     "InMemoryUnitOfWork",
     "RecordingEmailSender",
     "RecordingPublisher",
+    "RecordingRelay",
 ]

@@ -357,17 +357,19 @@ class InMemoryEventLog:
     async def take_turn(self) -> None:
         """Units of work take turns already: each holds the store's lock from start to end."""
 
-    def assign_ids(self) -> bool:
-        """At commit: give the pending events their ids; returns whether there were any."""
+    def assign_ids(self) -> list[StoredEvent]:
+        """At commit: give the pending events their ids; returns them."""
         now = self._clock.now()
+        written: list[StoredEvent] = []
         for event in self.pending:
             self._state.last_event_id += 1
-            self._state.events.append(StoredEvent(self._state.last_event_id, event))
+            written.append(StoredEvent(self._state.last_event_id, event))
+            self._state.events.append(written[-1])
             self._state.event_times[self._state.last_event_id] = now
             if isinstance(event, NotificationCreated):
                 notification_id = event.notification.id
                 self._state.notification_event_ids[notification_id] = self._state.last_event_id
-        written, self.pending = bool(self.pending), []
+        self.pending = []
         return written
 
     async def claim_unpublished(self, limit: int) -> list[StoredEvent] | None:
@@ -491,7 +493,7 @@ class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore, relay: EventRelay | None = None) -> None:
         self._store, self._relay = store, relay
         self._working: InMemoryState | None = None
-        self._wrote_events = False
+        self._committed: list[StoredEvent] = []  # the events committed, for the relay
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
@@ -518,14 +520,14 @@ class InMemoryUnitOfWork:
         self._working = None
         self._store.lock.release()
         # Only now, with the transaction over, may the relay open one of its own.
-        wrote_events, self._wrote_events = self._wrote_events, False
-        if wrote_events and self._relay is not None:
-            await self._relay.committed()
+        committed, self._committed = self._committed, []
+        if committed and self._relay is not None:
+            await self._relay.committed(committed)
 
     async def commit(self) -> None:
         if self._working is None:
             raise RuntimeError("commit() outside of the unit of work")
         await self._event_log.count()
-        self._wrote_events |= self._event_log.assign_ids()
+        self._committed.extend(self._event_log.assign_ids())
         self._store.state = self._working
         self._open(copy.deepcopy(self._working))

@@ -65,8 +65,8 @@ class PublishFailed(Exception):
 # database's replies (and with them the outbox's turn, which every `createLead` waits for)
 # behind a thousand writes.
 FRAMES_PER_TURN = 64
-# While a unit of work here holds the outbox's turn (`Urgency`): the loop's turns are kept
-# shorter, so that the database's replies to it wait for less, and stay busy.
+# While a unit of work here is open (`Urgency`): the loop's turns are kept shorter, so that
+# the database's replies to it wait for less (a `createLead` makes ten round trips).
 FRAMES_PER_TURN_WHILE_URGENT = 8
 
 

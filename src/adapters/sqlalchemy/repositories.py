@@ -1616,11 +1616,12 @@ class SqlAlchemyEventLog(_Repository):
         """The transaction has ended, and the turn with it."""
         self._holding_turn = False
 
-    async def write_pending(self, inbox: SqlAlchemyInboxRepository) -> bool:
+    async def write_pending(self, inbox: SqlAlchemyInboxRepository) -> list[StoredEvent]:
         """Just before commit, under the turn: the inbox's pending counts written, and the
-        pending events given their ids and written. On PostgreSQL, a counts event of exactly
-        a broadcast's recipients (what a `createLead` writes) is counted and written by the
-        statement that writes the events: one round trip less while the turn is held."""
+        pending events given their ids and written; returns them, in id order. On PostgreSQL,
+        a counts event of exactly a broadcast's recipients (what a `createLead` writes) is
+        counted and written by the statement that writes the events: one round trip less while
+        the turn is held."""
         pending, self.pending = self.pending, []
         broadcast = self._broadcast_among(pending, inbox) if self._on_postgresql else None
         if broadcast is None:  # each counts event read under the turn (the counts written first)
@@ -1634,7 +1635,7 @@ class SqlAlchemyEventLog(_Repository):
             ]
             await inbox.flush()
         if not pending:
-            return False
+            return []
         now = self._clock.now()
         rows = [
             None
@@ -1662,9 +1663,15 @@ class SqlAlchemyEventLog(_Repository):
             statement, parameters = _write_events(rows, created, now, broadcast)
             if broadcast is not None:  # the counts it reads: as every turn before left them
                 await self.take_turn()
-            await self._execute(statement, parameters)
+            returned = (await self._execute(statement, parameters)).all()
             self._turn_taken()  # if it was not taken before, this statement took it
-            return True
+            first = min(row.id for row in returned)
+            return [
+                StoredEvent(row.id, msgspec.json.decode(row.counts, type=UnreadCountsChanged))
+                if isinstance(event := pending[row.id - first], _CountsOf)
+                else StoredEvent(row.id, event)
+                for row in sorted(returned, key=lambda row: row.id)
+            ]
         # SQLite: the write lock, taken as the transaction began (BEGIN IMMEDIATE), is its turn.
         written = [row for row in rows if row is not None]
         assert len(written) == len(rows), "every counts event was read above"
@@ -1681,7 +1688,11 @@ class SqlAlchemyEventLog(_Repository):
                 .where(notifications.c.id == notification_id)
                 .values(event_id=first + offset)
             )
-        return True
+        return [
+            StoredEvent(first + offset, event)
+            for offset, event in enumerate(pending)
+            if not isinstance(event, _CountsOf)  # none is (above)
+        ]
 
     @staticmethod
     def _broadcast_among(
@@ -1869,12 +1880,16 @@ def _events_statement(counted: tuple[bool, ...], created: tuple[int, ...]) -> sa
         told_counts, counting = _broadcast_counted(sa.bindparam("broadcast", type_=arrays.STRINGS))
         selects.append(_counts_event(first + offset, told_counts))
     written = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+    # Each event's id, and the payload of the one counted here (the others are known).
+    counted_kind = sa.bindparam("counted_kind", UnreadCountsChanged.__name__, sa.String)
+    counts = sa.case((outbox_events.c.kind == counted_kind, outbox_events.c.payload))
     return (
         sa.insert(outbox_events)
         .from_select(
             [outbox_events.c.id, *(outbox_events.c[name] for name in _EVENT_COLUMNS)], written
         )
         .add_cte(*given, *counting)
+        .returning(outbox_events.c.id, counts.label("counts"))
     )
 
 

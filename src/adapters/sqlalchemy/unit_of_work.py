@@ -32,6 +32,7 @@ from application.ports import (
     TaskRepository,
     UserRepository,
 )
+from domain.events import StoredEvent
 
 
 class SqlAlchemyUnitOfWork:
@@ -56,14 +57,15 @@ class SqlAlchemyUnitOfWork:
         deferred: DeferredWork | None = None,
     ) -> None:
         """`clock` stamps the events written at commit (the system clock when None);
-        `urgency` presses while this unit of work holds the outbox's turn; `deferred` is told
-        when a commit left the inbox work to finish later (a read mark to apply)."""
+        `urgency` presses while this unit of work is open, and is told when it holds the
+        outbox's turn; `deferred` is told when a commit left the inbox work to finish later (a
+        read mark to apply)."""
         self._session_factory, self._relay, self._clock = session_factory, relay, clock
         self._urgency, self._deferred = urgency, deferred
         self._session: AsyncSession | None = None
-        self._wrote_events = False
+        self._committed: list[StoredEvent] = []  # the events committed, for the relay
         self._left_work = False
-        self._pressing = False
+        self._holding_turn = False
         self._turn_since: float | None = None  # when this unit of work took the turn it holds
 
     async def __aenter__(self) -> Self:
@@ -80,6 +82,8 @@ class SqlAlchemyUnitOfWork:
         )
         self.inbox = self._inbox = SqlAlchemyInboxRepository(session, self._event_log.take_turn)
         self.emails = SqlAlchemyDueEmailRepository(session)
+        if self._urgency is not None:
+            self._urgency.opened()
         return self
 
     async def __aexit__(
@@ -94,9 +98,11 @@ class SqlAlchemyUnitOfWork:
                 await session.close()  # rolls back the transaction unless it was committed
         finally:
             self._turn_ended()
-        wrote_events, self._wrote_events = self._wrote_events, False
-        if wrote_events and self._relay is not None:
-            await self._relay.committed()
+            if session is not None and self._urgency is not None:
+                self._urgency.closed()
+        committed, self._committed = self._committed, []
+        if committed and self._relay is not None:
+            await self._relay.committed(committed)
         left_work, self._left_work = self._left_work, False
         if left_work and self._deferred is not None:
             await self._deferred.committed()
@@ -106,7 +112,7 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("commit() outside of the unit of work")
         # The counts and the outbox rows last, under the turn: its lock is then held for the
         # shortest time.
-        wrote_events = await self._event_log.write_pending(self._inbox)
+        written = await self._event_log.write_pending(self._inbox)
         left_work, self._inbox.marked = self._inbox.marked, False
         try:
             with concurrency_errors():
@@ -115,16 +121,16 @@ class SqlAlchemyUnitOfWork:
             self._turn_ended()
             self._inbox.forget()
             self._event_log.forget()
-        self._wrote_events |= wrote_events
+        self._committed.extend(written)
         self._left_work |= left_work
 
     def _turn_taken(self) -> None:
-        if self._urgency is not None and not self._pressing:
+        if self._urgency is not None and not self._holding_turn:
             self._turn_since = self._urgency.begin()
-            self._pressing = True
+            self._holding_turn = True
 
     def _turn_ended(self) -> None:
-        if self._pressing:
-            self._pressing = False
+        if self._holding_turn:
+            self._holding_turn = False
             if self._urgency is not None:
                 self._urgency.end(self._turn_since)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 
 from application.ports import NotificationPublisher, UnitOfWork
+from domain.events import StoredEvent
 
 BATCH_SIZE = 500
 
@@ -58,5 +60,59 @@ class InlineRelay:
     def __init__(self, relay: RelayEvents) -> None:
         self._relay = relay
 
-    async def committed(self) -> None:
+    async def committed(self, events: Sequence[StoredEvent]) -> None:
         await self._relay()
+
+
+class InOrder:
+    """A publisher for a process that is the outbox's only one: it publishes the events its own
+    units of work commit as they commit, without waiting for the relay to read them back, and
+    the relay's batches less what it has already published; every event once, in id order.
+
+    Ids follow the order of commits, and a commit's events arrive here when it has ended: an
+    event is published as soon as every event before it has been. One that arrives before those
+    (a commit that ended first, or an event of another process, such as `herald purge`) waits
+    until the relay has published what came before it. The relay still marks every event
+    published, off the path to the clients; after a crash, what was not marked is published
+    again (at least once, as before).
+    """
+
+    def __init__(self, publisher: NotificationPublisher) -> None:
+        self._publisher = publisher
+        # Every event up to it has been published; None until the relay's first batch tells.
+        self.through: int | None = None
+        self._early: dict[int, StoredEvent] = {}  # committed here, waiting for those before
+        self._lock = asyncio.Lock()  # one publication at a time, so that each keeps its turn
+
+    async def publish(self, events: Sequence[StoredEvent]) -> None:
+        """The relay's batch: what was not published yet, then what waited for it."""
+        async with self._lock:
+            through = self.through
+            fresh = [stored for stored in events if through is None or stored.id > through]
+            if fresh:
+                await self._publisher.publish(fresh)
+            if events:
+                self.through = max(events[-1].id, through or 0)
+            await self._publish_early()
+
+    async def committed(self, events: Sequence[StoredEvent]) -> None:
+        """A commit of this process: its events, published at once if their turn has come."""
+        async with self._lock:
+            for stored in events:
+                if self.through is None or stored.id > self.through:
+                    self._early[stored.id] = stored
+            await self._publish_early()
+
+    async def _publish_early(self) -> None:
+        through = self.through
+        if through is None or not self._early:
+            return
+        for stale in [event_id for event_id in self._early if event_id <= through]:
+            del self._early[stale]
+        due: list[StoredEvent] = []
+        while (stored := self._early.pop(through + 1, None)) is not None:
+            due.append(stored)
+            through = stored.id
+        if due:
+            await self._publisher.publish(due)
+            self.through = through
