@@ -20,10 +20,11 @@ class BackgroundRelay:
     processes committed, or that a crash left unpublished. A failed run (Redis or the database
     away) is retried with a growing pause; nothing is marked published until it was.
 
-    With `in_order` (the process is the only one to publish: no Redis), a local commit's events
-    are published at once, in a task of their own, and the relay's runs mark them: the relay's
-    first round trips (a connection, its transaction, the claim) no longer stand between a
-    commit and its frames (docs/benchmarks.md).
+    With `in_order` (the process is the only one to publish: no Redis), once the relay runs, a
+    local commit's events are published as the commit ends, in a task of their own, and the
+    relay's runs mark them: the relay's first round trips (a connection, its transaction, the
+    claim) no longer stand between a commit and its frames (docs/benchmarks.md), but where an
+    event before them is still to be read from the outbox (see `InOrder`).
     """
 
     MAX_PAUSE_SECONDS = 10.0
@@ -44,7 +45,7 @@ class BackgroundRelay:
 
     async def committed(self, events: Sequence[StoredEvent]) -> None:
         self._wake.set()
-        if self._in_order is not None:
+        if self._in_order is not None and self._task is not None:  # a relay that runs
             # A task of its own: the unit of work's caller answers first (published within
             # the request, they held its answer back by as much as they saved the frames).
             publishing = asyncio.create_task(self._publish_at_once(self._in_order, events))
@@ -64,7 +65,7 @@ class BackgroundRelay:
     async def stop(self) -> None:
         """Stop the task, then publish what is left, once."""
         if self._publishing:
-            await asyncio.gather(*self._publishing)
+            await asyncio.gather(*self._publishing, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -367,6 +367,21 @@ async def test_what_failed_to_be_published_is_published_again_in_full(
     assert flaky.batches == [[1], [2, 3]]
 
 
+async def test_a_batch_is_out_even_when_what_waited_for_it_fails_to_go(
+    flaky: FlakyPublisher,
+) -> None:
+    in_order = InOrder(flaky)
+    await in_order.committed(stored(2))
+    flaky.batches_before_down = 1
+
+    await in_order.publish(stored(1))  # the relay marks it: the failure after it is not its own
+
+    assert in_order.through == 1
+    flaky.batches_before_down = None
+    await in_order.publish(stored(2))  # the relay's next run
+    assert flaky.batches == [[1], [2]]
+
+
 async def test_the_relay_marks_what_its_process_published_at_commit(
     store: InMemoryStore, flaky: FlakyPublisher
 ) -> None:

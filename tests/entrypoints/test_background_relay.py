@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
+
+import pytest
 
 from adapters.memory import InMemoryStore, InMemoryUnitOfWork, RecordingPublisher
 from application.delivery.relay_events import InOrder, RelayEvents
 from domain.events import NotificationsBulkUpdated, StoredEvent
+from entrypoints.container import Container
 from entrypoints.delivery import BackgroundRelay
+from entrypoints.settings import Settings
 
 WAIT_SECONDS = 5
 
@@ -114,21 +119,63 @@ async def commit(store: InMemoryStore, background: BackgroundRelay, count: int) 
 async def test_the_only_publisher_publishes_a_commit_at_once_and_its_relay_marks_it() -> None:
     store, publisher = InMemoryStore(), RecordingPublisher()
     in_order = InOrder(publisher)
-    relay_run = RelayEvents(lambda: InMemoryUnitOfWork(store), in_order)
-    # Never started: no run of the relay but those the test makes.
-    background = BackgroundRelay(lambda: relay_run, poll_seconds=60, in_order=in_order)
-
-    await commit(store, background, 1)
-    await asyncio.sleep(0.01)
-    assert publisher.event_ids == []  # nothing tells yet what was published before it
-    assert await relay_run() == 1
+    marking = RelayEvents(lambda: InMemoryUnitOfWork(store), in_order)
+    runs = [marking]
+    background = BackgroundRelay(lambda: runs[0], poll_seconds=60, in_order=in_order)
+    await commit(store, background, 1)  # not started: the relay's run publishes it
+    assert await marking() == 1
+    # From now on the relay's runs fail (their publisher is away): only the commit publishes.
+    runs[0] = RelayEvents(lambda: InMemoryUnitOfWork(store), InOrder(Away()))
+    background.start()
 
     await commit(store, background, 2)
     async with asyncio.timeout(WAIT_SECONDS):
         while publisher.event_ids != [1, 2]:  # noqa: ASYNC110 - the task publishes on its own
             await asyncio.sleep(0.001)
-    assert store.state.published_through == 1  # published, not marked yet
+    assert store.state.published_through == 1  # published, not marked
 
+    runs[0] = marking
     await background.stop()  # its last run marks it, and publishes it no more
     assert store.state.published_through == 2
     assert publisher.event_ids == [1, 2]
+
+
+async def test_what_fails_to_be_published_at_commit_is_left_to_the_relay(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, publisher = InMemoryStore(), Away()
+    in_order = InOrder(publisher)
+    in_order.through = 0  # as after a relay's run that found nothing before
+    background = BackgroundRelay(
+        lambda: RelayEvents(lambda: InMemoryUnitOfWork(store), in_order),
+        poll_seconds=60,
+        in_order=in_order,
+    )
+    background.start()
+
+    with caplog.at_level(logging.WARNING, logger="herald.delivery"):
+        await commit(store, background, 1)  # answered: the failure is not the caller's
+        async with asyncio.timeout(WAIT_SECONDS):
+            while "not published at commit" not in caplog.text:  # noqa: ASYNC110 - logged by the task
+                await asyncio.sleep(0.001)
+    await background.stop()
+
+    assert in_order.through == 0
+    assert store.state.published_through == 0  # nothing marked: a later run publishes it
+
+
+@pytest.mark.parametrize("redis_url", [None, "redis://127.0.0.1:1/0"], ids=["alone", "redis"])
+def test_only_a_process_without_redis_publishes_at_commit(redis_url: str | None) -> None:
+    settings = Settings(
+        jwt_secret="s" * 32, database_url="sqlite+aiosqlite://", redis_url=redis_url
+    )
+    container = Container(settings=settings)
+
+    in_order = container.in_order()
+
+    if redis_url is None:  # the only publisher: the relay's runs go through it too
+        assert isinstance(in_order, InOrder)
+        assert container.relay_events()._publisher is in_order
+    else:  # any process's relay may publish any event, through Redis
+        assert in_order is None
+        assert container.relay_events()._publisher is container.publisher()

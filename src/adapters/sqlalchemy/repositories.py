@@ -1880,16 +1880,19 @@ def _events_statement(counted: tuple[bool, ...], created: tuple[int, ...]) -> sa
         told_counts, counting = _broadcast_counted(sa.bindparam("broadcast", type_=arrays.STRINGS))
         selects.append(_counts_event(first + offset, told_counts))
     written = selects[0] if len(selects) == 1 else sa.union_all(*selects)
-    # Each event's id, and the payload of the one counted here (the others are known).
-    counted_kind = sa.bindparam("counted_kind", UnreadCountsChanged.__name__, sa.String)
-    counts = sa.case((outbox_events.c.kind == counted_kind, outbox_events.c.payload))
+    # Each event's id, and the payload of the one counted here, if any (the others are known).
+    returned: list[sa.ColumnElement[Any]] = [outbox_events.c.id]
+    if any(counted):
+        counted_kind = sa.bindparam("counted_kind", UnreadCountsChanged.__name__, sa.String)
+        counts = sa.case((outbox_events.c.kind == counted_kind, outbox_events.c.payload))
+        returned.append(counts.label("counts"))
     return (
         sa.insert(outbox_events)
         .from_select(
             [outbox_events.c.id, *(outbox_events.c[name] for name in _EVENT_COLUMNS)], written
         )
         .add_cte(*given, *counting)
-        .returning(outbox_events.c.id, counts.label("counts"))
+        .returning(*returned)
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 
 from application.ports import NotificationPublisher, UnitOfWork
@@ -71,10 +72,11 @@ class InOrder:
 
     Ids follow the order of commits, and a commit's events arrive here when it has ended: an
     event is published as soon as every event before it has been. One that arrives before those
-    (a commit that ended first, or an event of another process, such as `herald purge`) waits
-    until the relay has published what came before it. The relay still marks every event
-    published, off the path to the clients; after a crash, what was not marked is published
-    again (at least once, as before).
+    waits for them: for the commit before it to end, or for the relay to publish what it reads
+    of the outbox (the events of another process, such as `herald purge`; what failed to be
+    published at commit; everything before this process's first relay run). The relay still
+    marks every event published, off the path to the clients; after a crash, what was not
+    marked is published again (at least once, as before).
     """
 
     def __init__(self, publisher: NotificationPublisher) -> None:
@@ -93,7 +95,11 @@ class InOrder:
                 await self._publisher.publish(fresh)
             if events:
                 self.through = max(events[-1].id, through or 0)
-            await self._publish_early()
+            # The batch is out, and the relay marks it whatever follows: what waited for it and
+            # fails to go now is not marked, and the next run (its commit woke the relay)
+            # publishes it, or fails.
+            with contextlib.suppress(Exception):
+                await self._publish_early()
 
     async def committed(self, events: Sequence[StoredEvent]) -> None:
         """A commit of this process: its events, published at once if their turn has come."""
