@@ -9,9 +9,9 @@ counts the response's status in the metrics.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
 
 from litestar.enums import ScopeType
@@ -55,7 +55,7 @@ class RequestContext:
         if scope["type"] != ScopeType.HTTP:
             await self._app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_id(scope) or os.urandom(16).hex()
         reset = _request_id.set(request_id)
         started = time.perf_counter()
         status: int | None = None

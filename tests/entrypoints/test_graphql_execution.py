@@ -4,11 +4,13 @@ graphql-core's ordinary execution gives: the same data, the same errors at the s
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import strawberry
+from graphql import DocumentNode, parse
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.permission import BasePermission
 
@@ -227,3 +229,33 @@ async def test_a_null_in_a_non_null_field_is_the_ordinary_error_at_its_path() ->
     assert result.data is None
     [error] = result.errors or []
     assert error.path == ["broken", 1, "name"]
+
+
+class SameDocument(SchemaExtension):
+    """Each query parsed once, as Herald's parse cache does: every request of a query then
+    carries the same nodes, and the plans made of them for one request serve the next."""
+
+    parsed: ClassVar[dict[str, DocumentNode]] = {}
+
+    def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query or ""
+        if query not in self.parsed:
+            self.parsed[query] = parse(query)
+        self.execution_context.graphql_document = self.parsed[query]
+        yield
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+async def test_a_document_asked_again_gets_the_ordinary_answer_each_time(document: str) -> None:
+    ordinary = strawberry.Schema(query=Query)
+    short = strawberry.Schema(
+        query=Query, extensions=[SameDocument], execution_context_class=LeafObjectsExecutor
+    )
+
+    # The variables change what a directive selects: a plan of the first request is not the
+    # second's.
+    for skip in (True, False, True):
+        expected = await ordinary.execute(document, variable_values={"skip": skip})
+        got = await short.execute(document, variable_values={"skip": skip})
+
+        assert answer(got) == answer(expected)

@@ -70,11 +70,38 @@ def graphql_controller(
         async def handle_http_post(self, request: Request[Any, Any, Any]) -> Response[Any]:
             """strawberry's handler, its context made here: through Litestar's dependencies,
             the independent ones (context, root value, sub-response) are resolved side by side
-            in an anyio task group on every request."""
+            in an anyio task group on every request.
+
+            What clients send, one JSON object, is executed without strawberry's `run`, whose
+            checks are for other requests (WebSocket, GET, the IDE, other bodies, streams and
+            batches: those still go its way): about a tenth of a `getUnreadCount`'s time in the
+            serve process (bench/findings.md)."""
             context = await get_context(request)
             context.request = request
-            context.response = self.temporal_response = await _sub_response()
-            return await self.execute_request(request=request, context=context, root_value=None)
+            context.response = sub_response = self.temporal_response = await _sub_response()
+            request_data = await _json_operation(request)
+            if request_data is None:
+                answer: Response[Any] = await self.execute_request(
+                    request=request, context=context, root_value=None
+                )
+                return answer
+            try:
+                result = await self.execute_operation(
+                    request=request,
+                    request_adapter=self.request_adapter_class(request),
+                    request_data=request_data,
+                    context=context,
+                    root_value=None,
+                    sub_response=sub_response,
+                )
+            except HTTPException as error:  # past the rate limit, or not an operation to run
+                return _refused(error)
+            # One operation over plain HTTP: neither a batch nor a stream, whose transports
+            # only other bodies and headers choose.
+            assert isinstance(result, ExecutionResult)
+            response_data = await self.process_result(request, result)
+            answered: Response[Any] = self.create_response(response_data, sub_response)
+            return answered
 
         def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
             return origin_allowed(origin)
@@ -120,15 +147,7 @@ def graphql_controller(
             try:
                 return await self.run(request, context=context, root_value=root_value)  # type: ignore[no-any-return]
             except HTTPException as error:  # not a GraphQL request, or past the rate limit
-                if error.status_code == TOO_MANY_REQUESTS:
-                    return Response(
-                        RATE_LIMITED_BODY,
-                        status_code=TOO_MANY_REQUESTS,
-                        headers={"Retry-After": "1"},
-                    )
-                return Response(
-                    error_body(error.reason, BAD_USER_INPUT), status_code=error.status_code
-                )
+                return _refused(error)
 
         async def execute_operation(
             self,
@@ -165,24 +184,12 @@ def graphql_controller(
         async def parse_http_body(
             self, request: Any
         ) -> GraphQLRequestData | list[GraphQLRequestData]:
-            """What clients send, one JSON object POSTed as `application/json`, read at once;
-            anything else goes strawberry's way, which says what is wrong with it. strawberry
-            parses the Content-Type header with the standard library's email parser on every
-            request: about 30 µs of a `getUnreadCount`'s 530 in process (bench/findings.md).
-            Litestar keeps its own parse on the request; `request` is cross_web's adapter of
-            it."""
-            litestar_request = request.request
-            media_type, _ = litestar_request.content_type
-            if litestar_request.method == "POST" and media_type == "application/json":
-                body = self.parse_json(await request.get_body())
-                if isinstance(body, dict) and _well_typed(body):
-                    return GraphQLRequestData(
-                        query=body.get("query"),
-                        variables=body.get("variables"),
-                        operation_name=body.get("operationName"),
-                        extensions=body.get("extensions"),
-                        protocol="http",
-                    )
+            """What clients send, one JSON object POSTed as `application/json` (`_json_operation`);
+            anything else goes strawberry's way, which says what is wrong with it. `request` is
+            cross_web's adapter of Litestar's request."""
+            request_data = await _json_operation(request.request)
+            if request_data is not None:
+                return request_data
             return await super().parse_http_body(request)  # type: ignore[no-any-return]
 
         def parse_json(self, data: str | bytes) -> Any:
@@ -196,6 +203,40 @@ def graphql_controller(
             return body
 
     return GraphQLController
+
+
+async def _json_operation(request: Request[Any, Any, Any]) -> GraphQLRequestData | None:
+    """The operation of a JSON object POSTed as `application/json`, with fields of the types
+    strawberry accepts; None for any other request, or a body that is not such an object.
+    Read at once: strawberry parses the Content-Type header with the standard library's email
+    parser on every request, about 30 µs of a `getUnreadCount`'s 530 in process
+    (bench/findings.md); Litestar keeps its own parse on the request."""
+    media_type, _ = request.content_type
+    if request.method != "POST" or media_type != "application/json":
+        return None
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, RecursionError):  # strawberry's parse says what is wrong with it
+        return None
+    if not isinstance(body, dict) or not _well_typed(body):
+        return None
+    return GraphQLRequestData(
+        query=body.get("query"),
+        variables=body.get("variables"),
+        operation_name=body.get("operationName"),
+        extensions=body.get("extensions"),
+        protocol="http",
+    )
+
+
+def _refused(error: HTTPException) -> Response[Any]:
+    """The answer to a request refused before it ran: past the rate limit, or no operation to
+    run (the contract's error body)."""
+    if error.status_code == TOO_MANY_REQUESTS:
+        return Response(
+            RATE_LIMITED_BODY, status_code=TOO_MANY_REQUESTS, headers={"Retry-After": "1"}
+        )
+    return Response(error_body(error.reason, BAD_USER_INPUT), status_code=error.status_code)
 
 
 def _well_typed(body: dict[str, Any]) -> bool:

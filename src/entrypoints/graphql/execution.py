@@ -59,6 +59,13 @@ class _Refused(Exception):
     """A value that the ordinary path must meet, to report it."""
 
 
+SHARED_PLANS_KEPT = 1024
+# The plans of field sets of documents without directives, for every request: keyed by the
+# identities of the parent type and of the field nodes (the parse cache gives the same nodes for
+# the same query), which the value keeps, so that no id is reused while it is kept.
+_shared_plans: dict[tuple[int, ...], tuple[GraphQLObjectType, tuple[Any, ...], Plan | None]] = {}
+
+
 class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor, with objects of plain fields computed in one step."""
 
@@ -69,6 +76,12 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         self._plans: dict[int, tuple[GroupedFieldSet, Plan | None]] = {}
         manager = self.middleware_manager
         self._plain = manager is None or not manager.middlewares
+        # A plan is made of the field nodes alone where no directive (`@skip(if: $v)`, `@defer`)
+        # makes the fields selected depend on the request: then it serves every request of the
+        # document. Made anew for each request, a `getUnreadCount`'s and an `inboxCounts`'
+        # were about 5% of their time in the serve process (bench/findings.md).
+        location = self.operation.loc
+        self._shareable = location is not None and "@" not in location.source.body
 
     def execute_fields(
         self,
@@ -122,6 +135,14 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         cached = self._plans.get(key)
         if cached is not None and cached[0] is grouped_field_set:
             return cached[1]
+        nodes = shared_key = None
+        if self._shareable:
+            nodes = tuple(d.node for details in grouped_field_set.values() for d in details)
+            shared_key = (id(parent_type), *map(id, nodes))
+            shared = _shared_plans.get(shared_key)
+            if shared is not None:
+                self._plans[key] = (grouped_field_set, shared[2])
+                return shared[2]
         try:
             plan: Plan | None = tuple(
                 self._field(parent_type, response_name, details)
@@ -130,6 +151,10 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         except _NotPlain:
             plan = None
         self._plans[key] = (grouped_field_set, plan)
+        if shared_key is not None and nodes is not None:
+            if len(_shared_plans) >= SHARED_PLANS_KEPT:
+                del _shared_plans[next(iter(_shared_plans))]  # the oldest
+            _shared_plans[shared_key] = (parent_type, nodes, plan)
         return plan
 
     def _field(

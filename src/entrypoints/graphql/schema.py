@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.language.parser import parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -53,7 +53,33 @@ Mutation = merge_types("Mutation", (NotificationMutations, PreferenceMutations, 
 
 # Shared by every request (strawberry's ParserCache and ValidationCache keep theirs the same way).
 _parse = functools.lru_cache(maxsize=256)(parse)
-_validate = functools.lru_cache(maxsize=256)(validate_document)
+DOCUMENTS_VALIDATED_KEPT = 256
+# By the identities of the schema and the document (and the rules): a validation's errors, with
+# the schema and the document it is of, so that neither id is reused while it is kept.
+_validated: dict[
+    tuple[int, int, tuple[type[ASTValidationRule], ...]],
+    tuple[GraphQLSchema, DocumentNode, list[GraphQLError]],
+] = {}
+
+
+def _validate(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """strawberry's `validate_document`, once per document: the parse cache gives the same
+    document for the same query, so it is known by its identity. Cached by its value (an
+    `lru_cache`), it was hashed on every request, its whole tree, node by node (graphql-core's
+    nodes are frozen dataclasses): about 7% of a `getUnreadCount`'s time in the serve process
+    (bench/findings.md)."""
+    key = (id(schema), id(document), rules)
+    cached = _validated.get(key)
+    if cached is not None and cached[0] is schema and cached[1] is document:
+        return cached[2]
+    errors = validate_document(schema, document, rules)
+    if len(_validated) >= DOCUMENTS_VALIDATED_KEPT:
+        del _validated[next(iter(_validated))]  # the oldest
+    _validated[key] = (schema, document, errors)
+    return errors
+
 
 # graphql-core's words, which strawberry does not reach: it runs the first operation instead.
 OPERATION_NOT_CHOSEN = "Must provide operation name if query contains multiple operations."
@@ -177,8 +203,10 @@ class OperationHooks(SchemaExtensionsRunner):
 
     def _validate(self) -> None:
         context = self.execution_context
+        document = context.graphql_document
+        assert document is not None, "strawberry validates only what parsed"
         context.pre_execution_errors = _validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
+            context.schema._schema, document, context.validation_rules
         )
 
     def _check_bounds(self) -> None:
