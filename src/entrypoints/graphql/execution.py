@@ -60,10 +60,20 @@ class _Refused(Exception):
 
 
 SHARED_PLANS_KEPT = 1024
+_Shared = dict[tuple[int, ...], tuple[GraphQLObjectType, tuple[Any, ...], Plan | None]]
 # The plans of field sets of documents without directives, for every request: keyed by the
 # identities of the parent type and of the field nodes (the parse cache gives the same nodes for
 # the same query), which the value keeps, so that no id is reused while it is kept.
-_shared_plans: dict[tuple[int, ...], tuple[GraphQLObjectType, tuple[Any, ...], Plan | None]] = {}
+_shared_plans: _Shared = {}
+# And the plans of objects, by the identities of the object's type and of the field nodes that
+# select it: an object of plain fields is then computed without collecting its fields again.
+_shared_object_plans: _Shared = {}
+
+
+def _share(shared: _Shared, key: tuple[int, ...], value: tuple[Any, ...]) -> None:
+    if len(shared) >= SHARED_PLANS_KEPT:
+        del shared[next(iter(shared))]  # the oldest
+    shared[key] = value
 
 
 class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -99,6 +109,39 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
                 pass
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+    def collect_and_execute_subfields(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: list[FieldDetails],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object a resolver returned (the counts of `inboxCounts`): where its plan serves
+        every request of the document, its value is computed at once, without collecting its
+        fields again."""
+        if not (self._shareable and self._plain):
+            return super().collect_and_execute_subfields(
+                return_type, field_details_list, path, result, position_context
+            )
+        nodes = tuple(details.node for details in field_details_list)
+        key = (id(return_type), *map(id, nodes))
+        shared = _shared_object_plans.get(key)
+        if shared is not None and shared[2] is not None and result is not None:
+            try:
+                return _values(result, shared[2])
+            except Exception:
+                pass
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            return_type, field_details_list
+        )
+        if shared is None and not new_defer_usages:
+            plan = self._plan(return_type, grouped_field_set)
+            _share(_shared_object_plans, key, (return_type, nodes, plan))
+        return self.execute_collected_subfields(
+            return_type, result, path, grouped_field_set, new_defer_usages, position_context
         )
 
     def complete_list_value(
@@ -151,10 +194,8 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         except _NotPlain:
             plan = None
         self._plans[key] = (grouped_field_set, plan)
-        if shared_key is not None and nodes is not None:
-            if len(_shared_plans) >= SHARED_PLANS_KEPT:
-                del _shared_plans[next(iter(_shared_plans))]  # the oldest
-            _shared_plans[shared_key] = (parent_type, nodes, plan)
+        if shared_key is not None:
+            _share(_shared_plans, shared_key, (parent_type, nodes, plan))
         return plan
 
     def _field(
