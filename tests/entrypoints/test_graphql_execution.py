@@ -14,6 +14,7 @@ from graphql import DocumentNode, parse
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.permission import BasePermission
 
+from entrypoints.graphql import execution
 from entrypoints.graphql.execution import LeafObjectsExecutor
 
 MOMENT = datetime(2025, 3, 14, 9, 30, 15, 123456, tzinfo=UTC)
@@ -151,6 +152,7 @@ DOCUMENTS = [
     "{ broken { id } }",
     "{ box { label items { id at } } }",
     "query ($skip: Boolean!) { items { id name @skip(if: $skip) note @include(if: $skip) } }",
+    "query ($skip: Boolean!) { box { label @skip(if: $skip) items { id } } }",
     "{ items { ...parts } } fragment parts on Item { id colour ... on Item { at } }",
     "{ shelves { __typename box { label items { id colour at } } spare { label } loose { id } } }",
     "{ shelves { box { items { id shout } } loose { maybe } } }",
@@ -259,3 +261,57 @@ async def test_a_document_asked_again_gets_the_ordinary_answer_each_time(documen
         got = await short.execute(document, variable_values={"skip": skip})
 
         assert answer(got) == answer(expected)
+
+
+@pytest.fixture
+def planned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The response names of the fields planned, in order."""
+    names: list[str] = []
+    field = LeafObjectsExecutor._field
+
+    def counted(self: Any, parent_type: Any, response_name: str, details: Any) -> Any:
+        names.append(response_name)
+        return field(self, parent_type, response_name, details)
+
+    monkeypatch.setattr(LeafObjectsExecutor, "_field", counted)
+    return names
+
+
+async def test_a_plan_is_made_once_for_every_request_of_a_document_without_directives(
+    planned: list[str],
+) -> None:
+    short = strawberry.Schema(
+        query=Query, extensions=[SameDocument], execution_context_class=LeafObjectsExecutor
+    )
+    plain = "{ box { label items { id at } } }"
+    directed = "query ($skip: Boolean!) { box { label @skip(if: $skip) items { id } } }"
+
+    for document in (plain, directed):
+        planned.clear()
+        await short.execute(document, variable_values={"skip": False})
+        first = len(planned)
+        await short.execute(document, variable_values={"skip": False})
+
+        assert first > 0
+        # The second request of the plain document planned nothing; the other, all again.
+        assert len(planned) == (first if document == plain else 2 * first)
+
+
+async def test_the_plans_of_the_oldest_operation_go_when_enough_are_kept(
+    planned: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(execution, "OPERATIONS_PLANNED_KEPT", 2)
+    monkeypatch.setattr(execution, "_shared_by_operation", {})
+    short = strawberry.Schema(
+        query=Query, extensions=[SameDocument], execution_context_class=LeafObjectsExecutor
+    )
+    oldest, newer, newest = "{ box { label } }", "{ box { tags } }", "{ box { colours } }"
+
+    for document in (oldest, newer, newest, newer):
+        await short.execute(document)
+    kept = len(planned)
+    await short.execute(oldest)
+
+    # `newer`, asked again while kept, planned nothing; `oldest` had gone, and is planned anew.
+    assert planned[kept:] == planned[:2]
+    assert kept == 6

@@ -78,9 +78,12 @@ def graphql_controller(
             serve process (bench/findings.md)."""
             context = await get_context(request)
             context.request = request
-            context.response = sub_response = self.temporal_response = await _sub_response()
+            context.response = sub_response = await _sub_response()
             request_data = await _json_operation(request)
             if request_data is None:
+                # What strawberry's `run` reads back as the sub-response (`get_sub_response`):
+                # the controller is one for every request, so it is set after the last await.
+                self.temporal_response = sub_response
                 answer: Response[Any] = await self.execute_request(
                     request=request, context=context, root_value=None
                 )

@@ -21,6 +21,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    OperationDefinitionNode,
     Undefined,
     get_nullable_type,
     is_leaf_type,
@@ -59,21 +60,35 @@ class _Refused(Exception):
     """A value that the ordinary path must meet, to report it."""
 
 
-SHARED_PLANS_KEPT = 1024
+# The operations whose plans are kept for the requests after: as many as the documents the
+# parse cache keeps (`schema._parse`), whose nodes the plans are made of.
+OPERATIONS_PLANNED_KEPT = 256
 _Shared = dict[tuple[int, ...], tuple[GraphQLObjectType, tuple[Any, ...], Plan | None]]
-# The plans of field sets of documents without directives, for every request: keyed by the
-# identities of the parent type and of the field nodes (the parse cache gives the same nodes for
-# the same query), which the value keeps, so that no id is reused while it is kept.
-_shared_plans: _Shared = {}
-# And the plans of objects, by the identities of the object's type and of the field nodes that
-# select it: an object of plain fields is then computed without collecting its fields again.
-_shared_object_plans: _Shared = {}
 
 
-def _share(shared: _Shared, key: tuple[int, ...], value: tuple[Any, ...]) -> None:
-    if len(shared) >= SHARED_PLANS_KEPT:
-        del shared[next(iter(shared))]  # the oldest
-    shared[key] = value
+class _SharedPlans(NamedTuple):
+    """An operation's plans, for every request of it (its document has no directives): of its
+    field sets, keyed by the identities of the parent type and of the field nodes; and of its
+    objects, by those of the object's type and of the field nodes that select it (an object of
+    plain fields is then computed without collecting its fields again). Each value keeps what
+    its key names, so that no id is reused while it is kept."""
+
+    operation: OperationDefinitionNode
+    fields: _Shared
+    objects: _Shared
+
+
+# By the identity of the operation (the parse cache gives the same nodes for the same query).
+_shared_by_operation: dict[int, _SharedPlans] = {}
+
+
+def _shared_plans(operation: OperationDefinitionNode) -> _SharedPlans:
+    shared = _shared_by_operation.get(id(operation))
+    if shared is None or shared.operation is not operation:
+        if len(_shared_by_operation) >= OPERATIONS_PLANNED_KEPT:
+            del _shared_by_operation[next(iter(_shared_by_operation))]  # the oldest
+        shared = _shared_by_operation[id(operation)] = _SharedPlans(operation, {}, {})
+    return shared
 
 
 class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -91,7 +106,9 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         # document. Made anew for each request, a `getUnreadCount`'s and an `inboxCounts`'
         # were about 5% of their time in the serve process (bench/findings.md).
         location = self.operation.loc
-        self._shareable = location is not None and "@" not in location.source.body
+        self._shared: _SharedPlans | None = None
+        if self._plain and location is not None and "@" not in location.source.body:
+            self._shared = _shared_plans(self.operation)
 
     def execute_fields(
         self,
@@ -122,13 +139,13 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         """An object a resolver returned (the counts of `inboxCounts`): where its plan serves
         every request of the document, its value is computed at once, without collecting its
         fields again."""
-        if not (self._shareable and self._plain):
+        if self._shared is None:
             return super().collect_and_execute_subfields(
                 return_type, field_details_list, path, result, position_context
             )
         nodes = tuple(details.node for details in field_details_list)
         key = (id(return_type), *map(id, nodes))
-        shared = _shared_object_plans.get(key)
+        shared = self._shared.objects.get(key)
         if shared is not None and shared[2] is not None and result is not None:
             try:
                 return _values(result, shared[2])
@@ -139,7 +156,7 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         )
         if shared is None and not new_defer_usages:
             plan = self._plan(return_type, grouped_field_set)
-            _share(_shared_object_plans, key, (return_type, nodes, plan))
+            self._shared.objects[key] = (return_type, nodes, plan)
         return self.execute_collected_subfields(
             return_type, result, path, grouped_field_set, new_defer_usages, position_context
         )
@@ -179,10 +196,10 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         if cached is not None and cached[0] is grouped_field_set:
             return cached[1]
         nodes = shared_key = None
-        if self._shareable:
+        if self._shared is not None:
             nodes = tuple(d.node for details in grouped_field_set.values() for d in details)
             shared_key = (id(parent_type), *map(id, nodes))
-            shared = _shared_plans.get(shared_key)
+            shared = self._shared.fields.get(shared_key)
             if shared is not None:
                 self._plans[key] = (grouped_field_set, shared[2])
                 return shared[2]
@@ -194,8 +211,8 @@ class LeafObjectsExecutor(StrawberryGraphQLCoreExecutionContext):
         except _NotPlain:
             plan = None
         self._plans[key] = (grouped_field_set, plan)
-        if shared_key is not None:
-            _share(_shared_plans, shared_key, (parent_type, nodes, plan))
+        if self._shared is not None and shared_key is not None and nodes is not None:
+            self._shared.fields[shared_key] = (parent_type, nodes, plan)
         return plan
 
     def _field(
