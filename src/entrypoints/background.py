@@ -7,6 +7,16 @@ import asyncio
 import contextlib
 
 
+async def woken_or_after(wake: asyncio.Event, seconds: float) -> None:
+    """Wait until `wake` is set, for at most `seconds`. `asyncio.timeout`, not `wait_for`: on
+    Python 3.11, `wait_for` swallows a cancellation that arrives as the event is set
+    (CPython issue 86296), and a loop stopped at that moment ran on, its `stop()` waiting
+    for it for ever."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await wake.wait()
+
+
 class BackgroundLoop:
     """`start()` runs `_run()` in a task named `task_name`; `stop()` cancels it and waits.
 

@@ -4,12 +4,11 @@ entries written after its answer (see `ApplyDeferredChanges`)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from application.notifications.apply_deferred_changes import ApplyDeferredChanges
-from entrypoints.background import BackgroundLoop
+from entrypoints.background import BackgroundLoop, woken_or_after
 
 log = logging.getLogger("herald.inbox")
 
@@ -44,8 +43,7 @@ class DeferredChanges(BackgroundLoop):
         while True:  # at start first: what a stop or a crash left
             self._wake.clear()  # a commit from now on is seen by the next run
             pause = await self.run_once(pause)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+            await woken_or_after(self._wake, pause)
 
     async def run_once(self, pause: float | None = None) -> float:
         """Applies what waits, until nothing does; returns the pause before the next run."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from application.delivery.relay_events import InOrder, RelayEvents
 from domain.events import StoredEvent
+from entrypoints.background import woken_or_after
 
 log = logging.getLogger("herald.delivery")
 
@@ -81,8 +82,7 @@ class BackgroundRelay:
     async def _run(self) -> None:
         pause = self._poll_seconds
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+            await woken_or_after(self._wake, pause)
             self._wake.clear()
             relay = self._relay()
             try:

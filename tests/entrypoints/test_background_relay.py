@@ -179,3 +179,24 @@ def test_only_a_process_without_redis_publishes_at_commit(redis_url: str | None)
     else:  # any process's relay may publish any event, through Redis
         assert in_order is None
         assert container.relay_events()._publisher is container.publisher()
+
+
+async def test_a_relay_stopped_as_it_is_woken_stops() -> None:
+    # On Python 3.11 `wait_for` swallowed a cancellation that came as the event it waited for
+    # was set: the relay ran on, and `stop()` waited for it for ever.
+    for _ in range(50):
+        background = BackgroundRelay(
+            lambda: RelayEvents(lambda: InMemoryUnitOfWork(InMemoryStore()), Away()),
+            poll_seconds=60,
+        )
+        background.start()
+        await asyncio.sleep(0)  # the relay waits to be woken
+        await background.committed([])  # woken, and stopped in the same turn of the loop
+        stopping = asyncio.create_task(background.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=WAIT_SECONDS)
+        if not done:  # the relay ran on: cancelled once more, it ends, and so does the test
+            for task in asyncio.all_tasks():
+                if task.get_name() == "herald-relay":
+                    task.cancel()
+            await stopping
+        assert done, "the relay did not stop"
