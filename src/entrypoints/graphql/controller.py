@@ -74,8 +74,8 @@ def graphql_controller(
 
             What clients send, one JSON object, is executed without strawberry's `run`, whose
             checks are for other requests (WebSocket, GET, the IDE, other bodies, streams and
-            batches: those still go its way): about a tenth of a `getUnreadCount`'s time in the
-            serve process (bench/findings.md)."""
+            batches: those still go its way, and their bodies are read twice): about a tenth of
+            a `getUnreadCount`'s time in the process (bench/findings.md)."""
             context = await get_context(request)
             context.request = request
             context.response = sub_response = await _sub_response()

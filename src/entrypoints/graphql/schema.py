@@ -68,7 +68,7 @@ def _validate(
     """strawberry's `validate_document`, once per document: the parse cache gives the same
     document for the same query, so it is known by its identity. Cached by its value (an
     `lru_cache`), it was hashed on every request, its whole tree, node by node (graphql-core's
-    nodes are frozen dataclasses): about 7% of a `getUnreadCount`'s time in the serve process
+    nodes are frozen dataclasses): about 6% of a `getUnreadCount`'s time in the process
     (bench/findings.md)."""
     key = (id(schema), id(document), rules)
     cached = _validated.get(key)
