@@ -535,6 +535,7 @@ def _method(results: dict[str, Any]) -> list[str]:
         "`herald serve` processes sharing a Redis, the "
         "client processes split between them and the leads created through the first"
         f"{_by_role(results)}. "
+        f"{_rounds(results)}"
         "Every client that the server drops (a pong too late behind a backlog) connects "
         "again, as the inbox page does, with the last `eventId` it received (of any event): "
         "the server "
@@ -676,18 +677,24 @@ def _emails_scheduled(fan: dict[str, Any]) -> str:
 Row = tuple[str, Callable[[dict[str, Any]], str]]
 # The burst's rows, which both tables have.
 BURST_ROWS: list[Row] = [
-    ("sockets connected (failed)", lambda r: f"{r['connected']:,} ({r['failed']})"),
-    ("leads created (failed: errors or timeouts)", lambda r: f"{r['leads']} ({r['lead_errors']})"),
+    (
+        "sockets connected (failed, in all rounds)",
+        lambda r: f"{r['connected']:,.0f} ({r['failed']})",
+    ),
+    (
+        "leads created in all rounds (failed: errors or timeouts)",
+        lambda r: f"{r['leads']:,} ({r['lead_errors']})",
+    ),
     (
         "createLead latency meanwhile, p50 / p99",
         lambda r: f"{r['mutation_p50_ms']:,.0f} / {r['mutation_p99_ms']:,.0f} ms",
     ),
     (
-        "`notification:created` expected / received / missing",
+        "`notification:created` expected / received / missing, in all rounds",
         lambda r: f"{r['expected']:,} / {r['received']:,} / {r['lost']:,}",
     ),
     (
-        "connections made again after a drop (the missed events replayed)",
+        "connections made again after a drop (the missed events replayed), in all rounds",
         lambda r: f"{r['reconnects']:,}" if "reconnects" in r else "not measured",
     ),
     (
@@ -695,6 +702,7 @@ BURST_ROWS: list[Row] = [
         lambda r: f"{r['p50_ms']:,.0f} / {r['p99_ms']:,.0f} / {r['max_ms']:,.0f} ms",
     ),
     ("delivered `notification:created` per second", lambda r: f"{r['delivered_per_second']:,.0f}"),
+    ("each round: delivery p99 / createLead p99", lambda r: _each_round(r)),
 ]
 CPU_ROW: Row = ("server CPU per delivery", lambda r: f"{r['cpu_us_per_delivery']:,.1f} µs")
 
@@ -716,7 +724,7 @@ def _sockets(results: dict[str, Any]) -> list[str]:
     one = next((live for live in runs.values() if live["processes"] == 1), None)
     rows: list[Row] = [
         *BURST_ROWS,
-        ("of those, confirmed by the clients (`deliveredAt` set)", _confirmed),
+        ("of those, confirmed by the clients (`deliveredAt` set), in all rounds", _confirmed),
         CPU_ROW,
         (
             "outbox's turn held by each write: mean / median / 90th percentile (at most)",
@@ -779,6 +787,12 @@ def _reference(results: dict[str, Any]) -> list[str]:
         "right after that run, on a server of its own.",
         "",
         *(f"The reference run after {name} failed: {error}." for name, error in failed.items()),
+        *(
+            f"Of the reference runs after {name}, {run['failed_rounds']} failed; the figures "
+            "are the others'."
+            for name, run in references.items()
+            if run.get("failed_rounds")
+        ),
         *([""] if failed else []),
         *(_table(references, rows) if references else []),
     ]
@@ -786,7 +800,10 @@ def _reference(results: dict[str, Any]) -> list[str]:
         herald = results["sockets"].get(name)
         if herald is None:
             continue
-        with_postgres = herald["cpu_seconds"] + herald["postgres_cpu_seconds"]
+        with_postgres = herald.get("cpu_us_per_delivery_with_postgres")
+        if with_postgres is None:  # results from before the rounds: one run's
+            spent = herald["cpu_seconds"] + herald["postgres_cpu_seconds"]
+            with_postgres = spent / max(herald["received"], 1) * 1e6
         lines += [
             f"{name}, Herald against the reference server: delivery p99 "
             f"{herald['p99_ms']:,.0f} ms against {reference['p99_ms']:,.0f} "
@@ -794,10 +811,19 @@ def _reference(results: dict[str, Any]) -> list[str]:
             f"{herald['mutation_p99_ms']:,.0f} ms against {reference['mutation_p99_ms']:,.0f}, "
             f"server CPU per delivery {herald['cpu_us_per_delivery']:,.1f} µs against "
             f"{reference['cpu_us_per_delivery']:,.1f} "
-            f"({with_postgres / max(herald['received'], 1) * 1e6:,.1f} µs with PostgreSQL's).",
+            f"({with_postgres:,.1f} µs with PostgreSQL's).",
             "",
         ]
     return lines
+
+
+def _each_round(run: dict[str, Any]) -> str:
+    rounds = run.get("rounds")
+    if rounds is None:  # results from before the rounds
+        return "one round"
+    delivery = ", ".join(f"{each['p99_ms']:,.0f}" for each in rounds)
+    mutation = ", ".join(f"{each['mutation_p99_ms']:,.0f}" for each in rounds)
+    return f"{delivery} / {mutation} ms"
 
 
 def _reference_cpu(run: dict[str, Any]) -> str:
@@ -810,6 +836,19 @@ def _by_role(results: dict[str, Any]) -> str:
     return (
         "; and on two by role: the leads created through the first and every socket on the "
         "second (the API apart from the sockets, as `deploy/nginx.conf` routes them)"
+    )
+
+
+def _rounds(results: dict[str, Any]) -> str:
+    count = results["plan"].get("socket_rounds", 1)  # one in results from before the rounds
+    if count == 1:
+        return ""
+    return (
+        f"Each run is made {count} times, the runs taking turns round by round (each on one "
+        "process followed by its reference run, below), so that the rounds share the "
+        "machine's hour: each figure is the median of its rounds, the counts (leads, "
+        "notifications, failures) their totals, and the burst's histograms the round's whose "
+        "delivery p99 is the median. "
     )
 
 

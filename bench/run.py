@@ -89,6 +89,7 @@ class Plan:
     lead_rate: int  # leads per second while the sockets listen
     lead_seconds: float
     profile_seconds: float
+    socket_rounds: int  # of each socket run, taking turns; the figures are their medians
 
 
 FULL = Plan(
@@ -104,6 +105,7 @@ FULL = Plan(
     lead_rate=20,
     lead_seconds=10,
     profile_seconds=8,
+    socket_rounds=3,
 )
 QUICK = Plan(
     big=Scale(rows=20_000, users=200, heavy_rows=5_000, heavy_unread=500),
@@ -118,6 +120,7 @@ QUICK = Plan(
     lead_rate=20,
     lead_seconds=2,
     profile_seconds=2,
+    socket_rounds=1,
 )
 EMAIL_DELAY_SECONDS = 600  # the fan-out with email on: nothing falls due while it is measured
 FEED_PAGE = 100  # the deep page: `first: 20` after the 99th endCursor
@@ -544,35 +547,78 @@ async def seeded(scale: Scale, created: list[Database], what: str) -> tuple[Data
 async def sockets(
     plan: Plan, created: list[Database], logs: Path, profiles: Path | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Many connected users while one creates leads at a fixed rate, once per socket run; and
-    after each run on one process, its clients and leads against the reference server.
+    """Many connected users while one creates leads at a fixed rate, once per socket run and
+    round; and after each run on one process, its clients and leads against the reference
+    server. The runs take turns round by round, so that each sees the machine's hour; each
+    figure is the median of its rounds (`middle_of_rounds`).
 
     Each run on a fresh database of the small scale (the one before would leave it thousands
     of entries its clients never confirmed, which the next run's first confirmations would
     mark): the connected users are (nearly) all the registered users, so each lead is told to
     about as many users as there are sockets. Every run has servers of its own.
     """
-    runs: dict[str, Any] = {}
-    references: dict[str, Any] = {}
-    for spec in SOCKET_RUNS:
-        say(f"  sockets: {spec.name}")
-        database, _ = await seeded(plan.small, created, spec.name)
-        async with herald_processes(database, spec.processes, logs) as servers:
-            profile = None
-            if profiles and not spec.by_role:
-                profile = profiles / f"sockets-{spec.client}-{spec.processes}.txt"
-            runs[spec.name] = await socket_run(
-                plan, servers, spec, database, plan.small.actor, profile
-            )
-        if spec.processes == 1:  # right after, so that both share the machine's hour
-            say(f"  sockets against the reference server: {spec.name}")
-            try:
-                async with reference_server(logs) as server:
-                    references[spec.name] = await reference_run(plan, server, spec.client)
-            except Exception as error:  # a reference that failed loses Herald's runs nothing
-                say(f"    the reference run failed: {error!r}")
-                references[spec.name] = {"error": repr(error)}
-    return runs, references
+    runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    references: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for number in range(plan.socket_rounds):
+        for spec in SOCKET_RUNS:
+            which = f", round {number + 1} of {plan.socket_rounds}" * (plan.socket_rounds > 1)
+            say(f"  sockets: {spec.name}{which}")
+            database, _ = await seeded(plan.small, created, spec.name)
+            async with herald_processes(database, spec.processes, logs) as servers:
+                profile = None
+                if profiles and not spec.by_role and number == 0:
+                    profile = profiles / f"sockets-{spec.client}-{spec.processes}.txt"
+                runs[spec.name].append(
+                    await socket_run(plan, servers, spec, database, plan.small.actor, profile)
+                )
+            if spec.processes == 1:  # right after, so that both share the machine's hour
+                say(f"  sockets against the reference server: {spec.name}{which}")
+                try:
+                    async with reference_server(logs) as server:
+                        references[spec.name].append(await reference_run(plan, server, spec.client))
+                except Exception as error:  # a reference that failed loses Herald's runs nothing
+                    say(f"    the reference run failed: {error!r}")
+                    references[spec.name].append({"error": repr(error)})
+    return (
+        {name: middle_of_rounds(rounds) for name, rounds in runs.items()},
+        {name: _reference_rounds(rounds) for name, rounds in references.items()},
+    )
+
+
+# A socket run's counts, whose figure over its rounds is their total: a notification missing in
+# any round is missing.
+SOCKET_TOTALS = frozenset(
+    ("leads", "lead_errors", "expected", "received", "lost", "failed", "reconnects", "confirmed")
+)
+
+
+def middle_of_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """A socket run's figures over its rounds: each number the median of the rounds' (the
+    counts, `SOCKET_TOTALS`, their total); what is not a number (the histograms of the burst)
+    is the middle round's, the one whose delivery p99 is the median; the profile is the round's
+    that made one; each round's own delivery and createLead p99 in `rounds`."""
+    middle = sorted(rounds, key=lambda run: run["p99_ms"])[len(rounds) // 2]
+    figures = dict(middle)
+    for key, value in middle.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        values = [run[key] for run in rounds]
+        figures[key] = sum(values) if key in SOCKET_TOTALS else statistics.median(values)
+    if "profile" in middle:
+        figures["profile"] = next((run["profile"] for run in rounds if run["profile"]), None)
+    figures["rounds"] = [
+        {key: run[key] for key in ("p99_ms", "mutation_p99_ms", "lost")} for run in rounds
+    ]
+    return figures
+
+
+def _reference_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The reference runs' figures over the rounds that gave some; the first error where none
+    did."""
+    measured = [run for run in rounds if "error" not in run]
+    if not measured:
+        return rounds[0]
+    return {**middle_of_rounds(measured), "failed_rounds": len(rounds) - len(measured)}
 
 
 def _leads_http() -> httpx.AsyncClient:
@@ -659,6 +705,9 @@ async def socket_run(
         "reconnects": fleet.reconnects,
         "confirmed": confirmed,
         "postgres_cpu_seconds": cpu["postgres"],
+        "cpu_us_per_delivery_with_postgres": (
+            (cpu["server"] + cpu["postgres"]) / max(figures["received"], 1) * 1e6
+        ),
         "turn_holds": grown["turn"],
         "loop_lag": grown["lag"],
         "full_collections": grown["full_collections"],
