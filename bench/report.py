@@ -678,7 +678,7 @@ Row = tuple[str, Callable[[dict[str, Any]], str]]
 # The burst's rows, which both tables have.
 BURST_ROWS: list[Row] = [
     (
-        "sockets connected (failed, in all rounds)",
+        "sockets connected per round (failed, in all rounds)",
         lambda r: f"{r['connected']:,.0f} ({r['failed']})",
     ),
     (
@@ -793,7 +793,7 @@ def _reference(results: dict[str, Any]) -> list[str]:
             for name, run in references.items()
             if run.get("failed_rounds")
         ),
-        *([""] if failed else []),
+        *([""] if failed or any(run.get("failed_rounds") for run in references.values()) else []),
         *(_table(references, rows) if references else []),
     ]
     for name, reference in references.items():
@@ -847,8 +847,9 @@ def _rounds(results: dict[str, Any]) -> str:
         f"Each run is made {count} times, the runs taking turns round by round (each on one "
         "process followed by its reference run, below), so that the rounds share the "
         "machine's hour: each figure is the median of its rounds, the counts (leads, "
-        "notifications, failures) their totals, and the burst's histograms the round's whose "
-        "delivery p99 is the median. "
+        "notifications, failures) their totals, the largest latency the largest of them, and "
+        "the burst's histograms, its CPU and the servers' memory the round's whose delivery "
+        "p99 is the median. "
     )
 
 

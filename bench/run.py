@@ -590,26 +590,46 @@ async def sockets(
 SOCKET_TOTALS = frozenset(
     ("leads", "lead_errors", "expected", "received", "lost", "failed", "reconnects", "confirmed")
 )
+# Figures that go together, each the middle round's: the burst's CPU by process group over its
+# window, and the servers' memory before and after connecting.
+SOCKET_MIDDLE = frozenset(
+    (
+        "cpu_seconds",
+        "postgres_cpu_seconds",
+        "clients_cpu_seconds",
+        "cpu_window_seconds",
+        "rss_before_kib",
+        "rss_after_kib",
+    )
+)
 
 
 def middle_of_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """A socket run's figures over its rounds: each number the median of the rounds' (the
-    counts, `SOCKET_TOTALS`, their total); what is not a number (the histograms of the burst)
-    is the middle round's, the one whose delivery p99 is the median; the profile is the round's
-    that made one; each round's own delivery and createLead p99 in `rounds`."""
-    middle = sorted(rounds, key=lambda run: run["p99_ms"])[len(rounds) // 2]
+    counts, `SOCKET_TOTALS`, their total; `max_ms` the largest); the figures that go together
+    (`SOCKET_MIDDLE`) and what is not a number (the histograms of the burst) the middle
+    round's, the one whose delivery p99 is the median; the profile the round's that made one;
+    each round's own figures in `rounds`. A round that delivered nothing has no latency (NaN):
+    it counts as the slowest."""
+    middle = sorted(rounds, key=lambda run: _slowest_if_none(run["p99_ms"]))[len(rounds) // 2]
     figures = dict(middle)
     for key, value in middle.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if key in SOCKET_MIDDLE or isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        values = [run[key] for run in rounds]
-        figures[key] = sum(values) if key in SOCKET_TOTALS else statistics.median(values)
+        values = [_slowest_if_none(run[key]) for run in rounds]
+        if key in SOCKET_TOTALS:
+            figures[key] = sum(values)
+        else:
+            merged = max(values) if key == "max_ms" else statistics.median(values)
+            figures[key] = math.nan if math.isinf(merged) else merged
     if "profile" in middle:
         figures["profile"] = next((run["profile"] for run in rounds if run["profile"]), None)
-    figures["rounds"] = [
-        {key: run[key] for key in ("p99_ms", "mutation_p99_ms", "lost")} for run in rounds
-    ]
+    figures["rounds"] = rounds
     return figures
+
+
+def _slowest_if_none(value: float) -> float:
+    return math.inf if math.isnan(value) else value
 
 
 def _reference_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
