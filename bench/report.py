@@ -675,6 +675,17 @@ def _emails_scheduled(fan: dict[str, Any]) -> str:
 # A socket run's table (the runs on Herald, and those against the reference server): rows of
 # (what, the cell of a run).
 Row = tuple[str, Callable[[dict[str, Any]], str]]
+
+
+def _each_round(run: dict[str, Any]) -> str:
+    rounds = run.get("rounds")
+    if rounds is None:  # results from before the rounds
+        return "one round"
+    delivery = ", ".join(f"{each['p99_ms']:,.0f}" for each in rounds)
+    mutation = ", ".join(f"{each['mutation_p99_ms']:,.0f}" for each in rounds)
+    return f"{delivery} / {mutation} ms"
+
+
 # The burst's rows, which both tables have.
 BURST_ROWS: list[Row] = [
     (
@@ -702,7 +713,7 @@ BURST_ROWS: list[Row] = [
         lambda r: f"{r['p50_ms']:,.0f} / {r['p99_ms']:,.0f} / {r['max_ms']:,.0f} ms",
     ),
     ("delivered `notification:created` per second", lambda r: f"{r['delivered_per_second']:,.0f}"),
-    ("each round: delivery p99 / createLead p99", lambda r: _each_round(r)),
+    ("each round: delivery p99 / createLead p99", _each_round),
 ]
 CPU_ROW: Row = ("server CPU per delivery", lambda r: f"{r['cpu_us_per_delivery']:,.1f} µs")
 
@@ -815,15 +826,6 @@ def _reference(results: dict[str, Any]) -> list[str]:
             "",
         ]
     return lines
-
-
-def _each_round(run: dict[str, Any]) -> str:
-    rounds = run.get("rounds")
-    if rounds is None:  # results from before the rounds
-        return "one round"
-    delivery = ", ".join(f"{each['p99_ms']:,.0f}" for each in rounds)
-    mutation = ", ".join(f"{each['mutation_p99_ms']:,.0f}" for each in rounds)
-    return f"{delivery} / {mutation} ms"
 
 
 def _reference_cpu(run: dict[str, Any]) -> str:
